@@ -1,0 +1,242 @@
+//! Configuration of an appender and the builder that starts it.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{Appender, AppenderGuard};
+
+/// What a caller experiences when the queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backpressure {
+    /// The caller waits until the writer thread makes room. Nothing is lost.
+    #[default]
+    Block,
+    /// The line is refused and counted. When the queue has room again the
+    /// writer puts one summary line in the file saying how many lines were
+    /// dropped, so the gap is visible where the lines would have been.
+    Drop,
+}
+
+/// Time-based rotation, aligned to UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeRotation {
+    /// At the top of every hour (UTC).
+    Hourly,
+    /// At midnight UTC.
+    Daily,
+}
+
+impl TimeRotation {
+    pub(crate) fn period(self) -> Duration {
+        match self {
+            TimeRotation::Hourly => Duration::from_secs(3600),
+            TimeRotation::Daily => Duration::from_secs(86_400),
+        }
+    }
+}
+
+/// When written lines are forced to stable storage with `fsync`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Durability {
+    /// Each batch is handed to the operating system with `write`; the OS
+    /// decides when it reaches the disk. Survives a crash of the process,
+    /// not of the machine. [`Appender::sync`] and dropping the guard still
+    /// fsync.
+    #[default]
+    Write,
+    /// Every batch is written and then fsynced before the next one starts.
+    SyncEachBatch,
+    /// Batches are written at once and fsynced at most this often.
+    SyncEvery(Duration),
+}
+
+/// Everything the writer thread needs to know, fixed at build time.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) path: PathBuf,
+    pub(crate) capacity: usize,
+    pub(crate) backpressure: Backpressure,
+    pub(crate) max_file_size: Option<u64>,
+    pub(crate) time_rotation: Option<TimeRotation>,
+    pub(crate) max_files: Option<usize>,
+    pub(crate) max_age: Option<Duration>,
+    pub(crate) compress: bool,
+    pub(crate) durability: Durability,
+    pub(crate) file_mode: u32,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) flush_on_panic: bool,
+    pub(crate) batch_bytes: usize,
+}
+
+/// Builds an [`Appender`] for one file.
+///
+/// Created by [`Appender::builder`]. Every setting has a default chosen for
+/// an audit trail: nothing is dropped, files rotate before they grow large,
+/// and errors are retried and reported rather than swallowed.
+///
+/// | setting | default | method |
+/// |---|---|---|
+/// | queue capacity | 65,536 lines | [`capacity`](Self::capacity) |
+/// | when the queue is full | [`Backpressure::Block`] (nothing lost) | [`backpressure`](Self::backpressure) |
+/// | rotation by size | 10 MiB | [`max_file_size`](Self::max_file_size) |
+/// | rotation by time | none | [`rotate_every`](Self::rotate_every) |
+/// | rotated files kept | 5 | [`max_files`](Self::max_files) |
+/// | rotated files' maximum age | none | [`max_age`](Self::max_age) |
+/// | gzip rotated files | no (feature `gzip`) | `compress` |
+/// | durability | write per batch, fsync on `sync()` and on shutdown | [`durability`](Self::durability) |
+/// | file mode (Unix) | `0o640` | [`file_mode`](Self::file_mode) |
+/// | shutdown drain timeout | 60 s | [`shutdown_timeout`](Self::shutdown_timeout) |
+/// | flush from a panic hook | no | [`flush_on_panic`](Self::flush_on_panic) |
+/// | largest single write | 256 KiB | [`batch_bytes`](Self::batch_bytes) |
+///
+/// Rotated files are named `<file>.<UTC time>Z`, for example
+/// `audit.log.20261122T100000.123456Z` (`.gz` added when compressed): the
+/// names sort by time and the live file's glob `*.log` does not match them,
+/// so a file shipper never reads a file twice.
+///
+/// # Example
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tracing_audit::appender::{Appender, Backpressure, TimeRotation};
+///
+/// let (appender, _guard) = Appender::builder("audit_logs/audit.log")
+///     .max_file_size(50 * 1024 * 1024)
+///     .rotate_every(TimeRotation::Daily)
+///     .max_files(30)
+///     .max_age(Duration::from_secs(90 * 86_400))
+///     .backpressure(Backpressure::Block)
+///     .build()?;
+/// appender.write_line(b"{\"message\":\"hello\"}\n")?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "an AppenderBuilder does nothing until .build() is called"]
+pub struct AppenderBuilder {
+    config: Config,
+}
+
+impl AppenderBuilder {
+    pub(crate) fn new(path: impl AsRef<Path>) -> Self {
+        AppenderBuilder {
+            config: Config {
+                path: path.as_ref().to_path_buf(),
+                capacity: 65_536,
+                backpressure: Backpressure::Block,
+                max_file_size: Some(10 * 1024 * 1024),
+                time_rotation: None,
+                max_files: Some(5),
+                max_age: None,
+                compress: false,
+                durability: Durability::Write,
+                file_mode: 0o640,
+                shutdown_timeout: Duration::from_secs(60),
+                flush_on_panic: false,
+                batch_bytes: 256 * 1024,
+            },
+        }
+    }
+
+    /// How many lines may wait for the writer thread (at least 1).
+    pub fn capacity(mut self, lines: usize) -> Self {
+        self.config.capacity = lines.max(1);
+        self
+    }
+
+    /// What happens to a caller when the queue is full.
+    pub fn backpressure(mut self, backpressure: Backpressure) -> Self {
+        self.config.backpressure = backpressure;
+        self
+    }
+
+    /// Rotate the file before a line would take it past `bytes`; `None`
+    /// turns size rotation off. A line is never split: a file holds at most
+    /// `bytes`, or one line if that line alone is longer.
+    pub fn max_file_size(mut self, bytes: impl Into<Option<u64>>) -> Self {
+        self.config.max_file_size = bytes.into().map(|b| b.max(1));
+        self
+    }
+
+    /// Also rotate at every UTC hour or day boundary.
+    pub fn rotate_every(mut self, rotation: impl Into<Option<TimeRotation>>) -> Self {
+        self.config.time_rotation = rotation.into();
+        self
+    }
+
+    /// Keep at most this many rotated files (the live file is not counted);
+    /// `None` keeps them all.
+    pub fn max_files(mut self, files: impl Into<Option<usize>>) -> Self {
+        self.config.max_files = files.into();
+        self
+    }
+
+    /// Delete rotated files whose last modification is older than this.
+    pub fn max_age(mut self, age: impl Into<Option<Duration>>) -> Self {
+        self.config.max_age = age.into();
+        self
+    }
+
+    /// Gzip rotated files in a background thread, off the writer's path.
+    /// The compressed file is written under a temporary name and renamed to
+    /// `<rotated name>.gz` when complete.
+    #[cfg(feature = "gzip")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "gzip")))]
+    pub fn compress(mut self, compress: bool) -> Self {
+        self.config.compress = compress;
+        self
+    }
+
+    /// When lines are forced to stable storage.
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.config.durability = durability;
+        self
+    }
+
+    /// Permission bits for files the appender creates (Unix; the process
+    /// umask still applies). Ignored elsewhere.
+    pub fn file_mode(mut self, mode: u32) -> Self {
+        self.config.file_mode = mode;
+        self
+    }
+
+    /// How long dropping the guard may wait for the queue to drain.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.config.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Flush this appender from a panic hook, before the previously
+    /// installed hook runs, so the lines that explain a panic reach the
+    /// file even if the process then aborts.
+    pub fn flush_on_panic(mut self, enabled: bool) -> Self {
+        self.config.flush_on_panic = enabled;
+        self
+    }
+
+    /// The most bytes the writer gathers into one `write` call (at least
+    /// 4 KiB).
+    pub fn batch_bytes(mut self, bytes: usize) -> Self {
+        self.config.batch_bytes = bytes.max(4096);
+        self
+    }
+
+    /// Creates missing directories, opens the file (healing a torn last
+    /// line) and starts the writer thread.
+    ///
+    /// # Errors
+    ///
+    /// Fails if the directory cannot be created, the file cannot be opened,
+    /// or the thread cannot be spawned. Errors after this point are retried
+    /// and reported through [`Stats`](super::Stats) and stderr instead.
+    pub fn build(self) -> io::Result<(Appender, AppenderGuard)> {
+        super::start(self.config)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn into_config(self) -> Config {
+        self.config
+    }
+}

@@ -1,0 +1,106 @@
+//! The live file: opening (with mode and directories), healing a torn last
+//! line, noticing that the path no longer names our file, and renaming it
+//! aside on rotation.
+
+use std::ffi::OsString;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::clock::Utc;
+
+/// An open append-only file and the size the writer believes it has.
+#[derive(Debug)]
+pub(crate) struct LiveFile {
+    pub(crate) file: File,
+    pub(crate) len: u64,
+    identity: Option<(u64, u64)>,
+}
+
+impl LiveFile {
+    /// Opens (creating directories and the file as needed) for appending.
+    /// A regular file whose last byte is not `\n` gets one first, so the
+    /// next line starts fresh.
+    pub(crate) fn open(path: &Path, mode: u32) -> io::Result<LiveFile> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir)?;
+        }
+        let mut options = OpenOptions::new();
+        options.create(true).append(true).read(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(mode);
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        let mut file = options.open(path)?;
+        let meta = file.metadata()?;
+        let mut len = meta.len();
+        if meta.is_file() && len > 0 {
+            let mut last = [0u8; 1];
+            file.seek(SeekFrom::Start(len - 1))?;
+            file.read_exact(&mut last)?;
+            if last[0] != b'\n' {
+                file.write_all(b"\n")?;
+                len += 1;
+            }
+        }
+        Ok(LiveFile {
+            identity: identity(&meta),
+            file,
+            len,
+        })
+    }
+
+    /// True while `path` still names the file we hold open. False when it
+    /// was deleted, its directory was removed, or something else renamed it
+    /// away.
+    pub(crate) fn still_at(&self, path: &Path) -> bool {
+        match fs::metadata(path) {
+            Ok(meta) => self.identity.is_none() || identity(&meta) == self.identity,
+            Err(_) => false,
+        }
+    }
+}
+
+#[cfg(unix)]
+fn identity(meta: &fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn identity(_meta: &fs::Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+/// `<dir>/<name>.` : every rotated file of `path` starts with this.
+pub(crate) fn archive_prefix(path: &Path) -> OsString {
+    let mut prefix = path.file_name().map(OsString::from).unwrap_or_default();
+    prefix.push(".");
+    prefix
+}
+
+/// Renames the live file to `<name>.<UTC time>Z`, picking the first free
+/// microsecond at or after `now`, and returns the new path.
+pub(crate) fn rename_aside(path: &Path, now: SystemTime) -> io::Result<PathBuf> {
+    let mut when = now;
+    loop {
+        let mut name = archive_prefix(path);
+        name.push(Utc::from_system(when).compact());
+        let target = path.with_file_name(name);
+        if !target.exists() && !gz_of(&target).exists() {
+            fs::rename(path, &target)?;
+            return Ok(target);
+        }
+        when += std::time::Duration::from_micros(1);
+    }
+}
+
+pub(crate) fn gz_of(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".gz");
+    PathBuf::from(name)
+}

@@ -1,0 +1,152 @@
+//! Work on rotated files that must stay off the writer's path: gzip and
+//! retention. One thread per appender, fed by the writer after each
+//! rotation.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::builder::Config;
+use super::file::archive_prefix;
+use super::stats::Counters;
+
+/// Work for the maintenance thread.
+#[derive(Debug)]
+pub(crate) enum Job {
+    /// The live file was renamed to this path.
+    Rotated(PathBuf),
+}
+
+pub(crate) struct Maintenance {
+    config: Config,
+    counters: Arc<Counters>,
+    jobs: Receiver<Job>,
+    _done: Sender<()>,
+}
+
+impl Maintenance {
+    pub(crate) fn new(
+        config: Config,
+        counters: Arc<Counters>,
+        jobs: Receiver<Job>,
+        done: Sender<()>,
+    ) -> Maintenance {
+        Maintenance {
+            config,
+            counters,
+            jobs,
+            _done: done,
+        }
+    }
+
+    pub(crate) fn run(self) {
+        // Files left by an earlier run: half-written .gz files, rotated
+        // files not yet compressed, and whatever retention now removes.
+        for archive in self.archives() {
+            if archive.extension() == Some(OsStr::new("tmp")) {
+                let _ = fs::remove_file(&archive);
+            } else if self.config.compress && archive.extension() != Some(OsStr::new("gz")) {
+                self.compress(&archive);
+            }
+        }
+        self.retain();
+        while let Ok(Job::Rotated(archive)) = self.jobs.recv() {
+            if self.config.compress {
+                self.compress(&archive);
+            }
+            self.retain();
+        }
+    }
+
+    /// Every rotated file of this appender: `<name>.<digit>…`.
+    fn archives(&self) -> Vec<PathBuf> {
+        let path = &self.config.path;
+        let prefix = archive_prefix(path);
+        let prefix = prefix.as_encoded_bytes();
+        let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(dir) => dir.to_path_buf(),
+            None => PathBuf::from("."),
+        };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .filter(|e| {
+                let name = e.file_name();
+                let name = name.as_encoded_bytes();
+                name.len() > prefix.len()
+                    && name.starts_with(prefix)
+                    && name[prefix.len()].is_ascii_digit()
+            })
+            .map(|e| e.path())
+            .collect();
+        found.sort();
+        found
+    }
+
+    /// Applies the count and age limits, newest files kept.
+    fn retain(&self) {
+        let mut archives: Vec<PathBuf> = self
+            .archives()
+            .into_iter()
+            .filter(|p| p.extension() != Some(OsStr::new("tmp")))
+            .collect();
+        archives.reverse(); // newest first: names sort by time
+        let now = SystemTime::now();
+        for (i, archive) in archives.iter().enumerate() {
+            let over_count = self.config.max_files.is_some_and(|max| i >= max);
+            let too_old = self.config.max_age.is_some_and(|max_age| {
+                fs::metadata(archive)
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|modified| now.duration_since(modified).ok())
+                    .is_some_and(|age| age > max_age)
+            });
+            if over_count || too_old {
+                if let Err(e) = fs::remove_file(archive) {
+                    if e.kind() != io::ErrorKind::NotFound {
+                        self.report(archive, "remove", &e);
+                    }
+                }
+            }
+        }
+    }
+
+    #[cfg(feature = "gzip")]
+    fn compress(&self, archive: &Path) {
+        let gz = super::file::gz_of(archive);
+        let mut tmp = gz.clone().into_os_string();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let result = (|| -> io::Result<()> {
+            let mut input = fs::File::open(archive)?;
+            let output = fs::File::create(&tmp)?;
+            let mut encoder = flate2::write::GzEncoder::new(output, flate2::Compression::default());
+            io::copy(&mut input, &mut encoder)?;
+            encoder.finish()?.sync_all()?;
+            fs::rename(&tmp, &gz)?;
+            fs::remove_file(archive)
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_file(&tmp);
+            self.report(archive, "compress", &e);
+        }
+    }
+
+    #[cfg(not(feature = "gzip"))]
+    fn compress(&self, _archive: &Path) {}
+
+    fn report(&self, path: &Path, action: &str, error: &io::Error) {
+        Counters::add(&self.counters.maintenance_errors, 1);
+        eprintln!(
+            "tracing-audit: could not {action} rotated file {}: {error}",
+            path.display()
+        );
+    }
+}

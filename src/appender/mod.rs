@@ -1,0 +1,358 @@
+//! A lossless, channel-backed, rotating file appender for whole lines.
+//!
+//! Every file tracing-audit writes goes through an [`Appender`]: a cheap
+//! handle (`Clone + Send + Sync`) that puts whole lines on a bounded queue,
+//! and one named writer thread per file that drains the queue in batches
+//! and writes each batch with as few `write` calls as it can. The appender
+//! knows bytes and files only; it never looks inside a line.
+//!
+//! What it guarantees, and how it differs from `tracing-appender`:
+//!
+//! - **Nothing is lost by default.** A full queue makes the caller wait
+//!   ([`Backpressure::Block`]). With [`Backpressure::Drop`] refused lines
+//!   are counted and a summary line in the file says how many.
+//! - **Errors are never swallowed.** A failed write is retried with
+//!   backoff, counted in [`Stats::write_errors`] and reported on stderr
+//!   once per burst. If the directory vanishes it is created again; if the
+//!   file cannot grow (`EFBIG`) it is rotated.
+//! - **Lines are never torn.** A line never spans two files or two
+//!   batches' worth of a failed write; a torn last line left by a crash is
+//!   terminated when the file is reopened.
+//! - **Shutdown drains.** Dropping the [`AppenderGuard`] writes everything
+//!   queued, fsyncs and joins the thread, waiting up to
+//!   [`shutdown_timeout`](AppenderBuilder::shutdown_timeout) (60 s).
+//! - **Rotation by size and time**, by rename and create (never
+//!   copy-truncate), with retention by count and age and optional gzip.
+//!
+//! ```no_run
+//! use tracing_audit::appender::Appender;
+//!
+//! let (appender, guard) = Appender::builder("audit_logs/audit.log").build()?;
+//! let writer = appender.clone();
+//! std::thread::spawn(move || writer.write_line(b"{\"n\":1}\n")).join().unwrap()?;
+//! appender.flush()?; // every line sent before this is now in the file
+//! drop(guard);       // drains, fsyncs and joins the writer thread
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod builder;
+mod file;
+mod maintenance;
+mod panic;
+mod stats;
+mod worker;
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
+use std::thread::{self, JoinHandle, ThreadId};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, SendTimeoutError, Sender, TrySendError};
+
+pub use builder::{AppenderBuilder, Backpressure, Durability, TimeRotation};
+pub use stats::Stats;
+
+use builder::Config;
+use file::LiveFile;
+use maintenance::Maintenance;
+use stats::Counters;
+use worker::{Msg, Worker};
+
+/// A handle that sends whole lines to one file's writer thread.
+///
+/// Cheap to clone; every clone feeds the same queue. Made by
+/// [`Appender::builder`].
+#[derive(Clone)]
+pub struct Appender {
+    shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    tx: Sender<Msg>,
+    counters: Arc<Counters>,
+    backpressure: Backpressure,
+    path: PathBuf,
+    writer_thread: OnceLock<ThreadId>,
+    closed_reported: AtomicBool,
+}
+
+impl fmt::Debug for Appender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Appender")
+            .field("path", &self.shared.path)
+            .field("backpressure", &self.shared.backpressure)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+/// Why a line was not queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The queue was full and the appender is in [`Backpressure::Drop`]
+    /// mode. The line is counted in [`Stats::dropped`] and reported in the
+    /// file.
+    QueueFull,
+    /// The writer thread has stopped (its guard was dropped). The line is
+    /// counted in [`Stats::dropped`].
+    Closed,
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SendError::QueueFull => "appender queue full: line dropped",
+            SendError::Closed => "appender closed: line not written",
+        })
+    }
+}
+
+impl std::error::Error for SendError {}
+
+impl From<SendError> for io::Error {
+    fn from(e: SendError) -> io::Error {
+        let kind = match e {
+            SendError::QueueFull => io::ErrorKind::WouldBlock,
+            SendError::Closed => io::ErrorKind::BrokenPipe,
+        };
+        io::Error::new(kind, e)
+    }
+}
+
+impl Appender {
+    /// Starts configuring an appender for the file at `path`. See
+    /// [`AppenderBuilder`] for the defaults.
+    pub fn builder(path: impl AsRef<Path>) -> AppenderBuilder {
+        AppenderBuilder::new(path)
+    }
+
+    /// Queues a copy of one line. A missing trailing `\n` is added; an
+    /// empty slice writes nothing. The bytes are written as one unit, never
+    /// split across files.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::QueueFull`] in drop mode when the queue is full;
+    /// [`SendError::Closed`] after the guard was dropped.
+    pub fn write_line(&self, line: &[u8]) -> Result<(), SendError> {
+        if line.is_empty() {
+            return Ok(());
+        }
+        let mut owned = Vec::with_capacity(line.len() + 1);
+        owned.extend_from_slice(line);
+        self.send_line(owned)
+    }
+
+    /// Queues one line without copying it. A missing trailing `\n` is
+    /// added; an empty vector writes nothing.
+    ///
+    /// # Errors
+    ///
+    /// As [`write_line`](Self::write_line).
+    pub fn send_line(&self, mut line: Vec<u8>) -> Result<(), SendError> {
+        if line.is_empty() {
+            return Ok(());
+        }
+        if line.last() != Some(&b'\n') {
+            line.push(b'\n');
+        }
+        let shared = &*self.shared;
+        let result = match shared.backpressure {
+            Backpressure::Block => shared.tx.send(Msg::Line(line)).map_err(|_| SendError::Closed),
+            Backpressure::Drop => shared.tx.try_send(Msg::Line(line)).map_err(|e| match e {
+                TrySendError::Full(_) => SendError::QueueFull,
+                TrySendError::Disconnected(_) => SendError::Closed,
+            }),
+        };
+        if let Err(e) = result {
+            Counters::add(&shared.counters.dropped, 1);
+            match e {
+                SendError::QueueFull => Counters::add(&shared.counters.dropped_unreported, 1),
+                SendError::Closed => shared.report_closed(),
+            }
+        }
+        result
+    }
+
+    /// Returns once every line sent before this call (from any handle that
+    /// sent it before) has been handed to the operating system.
+    ///
+    /// While writes keep failing this waits, as the writer retries; use
+    /// [`flush_timeout`](Self::flush_timeout) to bound the wait.
+    ///
+    /// # Errors
+    ///
+    /// Fails if the writer thread has stopped.
+    pub fn flush(&self) -> io::Result<()> {
+        self.shared.flush_within(Duration::MAX)
+    }
+
+    /// As [`flush`](Self::flush), giving up with
+    /// [`io::ErrorKind::TimedOut`] after `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// Fails on timeout or if the writer thread has stopped.
+    pub fn flush_timeout(&self, timeout: Duration) -> io::Result<()> {
+        self.shared.flush_within(timeout)
+    }
+
+    /// As [`flush`](Self::flush), and then fsyncs the file.
+    ///
+    /// # Errors
+    ///
+    /// Fails if the writer thread has stopped or fsync failed.
+    pub fn sync(&self) -> io::Result<()> {
+        let (ack, done) = bounded(1);
+        self.shared.tx.send(Msg::Sync(ack)).map_err(|_| closed())?;
+        done.recv().map_err(|_| closed())?
+    }
+
+    /// A snapshot of this appender's counters.
+    pub fn stats(&self) -> Stats {
+        self.shared.counters.snapshot(self.shared.tx.len())
+    }
+
+    /// The live file's path.
+    pub fn path(&self) -> &Path {
+        &self.shared.path
+    }
+}
+
+impl Shared {
+    fn flush_within(&self, timeout: Duration) -> io::Result<()> {
+        let deadline = Instant::now().checked_add(timeout);
+        let (ack, done) = bounded(1);
+        let msg = Msg::Flush(ack);
+        match deadline {
+            None => self.tx.send(msg).map_err(|_| closed())?,
+            Some(deadline) => self.tx.send_deadline(msg, deadline).map_err(|e| match e {
+                SendTimeoutError::Timeout(_) => timed_out(),
+                SendTimeoutError::Disconnected(_) => closed(),
+            })?,
+        }
+        match deadline {
+            None => done.recv().map_err(|_| closed()),
+            Some(deadline) => done.recv_deadline(deadline).map_err(|e| match e {
+                RecvTimeoutError::Timeout => timed_out(),
+                RecvTimeoutError::Disconnected => closed(),
+            }),
+        }
+    }
+
+    fn report_closed(&self) {
+        if !self.closed_reported.swap(true, Relaxed) {
+            eprintln!(
+                "tracing-audit: a line was sent to {} after its guard was dropped; \
+                 it was not written (counted in Stats::dropped)",
+                self.path.display()
+            );
+        }
+    }
+}
+
+fn closed() -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, "appender closed")
+}
+
+fn timed_out() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "appender flush timed out")
+}
+
+/// Drains the queue, fsyncs and stops the writer thread when dropped.
+///
+/// Keep it alive for as long as lines are written (typically bound in
+/// `main` as `let _guard = ...`; not `let _ = ...`, which drops it at once).
+#[must_use = "dropping the guard stops the writer thread at once"]
+pub struct AppenderGuard {
+    shared: Arc<Shared>,
+    done: Receiver<()>,
+    threads: Vec<JoinHandle<()>>,
+    timeout: Duration,
+}
+
+impl fmt::Debug for AppenderGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppenderGuard")
+            .field("path", &self.shared.path)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl Drop for AppenderGuard {
+    fn drop(&mut self) {
+        let deadline = Instant::now().checked_add(self.timeout);
+        let sent = match deadline {
+            Some(deadline) => self.shared.tx.send_deadline(Msg::Shutdown, deadline).is_ok(),
+            None => self.shared.tx.send(Msg::Shutdown).is_ok(),
+        };
+        // Both threads hold a sender of `done`; it disconnects when both end.
+        let finished = match deadline {
+            Some(deadline) => matches!(
+                self.done.recv_deadline(deadline),
+                Err(RecvTimeoutError::Disconnected)
+            ),
+            None => self.done.recv().is_err(),
+        };
+        if sent && finished {
+            for thread in self.threads.drain(..) {
+                let _ = thread.join();
+            }
+        } else {
+            eprintln!(
+                "tracing-audit: {} did not finish writing within {:?}; {} message(s) still queued",
+                self.shared.path.display(),
+                self.timeout,
+                self.shared.tx.len()
+            );
+        }
+    }
+}
+
+fn start(config: Config) -> io::Result<(Appender, AppenderGuard)> {
+    let file = LiveFile::open(&config.path, config.file_mode)?;
+    let (tx, rx) = bounded(config.capacity);
+    let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded();
+    let (done_tx, done_rx) = bounded(0);
+    let counters = Arc::new(Counters::default());
+    let name = config
+        .path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+
+    let maintenance = Maintenance::new(config.clone(), counters.clone(), jobs_rx, done_tx.clone());
+    let maintenance = thread::Builder::new()
+        .name(format!("audit-maint:{name}"))
+        .spawn(move || maintenance.run())?;
+
+    let shared = Arc::new(Shared {
+        tx,
+        counters: counters.clone(),
+        backpressure: config.backpressure,
+        path: config.path.clone(),
+        writer_thread: OnceLock::new(),
+        closed_reported: AtomicBool::new(false),
+    });
+    let flush_on_panic = config.flush_on_panic;
+    let timeout = config.shutdown_timeout;
+    let worker = Worker::new(config, rx, counters, file, jobs_tx, done_tx);
+    let writer = thread::Builder::new()
+        .name(format!("audit-write:{name}"))
+        .spawn(move || worker.run())?;
+    let _ = shared.writer_thread.set(writer.thread().id());
+    if flush_on_panic {
+        panic::register(&shared);
+    }
+    let guard = AppenderGuard {
+        shared: shared.clone(),
+        done: done_rx,
+        threads: vec![writer, maintenance],
+        timeout,
+    };
+    Ok((Appender { shared }, guard))
+}

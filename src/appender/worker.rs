@@ -1,0 +1,450 @@
+//! The writer thread: drains the queue in batches, writes each batch with
+//! as few `write` calls as it can, rotates between lines, retries failures.
+
+use std::io::{self, Write};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use super::builder::{Config, Durability};
+use super::file::{rename_aside, LiveFile};
+use super::maintenance::Job;
+use super::stats::Counters;
+use crate::clock::{next_boundary, Utc};
+
+/// What handles send to the writer thread. Control messages travel in the
+/// same queue as lines, so they are answered in order.
+#[derive(Debug)]
+pub(crate) enum Msg {
+    Line(Vec<u8>),
+    /// Answered once every earlier line has been handed to the OS.
+    Flush(Sender<()>),
+    /// Answered once every earlier line is written and fsynced.
+    Sync(Sender<io::Result<()>>),
+    Shutdown,
+}
+
+const IDENTITY_CHECK_EVERY: Duration = Duration::from_millis(100);
+const DROP_REPORT_EVERY: Duration = Duration::from_millis(100);
+const BACKOFF_FIRST: Duration = Duration::from_millis(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+pub(crate) struct Worker {
+    config: Config,
+    rx: Receiver<Msg>,
+    counters: Arc<Counters>,
+    file: Option<LiveFile>,
+    batch: Vec<u8>,
+    batch_lines: u64,
+    flush_acks: Vec<Sender<()>>,
+    sync_acks: Vec<Sender<io::Result<()>>>,
+    now: SystemTime,
+    next_rotation: Option<SystemTime>,
+    last_identity_check: Instant,
+    unsynced_since: Option<Instant>,
+    failures_in_burst: u64,
+    jobs: Option<Sender<Job>>,
+    clock: fn() -> SystemTime,
+    /// Held only to signal the guard, by being dropped, that we are done.
+    _done: Sender<()>,
+}
+
+impl Worker {
+    pub(crate) fn new(
+        config: Config,
+        rx: Receiver<Msg>,
+        counters: Arc<Counters>,
+        file: LiveFile,
+        jobs: Sender<Job>,
+        done: Sender<()>,
+    ) -> Worker {
+        let mut worker = Worker {
+            batch: Vec::with_capacity(config.batch_bytes + 4096),
+            config,
+            rx,
+            counters,
+            file: Some(file),
+            batch_lines: 0,
+            flush_acks: Vec::new(),
+            sync_acks: Vec::new(),
+            now: SystemTime::now(),
+            next_rotation: None,
+            last_identity_check: Instant::now(),
+            unsynced_since: None,
+            failures_in_burst: 0,
+            jobs: Some(jobs),
+            clock: SystemTime::now,
+            _done: done,
+        };
+        worker.schedule_time_rotation();
+        worker
+    }
+
+    pub(crate) fn run(mut self) {
+        let mut shutdown = false;
+        while !shutdown {
+            let first = match self.wait_limit() {
+                Some(limit) => self.rx.recv_timeout(limit),
+                None => self.rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            self.now = (self.clock)();
+            match first {
+                Ok(msg) => shutdown = self.take(msg),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            while !shutdown && self.batch.len() < self.config.batch_bytes {
+                match self.rx.try_recv() {
+                    Ok(msg) => shutdown = self.take(msg),
+                    Err(_) => break,
+                }
+            }
+            self.finish_batch();
+        }
+        // Lines that other handles raced in after the shutdown message.
+        while let Ok(msg) = self.rx.try_recv() {
+            self.take(msg);
+            if self.batch.len() >= self.config.batch_bytes {
+                self.finish_batch();
+            }
+        }
+        self.finish_batch();
+        if let Err(e) = self.sync_file() {
+            self.note_error(&e, "sync");
+        }
+        // Dropping `jobs` lets the maintenance thread finish; dropping
+        // `_done` tells the guard we are done.
+    }
+
+    /// How long the next wait for a message may last.
+    fn wait_limit(&self) -> Option<Duration> {
+        let mut limit = None;
+        if self.config.backpressure == super::Backpressure::Drop {
+            limit = Some(DROP_REPORT_EVERY);
+        }
+        if let (Durability::SyncEvery(every), Some(since)) =
+            (self.config.durability, self.unsynced_since)
+        {
+            let left = every.saturating_sub(since.elapsed());
+            limit = Some(limit.map_or(left, |l: Duration| l.min(left)));
+        }
+        limit
+    }
+
+    /// Adds a message to the batch; true for the shutdown message.
+    fn take(&mut self, msg: Msg) -> bool {
+        match msg {
+            Msg::Line(line) => self.push_line(&line),
+            Msg::Flush(ack) => self.flush_acks.push(ack),
+            Msg::Sync(ack) => self.sync_acks.push(ack),
+            Msg::Shutdown => return true,
+        }
+        false
+    }
+
+    fn push_line(&mut self, line: &[u8]) {
+        if self.rotation_due(line.len() as u64) {
+            self.write_batch();
+            self.rotate();
+        }
+        self.batch.extend_from_slice(line);
+        self.batch_lines += 1;
+    }
+
+    fn rotation_due(&self, incoming: u64) -> bool {
+        let occupied = self.file.as_ref().map_or(0, |f| f.len) + self.batch.len() as u64;
+        if occupied == 0 {
+            return false;
+        }
+        let over_size = self
+            .config
+            .max_file_size
+            .is_some_and(|max| occupied + incoming > max);
+        let time_due = self.next_rotation.is_some_and(|at| self.now >= at);
+        over_size || time_due
+    }
+
+    fn schedule_time_rotation(&mut self) {
+        self.next_rotation = self
+            .config
+            .time_rotation
+            .map(|r| next_boundary(self.now, r.period()));
+    }
+
+    fn finish_batch(&mut self) {
+        self.report_drops();
+        let wrote = !self.batch.is_empty();
+        self.write_batch();
+        let sync_due = match self.config.durability {
+            Durability::Write => false,
+            Durability::SyncEachBatch => wrote,
+            Durability::SyncEvery(every) => self
+                .unsynced_since
+                .is_some_and(|since| since.elapsed() >= every),
+        };
+        if sync_due || !self.sync_acks.is_empty() {
+            let result = self.sync_file();
+            if let Err(e) = &result {
+                self.note_error(e, "sync");
+            }
+            for ack in self.sync_acks.drain(..) {
+                let reply = match &result {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+                };
+                let _ = ack.send(reply);
+            }
+        }
+        for ack in self.flush_acks.drain(..) {
+            let _ = ack.send(());
+        }
+    }
+
+    /// In drop mode, puts one line in the file for the lines refused since
+    /// the last report.
+    fn report_drops(&mut self) {
+        let dropped = self.counters.dropped_unreported.swap(0, Relaxed);
+        if dropped == 0 {
+            return;
+        }
+        let mut line = Vec::with_capacity(192);
+        line.extend_from_slice(b"{\"timestamp\":\"");
+        Utc::from_system(self.now).write_rfc3339(&mut line);
+        line.extend_from_slice(
+            b"\",\"level\":\"WARN\",\"name\":\"tracing_audit::appender\",\"message\":\"",
+        );
+        let count = dropped.to_string();
+        line.extend_from_slice(count.as_bytes());
+        line.extend_from_slice(b" lines dropped: queue full\",\"dropped\":");
+        line.extend_from_slice(count.as_bytes());
+        line.extend_from_slice(b"}\n");
+        self.push_line(&line);
+    }
+
+    /// Writes the whole batch, retrying until it is in the file.
+    fn write_batch(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        if self.last_identity_check.elapsed() >= IDENTITY_CHECK_EVERY {
+            self.last_identity_check = Instant::now();
+            if let Some(file) = &self.file {
+                if !file.still_at(&self.config.path) {
+                    self.file = None;
+                }
+            }
+        }
+        let mut written = 0;
+        let mut backoff = BACKOFF_FIRST;
+        while written < self.batch.len() {
+            let Some(file) = self.file.as_mut() else {
+                self.reopen();
+                if self.file.is_none() {
+                    backoff = self.pause(backoff);
+                }
+                continue;
+            };
+            let error = match file.file.write(&self.batch[written..]) {
+                Ok(0) => io::Error::new(io::ErrorKind::WriteZero, "write returned 0 bytes"),
+                Ok(n) => {
+                    written += n;
+                    file.len += n as u64;
+                    continue;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => e,
+            };
+            self.note_error(&error, "write to");
+            written = self.cut_torn_line(written);
+            backoff = self.pause(backoff);
+            self.recover(&error);
+        }
+        Counters::add(&self.counters.lines_written, self.batch_lines);
+        Counters::add(&self.counters.bytes_written, self.batch.len() as u64);
+        self.batch.clear();
+        self.batch_lines = 0;
+        if self.unsynced_since.is_none() {
+            self.unsynced_since = Some(Instant::now());
+        }
+        if self.failures_in_burst > 0 {
+            eprintln!(
+                "tracing-audit: writing to {} resumed after {} failed attempt(s)",
+                self.config.path.display(),
+                self.failures_in_burst
+            );
+            self.failures_in_burst = 0;
+        }
+    }
+
+    /// After a failed write, removes a partly written line from the end of
+    /// the file so that no line is ever torn; returns how much of the batch
+    /// is now really in the file.
+    fn cut_torn_line(&mut self, written: usize) -> usize {
+        let whole = self.batch[..written]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        if whole == written {
+            return written;
+        }
+        let torn = (written - whole) as u64;
+        if let Some(file) = self.file.as_mut() {
+            let cut = file
+                .file
+                .metadata()
+                .and_then(|m| file.file.set_len(m.len().saturating_sub(torn)));
+            match cut {
+                Ok(()) => file.len = file.len.saturating_sub(torn),
+                Err(e) => {
+                    // Reopening heals the torn line with a newline.
+                    self.note_error(&e, "truncate torn line in");
+                    self.file = None;
+                }
+            }
+        }
+        whole
+    }
+
+    /// Chooses how to get going again after `error`.
+    fn recover(&mut self, error: &io::Error) {
+        if is_file_too_large(error) {
+            self.rotate();
+        } else if self.failures_in_burst >= 3
+            || !self
+                .file
+                .as_ref()
+                .is_some_and(|f| f.still_at(&self.config.path))
+        {
+            self.file = None;
+        }
+    }
+
+    fn pause(&self, backoff: Duration) -> Duration {
+        std::thread::sleep(backoff);
+        (backoff * 2).min(BACKOFF_MAX)
+    }
+
+    fn reopen(&mut self) {
+        match LiveFile::open(&self.config.path, self.config.file_mode) {
+            Ok(file) => self.file = Some(file),
+            Err(e) => {
+                self.file = None;
+                self.note_error(&e, "open");
+            }
+        }
+    }
+
+    /// Renames the live file aside and opens a fresh one. The batch must
+    /// already be written.
+    fn rotate(&mut self) {
+        if self.config.durability != Durability::Write {
+            if let Err(e) = self.sync_file() {
+                self.note_error(&e, "sync");
+            }
+        }
+        self.file = None;
+        match rename_aside(&self.config.path, (self.clock)()) {
+            Ok(archive) => {
+                Counters::add(&self.counters.rotations, 1);
+                if let Some(jobs) = &self.jobs {
+                    let _ = jobs.send(Job::Rotated(archive));
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => self.note_error(&e, "rotate"),
+        }
+        self.reopen();
+        self.schedule_time_rotation();
+    }
+
+    fn sync_file(&mut self) -> io::Result<()> {
+        self.unsynced_since = None;
+        match &self.file {
+            Some(file) => file.file.sync_data(),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failure; the first of a burst is reported on stderr.
+    fn note_error(&mut self, error: &io::Error, action: &str) {
+        Counters::add(&self.counters.write_errors, 1);
+        if self.failures_in_burst == 0 {
+            eprintln!(
+                "tracing-audit: {action} {} failed: {error}; retrying with backoff \
+                 (further failures are counted in Stats::write_errors)",
+                self.config.path.display()
+            );
+        }
+        self.failures_in_burst += 1;
+    }
+}
+
+fn is_file_too_large(error: &io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        error.raw_os_error() == Some(libc::EFBIG)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = error;
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::appender::builder::AppenderBuilder;
+    use crate::appender::TimeRotation;
+    use std::time::UNIX_EPOCH;
+
+    static FAKE_NOW: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+    fn fake_clock() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(FAKE_NOW.load(Relaxed))
+    }
+
+    #[test]
+    fn time_rotation_happens_at_the_utc_boundary_between_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let config = AppenderBuilder::new(&path)
+            .rotate_every(TimeRotation::Hourly)
+            .max_file_size(None)
+            .into_config();
+        // 2026-11-22T10:59:59Z
+        FAKE_NOW.store(1_795_345_199, Relaxed);
+        let (tx, rx) = crossbeam_channel::bounded(16);
+        let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded();
+        let (done_tx, _done_rx) = crossbeam_channel::bounded(0);
+        let file = LiveFile::open(&path, 0o640).unwrap();
+        let mut worker = Worker::new(config, rx, Arc::default(), file, jobs_tx, done_tx);
+        worker.clock = fake_clock;
+        worker.now = fake_clock();
+        worker.schedule_time_rotation();
+        drop(tx);
+
+        worker.push_line(b"before\n");
+        worker.finish_batch();
+        FAKE_NOW.store(1_795_345_200, Relaxed); // 11:00:00Z
+        worker.now = fake_clock();
+        worker.push_line(b"after\n");
+        worker.finish_batch();
+
+        let Ok(Job::Rotated(archive)) = jobs_rx.try_recv() else {
+            panic!("no rotation reported");
+        };
+        assert_eq!(
+            archive.file_name().unwrap().to_str().unwrap(),
+            "audit.log.20261122T110000.000000Z"
+        );
+        assert_eq!(std::fs::read(&archive).unwrap(), b"before\n");
+        assert_eq!(std::fs::read(&path).unwrap(), b"after\n");
+        assert_eq!(
+            worker.next_rotation,
+            Some(UNIX_EPOCH + Duration::from_secs(1_795_345_200 + 3600))
+        );
+    }
+}
