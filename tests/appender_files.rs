@@ -1,0 +1,117 @@
+//! The file itself: directories, permissions, appending, healing a torn
+//! last line, and recovering when the directory disappears.
+
+use std::fs;
+use std::thread;
+use std::time::Duration;
+
+use tracing_audit::appender::Appender;
+
+#[test]
+fn missing_directories_are_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a/b/c/audit.log");
+    let (appender, guard) = Appender::builder(&path).build().unwrap();
+    appender.write_line(b"{\"x\":1}").unwrap();
+    drop(guard);
+    assert_eq!(fs::read(&path).unwrap(), b"{\"x\":1}\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn files_are_created_0640_by_default_and_as_configured() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: umask only changes this process's file-creation mask.
+    unsafe { libc::umask(0o022) };
+    let dir = tempfile::tempdir().unwrap();
+    let default = dir.path().join("audit.log");
+    let custom = dir.path().join("login.log");
+    let (_a, _ga) = Appender::builder(&default).build().unwrap();
+    let (_b, _gb) = Appender::builder(&custom).file_mode(0o600).build().unwrap();
+    let mode = |p| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&default), 0o640);
+    assert_eq!(mode(&custom), 0o600);
+}
+
+#[test]
+fn an_existing_file_is_appended_to_and_a_torn_last_line_is_healed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    // What a crash in the middle of a write leaves behind.
+    fs::write(&path, b"{\"whole\":1}\n{\"torn\":").unwrap();
+    let (appender, guard) = Appender::builder(&path).build().unwrap();
+    appender.write_line(b"{\"next\":2}\n").unwrap();
+    drop(guard);
+    assert_eq!(
+        fs::read(&path).unwrap(),
+        b"{\"whole\":1}\n{\"torn\":\n{\"next\":2}\n",
+        "the new line must start on a line of its own"
+    );
+}
+
+#[test]
+fn a_deleted_directory_is_recreated_and_later_lines_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let path = logs.join("audit.log");
+    let (appender, guard) = Appender::builder(&path).build().unwrap();
+    appender.write_line(b"{\"n\":1}").unwrap();
+    appender.flush().unwrap();
+
+    fs::remove_dir_all(&logs).unwrap();
+    // Keep writing while the directory is gone: the writer notices within
+    // its identity-check interval and starts a new file.
+    for n in 2..=100 {
+        appender.write_line(format!("{{\"n\":{n}}}").as_bytes()).unwrap();
+        appender.flush().unwrap();
+        thread::sleep(Duration::from_millis(5));
+    }
+    appender.write_line(b"{\"n\":\"last\"}").unwrap();
+    drop(guard);
+
+    let text = fs::read_to_string(&path).expect("the file was not recreated");
+    assert!(text.ends_with("{\"n\":99}\n{\"n\":100}\n{\"n\":\"last\"}\n"), "{text}");
+    assert!(!text.contains("{\"n\":1}\n"), "the first line was in the deleted file");
+}
+
+#[test]
+fn a_file_renamed_away_by_someone_else_is_replaced_by_a_fresh_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let moved = dir.path().join("app.log.1");
+    let (appender, guard) = Appender::builder(&path).build().unwrap();
+    appender.write_line(b"{\"n\":1}").unwrap();
+    appender.flush().unwrap();
+    fs::rename(&path, &moved).unwrap(); // an external logrotate
+    thread::sleep(Duration::from_millis(150));
+    appender.write_line(b"{\"n\":2}").unwrap();
+    drop(guard);
+    assert_eq!(fs::read(&moved).unwrap(), b"{\"n\":1}\n");
+    assert_eq!(fs::read(&path).unwrap(), b"{\"n\":2}\n");
+}
+
+#[test]
+fn a_line_without_newline_gets_one_and_empty_lines_are_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let (appender, guard) = Appender::builder(&path).build().unwrap();
+    appender.write_line(b"").unwrap();
+    appender.send_line(Vec::new()).unwrap();
+    appender.send_line(b"{\"a\":1}".to_vec()).unwrap();
+    appender.write_line(b"{\"b\":2}\n").unwrap();
+    drop(guard);
+    assert_eq!(fs::read(&path).unwrap(), b"{\"a\":1}\n{\"b\":2}\n");
+    assert_eq!(appender.stats().lines_written, 2);
+}
+
+#[test]
+fn build_fails_clearly_when_the_directory_cannot_be_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-dir");
+    fs::write(&blocker, b"").unwrap();
+    let err = Appender::builder(blocker.join("audit.log")).build().unwrap_err();
+    assert!(matches!(
+        err.kind(),
+        std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotADirectory | std::io::ErrorKind::Other
+    ), "{err:?}");
+}
