@@ -79,7 +79,14 @@ fn drop_count_is_exact_and_the_summary_line_appears() {
         })
         .sum();
     assert!(!tally.other.is_empty(), "no summary line");
-    assert_eq!(reported, refused, "summary lines must add up to the refusals");
-    assert_eq!(landed + refused, SENT, "every line either landed or was counted");
+    assert_eq!(
+        reported, refused,
+        "summary lines must add up to the refusals"
+    );
+    assert_eq!(
+        landed + refused,
+        SENT,
+        "every line either landed or was counted"
+    );
     assert_eq!(appender.stats().dropped, refused);
 }

@@ -62,7 +62,9 @@ fn a_deleted_directory_is_recreated_and_later_lines_land() {
     // Keep writing while the directory is gone: the writer notices within
     // its identity-check interval and starts a new file.
     for n in 2..=100 {
-        appender.write_line(format!("{{\"n\":{n}}}").as_bytes()).unwrap();
+        appender
+            .write_line(format!("{{\"n\":{n}}}").as_bytes())
+            .unwrap();
         appender.flush().unwrap();
         thread::sleep(Duration::from_millis(5));
     }
@@ -70,8 +72,14 @@ fn a_deleted_directory_is_recreated_and_later_lines_land() {
     drop(guard);
 
     let text = fs::read_to_string(&path).expect("the file was not recreated");
-    assert!(text.ends_with("{\"n\":99}\n{\"n\":100}\n{\"n\":\"last\"}\n"), "{text}");
-    assert!(!text.contains("{\"n\":1}\n"), "the first line was in the deleted file");
+    assert!(
+        text.ends_with("{\"n\":99}\n{\"n\":100}\n{\"n\":\"last\"}\n"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("{\"n\":1}\n"),
+        "the first line was in the deleted file"
+    );
 }
 
 #[test]
@@ -109,9 +117,16 @@ fn build_fails_clearly_when_the_directory_cannot_be_made() {
     let dir = tempfile::tempdir().unwrap();
     let blocker = dir.path().join("not-a-dir");
     fs::write(&blocker, b"").unwrap();
-    let err = Appender::builder(blocker.join("audit.log")).build().unwrap_err();
-    assert!(matches!(
-        err.kind(),
-        std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotADirectory | std::io::ErrorKind::Other
-    ), "{err:?}");
+    let err = Appender::builder(blocker.join("audit.log"))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            std::io::ErrorKind::AlreadyExists
+                | std::io::ErrorKind::NotADirectory
+                | std::io::ErrorKind::Other
+        ),
+        "{err:?}"
+    );
 }

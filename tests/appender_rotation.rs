@@ -68,10 +68,21 @@ fn size_rotation_under_load_keeps_every_line_once_and_unsplit() {
     for file in &files {
         let size = fs::metadata(file).unwrap().len();
         assert!(size <= MIB, "{} has {size} bytes", file.display());
-        assert!(size > MIB - longest_line || file == &path, "{} rotated early at {size}", file.display());
+        assert!(
+            size > MIB - longest_line || file == &path,
+            "{} rotated early at {size}",
+            file.display()
+        );
         if file != &path {
-            assert!(is_rotated_name(file, "audit.log"), "bad name {}", file.display());
-            assert!(!file.to_str().unwrap().ends_with(".log"), "rotated file matches *.log");
+            assert!(
+                is_rotated_name(file, "audit.log"),
+                "bad name {}",
+                file.display()
+            );
+            assert!(
+                !file.to_str().unwrap().ends_with(".log"),
+                "rotated file matches *.log"
+            );
         }
     }
     Tally::of_files(&files).assert_exactly_once(4, 60_000);
@@ -82,15 +93,24 @@ fn rotated_names_sort_in_the_order_lines_were_written() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("api.log");
     load(
-        Appender::builder(&path).max_file_size(64 * 1024).max_files(None),
+        Appender::builder(&path)
+            .max_file_size(64 * 1024)
+            .max_files(None),
         1,
         20_000,
     );
     let mut previous = None;
     for file in files_of(&path) {
-        for text in contents(&file).split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        for text in contents(&file)
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+        {
             let (_, n) = parse(text).unwrap();
-            assert!(previous.map_or(true, |p| n == p + 1), "{} out of order", file.display());
+            assert!(
+                previous.map_or(true, |p| n == p + 1),
+                "{} out of order",
+                file.display()
+            );
             previous = Some(n);
         }
     }
@@ -102,18 +122,27 @@ fn retention_keeps_the_newest_files_up_to_the_count() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.log");
     let appender = load(
-        Appender::builder(&path).max_file_size(64 * 1024).max_files(3),
+        Appender::builder(&path)
+            .max_file_size(64 * 1024)
+            .max_files(3),
         1,
         20_000,
     );
     assert!(appender.stats().rotations > 10);
     let files = files_of(&path);
-    assert_eq!(files.len(), 4, "3 rotated files and the live one: {files:?}");
+    assert_eq!(
+        files.len(),
+        4,
+        "3 rotated files and the live one: {files:?}"
+    );
     // The kept files are the newest: together they end at the last line and
     // hold a contiguous run of lines.
     let mut numbers = Vec::new();
     for file in &files {
-        for text in contents(file).split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        for text in contents(file)
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+        {
             numbers.push(parse(text).unwrap().1);
         }
     }
@@ -133,7 +162,12 @@ fn retention_by_age_removes_old_rotated_files_at_startup() {
     }
     let long_ago = SystemTime::now() - Duration::from_secs(40 * 86_400);
     for p in [&old, &unrelated] {
-        fs::File::options().write(true).open(p).unwrap().set_modified(long_ago).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
     }
     let (appender, guard) = Appender::builder(&path)
         .max_age(Duration::from_secs(30 * 86_400))

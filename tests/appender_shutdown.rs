@@ -71,7 +71,10 @@ fn lines_sent_after_the_guard_is_dropped_are_refused_and_counted() {
     let (appender, guard) = Appender::builder(&path).build().unwrap();
     appender.write_line(b"{\"before\":true}\n").unwrap();
     drop(guard);
-    assert_eq!(appender.write_line(b"{\"after\":true}\n"), Err(SendError::Closed));
+    assert_eq!(
+        appender.write_line(b"{\"after\":true}\n"),
+        Err(SendError::Closed)
+    );
     assert!(appender.flush().is_err());
     assert_eq!(appender.stats().dropped, 1);
     assert_eq!(fs::read(&path).unwrap(), b"{\"before\":true}\n");

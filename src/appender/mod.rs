@@ -50,7 +50,9 @@ use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, SendTimeoutError, Sender, TrySendError};
+use crossbeam_channel::{
+    bounded, Receiver, RecvTimeoutError, SendTimeoutError, Sender, TrySendError,
+};
 
 pub use builder::{AppenderBuilder, Backpressure, Durability, TimeRotation};
 pub use stats::Stats;
@@ -162,7 +164,10 @@ impl Appender {
         }
         let shared = &*self.shared;
         let result = match shared.backpressure {
-            Backpressure::Block => shared.tx.send(Msg::Line(line)).map_err(|_| SendError::Closed),
+            Backpressure::Block => shared
+                .tx
+                .send(Msg::Line(line))
+                .map_err(|_| SendError::Closed),
             Backpressure::Drop => shared.tx.try_send(Msg::Line(line)).map_err(|e| match e {
                 TrySendError::Full(_) => SendError::QueueFull,
                 TrySendError::Disconnected(_) => SendError::Closed,
@@ -288,7 +293,11 @@ impl Drop for AppenderGuard {
     fn drop(&mut self) {
         let deadline = Instant::now().checked_add(self.timeout);
         let sent = match deadline {
-            Some(deadline) => self.shared.tx.send_deadline(Msg::Shutdown, deadline).is_ok(),
+            Some(deadline) => self
+                .shared
+                .tx
+                .send_deadline(Msg::Shutdown, deadline)
+                .is_ok(),
             None => self.shared.tx.send(Msg::Shutdown).is_ok(),
         };
         // Both threads hold a sender of `done`; it disconnects when both end.

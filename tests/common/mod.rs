@@ -97,9 +97,10 @@ impl Tally {
                 None if text.starts_with(b"{\"timestamp\"") => {
                     self.other.push(String::from_utf8_lossy(text).into_owned())
                 }
-                None => self
-                    .bad
-                    .push((path.to_path_buf(), String::from_utf8_lossy(text).into_owned())),
+                None => self.bad.push((
+                    path.to_path_buf(),
+                    String::from_utf8_lossy(text).into_owned(),
+                )),
             }
         }
     }
@@ -107,13 +108,24 @@ impl Tally {
     /// Asserts that producers `0..threads` each landed `0..per_thread`
     /// exactly once and nothing else is in the files.
     pub fn assert_exactly_once(&self, threads: u32, per_thread: u64) {
-        assert!(self.bad.is_empty(), "torn or foreign lines: {:?}", &self.bad[..self.bad.len().min(3)]);
-        assert!(self.unterminated.is_empty(), "unterminated files: {:?}", self.unterminated);
+        assert!(
+            self.bad.is_empty(),
+            "torn or foreign lines: {:?}",
+            &self.bad[..self.bad.len().min(3)]
+        );
+        assert!(
+            self.unterminated.is_empty(),
+            "unterminated files: {:?}",
+            self.unterminated
+        );
         let dupes = self.seen.values().filter(|&&c| c != 1).count();
         assert_eq!(dupes, 0, "{dupes} lines landed more than once");
         for t in 0..threads {
             for n in 0..per_thread {
-                assert!(self.seen.contains_key(&(t, n)), "line t={t} n={n} is missing");
+                assert!(
+                    self.seen.contains_key(&(t, n)),
+                    "line t={t} n={n} is missing"
+                );
             }
         }
         assert_eq!(self.seen.len() as u64, threads as u64 * per_thread);
