@@ -58,3 +58,7 @@
 
 pub mod appender;
 mod clock;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

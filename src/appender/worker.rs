@@ -145,25 +145,29 @@ impl Worker {
     }
 
     fn push_line(&mut self, line: &[u8]) {
-        if self.rotation_due(line.len() as u64) {
+        if let Some(name_time) = self.rotation_due(line.len() as u64) {
             self.write_batch();
-            self.rotate();
+            self.rotate(name_time);
         }
         self.batch.extend_from_slice(line);
         self.batch_lines += 1;
     }
 
-    fn rotation_due(&self, incoming: u64) -> bool {
+    /// When the file must be rotated before `incoming` more bytes, the time
+    /// to name the rotated file after: the UTC boundary for a time rotation
+    /// (the file holds lines from before it), the present for a size one.
+    fn rotation_due(&self, incoming: u64) -> Option<SystemTime> {
         let occupied = self.file.as_ref().map_or(0, |f| f.len) + self.batch.len() as u64;
         if occupied == 0 {
-            return false;
+            return None;
         }
-        let over_size = self
-            .config
+        if let Some(boundary) = self.next_rotation.filter(|&at| self.now >= at) {
+            return Some(boundary);
+        }
+        self.config
             .max_file_size
-            .is_some_and(|max| occupied + incoming > max);
-        let time_due = self.next_rotation.is_some_and(|at| self.now >= at);
-        over_size || time_due
+            .filter(|&max| occupied + incoming > max)
+            .map(|_| (self.clock)())
     }
 
     fn schedule_time_rotation(&mut self) {
@@ -310,7 +314,7 @@ impl Worker {
     /// Chooses how to get going again after `error`.
     fn recover(&mut self, error: &io::Error) {
         if is_file_too_large(error) {
-            self.rotate();
+            self.rotate((self.clock)());
         } else if self.failures_in_burst >= 3
             || !self
                 .file
@@ -336,16 +340,16 @@ impl Worker {
         }
     }
 
-    /// Renames the live file aside and opens a fresh one. The batch must
-    /// already be written.
-    fn rotate(&mut self) {
+    /// Renames the live file aside, named after `name_time`, and opens a
+    /// fresh one. The batch must already be written.
+    fn rotate(&mut self, name_time: SystemTime) {
         if self.config.durability != Durability::Write {
             if let Err(e) = self.sync_file() {
                 self.note_error(&e, "sync");
             }
         }
         self.file = None;
-        match rename_aside(&self.config.path, (self.clock)()) {
+        match rename_aside(&self.config.path, name_time) {
             Ok(archive) => {
                 Counters::add(&self.counters.rotations, 1);
                 if let Some(jobs) = &self.jobs {
@@ -428,7 +432,7 @@ mod tests {
 
         worker.push_line(b"before\n");
         worker.finish_batch();
-        FAKE_NOW.store(1_795_345_200, Relaxed); // 11:00:00Z
+        FAKE_NOW.store(1_795_345_500, Relaxed); // 11:05:00Z, first line after 11:00
         worker.now = fake_clock();
         worker.push_line(b"after\n");
         worker.finish_batch();
@@ -436,6 +440,8 @@ mod tests {
         let Ok(Job::Rotated(archive)) = jobs_rx.try_recv() else {
             panic!("no rotation reported");
         };
+        // Named after the boundary: the file holds the lines written before
+        // 11:00, even though it was renamed at 11:05.
         assert_eq!(
             archive.file_name().unwrap().to_str().unwrap(),
             "audit.log.20261122T110000.000000Z"
@@ -444,7 +450,9 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"after\n");
         assert_eq!(
             worker.next_rotation,
-            Some(UNIX_EPOCH + Duration::from_secs(1_795_345_200 + 3600))
+            Some(UNIX_EPOCH + Duration::from_secs(1_795_345_200 + 3600)),
+            "the next boundary is 12:00"
         );
+        assert_eq!(worker.counters.rotations.load(Relaxed), 1);
     }
 }
