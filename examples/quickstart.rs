@@ -1,62 +1,112 @@
-//! Writes real audit files into `audit_logs/` and prints where they are.
+//! The README's main job: installs tracing-audit, makes CRUD, login and
+//! application records, and prints where the files are.
 //!
 //! ```text
 //! cargo run --example quickstart
 //! ```
-//!
-//! Until the record layer lands, the lines are made by hand here; the
-//! appender underneath is the one every record kind will use.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use serde::Serialize;
+use tracing_audit::diff::diff;
+use tracing_audit::record::Kind;
+use tracing_audit::Transaction;
 
-use tracing_audit::appender::{Appender, Backpressure};
+#[derive(Serialize, Clone)]
+struct Product {
+    id: u64,
+    name: String,
+    price: f64,
+    supplier: Supplier,
+}
+
+#[derive(Serialize, Clone)]
+struct Supplier {
+    name: String,
+    api_key: String,
+}
+
+#[derive(Serialize)]
+struct UserInfo<'a> {
+    email: &'a str,
+    role: &'a str,
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::path::Path::new("audit_logs");
-    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
-    let mut guards = Vec::new();
-    let mut written = Vec::new();
+    // One call: audit.log, api.log, login.log and app.log in audit_logs/,
+    // plus a console on stderr. The guard writes everything out on drop.
+    let guard = tracing_audit::builder()
+        .service_name("quickstart")
+        .log_dir("audit_logs")
+        .init()?;
 
-    for (file, backpressure, line) in [
-        (
-            "audit.log",
-            Backpressure::Block,
-            format!(
-                r#"{{"unix_time":{now},"level":"AUDIT","name":"audit.crud","message":"UPDATE event for Product (id: 42)","model":"Product","event_type":"UPDATE","instance_id":"42","user_id":"7","changes":{{"price":{{"old":10.99,"new":12.99}}}}}}"#
-            ),
-        ),
-        (
-            "login.log",
-            Backpressure::Block,
-            format!(
-                r#"{{"unix_time":{now},"level":"LOGIN","name":"audit.login","message":"login","user_id":"7","event":"login","success":true,"client_ip":"127.0.0.1"}}"#
-            ),
-        ),
-        (
-            "app.log",
-            Backpressure::Drop,
-            format!(
-                r#"{{"unix_time":{now},"level":"INFO","name":"quickstart","message":"service started"}}"#
-            ),
-        ),
-    ] {
-        let (appender, guard) = Appender::builder(dir.join(file))
-            .backpressure(backpressure)
-            .build()?;
-        appender.write_line(line.as_bytes())?;
-        appender.sync()?;
-        guards.push(guard);
-        written.push(appender);
-    }
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "service starting");
 
-    drop(guards); // drain, fsync, join
-    for appender in &written {
-        let path = std::fs::canonicalize(appender.path())?;
-        println!(
-            "wrote {} line(s) to {}",
-            appender.stats().lines_written,
-            path.display()
-        );
+    // A request: its span carries the request id and the tenant into every
+    // record made inside it.
+    let request = tracing::info_span!(
+        "request",
+        request_id = "0193a2b4-7c1e-7000-8000-000000000001",
+        tenant = "acme"
+    );
+    let _entered = request.enter();
+
+    tracing_audit::login_failed!(
+        user: "alice@example.com",
+        error: "invalid password",
+        client_ip: "203.0.113.9",
+        user_agent: "curl/8.5"
+    );
+    // After authentication, every later record names the user.
+    tracing_audit::set_user(
+        7,
+        Some(&UserInfo {
+            email: "alice@example.com",
+            role: "admin",
+        }),
+    );
+    tracing_audit::login!(client_ip: "203.0.113.9", user_agent: "curl/8.5");
+
+    let mut product = Product {
+        id: 42,
+        name: "Desk lamp".into(),
+        price: 10.99,
+        supplier: Supplier {
+            name: "Lumen".into(),
+            api_key: "sk_live_8f2k1".into(),
+        },
+    };
+    tracing_audit::create!(model: "Product", id: product.id, instance: product);
+    tracing_audit::read!(model: "Product", id: product.id);
+
+    // Changes are written field by field; the supplier's api_key is
+    // redacted in the diff and in the snapshot.
+    let before = product.clone();
+    product.price = 12.99;
+    product.supplier.api_key = "sk_live_rotated".into();
+    tracing_audit::update!(
+        model: "Product",
+        id: product.id,
+        changes: diff(&before, &product),
+        extra: serde_json::json!({"reason": "price review"})
+    );
+
+    // Records made in a transaction that rolls back are never written.
+    let tx = Transaction::begin();
+    tx.in_scope(|| tracing_audit::delete!(model: "Product", id: product.id));
+    tx.rollback();
+
+    // This one commits.
+    let tx = Transaction::begin();
+    tx.in_scope(|| tracing_audit::bulk_delete!(model: "Session", ids: ["s1", "s2", "s3"]));
+    tx.commit();
+
+    tracing_audit::logout!();
+    tracing::warn!(queue = "email", depth = 1200, "queue is backing up");
+
+    guard.sync()?;
+    for kind in Kind::ALL {
+        if let Some(path) = guard.path(kind) {
+            println!("{:<6} {}", format!("{kind:?}"), path.display());
+        }
     }
     Ok(())
 }

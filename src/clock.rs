@@ -72,6 +72,36 @@ impl Utc {
     }
 }
 
+/// Writes the present time as RFC 3339 UTC with six decimals, as every
+/// record's `timestamp`. The calendar part is computed once per second per
+/// thread.
+pub(crate) fn write_now_rfc3339(out: &mut String) {
+    use std::cell::Cell;
+    // "2026-11-22T10:00:00." for the second in `.0`.
+    thread_local!(static PREFIX: Cell<(u64, [u8; 20])> = const { Cell::new((u64::MAX, [0; 20])) });
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = since.as_secs();
+    let (cached, mut prefix) = PREFIX.with(Cell::get);
+    if cached != secs {
+        let mut full = Vec::with_capacity(27);
+        Utc::from_system(UNIX_EPOCH + Duration::from_secs(secs)).write_rfc3339(&mut full);
+        prefix.copy_from_slice(&full[..20]);
+        PREFIX.with(|p| p.set((secs, prefix)));
+    }
+    let mut micros = [0u8; 7];
+    let mut v = since.subsec_micros();
+    for slot in micros[..6].iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    micros[6] = b'Z';
+    // Only ASCII digits and punctuation.
+    out.push_str(std::str::from_utf8(&prefix).unwrap_or("1970-01-01T00:00:00."));
+    out.push_str(std::str::from_utf8(&micros).unwrap_or("000000Z"));
+}
+
 fn push_digits(out: &mut Vec<u8>, mut value: u32, width: usize) {
     let start = out.len();
     out.resize(start + width, b'0');
@@ -109,6 +139,22 @@ mod tests {
         let mut out = Vec::new();
         Utc::from_system(t).write_rfc3339(&mut out);
         assert_eq!(out, b"2026-11-22T10:00:00.000123Z");
+    }
+
+    #[test]
+    fn now_is_rfc3339_utc_with_six_decimals() {
+        let mut out = String::new();
+        write_now_rfc3339(&mut out);
+        write_now_rfc3339(&mut out);
+        assert_eq!(out.len(), 54, "{out}");
+        let first = &out[..27];
+        assert!(
+            first.ends_with('Z') && first.as_bytes()[19] == b'.',
+            "{first}"
+        );
+        let parsed =
+            time::OffsetDateTime::parse(first, &time::format_description::well_known::Rfc3339);
+        assert!(parsed.is_ok(), "{first}: {parsed:?}");
     }
 
     #[test]

@@ -57,7 +57,56 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod appender;
+mod builder;
 mod clock;
+mod context;
+pub mod diff;
+mod event_id;
+mod filter;
+mod json;
+mod layer;
+mod macros;
+pub mod record;
+pub mod redact;
+pub mod schema;
+mod sink;
+mod transaction;
+
+pub use builder::{
+    builder, layer, AuditGuard, Builder, Error, FilteredAuditLayer, DEFAULT_MAX_LINE_BYTES,
+};
+pub use diff::{diff, Changes};
+pub use filter::AuditFilter;
+pub use layer::AuditLayer;
+pub use transaction::Transaction;
+
+/// Sets the acting user on the current span, after authentication: every
+/// record made from now on in this span, in spans opened inside it, and in
+/// the enclosing spans up to the one that carries the `request_id` (the
+/// request's own span), gets this `user_id` and `user_info`.
+///
+/// ```
+/// # #[derive(serde::Serialize)] struct Info { email: &'static str }
+/// let span = tracing::info_span!("request", request_id = "r-1");
+/// let _entered = span.enter();
+/// tracing_audit::set_user(7, Some(&Info { email: "a@b.c" }));
+/// tracing_audit::read!(model: "Invoice", id: 12); // user_id "7"
+/// ```
+///
+/// Without the crate's layer installed this does nothing.
+pub fn set_user<T: serde::Serialize>(user_id: impl std::fmt::Display, user_info: Option<&T>) {
+    tracing::Span::current().with_subscriber(|(id, dispatch)| {
+        if let Some(layer) = dispatch.downcast_ref::<AuditLayer>() {
+            let info = user_info.map(|i| i as &dyn record::ToJson);
+            layer.set_user(dispatch, id, &user_id, info);
+        }
+    });
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use tracing;
+}
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

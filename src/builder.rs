@@ -1,0 +1,506 @@
+//! `builder()` / `layer()`: the files, the console, the filters, the
+//! redaction policy and the options, in one place.
+
+use std::fmt;
+use std::io::{self, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tracing_subscriber::filter::Filtered;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+use crate::appender::{
+    Appender, AppenderBuilder, AppenderGuard, Backpressure, Stats, TimeRotation,
+};
+use crate::context::Names;
+use crate::filter::AuditFilter;
+use crate::json::DEFAULT_STRING_CAP;
+use crate::layer::AuditLayer;
+use crate::record::Kind;
+use crate::redact::Policy;
+use crate::sink::{Sink, Sinks};
+
+/// The longest line written, by default: below Vector's default
+/// `max_line_bytes` of 100 KiB.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 96 * 1024;
+
+/// The audit layer as [`Builder::build`] returns it: the crate's layer with
+/// its own filter.
+pub type FilteredAuditLayer<S> = Filtered<AuditLayer, AuditFilter, S>;
+
+/// Starts configuring the whole subscriber: [`Builder::init`] installs the
+/// audit layer and a console layer as the global default.
+pub fn builder() -> Builder {
+    Builder::new(true)
+}
+
+/// Starts configuring the audit layer alone, to compose with a subscriber
+/// of your own ([`Builder::build`]). The console is yours to add.
+pub fn layer() -> Builder {
+    Builder::new(false)
+}
+
+/// Why the subscriber could not be set up.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A log file could not be opened.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: io::Error,
+    },
+    /// A filter directive did not parse.
+    Filter(String),
+    /// Another global subscriber is already installed.
+    Init(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io { path, source } => write!(f, "cannot open {}: {source}", path.display()),
+            Error::Filter(e) => write!(f, "bad filter directive: {e}"),
+            Error::Init(e) => write!(f, "cannot install the subscriber: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+enum SinkChoice {
+    File,
+    Writer(BoxMakeWriter),
+    Off,
+}
+
+type Configure = Box<dyn Fn(Kind, AppenderBuilder) -> AppenderBuilder + Send + Sync>;
+
+/// Configures the audit layer (and, with [`init`](Builder::init), the
+/// whole subscriber).
+///
+/// | setting | default |
+/// |---|---|
+/// | [`log_dir`](Builder::log_dir) | `audit_logs` |
+/// | [`file_name`](Builder::file_name) | `audit.log`, `api.log`, `login.log`, `app.log` |
+/// | [`service_name`](Builder::service_name) | `$CARGO_PKG_NAME` at run time, else the executable's name |
+/// | [`max_file_size`](Builder::max_file_size) | 10 MiB |
+/// | [`rotate_every`](Builder::rotate_every) | never (size only) |
+/// | [`max_files`](Builder::max_files) | 5 rotated files per kind |
+/// | backpressure | `Block` for audit, API and login; `Drop` (counted) for app ([`app_backpressure`](Builder::app_backpressure)) |
+/// | [`console`](Builder::console) | on with `init`, off with `build`; stderr, colours on a terminal |
+/// | [`app_filter`](Builder::app_filter), [`console_filter`](Builder::console_filter) | `RUST_LOG`, else `info` |
+/// | [`redaction`](Builder::redaction) | [`Policy::default()`] |
+/// | [`context_field`](Builder::context_field) | `user_id`, `user_info`, `request_id`, `tenant` |
+/// | [`max_string_bytes`](Builder::max_string_bytes) | 16 KiB |
+/// | [`max_line_bytes`](Builder::max_line_bytes) | 96 KiB |
+///
+/// Audit records (targets `audit.*`) are always written, whatever the
+/// filters say; the filters apply to application records.
+#[must_use]
+pub struct Builder {
+    log_dir: PathBuf,
+    service_name: Option<String>,
+    file_names: [String; 4],
+    sinks: [SinkChoice; 4],
+    max_file_size: Option<u64>,
+    rotate_every: Option<TimeRotation>,
+    max_files: Option<usize>,
+    app_backpressure: Backpressure,
+    configure: Option<Configure>,
+    console: bool,
+    app_filter: Option<String>,
+    console_filter: Option<String>,
+    policy: Policy,
+    context_fields: Vec<String>,
+    string_cap: usize,
+    line_cap: usize,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("log_dir", &self.log_dir)
+            .field("service_name", &self.service_name)
+            .field("file_names", &self.file_names)
+            .field("console", &self.console)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    fn new(console: bool) -> Builder {
+        Builder {
+            log_dir: PathBuf::from("audit_logs"),
+            service_name: None,
+            file_names: Kind::ALL.map(|k| k.file_name().to_string()),
+            sinks: [
+                SinkChoice::File,
+                SinkChoice::File,
+                SinkChoice::File,
+                SinkChoice::File,
+            ],
+            max_file_size: Some(10 * 1024 * 1024),
+            rotate_every: None,
+            max_files: Some(5),
+            app_backpressure: Backpressure::Drop,
+            configure: None,
+            console,
+            app_filter: None,
+            console_filter: None,
+            policy: Policy::default(),
+            context_fields: Vec::new(),
+            string_cap: DEFAULT_STRING_CAP,
+            line_cap: DEFAULT_MAX_LINE_BYTES,
+        }
+    }
+
+    /// The directory of the files (created if missing).
+    pub fn log_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.log_dir = dir.as_ref().to_path_buf();
+        self
+    }
+
+    /// The `service_name` written in every record.
+    ///
+    /// ```no_run
+    /// let _guard = tracing_audit::builder()
+    ///     .service_name(env!("CARGO_PKG_NAME"))
+    ///     .init()?;
+    /// # Ok::<(), tracing_audit::Error>(())
+    /// ```
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// The file name of a kind's records, inside [`log_dir`](Builder::log_dir).
+    /// Keep the `.log` ending: rotated files are named `<name>.<time>Z`, and
+    /// a shipper's `*.log` glob must not match them.
+    pub fn file_name(mut self, kind: Kind, name: impl Into<String>) -> Self {
+        self.file_names[kind.index()] = name.into();
+        self
+    }
+
+    /// Sends a kind's records to `writer` (any `MakeWriter`, such as
+    /// `tracing_appender::rolling::daily(..)`) instead of the built-in
+    /// appender. Each record is one `write_all` of one whole line.
+    pub fn writer<W>(mut self, kind: Kind, writer: W) -> Self
+    where
+        W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+    {
+        self.sinks[kind.index()] = SinkChoice::Writer(BoxMakeWriter::new(writer));
+        self
+    }
+
+    /// Writes no file for this kind: its records are dropped by this layer.
+    pub fn disable(mut self, kind: Kind) -> Self {
+        self.sinks[kind.index()] = SinkChoice::Off;
+        self
+    }
+
+    /// Rotates a file once the next line would take it past `bytes`
+    /// (`None`: never by size).
+    pub fn max_file_size(mut self, bytes: impl Into<Option<u64>>) -> Self {
+        self.max_file_size = bytes.into();
+        self
+    }
+
+    /// Also rotates every hour or day, on UTC boundaries.
+    pub fn rotate_every(mut self, rotation: impl Into<Option<TimeRotation>>) -> Self {
+        self.rotate_every = rotation.into();
+        self
+    }
+
+    /// How many rotated files of each kind to keep (`None`: all).
+    pub fn max_files(mut self, files: impl Into<Option<usize>>) -> Self {
+        self.max_files = files.into();
+        self
+    }
+
+    /// What the application file does when its queue is full: `Drop` (the
+    /// default; every drop counted and reported in the file) or `Block`.
+    /// Audit, API and login files always block: they lose nothing.
+    pub fn app_backpressure(mut self, backpressure: Backpressure) -> Self {
+        self.app_backpressure = backpressure;
+        self
+    }
+
+    /// Adjusts each built-in appender before it is built (durability,
+    /// capacity, compression, …), after the settings above are applied.
+    ///
+    /// ```no_run
+    /// use tracing_audit::appender::Durability;
+    /// use tracing_audit::record::Kind;
+    ///
+    /// let _guard = tracing_audit::builder()
+    ///     .configure_appender(|kind, appender| match kind {
+    ///         Kind::Audit => appender.durability(Durability::SyncEachBatch),
+    ///         _ => appender,
+    ///     })
+    ///     .init()?;
+    /// # Ok::<(), tracing_audit::Error>(())
+    /// ```
+    pub fn configure_appender(
+        mut self,
+        f: impl Fn(Kind, AppenderBuilder) -> AppenderBuilder + Send + Sync + 'static,
+    ) -> Self {
+        self.configure = Some(Box::new(f));
+        self
+    }
+
+    /// Whether [`init`](Builder::init) adds a human-readable console layer
+    /// on stderr.
+    pub fn console(mut self, on: bool) -> Self {
+        self.console = on;
+        self
+    }
+
+    /// Which application records reach `app.log`, as `RUST_LOG` directives
+    /// (default: `RUST_LOG`, else `info`). Audit records are not affected.
+    pub fn app_filter(mut self, directives: impl Into<String>) -> Self {
+        self.app_filter = Some(directives.into());
+        self
+    }
+
+    /// Which records reach the console (default: `RUST_LOG`, else `info`).
+    pub fn console_filter(mut self, directives: impl Into<String>) -> Self {
+        self.console_filter = Some(directives.into());
+        self
+    }
+
+    /// The redaction policy every record kind applies.
+    pub fn redaction(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Also carries the span field `name` into every record made inside
+    /// the span, like `user_id` and `request_id`.
+    pub fn context_field(mut self, name: impl Into<String>) -> Self {
+        self.context_fields.push(name.into());
+        self
+    }
+
+    /// The longest string value written whole; longer ones are cut and
+    /// marked `…[cut N bytes]`.
+    pub fn max_string_bytes(mut self, bytes: usize) -> Self {
+        self.string_cap = bytes.max(16);
+        self
+    }
+
+    /// The longest line written. A record that would be longer is written
+    /// again with shorter strings and, if still too long, with its
+    /// identifying fields only, marked `"truncated":true`.
+    pub fn max_line_bytes(mut self, bytes: usize) -> Self {
+        self.line_cap = bytes.max(1024);
+        self
+    }
+
+    fn filter(directives: &Option<String>) -> Result<EnvFilter, Error> {
+        match directives {
+            Some(d) => EnvFilter::builder()
+                .parse(d)
+                .map_err(|e| Error::Filter(e.to_string())),
+            None => Ok(EnvFilter::builder()
+                .with_default_directive(tracing_core::LevelFilter::INFO.into())
+                .from_env_lossy()),
+        }
+    }
+
+    fn service(&self) -> String {
+        if let Some(name) = &self.service_name {
+            return name.clone();
+        }
+        if let Ok(name) = std::env::var("CARGO_PKG_NAME") {
+            return name;
+        }
+        std::env::current_exe()
+            .ok()
+            .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "unknown".to_string())
+    }
+
+    fn build_layer(self) -> Result<(AuditLayer, EnvFilter, AuditGuard), Error> {
+        let app = Self::filter(&self.app_filter)?;
+        let service = self.service();
+        let mut guard = AuditGuard {
+            appenders: Vec::new(),
+            guards: Vec::new(),
+            sinks: None,
+        };
+        let Builder {
+            log_dir,
+            file_names,
+            sinks: choices,
+            max_file_size,
+            rotate_every,
+            max_files,
+            app_backpressure,
+            configure,
+            policy,
+            context_fields,
+            string_cap,
+            line_cap,
+            ..
+        } = self;
+        let mut sinks = Vec::with_capacity(4);
+        for (kind, choice) in Kind::ALL.into_iter().zip(choices) {
+            sinks.push(match choice {
+                SinkChoice::Off => Sink::Off,
+                SinkChoice::Writer(w) => Sink::Writer(w),
+                SinkChoice::File => {
+                    let path = log_dir.join(&file_names[kind.index()]);
+                    let mut builder = Appender::builder(&path)
+                        .max_file_size(max_file_size)
+                        .rotate_every(rotate_every)
+                        .max_files(max_files);
+                    if kind == Kind::App {
+                        builder = builder.backpressure(app_backpressure);
+                    }
+                    if let Some(f) = &configure {
+                        builder = f(kind, builder);
+                    }
+                    let (appender, g) = builder
+                        .build()
+                        .map_err(|source| Error::Io { path, source })?;
+                    guard.appenders.push((kind, appender.clone()));
+                    guard.guards.push(g);
+                    Sink::Appender(appender)
+                }
+            });
+        }
+        let sinks: [Sink; 4] = match sinks.try_into() {
+            Ok(s) => s,
+            Err(_) => unreachable!("one sink per kind"),
+        };
+        let layer = AuditLayer::new(
+            Sinks::new(sinks),
+            policy,
+            Names::new(&context_fields),
+            &service,
+            string_cap,
+            line_cap,
+        );
+        guard.sinks = Some(Arc::clone(&layer.sinks));
+        Ok((layer, app, guard))
+    }
+
+    /// Builds the audit layer, with its filter, to add to a subscriber of
+    /// your own. Keep the guard alive: dropping it writes out and syncs
+    /// every file.
+    ///
+    /// ```no_run
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let (audit, _guard) = tracing_audit::layer().log_dir("audit_logs").build()?;
+    /// tracing_subscriber::registry()
+    ///     .with(audit)
+    ///     .with(tracing_subscriber::fmt::layer())
+    ///     .init();
+    /// # Ok::<(), tracing_audit::Error>(())
+    /// ```
+    ///
+    /// A global filter added to the subscriber (`.with(EnvFilter::..)` as a
+    /// layer) applies to the audit layer too; give your other layers
+    /// per-layer filters (`fmt::layer().with_filter(..)`) so that audit
+    /// records always pass.
+    pub fn build<S>(self) -> Result<(FilteredAuditLayer<S>, AuditGuard), Error>
+    where
+        S: tracing_core::Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let (layer, app, guard) = self.build_layer()?;
+        Ok((layer.with_filter(AuditFilter::new(app)), guard))
+    }
+
+    /// Installs the audit layer, the console (unless turned off) and the
+    /// `log` crate bridge as the global default subscriber.
+    pub fn init(self) -> Result<AuditGuard, Error> {
+        let console = self.console;
+        let console_filter = Self::filter(&self.console_filter)?;
+        let (layer, app, guard) = self.build_layer()?;
+        let console = console.then(|| {
+            tracing_subscriber::fmt::layer()
+                .with_writer(io::stderr)
+                .with_ansi(io::stderr().is_terminal())
+                .with_filter(console_filter)
+        });
+        tracing_subscriber::registry()
+            .with(layer.with_filter(AuditFilter::new(app)))
+            .with(console)
+            .try_init()
+            .map_err(|e| Error::Init(e.to_string()))?;
+        Ok(guard)
+    }
+}
+
+/// Keeps the files open. Dropping it drains every queue, fsyncs every file
+/// and joins the writer threads.
+#[must_use = "dropping the guard closes the audit files"]
+pub struct AuditGuard {
+    appenders: Vec<(Kind, Appender)>,
+    guards: Vec<AppenderGuard>,
+    sinks: Option<Arc<Sinks>>,
+}
+
+impl fmt::Debug for AuditGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.appenders.iter().map(|(k, a)| (k, a.path())))
+            .finish()
+    }
+}
+
+impl AuditGuard {
+    /// Returns once every record made before the call is written to the
+    /// operating system.
+    pub fn flush(&self) -> io::Result<()> {
+        for (_, a) in &self.appenders {
+            a.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Like [`flush`](AuditGuard::flush), and fsyncs the files too.
+    pub fn sync(&self) -> io::Result<()> {
+        for (_, a) in &self.appenders {
+            a.sync()?;
+        }
+        Ok(())
+    }
+
+    /// The path of a kind's file, if the built-in appender writes it.
+    pub fn path(&self, kind: Kind) -> Option<&Path> {
+        self.appenders
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, a)| a.path())
+    }
+
+    /// Records that no sink could take (a writer that failed, or records
+    /// made after the guard was dropped). Each is also reported on stderr.
+    pub fn unwritten(&self) -> u64 {
+        self.sinks.as_ref().map_or(0, |s| s.failed())
+    }
+
+    /// The appender statistics of a kind's file.
+    pub fn stats(&self, kind: Kind) -> Option<Stats> {
+        self.appenders
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, a)| a.stats())
+    }
+}

@@ -1,0 +1,142 @@
+//! The context a span carries into every record made inside it: `user_id`,
+//! `user_info`, `request_id`, `tenant`, and any field the user declares.
+//!
+//! When a span is created or records one of these fields, the layer renders
+//! the value to JSON once and keeps it in the span's extensions. A record
+//! looks them up from its span outwards, nearest first, so a value set
+//! later on an outer span (by [`set_user`](crate::set_user)) is seen by
+//! every record made after it, in child spans too.
+
+use std::fmt;
+
+use tracing_core::field::{Field, Visit};
+
+use crate::json::{self, Opts};
+
+/// The context fields every layer carries.
+pub(crate) const BUILTIN: [&str; 4] = ["user_id", "user_info", "request_id", "tenant"];
+
+/// Index of `user_id` / `user_info` in the field list.
+pub(crate) const USER_ID: usize = 0;
+pub(crate) const USER_INFO: usize = 1;
+
+/// The names of the context fields of one layer: the built-in ones first,
+/// then the declared ones. At most 64.
+#[derive(Debug, Clone)]
+pub(crate) struct Names(Vec<Box<str>>);
+
+impl Names {
+    pub(crate) fn new(extra: &[String]) -> Names {
+        let mut names: Vec<Box<str>> = BUILTIN.iter().map(|&n| n.into()).collect();
+        for name in extra {
+            if !names.iter().any(|n| **n == **name) && names.len() < 64 {
+                names.push(name.as_str().into());
+            }
+        }
+        Names(names)
+    }
+
+    pub(crate) fn index(&self, name: &str) -> Option<usize> {
+        self.0.iter().position(|n| **n == *name)
+    }
+
+    pub(crate) fn name(&self, i: usize) -> &str {
+        &self.0[i]
+    }
+}
+
+/// A span's context values, each already rendered as JSON.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct SpanContext {
+    values: Vec<(usize, String)>,
+}
+
+impl SpanContext {
+    pub(crate) fn set(&mut self, index: usize, json: String) {
+        match self.values.iter_mut().find(|(i, _)| *i == index) {
+            Some(slot) => slot.1 = json,
+            None => self.values.push((index, json)),
+        }
+    }
+
+    pub(crate) fn get(&self, index: usize) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.values.iter().map(|(i, v)| (*i, v.as_str()))
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// Collects the context fields of a span's attributes or record.
+pub(crate) struct Collect<'a> {
+    pub(crate) names: &'a Names,
+    pub(crate) opts: &'a Opts<'a>,
+    pub(crate) into: &'a mut SpanContext,
+}
+
+impl Collect<'_> {
+    fn put(&mut self, field: &Field, render: impl FnOnce(&mut String, &Opts<'_>) -> fmt::Result) {
+        if let Some(index) = self.names.index(field.name()) {
+            let mut out = String::new();
+            if render(&mut out, self.opts).is_ok() {
+                self.into.set(index, out);
+            }
+        }
+    }
+}
+
+impl Visit for Collect<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        let user_info = field.name() == BUILTIN[USER_INFO];
+        self.put(field, |out, opts| {
+            // A `user_info` given as JSON text is kept as JSON.
+            if user_info {
+                if let Ok(v @ serde_json::Value::Object(_)) = serde_json::from_str(value) {
+                    return json::value(out, &v, opts);
+                }
+            }
+            json::value_string(out, value, opts)
+        });
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, |out, _| {
+            out.push('"');
+            json::int(out, value)?;
+            out.push('"');
+            Ok(())
+        });
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, |out, _| {
+            out.push('"');
+            json::int(out, value)?;
+            out.push('"');
+            Ok(())
+        });
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, |out, _| {
+            out.push_str(if value { "\"true\"" } else { "\"false\"" });
+            Ok(())
+        });
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.put(field, |out, opts| {
+            let mut s = String::new();
+            fmt::write(&mut s, format_args!("{value:?}"))?;
+            json::value_string(out, &s, opts)
+        });
+    }
+}

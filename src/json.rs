@@ -1,0 +1,456 @@
+//! The one JSON writer every record goes through.
+//!
+//! Records are written straight into the line being built (no intermediate
+//! value, no re-parsing): the layer's buffer, or the `fmt::Formatter` of
+//! whatever prints a record body. Everything that can carry caller data
+//! goes through the functions here, so escaping, redaction and the size
+//! caps are applied in one place:
+//!
+//! - strings are escaped (quotes, backslashes, every control character);
+//! - a string longer than the cap is cut at a character boundary and marked
+//!   `…[cut N bytes]`;
+//! - object keys are checked against the redaction [`Policy`], and string
+//!   values against its value patterns (card numbers);
+//! - floats that JSON cannot hold (NaN, ±inf) become `null`.
+//!
+//! The options in force are set for the current thread by [`scope`] while
+//! the layer formats a record; a record body printed elsewhere (by another
+//! layer's `Debug` output, say) gets the defaults, which redact too.
+
+use std::cell::{Cell, RefCell};
+use std::fmt::{self, Write};
+use std::sync::{Arc, LazyLock};
+
+use serde_json::Value;
+
+use crate::redact::Policy;
+
+/// The longest string value written whole, in bytes, by default.
+pub(crate) const DEFAULT_STRING_CAP: usize = 16 * 1024;
+
+/// What the writer functions need to know about the record in progress.
+#[derive(Debug)]
+pub(crate) struct Opts<'a> {
+    pub(crate) policy: &'a Policy,
+    /// The longest string written whole; longer ones are cut and marked.
+    pub(crate) string_cap: usize,
+    /// Write only the identifying scalars of a record body: the last resort
+    /// when a record does not fit in a line.
+    pub(crate) minimal: bool,
+    /// Set when anything was cut while writing.
+    pub(crate) truncated: &'a Cell<bool>,
+    /// The context fields (by index) a record body wrote itself.
+    pub(crate) wrote_context: &'a Cell<u64>,
+    /// Set by a record body when it writes itself: how the layer tells a
+    /// body from another field that happens to share its name.
+    pub(crate) body: &'a Cell<bool>,
+}
+
+/// The per-thread state behind [`scope`] and [`with_opts`].
+struct State {
+    active: bool,
+    policy: Option<Arc<Policy>>,
+    string_cap: usize,
+    minimal: bool,
+    truncated: Cell<bool>,
+    wrote_context: Cell<u64>,
+    body: Cell<bool>,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = const {
+        RefCell::new(State {
+            active: false,
+            policy: None,
+            string_cap: DEFAULT_STRING_CAP,
+            minimal: false,
+            truncated: Cell::new(false),
+            wrote_context: Cell::new(0),
+            body: Cell::new(false),
+        })
+    };
+}
+
+static DEFAULT_POLICY: LazyLock<Policy> = LazyLock::new(Policy::default);
+
+/// What happened while a record was written in a [`scope`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Flags {
+    pub(crate) truncated: bool,
+}
+
+/// Runs `f` with these options in force for every record body written on
+/// this thread meanwhile, and reports what the bodies did. Nested scopes
+/// (a `Serialize` impl that logs, say) restore the outer one.
+pub(crate) fn scope<R>(
+    policy: &Arc<Policy>,
+    string_cap: usize,
+    minimal: bool,
+    f: impl FnOnce() -> R,
+) -> (R, Flags) {
+    let saved = STATE.with(|s| {
+        let Ok(mut s) = s.try_borrow_mut() else {
+            return None;
+        };
+        if !s.policy.as_ref().is_some_and(|p| Arc::ptr_eq(p, policy)) {
+            s.policy = Some(Arc::clone(policy));
+        }
+        let saved = (
+            s.active,
+            s.string_cap,
+            s.minimal,
+            s.truncated.get(),
+            s.wrote_context.get(),
+            s.body.get(),
+        );
+        s.active = true;
+        s.string_cap = string_cap;
+        s.minimal = minimal;
+        s.truncated.set(false);
+        s.wrote_context.set(0);
+        s.body.set(false);
+        Some(saved)
+    });
+    let result = f();
+    let flags = STATE.with(|s| {
+        let Ok(mut s) = s.try_borrow_mut() else {
+            return Flags::default();
+        };
+        let flags = Flags {
+            truncated: s.truncated.get(),
+        };
+        if let Some((active, cap, minimal, truncated, wrote_context, body)) = saved {
+            s.active = active;
+            s.string_cap = cap;
+            s.minimal = minimal;
+            s.truncated.set(truncated);
+            s.wrote_context.set(wrote_context);
+            s.body.set(body);
+        }
+        flags
+    });
+    (result, flags)
+}
+
+/// Calls `f` with the options in force on this thread, or the defaults
+/// (default policy, default cap) outside a [`scope`].
+pub(crate) fn with_opts<R>(f: impl FnOnce(&Opts<'_>) -> R) -> R {
+    let mut f = Some(f);
+    let scoped = STATE.with(|s| {
+        let s = s.try_borrow().ok()?;
+        if !s.active {
+            return None;
+        }
+        let policy = s.policy.as_deref()?;
+        let f = f.take()?;
+        Some(f(&Opts {
+            policy,
+            string_cap: s.string_cap,
+            minimal: s.minimal,
+            truncated: &s.truncated,
+            wrote_context: &s.wrote_context,
+            body: &s.body,
+        }))
+    });
+    match (scoped, f) {
+        (Some(result), _) => result,
+        (None, Some(f)) => {
+            let (truncated, wrote_context, body) =
+                (Cell::new(false), Cell::new(0), Cell::new(false));
+            f(&Opts {
+                policy: &DEFAULT_POLICY,
+                string_cap: DEFAULT_STRING_CAP,
+                minimal: false,
+                truncated: &truncated,
+                wrote_context: &wrote_context,
+                body: &body,
+            })
+        }
+        (None, None) => unreachable!("`f` is taken only when it runs"),
+    }
+}
+
+/// Writes `s` as a JSON string, quotes included, cut at `cap` bytes.
+pub(crate) fn string<W: Write + ?Sized>(out: &mut W, s: &str, opts: &Opts<'_>) -> fmt::Result {
+    out.write_char('"')?;
+    let mut w = StrWriter::new(out, opts.string_cap);
+    w.write_str(s)?;
+    w.finish(opts)?;
+    out.write_char('"')
+}
+
+/// Writes the `Display` output of `v` as a JSON string, escaped and cut at
+/// the cap.
+pub(crate) fn display<W: Write + ?Sized>(
+    out: &mut W,
+    v: &dyn fmt::Display,
+    opts: &Opts<'_>,
+) -> fmt::Result {
+    out.write_char('"')?;
+    let mut w = StrWriter::new(out, opts.string_cap);
+    write!(w, "{v}")?;
+    w.finish(opts)?;
+    out.write_char('"')
+}
+
+/// Writes `s` as a JSON string without the card-number check (for names the
+/// crate itself controls or already checked).
+pub(crate) fn plain_string<W: Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
+    out.write_char('"')?;
+    escape(out, s)?;
+    out.write_char('"')
+}
+
+/// Writes a string value, redacted when the policy says its content is
+/// secret (a card number, say).
+pub(crate) fn value_string<W: Write + ?Sized>(
+    out: &mut W,
+    s: &str,
+    opts: &Opts<'_>,
+) -> fmt::Result {
+    if opts.policy.is_secret_value(s) {
+        return plain_string(out, opts.policy.mask());
+    }
+    string(out, s, opts)
+}
+
+/// Writes `"key":` (after a comma when `first` is false).
+pub(crate) fn key<W: Write + ?Sized>(out: &mut W, first: &mut bool, key: &str) -> fmt::Result {
+    if !std::mem::take(first) {
+        out.write_char(',')?;
+    }
+    plain_string(out, key)?;
+    out.write_char(':')
+}
+
+/// Writes a float, `null` when JSON cannot hold it.
+pub(crate) fn float<W: Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
+    if v.is_finite() {
+        let mut buf = ryu::Buffer::new();
+        out.write_str(buf.format_finite(v))
+    } else {
+        out.write_str("null")
+    }
+}
+
+/// Writes an integer.
+pub(crate) fn int<W: Write + ?Sized>(out: &mut W, v: impl itoa::Integer) -> fmt::Result {
+    let mut buf = itoa::Buffer::new();
+    out.write_str(buf.format(v))
+}
+
+/// Writes `value`, redacting secret keys and values and cutting long
+/// strings.
+pub(crate) fn value<W: Write + ?Sized>(out: &mut W, v: &Value, opts: &Opts<'_>) -> fmt::Result {
+    match v {
+        Value::Null => out.write_str("null"),
+        Value::Bool(b) => out.write_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => write!(out, "{n}"),
+        Value::String(s) => value_string(out, s, opts),
+        Value::Array(items) => {
+            out.write_char('[')?;
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.write_char(',')?;
+                }
+                value(out, item, opts)?;
+            }
+            out.write_char(']')
+        }
+        Value::Object(map) => {
+            out.write_char('{')?;
+            let mut first = true;
+            for (k, item) in map {
+                key(out, &mut first, k)?;
+                if opts.policy.is_secret_key(k) {
+                    plain_string(out, opts.policy.mask())?;
+                } else {
+                    value(out, item, opts)?;
+                }
+            }
+            out.write_char('}')
+        }
+    }
+}
+
+/// Writes any `Serialize` value through [`value`]; a value serde cannot
+/// turn into JSON (a map with non-string keys, a failing impl) becomes a
+/// string saying why, so the record is still written.
+pub(crate) fn serialize<W: Write + ?Sized, T: serde::Serialize + ?Sized>(
+    out: &mut W,
+    v: &T,
+    opts: &Opts<'_>,
+) -> fmt::Result {
+    match serde_json::to_value(v) {
+        Ok(v) => value(out, &v, opts),
+        Err(e) => {
+            let message = format!("[unserializable: {e}]");
+            string(out, &message, opts)
+        }
+    }
+}
+
+/// Escapes `s` into `out`, without quotes.
+pub(crate) fn escape<W: Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x00..=0x1f | 0x7f => "",
+            _ => continue,
+        };
+        if start < i {
+            out.write_str(&s[start..i])?;
+        }
+        if escaped.is_empty() {
+            write!(out, "\\u{:04x}", b)?;
+        } else {
+            out.write_str(escaped)?;
+        }
+        start = i + 1;
+    }
+    if start < bytes.len() {
+        out.write_str(&s[start..])?;
+    }
+    Ok(())
+}
+
+/// A `fmt::Write` that escapes what it is given as the inside of a JSON
+/// string and stops keeping text after `cap` bytes, counting the rest.
+///
+/// Used for `fmt::Arguments` and `Debug` output, which arrive in pieces.
+pub(crate) struct StrWriter<'w, W: Write + ?Sized> {
+    out: &'w mut W,
+    room: usize,
+    cut: usize,
+}
+
+impl<'w, W: Write + ?Sized> StrWriter<'w, W> {
+    pub(crate) fn new(out: &'w mut W, cap: usize) -> Self {
+        StrWriter {
+            out,
+            room: cap,
+            cut: 0,
+        }
+    }
+
+    /// Appends the cut marker if anything was cut.
+    pub(crate) fn finish(self, opts: &Opts<'_>) -> fmt::Result {
+        if self.cut > 0 {
+            opts.truncated.set(true);
+            write!(self.out, "…[cut {} bytes]", self.cut)?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write + ?Sized> Write for StrWriter<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.cut > 0 {
+            self.cut += s.len();
+            return Ok(());
+        }
+        if s.len() <= self.room {
+            self.room -= s.len();
+            return escape(self.out, s);
+        }
+        let mut end = self.room;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        escape(self.out, &s[..end])?;
+        self.room = 0;
+        self.cut = s.len() - end;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts_with<R>(cap: usize, f: impl FnOnce(&Opts<'_>) -> R) -> (R, bool) {
+        let policy = Policy::default();
+        let truncated = Cell::new(false);
+        let (wrote_context, body) = (Cell::new(0), Cell::new(false));
+        let opts = Opts {
+            policy: &policy,
+            string_cap: cap,
+            minimal: false,
+            truncated: &truncated,
+            wrote_context: &wrote_context,
+            body: &body,
+        };
+        let r = f(&opts);
+        (r, truncated.get())
+    }
+
+    #[test]
+    fn escapes_every_control_character() {
+        let all: String = (0u8..0x80).map(char::from).collect();
+        let mut out = String::new();
+        plain_string(&mut out, &all).unwrap();
+        let back: String = serde_json::from_str(&out).unwrap();
+        assert_eq!(back, all);
+        assert!(!out.bytes().any(|b| b < 0x20));
+    }
+
+    #[test]
+    fn cuts_long_strings_at_a_char_boundary_and_says_so() {
+        let s = "é".repeat(100); // 200 bytes
+        let (out, truncated) = opts_with(11, |o| {
+            let mut out = String::new();
+            string(&mut out, &s, o).unwrap();
+            out
+        });
+        assert!(truncated);
+        let back: String = serde_json::from_str(&out).unwrap();
+        assert_eq!(back, format!("{}…[cut 190 bytes]", "é".repeat(5)));
+    }
+
+    #[test]
+    fn redacts_secret_keys_at_any_depth() {
+        let v = serde_json::json!({"user": {"name": "a", "password": "hunter2"}, "n": 1});
+        let (out, _) = opts_with(100, |o| {
+            let mut out = String::new();
+            value(&mut out, &v, o).unwrap();
+            out
+        });
+        assert_eq!(
+            out,
+            r#"{"n":1,"user":{"name":"a","password":"[REDACTED]"}}"#
+        );
+    }
+
+    #[test]
+    fn non_finite_floats_are_null() {
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut out = String::new();
+            float(&mut out, v).unwrap();
+            assert_eq!(out, "null");
+        }
+    }
+
+    #[test]
+    fn scopes_nest_and_restore() {
+        let outer = Arc::new(Policy::default());
+        let ((), flags) = scope(&outer, 5, false, || {
+            with_opts(|o| assert_eq!(o.string_cap, 5));
+            let ((), inner) = scope(&outer, 7, true, || {
+                with_opts(|o| {
+                    assert_eq!(o.string_cap, 7);
+                    o.truncated.set(true);
+                });
+            });
+            assert!(inner.truncated);
+            with_opts(|o| assert_eq!(o.string_cap, 5));
+        });
+        assert!(!flags.truncated, "the inner record's cut is its own");
+        with_opts(|o| assert_eq!(o.string_cap, DEFAULT_STRING_CAP));
+    }
+}

@@ -1,0 +1,705 @@
+//! The tracing layer: one JSON line per event, routed by target to its
+//! kind's sink, with the span context spliced in.
+
+use std::cell::RefCell;
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+
+use tracing_core::field::{Field, Visit};
+use tracing_core::span::{Attributes, Id, Record};
+use tracing_core::{Dispatch, Event, Subscriber};
+use tracing_log::NormalizeEvent;
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::Layer;
+
+use crate::clock;
+use crate::context::{self, Collect, Names, SpanContext};
+use crate::json::{self, Opts};
+use crate::record::{self, Kind};
+use crate::redact::Policy;
+use crate::sink::Sinks;
+
+/// The name of the event field that carries a record body.
+const BODY: &str = "audit";
+
+/// The crate's tracing layer. Made by [`layer()`](crate::layer) (or
+/// installed by [`builder()`](crate::builder)); see the crate docs.
+pub struct AuditLayer {
+    pub(crate) sinks: Arc<Sinks>,
+    pub(crate) policy: Arc<Policy>,
+    pub(crate) names: Names,
+    /// `"service_name":"…"` rendered once.
+    pub(crate) service: String,
+    pub(crate) string_cap: usize,
+    pub(crate) line_cap: usize,
+    access: Option<Access>,
+}
+
+impl fmt::Debug for AuditLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuditLayer")
+            .field("sinks", &self.sinks)
+            .field("service", &self.service)
+            .field("string_cap", &self.string_cap)
+            .field("line_cap", &self.line_cap)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Records held by an open [`Transaction`](crate::Transaction).
+pub(crate) struct TxBuffer {
+    lines: Vec<Vec<u8>>,
+}
+
+/// Functions that reach a span's data through the subscriber the layer was
+/// added to (known only in `on_layer`).
+#[derive(Clone, Copy)]
+struct Access {
+    set_user: fn(&Dispatch, &Id, &AuditLayer, &dyn fmt::Display, Option<&dyn record::ToJson>),
+    finish_tx: fn(&Dispatch, &Id, &AuditLayer, bool),
+}
+
+thread_local! {
+    static LINE: RefCell<String> = RefCell::new(String::with_capacity(1024));
+}
+
+impl AuditLayer {
+    pub(crate) fn new(
+        sinks: Sinks,
+        policy: Policy,
+        names: Names,
+        service_name: &str,
+        string_cap: usize,
+        line_cap: usize,
+    ) -> AuditLayer {
+        let mut service = String::from(",\"service_name\":");
+        let _ = json::plain_string(&mut service, service_name);
+        AuditLayer {
+            sinks: Arc::new(sinks),
+            policy: Arc::new(policy),
+            names,
+            service,
+            string_cap,
+            line_cap,
+            access: None,
+        }
+    }
+
+    /// Formats `event` into `buf` (cleared first), within the line cap.
+    fn render<S>(&self, buf: &mut String, event: &Event<'_>, kind: Kind, ctx: &Context<'_, S>)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let mut cap = self.string_cap;
+        let mut minimal = false;
+        loop {
+            buf.clear();
+            let (_, flags) = json::scope(&self.policy, cap, minimal, || {
+                json::with_opts(|opts| {
+                    let _ = self.format(buf, event, kind, ctx, opts);
+                })
+            });
+            if flags.truncated {
+                buf.push_str(",\"truncated\":true");
+            }
+            buf.push_str("}\n");
+            if buf.len() <= self.line_cap || minimal {
+                return;
+            }
+            // Too long: cut every string shorter, then keep only the
+            // identifying fields. The envelope is never cut.
+            if cap > 256 {
+                cap = 256;
+            } else {
+                minimal = true;
+            }
+        }
+    }
+
+    fn format<S>(
+        &self,
+        out: &mut String,
+        event: &Event<'_>,
+        kind: Kind,
+        ctx: &Context<'_, S>,
+        opts: &Opts<'_>,
+    ) -> fmt::Result
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let normalized = event.normalized_metadata();
+        let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
+        out.push_str("{\"timestamp\":\"");
+        clock::write_now_rfc3339(out);
+        out.push_str("\",\"level\":\"");
+        out.push_str(kind.level().unwrap_or_else(|| meta.level().as_str()));
+        out.push_str("\",\"name\":");
+        json::plain_string(out, meta.target())?;
+        out.push_str(",\"event_id\":\"");
+        let mut id = uuid::Uuid::encode_buffer();
+        out.push_str(crate::event_id::new().hyphenated().encode_lower(&mut id));
+        out.push('"');
+
+        // Pass 1: the message, the record body, context fields given on
+        // the event itself, the first error.
+        let mut envelope = Envelope {
+            out,
+            names: &self.names,
+            opts,
+            context_written: 0,
+            has_body: false,
+            has_message: false,
+            has_exception: false,
+            free: 0,
+        };
+        event.record(&mut envelope);
+        let Envelope {
+            context_written,
+            has_body,
+            has_message,
+            free,
+            ..
+        } = envelope;
+        let mut written = context_written | opts.wrote_context.get();
+        if !has_message {
+            out.push_str(",\"message\":\"\"");
+        }
+
+        // The span context, nearest span first.
+        if let Some(scope) = ctx.event_scope(event) {
+            for span in scope {
+                let extensions = span.extensions();
+                let Some(sc) = extensions.get::<SpanContext>() else {
+                    continue;
+                };
+                for (index, value) in sc.iter() {
+                    let bit = 1u64 << index;
+                    if written & bit == 0 {
+                        written |= bit;
+                        out.push(',');
+                        json::plain_string(out, self.names.name(index))?;
+                        out.push(':');
+                        out.push_str(value);
+                    }
+                }
+            }
+        }
+        if kind != Kind::App {
+            if written & (1 << context::USER_ID) == 0 {
+                out.push_str(",\"user_id\":\"\"");
+            }
+            if written & (1 << context::USER_INFO) == 0 {
+                out.push_str(",\"user_info\":{}");
+            }
+        }
+        out.push_str(&self.service);
+
+        if kind == Kind::App {
+            out.push_str(",\"module\":");
+            match meta.module_path() {
+                Some(m) => json::plain_string(out, m)?,
+                None => out.push_str("null"),
+            }
+            out.push_str(",\"path\":");
+            match meta.file() {
+                Some(f) => json::string(out, f, opts)?,
+                None => out.push_str("null"),
+            }
+            out.push_str(",\"line\":");
+            match meta.line() {
+                Some(l) => json::int(out, l)?,
+                None => out.push_str("null"),
+            }
+        }
+
+        // Pass 2: every other field, in an object of its own so that no
+        // caller field can overwrite the envelope.
+        let container = if kind == Kind::App || has_body {
+            "fields"
+        } else {
+            "extra"
+        };
+        if free > 0 || !has_body {
+            out.push_str(",\"");
+            out.push_str(container);
+            out.push_str("\":{");
+            if free > 0 {
+                let mut fields = Fields {
+                    out,
+                    names: &self.names,
+                    opts,
+                    first: true,
+                };
+                event.record(&mut fields);
+            }
+            out.push('}');
+        }
+        Ok(())
+    }
+
+    /// Hands a finished line to its sink, or to the open transaction.
+    fn deliver<S>(&self, line: &[u8], kind: Kind, event: &Event<'_>, ctx: &Context<'_, S>)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        if kind == Kind::Audit && event.metadata().target() == record::target::CRUD {
+            if let Some(scope) = ctx.event_scope(event) {
+                for span in scope {
+                    let mut extensions = span.extensions_mut();
+                    if let Some(tx) = extensions.get_mut::<TxBuffer>() {
+                        tx.lines.push(line.to_vec());
+                        return;
+                    }
+                }
+            }
+        }
+        self.sinks.write(kind, line);
+    }
+
+    fn collect_context(&self, values: &dyn RecordFields, into: &mut SpanContext) {
+        json::scope(&self.policy, self.string_cap, false, || {
+            json::with_opts(|opts| {
+                values.record_into(&mut Collect {
+                    names: &self.names,
+                    opts,
+                    into,
+                });
+            })
+        });
+    }
+
+    /// Sets the user on the span `id` (see [`crate::set_user`]).
+    pub(crate) fn set_user(
+        &self,
+        dispatch: &Dispatch,
+        id: &Id,
+        user_id: &dyn fmt::Display,
+        user_info: Option<&dyn record::ToJson>,
+    ) {
+        if let Some(access) = self.access {
+            (access.set_user)(dispatch, id, self, user_id, user_info);
+        }
+    }
+
+    /// Commits (or rolls back) the transaction span `id`.
+    pub(crate) fn finish_tx(&self, dispatch: &Dispatch, id: &Id, commit: bool) {
+        if let Some(access) = self.access {
+            (access.finish_tx)(dispatch, id, self, commit);
+        }
+    }
+
+    fn render_user(
+        &self,
+        user_id: &dyn fmt::Display,
+        user_info: Option<&dyn record::ToJson>,
+    ) -> (String, Option<String>) {
+        let (rendered, _) = json::scope(&self.policy, self.string_cap, false, || {
+            json::with_opts(|opts| {
+                let mut id = String::new();
+                let _ = json::display(&mut id, user_id, opts);
+                let info = user_info.map(|info| {
+                    let mut s = String::new();
+                    let _ = info.write_json(&mut s, opts);
+                    s
+                });
+                (id, info)
+            })
+        });
+        rendered
+    }
+}
+
+/// Span attributes and records, visited alike.
+trait RecordFields {
+    fn record_into(&self, visitor: &mut dyn Visit);
+}
+
+impl RecordFields for Attributes<'_> {
+    fn record_into(&self, visitor: &mut dyn Visit) {
+        self.record(visitor);
+    }
+}
+
+impl RecordFields for Record<'_> {
+    fn record_into(&self, visitor: &mut dyn Visit) {
+        self.record(visitor);
+    }
+}
+
+fn set_user_in<S>(
+    dispatch: &Dispatch,
+    id: &Id,
+    layer: &AuditLayer,
+    user_id: &dyn fmt::Display,
+    user_info: Option<&dyn record::ToJson>,
+) where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let Some(subscriber) = dispatch.downcast_ref::<S>() else {
+        return;
+    };
+    let Some(span) = subscriber.span(id) else {
+        return;
+    };
+    let (id_json, info_json) = layer.render_user(user_id, user_info);
+    let request_id = layer.names.index("request_id");
+    // The current span, and outwards up to the span that carries the
+    // request id (the request's own span), so that every record of the
+    // request made from now on sees the user.
+    for span in span.scope() {
+        let mut extensions = span.extensions_mut();
+        if extensions.get_mut::<SpanContext>().is_none() {
+            extensions.insert(SpanContext::default());
+        }
+        let Some(sc) = extensions.get_mut::<SpanContext>() else {
+            return;
+        };
+        sc.set(context::USER_ID, id_json.clone());
+        if let Some(info) = &info_json {
+            sc.set(context::USER_INFO, info.clone());
+        }
+        if request_id.is_some_and(|i| sc.get(i).is_some()) {
+            break;
+        }
+    }
+}
+
+fn finish_tx_in<S>(dispatch: &Dispatch, id: &Id, layer: &AuditLayer, commit: bool)
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let Some(subscriber) = dispatch.downcast_ref::<S>() else {
+        return;
+    };
+    let Some(span) = subscriber.span(id) else {
+        return;
+    };
+    let lines = match span.extensions_mut().get_mut::<TxBuffer>() {
+        Some(tx) => std::mem::take(&mut tx.lines),
+        None => return,
+    };
+    if !commit {
+        return;
+    }
+    // A transaction inside another hands its records to the outer one.
+    if let Some(parent) = span.parent() {
+        for outer in parent.scope() {
+            if let Some(tx) = outer.extensions_mut().get_mut::<TxBuffer>() {
+                tx.lines.extend(lines);
+                return;
+            }
+        }
+    }
+    for line in lines {
+        layer.sinks.write(Kind::Audit, &line);
+    }
+}
+
+impl<S> Layer<S> for AuditLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_layer(&mut self, _subscriber: &mut S) {
+        self.access = Some(Access {
+            set_user: set_user_in::<S>,
+            finish_tx: finish_tx_in::<S>,
+        });
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let mut sc = SpanContext::default();
+        self.collect_context(attrs, &mut sc);
+        let is_tx = attrs.metadata().target() == record::target::TRANSACTION;
+        if sc.is_empty() && !is_tx {
+            return;
+        }
+        let mut extensions = span.extensions_mut();
+        if !sc.is_empty() {
+            extensions.insert(sc);
+        }
+        if is_tx {
+            extensions.insert(TxBuffer { lines: Vec::new() });
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let mut extensions = span.extensions_mut();
+        match extensions.get_mut::<SpanContext>() {
+            Some(sc) => self.collect_context(values, sc),
+            None => {
+                let mut sc = SpanContext::default();
+                self.collect_context(values, &mut sc);
+                if !sc.is_empty() {
+                    extensions.insert(sc);
+                }
+            }
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let normalized = event.normalized_metadata();
+        let target = normalized
+            .as_ref()
+            .map_or_else(|| event.metadata().target(), |m| m.target());
+        let kind = Kind::of_target(target);
+        if !self.sinks.is_on(kind) {
+            return;
+        }
+        LINE.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) => {
+                self.render(&mut buf, event, kind, &ctx);
+                self.deliver(buf.as_bytes(), kind, event, &ctx);
+                if buf.capacity() > 64 * 1024 {
+                    *buf = String::with_capacity(1024);
+                }
+            }
+            // An event made while this thread formats another (a
+            // `Serialize` impl that logs): a buffer of its own.
+            Err(_) => {
+                let mut buf = String::new();
+                self.render(&mut buf, event, kind, &ctx);
+                self.deliver(buf.as_bytes(), kind, event, &ctx);
+            }
+        });
+    }
+
+    unsafe fn downcast_raw(&self, id: std::any::TypeId) -> Option<*const ()> {
+        if id == std::any::TypeId::of::<Self>() {
+            Some(self as *const Self as *const ())
+        } else {
+            None
+        }
+    }
+}
+
+/// Pass 1 over an event's fields.
+struct Envelope<'a, 'o> {
+    out: &'a mut String,
+    names: &'a Names,
+    opts: &'a Opts<'o>,
+    context_written: u64,
+    has_body: bool,
+    has_message: bool,
+    has_exception: bool,
+    /// Fields left for pass 2.
+    free: usize,
+}
+
+impl Envelope<'_, '_> {
+    /// Writes a field given on the event under a context name; true if it
+    /// was one.
+    fn context(
+        &mut self,
+        field: &Field,
+        write: impl FnOnce(&mut String, &Opts<'_>) -> fmt::Result,
+    ) -> bool {
+        let Some(index) = self.names.index(field.name()) else {
+            return false;
+        };
+        let bit = 1u64 << index;
+        if self.context_written & bit == 0 {
+            self.context_written |= bit;
+            self.out.push(',');
+            let _ = json::plain_string(self.out, field.name());
+            self.out.push(':');
+            let _ = write(self.out, self.opts);
+        }
+        true
+    }
+
+    fn message(&mut self, write: impl FnOnce(&mut json::StrWriter<'_, String>) -> fmt::Result) {
+        self.has_message = true;
+        self.out.push_str(",\"message\":\"");
+        let mut w = json::StrWriter::new(self.out, self.opts.string_cap);
+        let _ = write(&mut w);
+        let _ = w.finish(self.opts);
+        self.out.push('"');
+    }
+}
+
+/// Ids and other context values given as numbers are written as strings.
+fn quoted_int(out: &mut String, v: impl itoa::Integer) -> fmt::Result {
+    out.push('"');
+    json::int(out, v)?;
+    out.push('"');
+    Ok(())
+}
+
+impl Visit for Envelope<'_, '_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" && !self.has_message {
+            self.message(|w| w.write_str(value));
+        } else if !self.context(field, |out, opts| json::value_string(out, value, opts)) {
+            self.free += 1;
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        if !self.context(field, |out, _| quoted_int(out, value)) {
+            self.free += 1;
+        }
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if !self.context(field, |out, _| quoted_int(out, value)) {
+            self.free += 1;
+        }
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        if !self.has_exception {
+            self.has_exception = true;
+            self.out.push_str(",\"exception\":");
+            let _ = json::display(self.out, &ErrorChain(value), self.opts);
+        }
+        if !self.context(field, |out, opts| {
+            json::display(out, &ErrorChain(value), opts)
+        }) {
+            self.free += 1;
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        match field.name() {
+            "message" if !self.has_message => self.message(|w| write!(w, "{value:?}")),
+            BODY if !self.has_body => {
+                let start = self.out.len();
+                self.out.push(',');
+                let before = self.opts.body.get();
+                self.opts.body.set(false);
+                let _ = write!(self.out, "{value:#?}");
+                if self.opts.body.get() && self.out.len() > start + 1 {
+                    self.has_body = true;
+                } else {
+                    // Not a record body, just a field that happens to be
+                    // called `audit`: it goes with the other fields.
+                    self.out.truncate(start);
+                    self.free += 1;
+                }
+                self.opts.body.set(before);
+            }
+            _ => {
+                let written = self.context(field, |out, opts| {
+                    out.push('"');
+                    let mut w = json::StrWriter::new(out, opts.string_cap);
+                    write!(w, "{value:?}")?;
+                    w.finish(opts)?;
+                    out.push('"');
+                    Ok(())
+                });
+                if !written {
+                    self.free += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Pass 2: the fields that are neither envelope nor context, redacted by
+/// name.
+struct Fields<'a, 'o> {
+    out: &'a mut String,
+    names: &'a Names,
+    opts: &'a Opts<'o>,
+    first: bool,
+}
+
+impl Fields<'_, '_> {
+    fn field(&mut self, field: &Field, write: impl FnOnce(&mut String, &Opts<'_>) -> fmt::Result) {
+        let name = field.name();
+        if name == "message" || self.names.index(name).is_some() || name.starts_with("log.") {
+            return;
+        }
+        let _ = json::key(self.out, &mut self.first, name);
+        if self.opts.policy.is_secret_key(name) {
+            let _ = json::plain_string(self.out, self.opts.policy.mask());
+        } else {
+            let _ = write(self.out, self.opts);
+        }
+    }
+}
+
+impl Visit for Fields<'_, '_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.field(field, |out, _| json::float(out, value));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.field(field, |out, _| json::int(out, value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.field(field, |out, _| json::int(out, value));
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.field(field, |out, _| json::int(out, value));
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.field(field, |out, _| json::int(out, value));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.field(field, |out, _| {
+            out.push_str(if value { "true" } else { "false" });
+            Ok(())
+        });
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.field(field, |out, opts| json::value_string(out, value, opts));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.field(field, |out, opts| {
+            json::display(out, &ErrorChain(value), opts)
+        });
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == BODY {
+            // A body that was spliced in pass 1 is not a field; one that
+            // was not (see `Envelope`) is written as text.
+            let mut probe = String::new();
+            let before = self.opts.body.get();
+            self.opts.body.set(false);
+            let _ = write!(probe, "{value:#?}");
+            let is_body = self.opts.body.get();
+            self.opts.body.set(before);
+            if is_body {
+                return;
+            }
+        }
+        self.field(field, |out, opts| {
+            out.push('"');
+            let mut w = json::StrWriter::new(out, opts.string_cap);
+            write!(w, "{value:?}")?;
+            w.finish(opts)?;
+            out.push('"');
+            Ok(())
+        });
+    }
+}
+
+/// An error and its sources: `outer: inner: root`.
+struct ErrorChain<'e>(&'e (dyn std::error::Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(e) = source {
+            write!(f, ": {e}")?;
+            source = e.source();
+        }
+        Ok(())
+    }
+}

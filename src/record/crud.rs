@@ -1,0 +1,242 @@
+//! CRUD records: `audit.crud`, level `AUDIT`.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{display_member, fmt_body, ToJson};
+use crate::diff::Changes;
+use crate::json::{self, Opts};
+
+/// What happened to the instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EventType {
+    /// `CREATE`
+    Create,
+    /// `READ`
+    Read,
+    /// `UPDATE`
+    Update,
+    /// `DELETE`
+    Delete,
+    /// `BULK_CREATE`
+    BulkCreate,
+    /// `BULK_UPDATE`
+    BulkUpdate,
+    /// `BULK_DELETE`
+    BulkDelete,
+}
+
+impl EventType {
+    /// The name written in `event_type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Create => "CREATE",
+            EventType::Read => "READ",
+            EventType::Update => "UPDATE",
+            EventType::Delete => "DELETE",
+            EventType::BulkCreate => "BULK_CREATE",
+            EventType::BulkUpdate => "BULK_UPDATE",
+            EventType::BulkDelete => "BULK_DELETE",
+        }
+    }
+
+    /// Whether this is one of the `BULK_*` kinds.
+    pub fn is_bulk(self) -> bool {
+        matches!(
+            self,
+            EventType::BulkCreate | EventType::BulkUpdate | EventType::BulkDelete
+        )
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The body of a CRUD record, built by the CRUD macros. Not meant to be
+/// used directly: its methods are the keys the macros accept.
+pub struct Crud<'a> {
+    event_type: EventType,
+    model: &'a dyn fmt::Display,
+    id: Option<&'a dyn fmt::Display>,
+    ids: Option<Vec<String>>,
+    user: Option<&'a dyn fmt::Display>,
+    user_info: Option<&'a dyn ToJson>,
+    changes: Option<&'a Changes>,
+    instance: Option<&'a dyn ToJson>,
+    extra: Option<&'a dyn ToJson>,
+}
+
+impl<'a> Crud<'a> {
+    /// A record of one instance.
+    pub fn new(
+        event_type: EventType,
+        model: &'a dyn fmt::Display,
+        id: &'a dyn fmt::Display,
+    ) -> Self {
+        Crud {
+            event_type,
+            model,
+            id: Some(id),
+            ids: None,
+            user: None,
+            user_info: None,
+            changes: None,
+            instance: None,
+            extra: None,
+        }
+    }
+
+    /// A record of several instances (the `BULK_*` kinds). The ids are
+    /// written as strings.
+    pub fn bulk<I: Serialize + ?Sized>(
+        event_type: EventType,
+        model: &'a dyn fmt::Display,
+        ids: &I,
+    ) -> Self {
+        let ids = match serde_json::to_value(ids) {
+            Ok(Value::Array(items)) => items.iter().map(id_string).collect(),
+            Ok(other) => vec![id_string(&other)],
+            Err(e) => vec![format!("[unserializable: {e}]")],
+        };
+        Crud {
+            ids: Some(ids),
+            id: None,
+            ..Crud::new(event_type, model, &"")
+        }
+    }
+
+    /// The acting user's id, instead of the one from the span context.
+    pub fn user(mut self, user: &'a dyn fmt::Display) -> Self {
+        self.user = Some(user);
+        self
+    }
+
+    /// The acting user's details, instead of the ones from the span context.
+    pub fn user_info<T: Serialize>(mut self, info: &'a T) -> Self {
+        self.user_info = Some(info as &dyn ToJson);
+        self
+    }
+
+    /// The field-level changes (see [`diff`](crate::diff::diff)).
+    pub fn changes(mut self, changes: &'a Changes) -> Self {
+        self.changes = Some(changes);
+        self
+    }
+
+    /// A snapshot of the instance, written as `instance_repr`.
+    pub fn instance<T: Serialize>(mut self, instance: &'a T) -> Self {
+        self.instance = Some(instance as &dyn ToJson);
+        self
+    }
+
+    /// Anything else worth keeping, written as `extra`.
+    pub fn extra<T: Serialize>(mut self, extra: &'a T) -> Self {
+        self.extra = Some(extra as &dyn ToJson);
+        self
+    }
+
+    /// The record's message: `UPDATE event for Product (id: 42)`, or
+    /// `BULK_DELETE event for Product (3 instances)`.
+    pub fn message(&self) -> CrudMessage<'_> {
+        CrudMessage(self)
+    }
+
+    fn write(&self, out: &mut dyn fmt::Write, opts: &Opts<'_>) -> fmt::Result {
+        let mut first = true;
+        display_member(out, &mut first, "model", self.model, opts)?;
+        json::key(out, &mut first, "event_type")?;
+        json::plain_string(out, self.event_type.as_str())?;
+        match &self.ids {
+            None => display_member(out, &mut first, "instance_id", self.id.unwrap_or(&""), opts)?,
+            Some(ids) => {
+                json::key(out, &mut first, "instance_id")?;
+                json::string(out, &ids.join(","), opts)?;
+                json::key(out, &mut first, "instance_ids")?;
+                out.write_char('[')?;
+                for (i, id) in ids.iter().enumerate() {
+                    if i > 0 {
+                        out.write_char(',')?;
+                    }
+                    json::string(out, id, opts)?;
+                }
+                out.write_char(']')?;
+            }
+        }
+        if let Some(user) = self.user {
+            display_member(out, &mut first, "user_id", user, opts)?;
+            opts.wrote_context
+                .set(opts.wrote_context.get() | 1 << crate::context::USER_ID);
+        }
+        if let Some(info) = self.user_info {
+            json::key(out, &mut first, "user_info")?;
+            info.write_json(out, opts)?;
+            opts.wrote_context
+                .set(opts.wrote_context.get() | 1 << crate::context::USER_INFO);
+        }
+        if opts.minimal {
+            opts.truncated.set(true);
+            return Ok(());
+        }
+        json::key(out, &mut first, "changes")?;
+        match self.changes {
+            Some(changes) => changes.write_json(out, opts)?,
+            None => out.write_str("{}")?,
+        }
+        if let Some(instance) = self.instance {
+            json::key(out, &mut first, "instance_repr")?;
+            instance.write_json(out, opts)?;
+        }
+        json::key(out, &mut first, "extra")?;
+        match self.extra {
+            Some(extra) => extra.write_json(out, opts),
+            None => out.write_str("{}"),
+        }
+    }
+}
+
+/// Ids are written as strings: a JSON string as it is, anything else as its
+/// JSON text.
+fn id_string(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl fmt::Debug for Crud<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_body(f, |out, opts| self.write(out, opts))
+    }
+}
+
+/// The message of a [`Crud`] record.
+pub struct CrudMessage<'r>(&'r Crud<'r>);
+
+impl fmt::Display for CrudMessage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.0;
+        match &r.ids {
+            None => write!(
+                f,
+                "{} event for {} (id: {})",
+                r.event_type,
+                r.model,
+                r.id.unwrap_or(&"")
+            ),
+            Some(ids) => write!(
+                f,
+                "{} event for {} ({} instance{})",
+                r.event_type,
+                r.model,
+                ids.len(),
+                if ids.len() == 1 { "" } else { "s" }
+            ),
+        }
+    }
+}

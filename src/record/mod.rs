@@ -1,0 +1,152 @@
+//! The record bodies the macros hand to `tracing`, and the kinds of record.
+//!
+//! A record body is an event field (named `audit`) whose `Debug` output is
+//! JSON: the full object `{…}` for anyone who prints it (another layer, a
+//! test), the object's members without braces in the alternate form
+//! (`{:#?}`), which is how the crate's layer splices it into the line it is
+//! building. Either way it is written once, straight into the destination,
+//! through the crate's one JSON writer (escaping, redaction, caps).
+//!
+//! This module knows nothing of the layer or the appender.
+
+mod crud;
+mod login;
+
+use std::fmt;
+
+pub use crud::EventType;
+#[doc(hidden)]
+pub use crud::{Crud, CrudMessage};
+#[doc(hidden)]
+pub use login::Login;
+pub use login::LoginEvent;
+
+use crate::json::{self, Opts};
+
+/// The kinds of record, one file each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Kind {
+    /// CRUD and process records: targets `audit.crud` and `audit.process`,
+    /// level `AUDIT`, file `audit.log`.
+    Audit,
+    /// Request-response records: target `audit.request`, level `API`, file
+    /// `api.log`.
+    Api,
+    /// Login, logout and failed-login records: target `audit.login`, level
+    /// `LOGIN`, file `login.log`.
+    Login,
+    /// Everything else the application logs: any other target, its own
+    /// level, file `app.log`.
+    App,
+}
+
+impl Kind {
+    /// Every kind, in file order.
+    pub const ALL: [Kind; 4] = [Kind::Audit, Kind::Api, Kind::Login, Kind::App];
+
+    /// The kind a target's events belong to.
+    ///
+    /// ```
+    /// use tracing_audit::record::Kind;
+    /// assert_eq!(Kind::of_target("audit.crud"), Kind::Audit);
+    /// assert_eq!(Kind::of_target("audit.login"), Kind::Login);
+    /// assert_eq!(Kind::of_target("my_app::db"), Kind::App);
+    /// ```
+    pub fn of_target(target: &str) -> Kind {
+        match target.strip_prefix("audit.") {
+            Some("request") => Kind::Api,
+            Some("login") => Kind::Login,
+            Some("crud" | "process") => Kind::Audit,
+            _ => Kind::App,
+        }
+    }
+
+    /// The JSON `level` of this kind's records (`None` for [`Kind::App`],
+    /// whose records carry their own `tracing` level).
+    pub fn level(self) -> Option<&'static str> {
+        match self {
+            Kind::Audit => Some("AUDIT"),
+            Kind::Api => Some("API"),
+            Kind::Login => Some("LOGIN"),
+            Kind::App => None,
+        }
+    }
+
+    /// The default file name: `audit.log`, `api.log`, `login.log`, `app.log`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Kind::Audit => "audit.log",
+            Kind::Api => "api.log",
+            Kind::Login => "login.log",
+            Kind::App => "app.log",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Whether events of `target` are audit records (always recorded).
+pub fn is_audit_target(target: &str) -> bool {
+    target.starts_with("audit.")
+}
+
+/// The targets, as constants for `tracing` macros.
+pub mod target {
+    /// CRUD records (`AUDIT`).
+    pub const CRUD: &str = "audit.crud";
+    /// Business-process records (`AUDIT`).
+    pub const PROCESS: &str = "audit.process";
+    /// Request-response records (`API`).
+    pub const REQUEST: &str = "audit.request";
+    /// Login records (`LOGIN`).
+    pub const LOGIN: &str = "audit.login";
+    /// The span a [`Transaction`](crate::Transaction) opens.
+    pub const TRANSACTION: &str = "audit.transaction";
+}
+
+/// A `Serialize` value behind a reference, for record fields that take
+/// any serializable type.
+pub(crate) trait ToJson {
+    fn write_json(&self, out: &mut dyn fmt::Write, opts: &Opts<'_>) -> fmt::Result;
+}
+
+impl<T: serde::Serialize + ?Sized> ToJson for T {
+    fn write_json(&self, out: &mut dyn fmt::Write, opts: &Opts<'_>) -> fmt::Result {
+        json::serialize(out, self, opts)
+    }
+}
+
+/// Writes a body's members through `write`, wrapped in braces unless the
+/// formatter asks for the alternate form.
+pub(crate) fn fmt_body(
+    f: &mut fmt::Formatter<'_>,
+    write: impl FnOnce(&mut dyn fmt::Write, &Opts<'_>) -> fmt::Result,
+) -> fmt::Result {
+    let fragment = f.alternate();
+    json::with_opts(|opts| {
+        opts.body.set(true);
+        if !fragment {
+            f.write_str("{")?;
+        }
+        write(f, opts)?;
+        if !fragment {
+            f.write_str("}")?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes `"key":"<display>"` with the display output escaped and capped.
+pub(crate) fn display_member(
+    out: &mut dyn fmt::Write,
+    first: &mut bool,
+    key: &str,
+    value: &dyn fmt::Display,
+    opts: &Opts<'_>,
+) -> fmt::Result {
+    json::key(out, first, key)?;
+    json::display(out, value, opts)
+}

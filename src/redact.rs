@@ -1,0 +1,326 @@
+//! One redaction policy for every record kind.
+//!
+//! A [`Policy`] decides three things:
+//!
+//! - which **keys** hold secrets: a JSON key (in a snapshot, a diff, `extra`,
+//!   `user_info`, a body) or a field name whose normalized form *contains*
+//!   one of the policy's words. Normalizing lower-cases the name and drops
+//!   `_`, `-`, `.` and spaces, so `api_key`, `X-Api-Key` and `apiKey` all
+//!   match `apikey`;
+//! - which **headers** are secret (`authorization`, `cookie`, …), by exact
+//!   name, case-insensitively;
+//! - whether **values** that look like payment card numbers (13 to 19
+//!   digits, spaces or dashes between them allowed, passing the Luhn check)
+//!   are masked wherever they appear.
+//!
+//! A secret is replaced by the mask (`"[REDACTED]"` by default); the key
+//! stays, so a changed password shows as
+//! `{"password":{"old":"[REDACTED]","new":"[REDACTED]"}}`.
+//!
+//! ```
+//! use tracing_audit::redact::Policy;
+//!
+//! let policy = Policy::default()
+//!     .with_key("pin")           // also redact keys containing "pin"
+//!     .without_key("token")      // but keep "token_count" and friends
+//!     .with_header("x-session");
+//! assert!(policy.is_secret_key("card_PIN"));
+//! assert!(!policy.is_secret_key("token_count"));
+//! assert!(policy.is_secret_header("X-Session"));
+//! assert!(policy.is_secret_value("4111 1111 1111 1111"));
+//! ```
+
+use std::fmt;
+
+/// The words a key is checked against by default (normalized).
+const DEFAULT_KEYS: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "authorization",
+    "apikey",
+    "accesskey",
+    "privatekey",
+    "creditcard",
+    "cardnumber",
+    "cvv",
+    "cvc",
+    "ssn",
+    "cookie",
+];
+
+/// The headers redacted by default.
+const DEFAULT_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "x-auth-token",
+    "x-csrf-token",
+];
+
+/// What secrets are replaced with by default.
+pub const DEFAULT_MASK: &str = "[REDACTED]";
+
+/// A redaction policy: secret keys, secret headers, card numbers, and the
+/// mask put in their place. See the [module docs](self).
+///
+/// | setting | default |
+/// |---|---|
+/// | key words | `password`, `passwd`, `secret`, `token`, `authorization`, `apikey`, `accesskey`, `privatekey`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn`, `cookie` |
+/// | headers | `authorization`, `proxy-authorization`, `cookie`, `set-cookie`, `x-api-key`, `x-auth-token`, `x-csrf-token` |
+/// | card numbers | masked |
+/// | mask | `"[REDACTED]"` |
+#[derive(Clone, PartialEq, Eq)]
+pub struct Policy {
+    keys: Vec<String>,
+    headers: Vec<String>,
+    cards: bool,
+    mask: String,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            keys: DEFAULT_KEYS.iter().map(|k| k.to_string()).collect(),
+            headers: DEFAULT_HEADERS.iter().map(|h| h.to_string()).collect(),
+            cards: true,
+            mask: DEFAULT_MASK.to_string(),
+        }
+    }
+}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Policy")
+            .field("keys", &self.keys)
+            .field("headers", &self.headers)
+            .field("cards", &self.cards)
+            .field("mask", &self.mask)
+            .finish()
+    }
+}
+
+impl Policy {
+    /// A policy that redacts nothing. Use with care: secrets then reach the
+    /// files.
+    pub fn none() -> Self {
+        Policy {
+            keys: Vec::new(),
+            headers: Vec::new(),
+            cards: false,
+            mask: DEFAULT_MASK.to_string(),
+        }
+    }
+
+    /// Also treats keys containing `word` (normalized) as secret.
+    pub fn with_key(mut self, word: &str) -> Self {
+        let word = normalize(word);
+        if !word.is_empty() && !self.keys.contains(&word) {
+            self.keys.push(word);
+        }
+        self
+    }
+
+    /// Stops treating keys containing `word` as secret.
+    pub fn without_key(mut self, word: &str) -> Self {
+        let word = normalize(word);
+        self.keys.retain(|k| *k != word);
+        self
+    }
+
+    /// Also treats the header `name` as secret (case-insensitive).
+    pub fn with_header(mut self, name: &str) -> Self {
+        let name = name.to_ascii_lowercase();
+        if !self.headers.contains(&name) {
+            self.headers.push(name);
+        }
+        self
+    }
+
+    /// Stops treating the header `name` as secret.
+    pub fn without_header(mut self, name: &str) -> Self {
+        let name = name.to_ascii_lowercase();
+        self.headers.retain(|h| *h != name);
+        self
+    }
+
+    /// Whether values that look like card numbers are masked (default on).
+    pub fn mask_card_numbers(mut self, on: bool) -> Self {
+        self.cards = on;
+        self
+    }
+
+    /// What a secret is replaced with (default `"[REDACTED]"`).
+    pub fn mask_with(mut self, mask: impl Into<String>) -> Self {
+        self.mask = mask.into();
+        self
+    }
+
+    /// The mask.
+    pub fn mask(&self) -> &str {
+        &self.mask
+    }
+
+    /// Whether a value under the key `key` is secret.
+    pub fn is_secret_key(&self, key: &str) -> bool {
+        if self.keys.is_empty() {
+            return false;
+        }
+        let mut buf = [0u8; 64];
+        let normalized = normalize_into(key, &mut buf);
+        match normalized {
+            Some(n) => self.keys.iter().any(|k| contains(n, k.as_bytes())),
+            None => {
+                let n = normalize(key);
+                self.keys.iter().any(|k| n.contains(k.as_str()))
+            }
+        }
+    }
+
+    /// Whether the header `name` is secret.
+    pub fn is_secret_header(&self, name: &str) -> bool {
+        self.headers.iter().any(|h| h.eq_ignore_ascii_case(name)) || self.is_secret_key(name)
+    }
+
+    /// Whether `value` must be masked whatever its key (a card number).
+    pub fn is_secret_value(&self, value: &str) -> bool {
+        self.cards && looks_like_card_number(value)
+    }
+}
+
+/// Lower-cases and drops separators.
+fn normalize(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// [`normalize`] for short ASCII keys, without allocating.
+fn normalize_into<'b>(s: &str, buf: &'b mut [u8; 64]) -> Option<&'b [u8]> {
+    let mut n = 0;
+    for &b in s.as_bytes() {
+        if !b.is_ascii() {
+            return None;
+        }
+        if matches!(b, b'_' | b'-' | b'.' | b' ') {
+            continue;
+        }
+        *buf.get_mut(n)? = b.to_ascii_lowercase();
+        n += 1;
+    }
+    Some(&buf[..n])
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// 13 to 19 digits, optionally grouped by single spaces or dashes, that
+/// pass the Luhn check: the whole value, not a number inside a sentence.
+fn looks_like_card_number(s: &str) -> bool {
+    let s = s.trim();
+    if s.len() < 13 || s.len() > 23 || !s.as_bytes()[0].is_ascii_digit() {
+        return false;
+    }
+    let mut digits = [0u8; 19];
+    let mut n = 0;
+    let mut last_sep = false;
+    for &b in s.as_bytes() {
+        match b {
+            b'0'..=b'9' => {
+                if n == digits.len() {
+                    return false;
+                }
+                digits[n] = b - b'0';
+                n += 1;
+                last_sep = false;
+            }
+            b' ' | b'-' if !last_sep => last_sep = true,
+            _ => return false,
+        }
+    }
+    if n < 13 || last_sep {
+        return false;
+    }
+    let sum: u32 = digits[..n]
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            let d = u32::from(d);
+            if i % 2 == 1 {
+                let doubled = d * 2;
+                if doubled > 9 {
+                    doubled - 9
+                } else {
+                    doubled
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_keys_match_common_spellings() {
+        let p = Policy::default();
+        for key in [
+            "password",
+            "Password",
+            "new_password",
+            "api_key",
+            "X-Api-Key",
+            "apiKey",
+            "access_token",
+            "client_secret",
+            "credit_card",
+            "authorization",
+            "pässword_token",
+        ] {
+            assert!(p.is_secret_key(key), "{key} should be secret");
+        }
+        for key in ["email", "name", "price", "id", "user_id"] {
+            assert!(!p.is_secret_key(key), "{key} should not be secret");
+        }
+    }
+
+    #[test]
+    fn card_numbers_need_a_valid_luhn_sum() {
+        let p = Policy::default();
+        assert!(p.is_secret_value("4111111111111111"));
+        assert!(p.is_secret_value("4111-1111-1111-1111"));
+        assert!(p.is_secret_value("5500 0000 0000 0004"));
+        assert!(!p.is_secret_value("4111111111111112"), "bad checksum");
+        assert!(!p.is_secret_value("1234"));
+        assert!(!p.is_secret_value("order 4111111111111111"));
+        assert!(!p.is_secret_value("4111--1111111111111"));
+        assert!(!Policy::default()
+            .mask_card_numbers(false)
+            .is_secret_value("4111111111111111"));
+    }
+
+    #[test]
+    fn headers_are_matched_case_insensitively() {
+        let p = Policy::default();
+        assert!(p.is_secret_header("Authorization"));
+        assert!(p.is_secret_header("set-cookie"));
+        assert!(!p.is_secret_header("content-type"));
+        assert!(!Policy::none().is_secret_header("authorization"));
+    }
+
+    #[test]
+    fn long_keys_are_checked_too() {
+        let key = format!("{}password", "x".repeat(100));
+        assert!(Policy::default().is_secret_key(&key));
+    }
+}

@@ -1,0 +1,78 @@
+//! Where each kind's finished lines go: the crate's appender, any
+//! `MakeWriter`, or nowhere.
+
+use std::fmt;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::appender::Appender;
+use crate::record::Kind;
+
+/// One kind's destination.
+pub(crate) enum Sink {
+    Appender(Appender),
+    Writer(BoxMakeWriter),
+    Off,
+}
+
+/// The four destinations, and the count of lines none could take.
+pub(crate) struct Sinks {
+    sinks: [Sink; 4],
+    failed: AtomicU64,
+}
+
+impl fmt::Debug for Sinks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_map();
+        for kind in Kind::ALL {
+            let what = match &self.sinks[kind.index()] {
+                Sink::Appender(a) => format!("appender {}", a.path().display()),
+                Sink::Writer(_) => "writer".to_string(),
+                Sink::Off => "off".to_string(),
+            };
+            list.entry(&kind, &what);
+        }
+        list.finish()
+    }
+}
+
+impl Sinks {
+    pub(crate) fn new(sinks: [Sink; 4]) -> Sinks {
+        Sinks {
+            sinks,
+            failed: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn is_on(&self, kind: Kind) -> bool {
+        !matches!(self.sinks[kind.index()], Sink::Off)
+    }
+
+    /// Writes one whole line. A line that cannot be written (the guard is
+    /// gone, or the writer failed) is counted and reported on stderr, the
+    /// first time and then every 1000th time.
+    pub(crate) fn write(&self, kind: Kind, line: &[u8]) {
+        let result = match &self.sinks[kind.index()] {
+            Sink::Appender(a) => a.write_line(line).map_err(std::io::Error::from),
+            Sink::Writer(w) => w.make_writer().write_all(line),
+            Sink::Off => Ok(()),
+        };
+        if let Err(e) = result {
+            let n = self.failed.fetch_add(1, Relaxed);
+            if n % 1000 == 0 {
+                eprintln!(
+                    "tracing-audit: could not write a {kind:?} record ({e}); {} failed so far",
+                    n + 1
+                );
+            }
+        }
+    }
+
+    /// Lines no sink could take.
+    pub(crate) fn failed(&self) -> u64 {
+        self.failed.load(Relaxed)
+    }
+}

@@ -1,0 +1,111 @@
+//! Transactions: CRUD records held until the work they describe commits.
+
+use std::fmt;
+use std::future::Future;
+
+use tracing::instrument::{Instrument, Instrumented};
+use tracing::Span;
+
+use crate::layer::AuditLayer;
+use crate::record::target;
+
+/// A scope whose CRUD records are held back and written only when it
+/// commits. Rolling back, or dropping it without committing, discards
+/// them: the audit trail then never claims a change the database did not
+/// keep.
+///
+/// A transaction is a span (target `audit.transaction`): records made while
+/// it is entered, or in futures [instrumented](Transaction::instrument)
+/// with it, belong to it. A transaction opened inside another hands its
+/// records to the outer one when it commits; they reach the file when the
+/// outermost commits. Only `audit.crud` records are held; login, API and
+/// application records are written at once.
+///
+/// ```
+/// use tracing_audit::Transaction;
+///
+/// let tx = Transaction::begin();
+/// tx.in_scope(|| {
+///     tracing_audit::create!(model: "Order", id: 9);
+///     tracing_audit::update!(model: "Stock", id: 3);
+/// });
+/// // db.commit()? …
+/// tx.commit();
+/// ```
+///
+/// Without the crate's layer installed a transaction holds nothing and
+/// records go wherever the subscriber sends them.
+#[must_use = "a transaction that is dropped rolls back"]
+pub struct Transaction {
+    span: Span,
+    finished: bool,
+}
+
+impl fmt::Debug for Transaction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transaction")
+            .field("span", &self.span)
+            .finish()
+    }
+}
+
+impl Transaction {
+    /// Opens a transaction inside the current span.
+    pub fn begin() -> Transaction {
+        Transaction {
+            span: tracing::info_span!(target: target::TRANSACTION, "audit.transaction"),
+            finished: false,
+        }
+    }
+
+    /// Runs `f` inside the transaction.
+    pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.span.in_scope(f)
+    }
+
+    /// Enters the transaction until the returned guard is dropped. Do not
+    /// hold the guard across an `.await`; use
+    /// [`instrument`](Transaction::instrument) there.
+    pub fn enter(&self) -> tracing::span::Entered<'_> {
+        self.span.enter()
+    }
+
+    /// Makes `future`'s records part of the transaction, across `.await`
+    /// points.
+    pub fn instrument<F: Future>(&self, future: F) -> Instrumented<F> {
+        future.instrument(self.span.clone())
+    }
+
+    /// The transaction's span.
+    pub fn span(&self) -> &Span {
+        &self.span
+    }
+
+    /// Writes the held records (or hands them to the enclosing
+    /// transaction).
+    pub fn commit(mut self) {
+        self.finish(true);
+    }
+
+    /// Discards the held records.
+    pub fn rollback(mut self) {
+        self.finish(false);
+    }
+
+    fn finish(&mut self, commit: bool) {
+        if std::mem::replace(&mut self.finished, true) {
+            return;
+        }
+        self.span.with_subscriber(|(id, dispatch)| {
+            if let Some(layer) = dispatch.downcast_ref::<AuditLayer>() {
+                layer.finish_tx(dispatch, id, commit);
+            }
+        });
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        self.finish(false);
+    }
+}
