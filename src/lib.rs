@@ -7,14 +7,105 @@
 //! reports every error instead of swallowing it. The files are made to be
 //! shipped by Vector into ClickHouse.
 //!
-//! # Where the crate stands
+//! # Quick start
 //!
-//! This release ships the foundation every record goes through: the
-//! [`appender`] module. The tracing layer, the AUDIT / API / LOGIN record
-//! kinds, the CRUD macros and the one-call subscriber are built on top of
-//! it next (see the CHANGELOG).
+//! ```no_run
+//! use tracing_audit::diff::diff;
 //!
-//! # The appender in one minute
+//! #[derive(serde::Serialize, Clone)]
+//! struct Product { id: u64, price: f64 }
+//!
+//! // audit.log, api.log, login.log, app.log in audit_logs/ and a console
+//! // on stderr. Keep the guard: dropping it writes out and fsyncs.
+//! let _guard = tracing_audit::builder().service_name("billing").init()?;
+//!
+//! let before = Product { id: 42, price: 10.99 };
+//! let after = Product { price: 12.99, ..before.clone() };
+//! tracing_audit::update!(model: "Product", id: after.id, changes: diff(&before, &after));
+//! # Ok::<(), tracing_audit::Error>(())
+//! ```
+//!
+//! # Record kinds
+//!
+//! `tracing`'s levels are closed, so the kinds are *targets*; the JSON
+//! `level` names the kind. Each kind has its own file:
+//!
+//! | target | JSON `level` | file | made by |
+//! |---|---|---|---|
+//! | `audit.crud`, `audit.process` | `AUDIT` | `audit.log` | [`create!`], [`read!`], [`update!`], [`delete!`], [`bulk_create!`], [`bulk_update!`], [`bulk_delete!`] |
+//! | `audit.request` | `API` | `api.log` | HTTP auditing (planned) |
+//! | `audit.login` | `LOGIN` | `login.log` | [`login!`], [`logout!`], [`login_failed!`] |
+//! | anything else | the event's level | `app.log` | `tracing::info!` and friends, and the `log` crate |
+//!
+//! The [`schema`] module documents every key of every kind. Each record is
+//! serialized once, on the caller's thread, into a reused buffer, and handed
+//! to its file's [`appender`] as one whole line.
+//!
+//! # Composing with your own subscriber
+//!
+//! [`builder()`] installs everything; [`layer()`] gives the audit layer
+//! alone, with its own filter, for a `registry()` you assemble:
+//!
+//! ```no_run
+//! use tracing_subscriber::prelude::*;
+//! use tracing_subscriber::{fmt, EnvFilter};
+//!
+//! let (audit, _guard) = tracing_audit::layer().log_dir("/var/log/billing").build()?;
+//! tracing_subscriber::registry()
+//!     .with(audit)
+//!     .with(fmt::layer().with_filter(EnvFilter::from_default_env()))
+//!     .init();
+//! # Ok::<(), tracing_audit::Error>(())
+//! ```
+//!
+//! # Filters
+//!
+//! Audit records (every `audit.*` target) are always written, whatever
+//! `RUST_LOG` says: `RUST_LOG=off` silences the console and `app.log`, not
+//! the audit trail. Application records reaching `app.log` follow
+//! [`Builder::app_filter`] (default `RUST_LOG`, else `info`); the console
+//! follows [`Builder::console_filter`]. Spans always reach the audit layer,
+//! since they carry the context. A filter you add to the registry as a
+//! *global* layer filters the audit layer too: give your own layers
+//! per-layer filters instead, as above.
+//!
+//! # Who, and in which request
+//!
+//! A span's `user_id`, `user_info`, `request_id` and `tenant` fields (and
+//! any declared with [`Builder::context_field`]) are carried into every
+//! record made inside it, across `.await` points and into tasks spawned
+//! with `.instrument(span)`. [`set_user`] fills in the user after
+//! authentication. A record made outside any span has `user_id` `""` and
+//! no `request_id`.
+//!
+//! # Changes and transactions
+//!
+//! [`diff()`] gives the field-level changes between any two `Serialize`
+//! values (`{"price":{"old":10.99,"new":12.99}}`, nested fields by dotted
+//! path, with [`diff::diff_ignoring`] for fields such as `updated_at`).
+//! CRUD records made inside a [`Transaction`] are held until it commits,
+//! and never written if it rolls back.
+//!
+//! # Redaction
+//!
+//! One [`redact::Policy`] applies to every record kind: keys such as
+//! `password`, `token`, `secret`, `api_key` at any depth (a changed
+//! password shows as `{"old":"[REDACTED]","new":"[REDACTED]"}`), secret
+//! headers, and card numbers anywhere. It is on by default; see
+//! [`Builder::redaction`].
+//!
+//! # Other sinks
+//!
+//! Any `MakeWriter` (for example `tracing_appender::rolling::daily`) can
+//! take a kind's records instead of the built-in appender:
+//! [`Builder::writer`].
+//!
+//! # The appender
+//!
+//! Every file is written by an [`appender::Appender`]: a bounded queue and
+//! a writer thread that loses nothing by default, rotates by size and time
+//! by renaming, keeps a set number of rotated files, and reports every
+//! error. It can be used on its own:
 //!
 //! ```no_run
 //! use tracing_audit::appender::{Appender, Backpressure, TimeRotation};
@@ -40,8 +131,9 @@
 //!
 //! # Feature flags
 //!
-//! No feature is on by default; the core needs only `crossbeam-channel`
-//! and `time`.
+//! No feature is on by default. The core depends on `tracing`,
+//! `tracing-subscriber` (registry, fmt, env-filter), `serde_json`,
+//! `crossbeam-channel`, `time` and `uuid`.
 //!
 //! | feature | what it adds |
 //! |---|---|
