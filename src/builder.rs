@@ -60,6 +60,9 @@ pub enum Error {
     Filter(String),
     /// Another global subscriber is already installed.
     Init(String),
+    /// A context field name that records already use as a key (such as
+    /// `level` or `path`), or too many context fields (at most 60).
+    ContextField(String),
 }
 
 impl fmt::Display for Error {
@@ -68,6 +71,7 @@ impl fmt::Display for Error {
             Error::Io { path, source } => write!(f, "cannot open {}: {source}", path.display()),
             Error::Filter(e) => write!(f, "bad filter directive: {e}"),
             Error::Init(e) => write!(f, "cannot install the subscriber: {e}"),
+            Error::ContextField(e) => write!(f, "bad context field: {e}"),
         }
     }
 }
@@ -289,7 +293,10 @@ impl Builder {
     }
 
     /// Also carries the span field `name` into every record made inside
-    /// the span, like `user_id` and `request_id`.
+    /// the span, like `user_id` and `request_id`. A name that records
+    /// already use as a key (`level`, `path`, `client_ip`, … see the
+    /// [`schema`](crate::schema)) makes [`build`](Builder::build) and
+    /// [`init`](Builder::init) fail with [`Error::ContextField`].
     pub fn context_field(mut self, name: impl Into<String>) -> Self {
         self.context_fields.push(name.into());
         self
@@ -336,6 +343,15 @@ impl Builder {
 
     fn build_layer(self) -> Result<(AuditLayer, EnvFilter, AuditGuard), Error> {
         let app = Self::filter(&self.app_filter)?;
+        for name in &self.context_fields {
+            crate::context::check_name(name).map_err(Error::ContextField)?;
+        }
+        if self.context_fields.len() > 60 {
+            return Err(Error::ContextField(format!(
+                "{} context fields declared; at most 60",
+                self.context_fields.len()
+            )));
+        }
         let service = self.service();
         let mut guard = AuditGuard {
             appenders: Vec::new(),

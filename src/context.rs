@@ -20,6 +20,49 @@ pub(crate) const BUILTIN: [&str; 4] = ["user_id", "user_info", "request_id", "te
 pub(crate) const USER_ID: usize = 0;
 pub(crate) const USER_INFO: usize = 1;
 
+/// Keys the records already use: a context field cannot take one of these
+/// names (it would write the key twice).
+pub(crate) const RESERVED: &[&str] = &[
+    "timestamp",
+    "level",
+    "name",
+    "event_id",
+    "message",
+    "service_name",
+    "truncated",
+    "module",
+    "path",
+    "line",
+    "fields",
+    "exception",
+    "extra",
+    "audit",
+    "model",
+    "event_type",
+    "instance_id",
+    "instance_ids",
+    "changes",
+    "instance_repr",
+    "event",
+    "success",
+    "client_ip",
+    "user_agent",
+    "error",
+];
+
+/// Why a declared context field name cannot be used, if it cannot.
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("a context field needs a name".into());
+    }
+    if RESERVED.contains(&name) || name.starts_with("log.") {
+        return Err(format!(
+            "`{name}` is a key every record of some kind already has; pick another name"
+        ));
+    }
+    Ok(())
+}
+
 /// The names of the context fields of one layer: the built-in ones first,
 /// then the declared ones. At most 64.
 #[derive(Debug, Clone)]
@@ -45,29 +88,41 @@ impl Names {
     }
 }
 
+/// The longest string kept whole in a context value: ids and names, not
+/// documents.
+pub(crate) const CONTEXT_STRING_CAP: usize = 1024;
+
+/// One rendered context value.
+#[derive(Debug, Clone)]
+pub(crate) struct Value {
+    pub(crate) json: String,
+    /// Whether something was cut while rendering it.
+    pub(crate) truncated: bool,
+}
+
 /// A span's context values, each already rendered as JSON.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct SpanContext {
-    values: Vec<(usize, String)>,
+    values: Vec<(usize, Value)>,
 }
 
 impl SpanContext {
-    pub(crate) fn set(&mut self, index: usize, json: String) {
+    pub(crate) fn set(&mut self, index: usize, value: Value) {
         match self.values.iter_mut().find(|(i, _)| *i == index) {
-            Some(slot) => slot.1 = json,
-            None => self.values.push((index, json)),
+            Some(slot) => slot.1 = value,
+            None => self.values.push((index, value)),
         }
     }
 
-    pub(crate) fn get(&self, index: usize) -> Option<&str> {
+    pub(crate) fn get(&self, index: usize) -> Option<&Value> {
         self.values
             .iter()
             .find(|(i, _)| *i == index)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, &str)> {
-        self.values.iter().map(|(i, v)| (*i, v.as_str()))
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, &Value)> {
+        self.values.iter().map(|(i, v)| (*i, v))
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -86,9 +141,18 @@ impl Collect<'_> {
     fn put(&mut self, field: &Field, render: impl FnOnce(&mut String, &Opts<'_>) -> fmt::Result) {
         if let Some(index) = self.names.index(field.name()) {
             let mut out = String::new();
+            let before = self.opts.truncated.replace(false);
             if render(&mut out, self.opts).is_ok() {
-                self.into.set(index, out);
+                let truncated = self.opts.truncated.get();
+                self.into.set(
+                    index,
+                    Value {
+                        json: out,
+                        truncated,
+                    },
+                );
             }
+            self.opts.truncated.set(before);
         }
     }
 }

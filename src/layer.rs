@@ -180,7 +180,7 @@ impl AuditLayer {
                         out.push(',');
                         json::plain_string(out, self.names.name(index))?;
                         out.push(':');
-                        out.push_str(value);
+                        write_context_value(out, value, opts)?;
                     }
                 }
             }
@@ -258,7 +258,8 @@ impl AuditLayer {
     }
 
     fn collect_context(&self, values: &dyn RecordFields, into: &mut SpanContext) {
-        json::scope(&self.policy, self.string_cap, false, || {
+        let cap = self.string_cap.min(context::CONTEXT_STRING_CAP);
+        json::scope(&self.policy, cap, false, || {
             json::with_opts(|opts| {
                 values.record_into(&mut Collect {
                     names: &self.names,
@@ -293,21 +294,39 @@ impl AuditLayer {
         &self,
         user_id: &dyn fmt::Display,
         user_info: Option<&dyn record::ToJson>,
-    ) -> (String, Option<String>) {
-        let (rendered, _) = json::scope(&self.policy, self.string_cap, false, || {
+    ) -> (context::Value, Option<context::Value>) {
+        let cap = self.string_cap.min(context::CONTEXT_STRING_CAP);
+        let (rendered, _) = json::scope(&self.policy, cap, false, || {
             json::with_opts(|opts| {
-                let mut id = String::new();
-                let _ = json::display(&mut id, user_id, opts);
-                let info = user_info.map(|info| {
-                    let mut s = String::new();
-                    let _ = info.write_json(&mut s, opts);
-                    s
-                });
+                let render = |write: &dyn Fn(&mut String) -> fmt::Result| {
+                    let mut json = String::new();
+                    let before = opts.truncated.replace(false);
+                    let _ = write(&mut json);
+                    let truncated = opts.truncated.replace(before);
+                    context::Value { json, truncated }
+                };
+                let id = render(&|out| json::display(out, user_id, opts));
+                let info = user_info.map(|info| render(&|out| info.write_json(out, opts)));
                 (id, info)
             })
         });
         rendered
     }
+}
+
+/// Writes a rendered context value; when the record is being shrunk to fit
+/// a line, a long one is replaced by a marker of how long it was.
+fn write_context_value(out: &mut String, value: &context::Value, opts: &Opts<'_>) -> fmt::Result {
+    const SHRUNK: usize = 300;
+    if value.truncated {
+        opts.truncated.set(true);
+    }
+    if (opts.minimal || opts.string_cap <= 256) && value.json.len() > SHRUNK {
+        opts.truncated.set(true);
+        return write!(out, "\"…[cut {} bytes]\"", value.json.len());
+    }
+    out.push_str(&value.json);
+    Ok(())
 }
 
 /// Span attributes and records, visited alike.
@@ -514,13 +533,10 @@ impl Envelope<'_, '_> {
         true
     }
 
-    fn message(&mut self, write: impl FnOnce(&mut json::StrWriter<'_, String>) -> fmt::Result) {
+    fn message(&mut self, args: fmt::Arguments<'_>) {
         self.has_message = true;
-        self.out.push_str(",\"message\":\"");
-        let mut w = json::StrWriter::new(self.out, self.opts.string_cap);
-        let _ = write(&mut w);
-        let _ = w.finish(self.opts);
-        self.out.push('"');
+        self.out.push_str(",\"message\":");
+        let _ = json::formatted(self.out, args, self.opts);
     }
 }
 
@@ -535,7 +551,7 @@ fn quoted_int(out: &mut String, v: impl itoa::Integer) -> fmt::Result {
 impl Visit for Envelope<'_, '_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" && !self.has_message {
-            self.message(|w| w.write_str(value));
+            self.message(format_args!("{value}"));
         } else if !self.context(field, |out, opts| json::value_string(out, value, opts)) {
             self.free += 1;
         }
@@ -568,7 +584,7 @@ impl Visit for Envelope<'_, '_> {
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         match field.name() {
-            "message" if !self.has_message => self.message(|w| write!(w, "{value:?}")),
+            "message" if !self.has_message => self.message(format_args!("{value:?}")),
             BODY if !self.has_body => {
                 let start = self.out.len();
                 self.out.push(',');
@@ -586,14 +602,7 @@ impl Visit for Envelope<'_, '_> {
                 self.opts.body.set(before);
             }
             _ => {
-                let written = self.context(field, |out, opts| {
-                    out.push('"');
-                    let mut w = json::StrWriter::new(out, opts.string_cap);
-                    write!(w, "{value:?}")?;
-                    w.finish(opts)?;
-                    out.push('"');
-                    Ok(())
-                });
+                let written = self.context(field, |out, opts| json::debug(out, value, opts));
                 if !written {
                     self.free += 1;
                 }
@@ -678,14 +687,7 @@ impl Visit for Fields<'_, '_> {
                 return;
             }
         }
-        self.field(field, |out, opts| {
-            out.push('"');
-            let mut w = json::StrWriter::new(out, opts.string_cap);
-            write!(w, "{value:?}")?;
-            w.finish(opts)?;
-            out.push('"');
-            Ok(())
-        });
+        self.field(field, |out, opts| json::debug(out, value, opts));
     }
 }
 

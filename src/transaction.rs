@@ -15,8 +15,7 @@ use crate::record::target;
 /// keep.
 ///
 /// A transaction is a span (target `audit.transaction`): records made while
-/// it is entered, or in futures [instrumented](Transaction::instrument)
-/// with it, belong to it. A transaction opened inside another hands its
+/// it is entered, or in futures run [in it](Transaction::in_future), belong to it. A transaction opened inside another hands its
 /// records to the outer one when it commits; they reach the file when the
 /// outermost commits. Only `audit.crud` records are held; login, API and
 /// application records are written at once.
@@ -65,14 +64,14 @@ impl Transaction {
 
     /// Enters the transaction until the returned guard is dropped. Do not
     /// hold the guard across an `.await`; use
-    /// [`instrument`](Transaction::instrument) there.
+    /// [`in_future`](Transaction::in_future) there.
     pub fn enter(&self) -> tracing::span::Entered<'_> {
         self.span.enter()
     }
 
     /// Makes `future`'s records part of the transaction, across `.await`
-    /// points.
-    pub fn instrument<F: Future>(&self, future: F) -> Instrumented<F> {
+    /// points (the future is instrumented with the transaction's span).
+    pub fn in_future<F: Future>(&self, future: F) -> Instrumented<F> {
         future.instrument(self.span.clone())
     }
 

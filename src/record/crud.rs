@@ -156,16 +156,18 @@ impl<'a> Crud<'a> {
             None => display_member(out, &mut first, "instance_id", self.id.unwrap_or(&""), opts)?,
             Some(ids) => {
                 json::key(out, &mut first, "instance_id")?;
-                json::string(out, &ids.join(","), opts)?;
-                json::key(out, &mut first, "instance_ids")?;
-                out.write_char('[')?;
-                for (i, id) in ids.iter().enumerate() {
-                    if i > 0 {
-                        out.write_char(',')?;
+                json::value_string(out, &ids.join(","), opts)?;
+                if !opts.minimal {
+                    json::key(out, &mut first, "instance_ids")?;
+                    out.write_char('[')?;
+                    for (i, id) in ids.iter().enumerate() {
+                        if i > 0 {
+                            out.write_char(',')?;
+                        }
+                        json::value_string(out, id, opts)?;
                     }
-                    json::string(out, id, opts)?;
+                    out.write_char(']')?;
                 }
-                out.write_char(']')?;
             }
         }
         if let Some(user) = self.user {
@@ -173,15 +175,15 @@ impl<'a> Crud<'a> {
             opts.wrote_context
                 .set(opts.wrote_context.get() | 1 << crate::context::USER_ID);
         }
+        if opts.minimal {
+            opts.truncated.set(true);
+            return Ok(());
+        }
         if let Some(info) = self.user_info {
             json::key(out, &mut first, "user_info")?;
             info.write_json(out, opts)?;
             opts.wrote_context
                 .set(opts.wrote_context.get() | 1 << crate::context::USER_INFO);
-        }
-        if opts.minimal {
-            opts.truncated.set(true);
-            return Ok(());
         }
         json::key(out, &mut first, "changes")?;
         match self.changes {

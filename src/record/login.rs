@@ -126,12 +126,6 @@ impl<'a> Login<'a> {
             opts.wrote_context
                 .set(opts.wrote_context.get() | 1 << crate::context::USER_ID);
         }
-        if let Some(info) = self.user_info {
-            json::key(out, &mut first, "user_info")?;
-            info.write_json(out, opts)?;
-            opts.wrote_context
-                .set(opts.wrote_context.get() | 1 << crate::context::USER_INFO);
-        }
         for (key, value) in [
             ("client_ip", self.client_ip),
             ("user_agent", self.user_agent),
@@ -148,6 +142,12 @@ impl<'a> Login<'a> {
         if opts.minimal {
             opts.truncated.set(true);
             return Ok(());
+        }
+        if let Some(info) = self.user_info {
+            json::key(out, &mut first, "user_info")?;
+            info.write_json(out, opts)?;
+            opts.wrote_context
+                .set(opts.wrote_context.get() | 1 << crate::context::USER_INFO);
         }
         json::key(out, &mut first, "extra")?;
         match self.extra {

@@ -8,6 +8,9 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// Helpers for the record tests (`records_*.rs`).
+pub mod records;
+
 /// A JSON line that identifies its producer `t` and sequence number `n`
 /// and whose length varies with `n`.
 pub fn line(t: u32, n: u64) -> Vec<u8> {
