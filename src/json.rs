@@ -179,29 +179,81 @@ pub(crate) fn string<W: Write + ?Sized>(out: &mut W, s: &str, opts: &Opts<'_>) -
     out.write_char('"')
 }
 
-/// Writes the `Display` output of `v` as a JSON string, escaped, cut at the
-/// cap, and masked if it is a secret value (a card number).
-pub(crate) fn display<W: Write + ?Sized>(
+/// A destination for record text: the layer's line (`String`), or the
+/// `fmt::Formatter` of whoever prints a record body.
+pub(crate) trait Out: Write {
+    /// Writes formatted text as a JSON string: escaped, cut at the cap,
+    /// and masked if the whole of it is a secret value (a card number).
+    fn formatted(&mut self, args: fmt::Arguments<'_>, opts: &Opts<'_>) -> fmt::Result;
+}
+
+/// Into the line itself: formatted once, straight into place, and checked
+/// afterwards.
+impl Out for String {
+    fn formatted(&mut self, args: fmt::Arguments<'_>, opts: &Opts<'_>) -> fmt::Result {
+        if let Some(s) = args.as_str() {
+            return value_string(self, s, opts);
+        }
+        let start = self.len();
+        self.push('"');
+        let mut w = StrWriter::new(self, opts.string_cap);
+        // A `Display` impl that fails leaves its text so far; the string
+        // is closed all the same.
+        let _ = w.write_fmt(args);
+        w.finish(opts)?;
+        self.push('"');
+        let written = &self[start..];
+        let inner = &written[1..written.len() - 1];
+        // Escaping never touches digits, spaces or dashes: text without a
+        // backslash is checked as it stands, and only short escaped text is
+        // unescaped to be checked.
+        let secret = if !inner.contains('\\') {
+            opts.policy.is_secret_value(inner)
+        } else if written.len() <= 64 {
+            serde_json::from_str::<String>(written)
+                .is_ok_and(|text| opts.policy.is_secret_value(&text))
+        } else {
+            false
+        };
+        {
+            if secret {
+                self.truncate(start);
+                plain_string(self, opts.policy.mask())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Into a formatter, which cannot be read back: short text is formatted on
+/// the stack first, so that it can be checked as a whole; text too long to
+/// be a secret value is streamed.
+impl Out for fmt::Formatter<'_> {
+    fn formatted(&mut self, args: fmt::Arguments<'_>, opts: &Opts<'_>) -> fmt::Result {
+        formatted_via_stack(self, args, opts)
+    }
+}
+
+/// Writes the `Display` output of `v` as a JSON string (see
+/// [`Out::formatted`]).
+pub(crate) fn display<W: Out + ?Sized>(
     out: &mut W,
     v: &dyn fmt::Display,
     opts: &Opts<'_>,
 ) -> fmt::Result {
-    formatted(out, format_args!("{v}"), opts)
+    out.formatted(format_args!("{v}"), opts)
 }
 
 /// [`display`] for `Debug` output.
-pub(crate) fn debug<W: Write + ?Sized>(
+pub(crate) fn debug<W: Out + ?Sized>(
     out: &mut W,
     v: &dyn fmt::Debug,
     opts: &Opts<'_>,
 ) -> fmt::Result {
-    formatted(out, format_args!("{v:?}"), opts)
+    out.formatted(format_args!("{v:?}"), opts)
 }
 
-/// Writes formatted text as a JSON string. Short text is formatted on the
-/// stack first, so that it can be checked against the policy's value
-/// patterns as a whole; text too long to be such a value is streamed.
-pub(crate) fn formatted<W: Write + ?Sized>(
+fn formatted_via_stack<W: Write + ?Sized>(
     out: &mut W,
     args: fmt::Arguments<'_>,
     opts: &Opts<'_>,
@@ -215,11 +267,33 @@ pub(crate) fn formatted<W: Write + ?Sized>(
     }
     out.write_char('"')?;
     let mut w = StrWriter::new(out, opts.string_cap);
-    // A `Display` impl that fails leaves its text so far; the string is
-    // closed all the same.
     let _ = w.write_fmt(args);
     w.finish(opts)?;
     out.write_char('"')
+}
+
+thread_local! {
+    /// The line being built, lent to a record body while it writes itself
+    /// (see [`lend`]).
+    static LENT: Cell<Option<String>> = const { Cell::new(None) };
+}
+
+/// Lends the line being built to the record body about to be formatted on
+/// this thread: it appends its members straight into it (see
+/// [`take_lent`]) instead of going through a `fmt::Formatter`.
+pub(crate) fn lend(line: String) {
+    LENT.with(|l| l.set(Some(line)));
+}
+
+/// Takes the line back after formatting (from [`lend`] or from the body
+/// that took it and [gave it back](lend)).
+pub(crate) fn reclaim() -> Option<String> {
+    LENT.with(Cell::take)
+}
+
+/// For a record body: the lent line, if there is one.
+pub(crate) fn take_lent() -> Option<String> {
+    LENT.with(Cell::take)
 }
 
 /// Room for any value the policy can recognize as secret on its own (a
@@ -310,7 +384,15 @@ pub(crate) fn value<W: Write + ?Sized>(out: &mut W, v: &Value, opts: &Opts<'_>) 
     match v {
         Value::Null => out.write_str("null"),
         Value::Bool(b) => out.write_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => write!(out, "{n}"),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                int(out, u)
+            } else if let Some(i) = n.as_i64() {
+                int(out, i)
+            } else {
+                float(out, n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
         Value::String(s) => value_string(out, s, opts),
         Value::Array(items) => {
             out.write_char('[')?;
@@ -355,27 +437,26 @@ pub(crate) fn serialize<W: Write + ?Sized, T: serde::Serialize + ?Sized>(
     }
 }
 
-/// Escapes `s` into `out`, without quotes.
+/// Escapes `s` into `out`, without quotes: `"`, `\\` and the control
+/// characters below U+0020, as JSON requires. Runs of bytes that need no
+/// escape are written in one piece.
 pub(crate) fn escape<W: Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let escaped: &str = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x00..=0x1f | 0x7f => "",
-            _ => continue,
-        };
+        let class = ESCAPE[b as usize];
+        if class == 0 {
+            continue;
+        }
         if start < i {
             out.write_str(&s[start..i])?;
         }
-        if escaped.is_empty() {
-            write!(out, "\\u{:04x}", b)?;
-        } else {
-            out.write_str(escaped)?;
+        match class {
+            b'u' => write!(out, "\\u{:04x}", b)?,
+            c => {
+                let pair = [b'\\', c];
+                out.write_str(std::str::from_utf8(&pair).unwrap_or("\\u0000"))?;
+            }
         }
         start = i + 1;
     }
@@ -383,6 +464,36 @@ pub(crate) fn escape<W: Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
         out.write_str(&s[start..])?;
     }
     Ok(())
+}
+
+/// For each byte: 0 if it is written as it is, else the letter after the
+/// backslash (`u` for `\\u00XX`).
+static ESCAPE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = b'u';
+        b += 1;
+    }
+    table[b'\n' as usize] = b'n';
+    table[b'\r' as usize] = b'r';
+    table[b'\t' as usize] = b't';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+/// Writes a key the crate itself names (plain ASCII, nothing to escape),
+/// given with its quotes and colon: `lit(out, first, "\"model\":")`.
+pub(crate) fn lit<W: Write + ?Sized>(
+    out: &mut W,
+    first: &mut bool,
+    quoted_key: &str,
+) -> fmt::Result {
+    if !std::mem::take(first) {
+        out.write_char(',')?;
+    }
+    out.write_str(quoted_key)
 }
 
 /// A `fmt::Write` that escapes what it is given as the inside of a JSON
@@ -466,6 +577,24 @@ mod tests {
     }
 
     #[test]
+    fn escaping_agrees_with_serde_json_at_every_alignment() {
+        let specials = [
+            "\"", "\\", "\n", "\u{1}", "\u{1f}", "é", "€", "a", " ", "\u{7f}",
+        ];
+        for len in 0..20 {
+            for special in specials {
+                for at in 0..=len {
+                    let mut s = "x".repeat(len);
+                    s.insert_str(at, special);
+                    let mut out = String::new();
+                    plain_string(&mut out, &s).unwrap();
+                    assert_eq!(out, serde_json::to_string(&s).unwrap(), "{s:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn cuts_long_strings_at_a_char_boundary_and_says_so() {
         let s = "é".repeat(100); // 200 bytes
         let (out, truncated) = opts_with(11, |o| {
@@ -501,7 +630,7 @@ mod tests {
             let mut b = String::new();
             debug(&mut b, &4111111111111111u64, o).unwrap();
             let mut c = String::new();
-            formatted(&mut c, format_args!("{}{}", "4111111111", "111111"), o).unwrap();
+            formatted_via_stack(&mut c, format_args!("{}{}", "4111111111", "111111"), o).unwrap();
             let mut d = String::new();
             display(&mut d, &"x".repeat(40), o).unwrap();
             [a, b, c, d]
@@ -510,6 +639,12 @@ mod tests {
         assert_eq!(outs[1], r#""[REDACTED]""#);
         assert_eq!(outs[2], r#""[REDACTED]""#);
         assert_eq!(outs[3], format!("\"{}\"", "x".repeat(40)));
+        let (tab, _) = opts_with(100, |o| {
+            let mut t = String::new();
+            display(&mut t, &"\t4111111111111111", o).unwrap();
+            t
+        });
+        assert_eq!(tab, r#""[REDACTED]""#, "escaped text is checked unescaped");
     }
 
     #[test]

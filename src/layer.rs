@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
 use tracing_core::field::{Field, Visit};
@@ -15,7 +16,7 @@ use tracing_subscriber::Layer;
 
 use crate::clock;
 use crate::context::{self, Collect, Names, SpanContext};
-use crate::json::{self, Opts};
+use crate::json::{self, Opts, Out};
 use crate::record::{self, Kind};
 use crate::redact::Policy;
 use crate::sink::Sinks;
@@ -59,6 +60,10 @@ struct Access {
     set_user: fn(&Dispatch, &Id, &AuditLayer, &dyn fmt::Display, Option<&dyn record::ToJson>),
     finish_tx: fn(&Dispatch, &Id, &AuditLayer, bool),
 }
+
+/// Open transactions, in every layer: while there is none, a CRUD record
+/// need not look for one.
+static OPEN_TRANSACTIONS: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
     static LINE: RefCell<String> = RefCell::new(String::with_capacity(1024));
@@ -243,7 +248,10 @@ impl AuditLayer {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        if kind == Kind::Audit && event.metadata().target() == record::target::CRUD {
+        if kind == Kind::Audit
+            && OPEN_TRANSACTIONS.load(Relaxed) > 0
+            && event.metadata().target() == record::target::CRUD
+        {
             if let Some(scope) = ctx.event_scope(event) {
                 for span in scope {
                     let mut extensions = span.extensions_mut();
@@ -442,6 +450,16 @@ where
         }
         if is_tx {
             extensions.insert(TxBuffer { lines: Vec::new() });
+            OPEN_TRANSACTIONS.fetch_add(1, Relaxed);
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else {
+            return;
+        };
+        if span.extensions_mut().remove::<TxBuffer>().is_some() {
+            OPEN_TRANSACTIONS.fetch_sub(1, Relaxed);
         }
     }
 
@@ -536,7 +554,7 @@ impl Envelope<'_, '_> {
     fn message(&mut self, args: fmt::Arguments<'_>) {
         self.has_message = true;
         self.out.push_str(",\"message\":");
-        let _ = json::formatted(self.out, args, self.opts);
+        let _ = self.out.formatted(args, self.opts);
     }
 }
 
@@ -588,9 +606,12 @@ impl Visit for Envelope<'_, '_> {
             BODY if !self.has_body => {
                 let start = self.out.len();
                 self.out.push(',');
-                let before = self.opts.body.get();
-                self.opts.body.set(false);
-                let _ = write!(self.out, "{value:#?}");
+                let before = self.opts.body.replace(false);
+                // The body appends itself to the line (see `json::lend`);
+                // anything else called `audit` prints to nowhere.
+                json::lend(std::mem::take(self.out));
+                let _ = write!(Discard, "{value:#?}");
+                *self.out = json::reclaim().unwrap_or_default();
                 if self.opts.body.get() && self.out.len() > start + 1 {
                     self.has_body = true;
                 } else {
@@ -608,6 +629,15 @@ impl Visit for Envelope<'_, '_> {
                 }
             }
         }
+    }
+}
+
+/// Where a non-body `audit` field prints in pass 1.
+struct Discard;
+
+impl fmt::Write for Discard {
+    fn write_str(&mut self, _: &str) -> fmt::Result {
+        Ok(())
     }
 }
 

@@ -74,6 +74,9 @@ pub struct Appender {
 
 pub(crate) struct Shared {
     tx: Sender<Msg>,
+    /// Line buffers the writer is done with, for `write_line` to reuse: no
+    /// allocation on the caller's thread and no cross-thread free.
+    pool: Receiver<Vec<u8>>,
     counters: Arc<Counters>,
     backpressure: Backpressure,
     path: PathBuf,
@@ -144,7 +147,9 @@ impl Appender {
         if line.is_empty() {
             return Ok(());
         }
-        let mut owned = Vec::with_capacity(line.len() + 1);
+        let mut owned = self.shared.pool.try_recv().unwrap_or_default();
+        owned.clear();
+        owned.reserve(line.len() + 1);
         owned.extend_from_slice(line);
         self.send_line(owned)
     }
@@ -328,6 +333,7 @@ fn start(config: Config) -> io::Result<(Appender, AppenderGuard)> {
     let (tx, rx) = bounded(config.capacity);
     let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded();
     let (done_tx, done_rx) = bounded(0);
+    let (pool_tx, pool_rx) = bounded(worker::POOL_SIZE);
     let counters = Arc::new(Counters::default());
     let name = config
         .path
@@ -340,6 +346,7 @@ fn start(config: Config) -> io::Result<(Appender, AppenderGuard)> {
         .spawn(move || maintenance.run())?;
 
     let shared = Arc::new(Shared {
+        pool: pool_rx,
         tx,
         counters: counters.clone(),
         backpressure: config.backpressure,
@@ -349,7 +356,8 @@ fn start(config: Config) -> io::Result<(Appender, AppenderGuard)> {
     });
     let flush_on_panic = config.flush_on_panic;
     let timeout = config.shutdown_timeout;
-    let worker = Worker::new(config, rx, counters, file, jobs_tx, done_tx);
+    let mut worker = Worker::new(config, rx, counters, file, jobs_tx, done_tx);
+    worker.recycle = Some(pool_tx);
     let writer = thread::Builder::new()
         .name(format!("audit-write:{name}"))
         .spawn(move || worker.run())?;

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
 use super::builder::{Config, Durability};
 use super::file::{rename_aside, LiveFile};
@@ -31,7 +31,20 @@ const DROP_REPORT_EVERY: Duration = Duration::from_millis(100);
 const BACKOFF_FIRST: Duration = Duration::from_millis(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(1);
 
+/// How long the writer keeps polling after the last message before it
+/// blocks on the queue (see `Worker::next_message`).
+const PARK_AFTER: Duration = Duration::from_millis(50);
+/// The sleep between two polls of a busy queue.
+const POLL_EVERY: Duration = Duration::from_micros(200);
+
+/// How many spent line buffers wait for reuse (see `Shared::pool`).
+pub(crate) const POOL_SIZE: usize = 4096;
+/// Buffers bigger than this are freed, not kept.
+const POOL_MAX_LINE: usize = 4096;
+
 pub(crate) struct Worker {
+    /// Where spent line buffers go back for reuse.
+    pub(crate) recycle: Option<Sender<Vec<u8>>>,
     config: Config,
     rx: Receiver<Msg>,
     counters: Arc<Counters>,
@@ -43,6 +56,8 @@ pub(crate) struct Worker {
     now: SystemTime,
     next_rotation: Option<SystemTime>,
     last_identity_check: Instant,
+    /// When the last message arrived.
+    last_message: Instant,
     unsynced_since: Option<Instant>,
     failures_in_burst: u64,
     jobs: Option<Sender<Job>>,
@@ -72,11 +87,13 @@ impl Worker {
             now: SystemTime::now(),
             next_rotation: None,
             last_identity_check: Instant::now(),
+            last_message: Instant::now(),
             unsynced_since: None,
             failures_in_burst: 0,
             jobs: Some(jobs),
             clock: SystemTime::now,
             _done: done,
+            recycle: None,
         };
         worker.schedule_time_rotation();
         worker
@@ -85,10 +102,7 @@ impl Worker {
     pub(crate) fn run(mut self) {
         let mut shutdown = false;
         while !shutdown {
-            let first = match self.wait_limit() {
-                Some(limit) => self.rx.recv_timeout(limit),
-                None => self.rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            };
+            let first = self.next_message();
             self.now = (self.clock)();
             match first {
                 Ok(msg) => shutdown = self.take(msg),
@@ -118,6 +132,43 @@ impl Worker {
         // `_done` tells the guard we are done.
     }
 
+    /// Waits for the next message, up to [`Self::wait_limit`].
+    ///
+    /// While lines keep coming (the last one less than [`PARK_AFTER`] ago)
+    /// the writer polls the queue, sleeping [`POLL_EVERY`] between polls,
+    /// instead of blocking on it: a blocked receiver must be woken by a
+    /// system call on the sender's side, which would land on the caller of
+    /// `write_line` and make its latency jump. Once idle, it blocks, so an
+    /// idle appender costs no CPU.
+    fn next_message(&mut self) -> Result<Msg, RecvTimeoutError> {
+        let limit = self.wait_limit();
+        let start = Instant::now();
+        let mut now = start;
+        while now.duration_since(self.last_message) < PARK_AFTER {
+            match self.rx.try_recv() {
+                Ok(msg) => {
+                    self.last_message = now;
+                    return Ok(msg);
+                }
+                Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+                Err(TryRecvError::Empty) => {}
+            }
+            if limit.is_some_and(|limit| now.duration_since(start) >= limit) {
+                return Err(RecvTimeoutError::Timeout);
+            }
+            std::thread::sleep(POLL_EVERY);
+            now = Instant::now();
+        }
+        let result = match limit {
+            Some(limit) => self.rx.recv_timeout(limit.saturating_sub(start.elapsed())),
+            None => self.rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        if result.is_ok() {
+            self.last_message = Instant::now();
+        }
+        result
+    }
+
     /// How long the next wait for a message may last.
     fn wait_limit(&self) -> Option<Duration> {
         let mut limit = None;
@@ -136,7 +187,14 @@ impl Worker {
     /// Adds a message to the batch; true for the shutdown message.
     fn take(&mut self, msg: Msg) -> bool {
         match msg {
-            Msg::Line(line) => self.push_line(&line),
+            Msg::Line(line) => {
+                self.push_line(&line);
+                if line.capacity() <= POOL_MAX_LINE {
+                    if let Some(pool) = &self.recycle {
+                        let _ = pool.try_send(line);
+                    }
+                }
+            }
             Msg::Flush(ack) => self.flush_acks.push(ack),
             Msg::Sync(ack) => self.sync_acks.push(ack),
             Msg::Shutdown => return true,

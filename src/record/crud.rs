@@ -5,9 +5,9 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{display_member, fmt_body, ToJson};
+use super::{display_member, fmt_body, Body, ToJson};
 use crate::diff::Changes;
-use crate::json::{self, Opts};
+use crate::json::{self, Opts, Out};
 
 /// What happened to the instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -147,18 +147,24 @@ impl<'a> Crud<'a> {
         CrudMessage(self)
     }
 
-    fn write(&self, out: &mut dyn fmt::Write, opts: &Opts<'_>) -> fmt::Result {
+    fn write<W: Out>(&self, out: &mut W, opts: &Opts<'_>) -> fmt::Result {
         let mut first = true;
-        display_member(out, &mut first, "model", self.model, opts)?;
-        json::key(out, &mut first, "event_type")?;
+        display_member(out, &mut first, "\"model\":", self.model, opts)?;
+        json::lit(out, &mut first, "\"event_type\":")?;
         json::plain_string(out, self.event_type.as_str())?;
         match &self.ids {
-            None => display_member(out, &mut first, "instance_id", self.id.unwrap_or(&""), opts)?,
+            None => display_member(
+                out,
+                &mut first,
+                "\"instance_id\":",
+                self.id.unwrap_or(&""),
+                opts,
+            )?,
             Some(ids) => {
-                json::key(out, &mut first, "instance_id")?;
+                json::lit(out, &mut first, "\"instance_id\":")?;
                 json::value_string(out, &ids.join(","), opts)?;
                 if !opts.minimal {
-                    json::key(out, &mut first, "instance_ids")?;
+                    json::lit(out, &mut first, "\"instance_ids\":")?;
                     out.write_char('[')?;
                     for (i, id) in ids.iter().enumerate() {
                         if i > 0 {
@@ -171,7 +177,7 @@ impl<'a> Crud<'a> {
             }
         }
         if let Some(user) = self.user {
-            display_member(out, &mut first, "user_id", user, opts)?;
+            display_member(out, &mut first, "\"user_id\":", user, opts)?;
             opts.wrote_context
                 .set(opts.wrote_context.get() | 1 << crate::context::USER_ID);
         }
@@ -180,21 +186,21 @@ impl<'a> Crud<'a> {
             return Ok(());
         }
         if let Some(info) = self.user_info {
-            json::key(out, &mut first, "user_info")?;
+            json::lit(out, &mut first, "\"user_info\":")?;
             info.write_json(out, opts)?;
             opts.wrote_context
                 .set(opts.wrote_context.get() | 1 << crate::context::USER_INFO);
         }
-        json::key(out, &mut first, "changes")?;
+        json::lit(out, &mut first, "\"changes\":")?;
         match self.changes {
             Some(changes) => changes.write_json(out, opts)?,
             None => out.write_str("{}")?,
         }
         if let Some(instance) = self.instance {
-            json::key(out, &mut first, "instance_repr")?;
+            json::lit(out, &mut first, "\"instance_repr\":")?;
             instance.write_json(out, opts)?;
         }
-        json::key(out, &mut first, "extra")?;
+        json::lit(out, &mut first, "\"extra\":")?;
         match self.extra {
             Some(extra) => extra.write_json(out, opts),
             None => out.write_str("{}"),
@@ -211,9 +217,15 @@ fn id_string(v: &Value) -> String {
     }
 }
 
+impl Body for Crud<'_> {
+    fn write_body<W: Out>(&self, out: &mut W, opts: &Opts<'_>) -> fmt::Result {
+        self.write(out, opts)
+    }
+}
+
 impl fmt::Debug for Crud<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt_body(f, |out, opts| self.write(out, opts))
+        fmt_body(f, self)
     }
 }
 

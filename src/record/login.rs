@@ -4,8 +4,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::{display_member, fmt_body, ToJson};
-use crate::json::{self, Opts};
+use super::{display_member, fmt_body, Body, ToJson};
+use crate::json::{self, Opts, Out};
 
 /// What happened at the door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -111,30 +111,30 @@ impl<'a> Login<'a> {
         self.event.message()
     }
 
-    fn write(&self, out: &mut dyn fmt::Write, opts: &Opts<'_>) -> fmt::Result {
+    fn write<W: Out>(&self, out: &mut W, opts: &Opts<'_>) -> fmt::Result {
         let mut first = true;
-        json::key(out, &mut first, "event")?;
+        json::lit(out, &mut first, "\"event\":")?;
         json::plain_string(out, self.event.as_str())?;
-        json::key(out, &mut first, "success")?;
+        json::lit(out, &mut first, "\"success\":")?;
         out.write_str(if self.event.success() {
             "true"
         } else {
             "false"
         })?;
         if let Some(user) = self.user {
-            display_member(out, &mut first, "user_id", user, opts)?;
+            display_member(out, &mut first, "\"user_id\":", user, opts)?;
             opts.wrote_context
                 .set(opts.wrote_context.get() | 1 << crate::context::USER_ID);
         }
         for (key, value) in [
-            ("client_ip", self.client_ip),
-            ("user_agent", self.user_agent),
-            ("error", self.error),
+            ("\"client_ip\":", self.client_ip),
+            ("\"user_agent\":", self.user_agent),
+            ("\"error\":", self.error),
         ] {
             match value {
                 Some(v) => display_member(out, &mut first, key, v, opts)?,
                 None => {
-                    json::key(out, &mut first, key)?;
+                    json::lit(out, &mut first, key)?;
                     out.write_str("null")?;
                 }
             }
@@ -144,12 +144,12 @@ impl<'a> Login<'a> {
             return Ok(());
         }
         if let Some(info) = self.user_info {
-            json::key(out, &mut first, "user_info")?;
+            json::lit(out, &mut first, "\"user_info\":")?;
             info.write_json(out, opts)?;
             opts.wrote_context
                 .set(opts.wrote_context.get() | 1 << crate::context::USER_INFO);
         }
-        json::key(out, &mut first, "extra")?;
+        json::lit(out, &mut first, "\"extra\":")?;
         match self.extra {
             Some(extra) => extra.write_json(out, opts),
             None => out.write_str("{}"),
@@ -157,8 +157,14 @@ impl<'a> Login<'a> {
     }
 }
 
+impl Body for Login<'_> {
+    fn write_body<W: Out>(&self, out: &mut W, opts: &Opts<'_>) -> fmt::Result {
+        self.write(out, opts)
+    }
+}
+
 impl fmt::Debug for Login<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt_body(f, |out, opts| self.write(out, opts))
+        fmt_body(f, self)
     }
 }

@@ -21,7 +21,7 @@ pub use crud::{Crud, CrudMessage};
 pub use login::Login;
 pub use login::LoginEvent;
 
-use crate::json::{self, Opts};
+use crate::json::{self, Opts, Out};
 
 /// The kinds of record, one file each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -119,19 +119,29 @@ impl<T: serde::Serialize + ?Sized> ToJson for T {
     }
 }
 
-/// Writes a body's members through `write`, wrapped in braces unless the
-/// formatter asks for the alternate form.
-pub(crate) fn fmt_body(
-    f: &mut fmt::Formatter<'_>,
-    write: impl FnOnce(&mut dyn fmt::Write, &Opts<'_>) -> fmt::Result,
-) -> fmt::Result {
+/// A record body: writes its members (without braces) into any
+/// destination.
+pub(crate) trait Body {
+    fn write_body<W: Out>(&self, out: &mut W, opts: &Opts<'_>) -> fmt::Result;
+}
+
+/// The `Debug` output of a body: the members appended straight to the
+/// line the crate's layer lent (the alternate form, `{:#?}`, inside the
+/// layer), or a whole `{…}` object for anyone else.
+pub(crate) fn fmt_body<B: Body>(f: &mut fmt::Formatter<'_>, body: &B) -> fmt::Result {
     let fragment = f.alternate();
     json::with_opts(|opts| {
         opts.body.set(true);
-        if !fragment {
+        if fragment {
+            if let Some(mut line) = json::take_lent() {
+                let result = body.write_body(&mut line, opts);
+                json::lend(line);
+                return result;
+            }
+        } else {
             f.write_str("{")?;
         }
-        write(f, opts)?;
+        body.write_body(f, opts)?;
         if !fragment {
             f.write_str("}")?;
         }
@@ -139,14 +149,15 @@ pub(crate) fn fmt_body(
     })
 }
 
-/// Writes `"key":"<display>"` with the display output escaped and capped.
-pub(crate) fn display_member(
-    out: &mut dyn fmt::Write,
+/// Writes `"key":"<display>"` with the display output escaped, capped and
+/// checked by the policy; `quoted_key` comes with its quotes and colon.
+pub(crate) fn display_member<W: Out>(
+    out: &mut W,
     first: &mut bool,
-    key: &str,
+    quoted_key: &str,
     value: &dyn fmt::Display,
     opts: &Opts<'_>,
 ) -> fmt::Result {
-    json::key(out, first, key)?;
+    json::lit(out, first, quoted_key)?;
     json::display(out, value, opts)
 }
