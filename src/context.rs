@@ -66,7 +66,11 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
 /// The names of the context fields of one layer: the built-in ones first,
 /// then the declared ones. At most 64.
 #[derive(Debug, Clone)]
-pub(crate) struct Names(Vec<Box<str>>);
+pub(crate) struct Names {
+    names: Vec<Box<str>>,
+    /// `,"name":` for each, escaped once.
+    prefixes: Vec<Box<str>>,
+}
 
 impl Names {
     pub(crate) fn new(extra: &[String]) -> Names {
@@ -76,15 +80,25 @@ impl Names {
                 names.push(name.as_str().into());
             }
         }
-        Names(names)
+        let prefixes = names
+            .iter()
+            .map(|name| {
+                let mut prefix = String::from(",");
+                let _ = json::plain_string(&mut prefix, name);
+                prefix.push(':');
+                prefix.into_boxed_str()
+            })
+            .collect();
+        Names { names, prefixes }
     }
 
     pub(crate) fn index(&self, name: &str) -> Option<usize> {
-        self.0.iter().position(|n| **n == *name)
+        self.names.iter().position(|n| **n == *name)
     }
 
-    pub(crate) fn name(&self, i: usize) -> &str {
-        &self.0[i]
+    /// `,"name":` for the field at `i`.
+    pub(crate) fn prefix(&self, i: usize) -> &str {
+        &self.prefixes[i]
     }
 }
 

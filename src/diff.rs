@@ -113,10 +113,14 @@ impl Changes {
         let mut first = true;
         for change in &self.changes {
             json::key(out, &mut first, &change.field)?;
-            let secret = change
-                .field
-                .split('.')
-                .any(|segment| opts.policy.is_secret_key(segment));
+            let secret = if change.field.contains('.') {
+                change
+                    .field
+                    .split('.')
+                    .any(|segment| opts.policy.is_secret_key(segment))
+            } else {
+                opts.policy.is_secret_key(&change.field)
+            };
             out.write_str("{\"old\":")?;
             if secret {
                 json::plain_string(out, opts.policy.mask())?;

@@ -187,42 +187,32 @@ pub(crate) trait Out: Write {
     fn formatted(&mut self, args: fmt::Arguments<'_>, opts: &Opts<'_>) -> fmt::Result;
 }
 
-/// Into the line itself: formatted once, straight into place, and checked
-/// afterwards.
+/// Into the line itself: formatted once into a reused scratch string, then
+/// checked and escaped in one piece.
 impl Out for String {
     fn formatted(&mut self, args: fmt::Arguments<'_>, opts: &Opts<'_>) -> fmt::Result {
         if let Some(s) = args.as_str() {
             return value_string(self, s, opts);
         }
-        let start = self.len();
-        self.push('"');
-        let mut w = StrWriter::new(self, opts.string_cap);
-        // A `Display` impl that fails leaves its text so far; the string
-        // is closed all the same.
-        let _ = w.write_fmt(args);
-        w.finish(opts)?;
-        self.push('"');
-        let written = &self[start..];
-        let inner = &written[1..written.len() - 1];
-        // Escaping never touches digits, spaces or dashes: text without a
-        // backslash is checked as it stands, and only short escaped text is
-        // unescaped to be checked.
-        let secret = if !inner.contains('\\') {
-            opts.policy.is_secret_value(inner)
-        } else if written.len() <= 64 {
-            serde_json::from_str::<String>(written)
-                .is_ok_and(|text| opts.policy.is_secret_value(&text))
-        } else {
-            false
-        };
-        {
-            if secret {
-                self.truncate(start);
-                plain_string(self, opts.policy.mask())?;
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => {
+                scratch.clear();
+                // A `Display` impl that fails leaves its text so far.
+                let _ = fmt::write(&mut *scratch, args);
+                let result = value_string(self, &scratch, opts);
+                if scratch.capacity() > 64 * 1024 {
+                    *scratch = String::new();
+                }
+                result
             }
-        }
-        Ok(())
+            // Formatting inside formatting (a `Display` impl that logs).
+            Err(_) => formatted_via_stack(self, args, opts),
+        })
     }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// Into a formatter, which cannot be read back: short text is formatted on

@@ -140,7 +140,15 @@ impl AuditLayer {
         out.push_str("\",\"level\":\"");
         out.push_str(kind.level().unwrap_or_else(|| meta.level().as_str()));
         out.push_str("\",\"name\":");
-        json::plain_string(out, meta.target())?;
+        match kind {
+            // The targets of these kinds are the crate's own names.
+            Kind::Audit | Kind::Api | Kind::Login => {
+                out.push('"');
+                out.push_str(meta.target());
+                out.push('"');
+            }
+            _ => json::plain_string(out, meta.target())?,
+        }
         out.push_str(",\"event_id\":\"");
         let mut id = uuid::Uuid::encode_buffer();
         out.push_str(crate::event_id::new().hyphenated().encode_lower(&mut id));
@@ -182,9 +190,7 @@ impl AuditLayer {
                     let bit = 1u64 << index;
                     if written & bit == 0 {
                         written |= bit;
-                        out.push(',');
-                        json::plain_string(out, self.names.name(index))?;
-                        out.push(':');
+                        out.push_str(self.names.prefix(index));
                         write_context_value(out, value, opts)?;
                     }
                 }
@@ -543,9 +549,7 @@ impl Envelope<'_, '_> {
         let bit = 1u64 << index;
         if self.context_written & bit == 0 {
             self.context_written |= bit;
-            self.out.push(',');
-            let _ = json::plain_string(self.out, field.name());
-            self.out.push(':');
+            self.out.push_str(self.names.prefix(index));
             let _ = write(self.out, self.opts);
         }
         true

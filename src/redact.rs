@@ -216,12 +216,23 @@ fn normalize_into<'b>(s: &str, buf: &'b mut [u8; 64]) -> Option<&'b [u8]> {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    if haystack.len() < needle.len() {
+        return false;
+    }
+    (0..=haystack.len() - needle.len())
+        .any(|i| haystack[i] == first && &haystack[i + 1..i + needle.len()] == rest)
 }
 
 /// 13 to 19 digits, optionally grouped by single spaces or dashes, that
 /// pass the Luhn check: the whole value, not a number inside a sentence.
 fn looks_like_card_number(s: &str) -> bool {
+    // Cheap rejections first: most values are far shorter or longer.
+    if s.len() < 13 || s.len() > 64 {
+        return false;
+    }
     let s = s.trim();
     if s.len() < 13 || s.len() > 23 || !s.as_bytes()[0].is_ascii_digit() {
         return false;
