@@ -76,30 +76,40 @@ impl Utc {
 /// record's `timestamp`. The calendar part is computed once per second per
 /// thread.
 pub(crate) fn write_now_rfc3339(out: &mut String) {
-    use std::cell::Cell;
+    use std::cell::RefCell;
     // "2026-11-22T10:00:00." for the second in `.0`.
-    thread_local!(static PREFIX: Cell<(u64, [u8; 20])> = const { Cell::new((u64::MAX, [0; 20])) });
+    thread_local!(static PREFIX: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) });
     let since = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let secs = since.as_secs();
-    let (cached, mut prefix) = PREFIX.with(Cell::get);
-    if cached != secs {
-        let mut full = Vec::with_capacity(27);
-        Utc::from_system(UNIX_EPOCH + Duration::from_secs(secs)).write_rfc3339(&mut full);
-        prefix.copy_from_slice(&full[..20]);
-        PREFIX.with(|p| p.set((secs, prefix)));
-    }
-    let mut micros = [0u8; 7];
+    PREFIX.with(|cell| {
+        let Ok(mut prefix) = cell.try_borrow_mut() else {
+            // Not reachable (nothing runs in between), but never leave the
+            // timestamp without its date.
+            let mut full = Vec::with_capacity(27);
+            Utc::from_system(UNIX_EPOCH + Duration::from_secs(secs)).write_rfc3339(&mut full);
+            out.push_str(&String::from_utf8_lossy(&full[..20]));
+            return;
+        };
+        if prefix.0 != secs {
+            let mut full = Vec::with_capacity(27);
+            Utc::from_system(UNIX_EPOCH + Duration::from_secs(secs)).write_rfc3339(&mut full);
+            prefix.1 = String::from_utf8_lossy(&full[..20]).into_owned();
+            prefix.0 = secs;
+        }
+        out.push_str(&prefix.1);
+    });
     let mut v = since.subsec_micros();
-    for slot in micros[..6].iter_mut().rev() {
+    let mut digits = [b'0'; 6];
+    for slot in digits.iter_mut().rev() {
         *slot = b'0' + (v % 10) as u8;
         v /= 10;
     }
-    micros[6] = b'Z';
-    // Only ASCII digits and punctuation.
-    out.push_str(std::str::from_utf8(&prefix).unwrap_or("1970-01-01T00:00:00."));
-    out.push_str(std::str::from_utf8(&micros).unwrap_or("000000Z"));
+    for d in digits {
+        out.push(char::from(d));
+    }
+    out.push('Z');
 }
 
 fn push_digits(out: &mut Vec<u8>, mut value: u32, width: usize) {

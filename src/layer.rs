@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{Attributes, Id, Record};
-use tracing_core::{Dispatch, Event, Subscriber};
+use tracing_core::{Dispatch, Event, Metadata, Subscriber};
 use tracing_log::NormalizeEvent;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
@@ -92,8 +92,14 @@ impl AuditLayer {
     }
 
     /// Formats `event` into `buf` (cleared first), within the line cap.
-    fn render<S>(&self, buf: &mut String, event: &Event<'_>, kind: Kind, ctx: &Context<'_, S>)
-    where
+    fn render<S>(
+        &self,
+        buf: &mut String,
+        event: &Event<'_>,
+        meta: &Metadata<'_>,
+        kind: Kind,
+        ctx: &Context<'_, S>,
+    ) where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let mut cap = self.string_cap;
@@ -102,7 +108,7 @@ impl AuditLayer {
             buf.clear();
             let (_, flags) = json::scope(&self.policy, cap, minimal, || {
                 json::with_opts(|opts| {
-                    let _ = self.format(buf, event, kind, ctx, opts);
+                    let _ = self.format(buf, event, meta, kind, ctx, opts);
                 })
             });
             if flags.truncated {
@@ -126,6 +132,7 @@ impl AuditLayer {
         &self,
         out: &mut String,
         event: &Event<'_>,
+        meta: &Metadata<'_>,
         kind: Kind,
         ctx: &Context<'_, S>,
         opts: &Opts<'_>,
@@ -133,8 +140,6 @@ impl AuditLayer {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        let normalized = event.normalized_metadata();
-        let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
         out.push_str("{\"timestamp\":\"");
         clock::write_now_rfc3339(out);
         out.push_str("\",\"level\":\"");
@@ -487,17 +492,17 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        // Records bridged from the `log` crate carry their real target,
+        // module and line in fields; `normalized_metadata` puts them back.
         let normalized = event.normalized_metadata();
-        let target = normalized
-            .as_ref()
-            .map_or_else(|| event.metadata().target(), |m| m.target());
-        let kind = Kind::of_target(target);
+        let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
+        let kind = Kind::of_target(meta.target());
         if !self.sinks.is_on(kind) {
             return;
         }
         LINE.with(|cell| match cell.try_borrow_mut() {
             Ok(mut buf) => {
-                self.render(&mut buf, event, kind, &ctx);
+                self.render(&mut buf, event, meta, kind, &ctx);
                 self.deliver(buf.as_bytes(), kind, event, &ctx);
                 if buf.capacity() > 64 * 1024 {
                     *buf = String::with_capacity(1024);
@@ -507,7 +512,7 @@ where
             // `Serialize` impl that logs): a buffer of its own.
             Err(_) => {
                 let mut buf = String::new();
-                self.render(&mut buf, event, kind, &ctx);
+                self.render(&mut buf, event, meta, kind, &ctx);
                 self.deliver(buf.as_bytes(), kind, event, &ctx);
             }
         });
