@@ -16,6 +16,10 @@ use crate::json::{self, Opts};
 /// The context fields every layer carries.
 pub(crate) const BUILTIN: [&str; 4] = ["user_id", "user_info", "request_id", "tenant"];
 
+/// The bit a record body sets in `Opts::wrote_context` when it wrote the
+/// `message` itself (context fields use the bits below 60).
+pub(crate) const MESSAGE_BIT: u64 = 1 << 63;
+
 /// Index of `user_id` / `user_info` in the field list.
 pub(crate) const USER_ID: usize = 0;
 pub(crate) const USER_INFO: usize = 1;

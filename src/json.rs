@@ -213,6 +213,27 @@ impl Out for String {
 
 thread_local! {
     static SCRATCH: RefCell<String> = const { RefCell::new(String::new()) };
+    static TEXTS: RefCell<[String; 3]> = const { RefCell::new([String::new(), String::new(), String::new()]) };
+}
+
+/// Runs `f` with three cleared scratch strings, reused on this thread (fresh
+/// ones if this thread is already using them).
+pub(crate) fn with_texts<R>(f: impl FnOnce(&mut [String; 3]) -> R) -> R {
+    TEXTS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut texts) => {
+            for t in texts.iter_mut() {
+                t.clear();
+            }
+            let result = f(&mut texts);
+            for t in texts.iter_mut() {
+                if t.capacity() > 64 * 1024 {
+                    *t = String::new();
+                }
+            }
+            result
+        }
+        Err(_) => f(&mut [String::new(), String::new(), String::new()]),
+    })
 }
 
 /// Into a formatter, which cannot be read back: short text is formatted on

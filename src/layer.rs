@@ -180,9 +180,10 @@ impl AuditLayer {
             ..
         } = envelope;
         let mut written = context_written | opts.wrote_context.get();
-        if !has_message {
+        if !has_message && written & context::MESSAGE_BIT == 0 {
             out.push_str(",\"message\":\"\"");
         }
+        written &= !context::MESSAGE_BIT;
 
         // The span context, nearest span first.
         if let Some(scope) = ctx.event_scope(event) {
@@ -560,8 +561,16 @@ impl Envelope<'_, '_> {
         true
     }
 
+    fn message_written(&self) -> bool {
+        self.has_message || self.opts.wrote_context.get() & context::MESSAGE_BIT != 0
+    }
+
     fn message(&mut self, args: fmt::Arguments<'_>) {
         self.has_message = true;
+        // A record body after it must not write a second one.
+        self.opts
+            .wrote_context
+            .set(self.opts.wrote_context.get() | context::MESSAGE_BIT);
         self.out.push_str(",\"message\":");
         let _ = self.out.formatted(args, self.opts);
     }
@@ -577,7 +586,7 @@ fn quoted_int(out: &mut String, v: impl itoa::Integer) -> fmt::Result {
 
 impl Visit for Envelope<'_, '_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" && !self.has_message {
+        if field.name() == "message" && !self.message_written() {
             self.message(format_args!("{value}"));
         } else if !self.context(field, |out, opts| json::value_string(out, value, opts)) {
             self.free += 1;
@@ -611,7 +620,7 @@ impl Visit for Envelope<'_, '_> {
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         match field.name() {
-            "message" if !self.has_message => self.message(format_args!("{value:?}")),
+            "message" if !self.message_written() => self.message(format_args!("{value:?}")),
             BODY if !self.has_body => {
                 let start = self.out.len();
                 self.out.push(',');

@@ -136,9 +136,7 @@ macro_rules! __crud {
             __audit_record => $crate::__private::tracing::event!(
                 target: "audit.crud",
                 $crate::__private::tracing::Level::INFO,
-                audit = $crate::__private::tracing::field::debug(&__audit_record),
-                "{}",
-                __audit_record.message()
+                audit = $crate::__private::tracing::field::debug(&__audit_record)
             ),
         }
     };
@@ -154,9 +152,7 @@ macro_rules! __bulk {
             __audit_record => $crate::__private::tracing::event!(
                 target: "audit.crud",
                 $crate::__private::tracing::Level::INFO,
-                audit = $crate::__private::tracing::field::debug(&__audit_record),
-                "{}",
-                __audit_record.message()
+                audit = $crate::__private::tracing::field::debug(&__audit_record)
             ),
         }
     };
@@ -170,9 +166,7 @@ macro_rules! __login {
             __audit_record => $crate::__private::tracing::event!(
                 target: "audit.login",
                 $crate::__private::tracing::Level::INFO,
-                audit = $crate::__private::tracing::field::debug(&__audit_record),
-                "{}",
-                __audit_record.message()
+                audit = $crate::__private::tracing::field::debug(&__audit_record)
             ),
         }
     };

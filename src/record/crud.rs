@@ -1,11 +1,12 @@
 //! CRUD records: `audit.crud`, level `AUDIT`.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 use serde_json::Value;
 
 use super::{display_member, fmt_body, Body, ToJson};
+use crate::context::MESSAGE_BIT;
 use crate::diff::Changes;
 use crate::json::{self, Opts, Out};
 
@@ -141,39 +142,83 @@ impl<'a> Crud<'a> {
         self
     }
 
-    /// The record's message: `UPDATE event for Product (id: 42)`, or
-    /// `BULK_DELETE event for Product (3 instances)`.
-    pub fn message(&self) -> CrudMessage<'_> {
-        CrudMessage(self)
-    }
-
     fn write<W: Out>(&self, out: &mut W, opts: &Opts<'_>) -> fmt::Result {
         let mut first = true;
-        display_member(out, &mut first, "\"model\":", self.model, opts)?;
-        json::lit(out, &mut first, "\"event_type\":")?;
-        json::plain_string(out, self.event_type.as_str())?;
-        match &self.ids {
-            None => display_member(
-                out,
-                &mut first,
-                "\"instance_id\":",
-                self.id.unwrap_or(&""),
-                opts,
-            )?,
-            Some(ids) => {
-                json::lit(out, &mut first, "\"instance_id\":")?;
-                json::value_string(out, &ids.join(","), opts)?;
-                if !opts.minimal {
-                    json::lit(out, &mut first, "\"instance_ids\":")?;
-                    out.write_char('[')?;
-                    for (i, id) in ids.iter().enumerate() {
-                        if i > 0 {
-                            out.write_char(',')?;
-                        }
-                        json::value_string(out, id, opts)?;
-                    }
-                    out.write_char(']')?;
+        json::with_texts(|[model, id, message]| {
+            // Model and id are formatted once, for their fields and for the
+            // message; a secret one is masked in both.
+            let _ = write!(model, "{}", self.model);
+            match &self.ids {
+                None => {
+                    let _ = write!(id, "{}", self.id.unwrap_or(&""));
                 }
+                Some(ids) => {
+                    for (i, one) in ids.iter().enumerate() {
+                        if i > 0 {
+                            id.push(',');
+                        }
+                        id.push_str(one);
+                    }
+                }
+            }
+            let shown = |text: &str| {
+                if opts.policy.is_secret_value(text) {
+                    opts.policy.mask().to_string()
+                } else {
+                    text.to_string()
+                }
+            };
+            if opts.wrote_context.get() & MESSAGE_BIT == 0 {
+                message.push_str(self.event_type.as_str());
+                message.push_str(" event for ");
+                if opts.policy.is_secret_value(model) {
+                    message.push_str(&shown(model));
+                } else {
+                    message.push_str(model);
+                }
+                match &self.ids {
+                    None => {
+                        message.push_str(" (id: ");
+                        if opts.policy.is_secret_value(id) {
+                            message.push_str(&shown(id));
+                        } else {
+                            message.push_str(id);
+                        }
+                        message.push(')');
+                    }
+                    Some(ids) => {
+                        let _ = write!(
+                            message,
+                            " ({} instance{})",
+                            ids.len(),
+                            if ids.len() == 1 { "" } else { "s" }
+                        );
+                    }
+                }
+                json::lit(out, &mut first, "\"message\":")?;
+                json::string(out, message, opts)?;
+                opts.wrote_context
+                    .set(opts.wrote_context.get() | MESSAGE_BIT);
+            }
+            json::lit(out, &mut first, "\"model\":")?;
+            json::value_string(out, model, opts)?;
+            json::lit(out, &mut first, "\"event_type\":")?;
+            json::plain_string(out, self.event_type.as_str())?;
+            json::lit(out, &mut first, "\"instance_id\":")?;
+            json::value_string(out, id, opts)?;
+            Ok::<_, fmt::Error>(())
+        })?;
+        if let Some(ids) = &self.ids {
+            if !opts.minimal {
+                json::lit(out, &mut first, "\"instance_ids\":")?;
+                out.write_char('[')?;
+                for (i, id) in ids.iter().enumerate() {
+                    if i > 0 {
+                        out.write_char(',')?;
+                    }
+                    json::value_string(out, id, opts)?;
+                }
+                out.write_char(']')?;
             }
         }
         if let Some(user) = self.user {
@@ -226,31 +271,5 @@ impl Body for Crud<'_> {
 impl fmt::Debug for Crud<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt_body(f, self)
-    }
-}
-
-/// The message of a [`Crud`] record.
-pub struct CrudMessage<'r>(&'r Crud<'r>);
-
-impl fmt::Display for CrudMessage<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let r = self.0;
-        match &r.ids {
-            None => write!(
-                f,
-                "{} event for {} (id: {})",
-                r.event_type,
-                r.model,
-                r.id.unwrap_or(&"")
-            ),
-            Some(ids) => write!(
-                f,
-                "{} event for {} ({} instance{})",
-                r.event_type,
-                r.model,
-                ids.len(),
-                if ids.len() == 1 { "" } else { "s" }
-            ),
-        }
     }
 }

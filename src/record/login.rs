@@ -5,6 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::{display_member, fmt_body, Body, ToJson};
+use crate::context::MESSAGE_BIT;
 use crate::json::{self, Opts, Out};
 
 /// What happened at the door.
@@ -113,6 +114,12 @@ impl<'a> Login<'a> {
 
     fn write<W: Out>(&self, out: &mut W, opts: &Opts<'_>) -> fmt::Result {
         let mut first = true;
+        if opts.wrote_context.get() & MESSAGE_BIT == 0 {
+            json::lit(out, &mut first, "\"message\":")?;
+            json::plain_string(out, self.event.message())?;
+            opts.wrote_context
+                .set(opts.wrote_context.get() | MESSAGE_BIT);
+        }
         json::lit(out, &mut first, "\"event\":")?;
         json::plain_string(out, self.event.as_str())?;
         json::lit(out, &mut first, "\"success\":")?;

@@ -14,9 +14,9 @@ mod login;
 
 use std::fmt;
 
-pub use crud::EventType;
 #[doc(hidden)]
-pub use crud::{Crud, CrudMessage};
+pub use crud::Crud;
+pub use crud::EventType;
 #[doc(hidden)]
 pub use login::Login;
 pub use login::LoginEvent;
