@@ -61,7 +61,7 @@ pub enum Error {
     /// Another global subscriber is already installed.
     Init(String),
     /// A context field name that records already use as a key (such as
-    /// `level` or `path`), or too many context fields (at most 60).
+    /// `level` or `path`), or too many context fields (at most 56).
     ContextField(String),
 }
 
@@ -346,9 +346,9 @@ impl Builder {
         for name in &self.context_fields {
             crate::context::check_name(name).map_err(Error::ContextField)?;
         }
-        if self.context_fields.len() > 60 {
+        if self.context_fields.len() > 56 {
             return Err(Error::ContextField(format!(
-                "{} context fields declared; at most 60",
+                "{} context fields declared; at most 56",
                 self.context_fields.len()
             )));
         }

@@ -68,7 +68,7 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
 }
 
 /// The names of the context fields of one layer: the built-in ones first,
-/// then the declared ones. At most 64.
+/// then the declared ones. At most 60 (the bits above are flags).
 #[derive(Debug, Clone)]
 pub(crate) struct Names {
     names: Vec<Box<str>>,
@@ -80,7 +80,7 @@ impl Names {
     pub(crate) fn new(extra: &[String]) -> Names {
         let mut names: Vec<Box<str>> = BUILTIN.iter().map(|&n| n.into()).collect();
         for name in extra {
-            if !names.iter().any(|n| **n == **name) && names.len() < 64 {
+            if !names.iter().any(|n| **n == **name) && names.len() < 60 {
                 names.push(name.as_str().into());
             }
         }
@@ -160,7 +160,12 @@ impl Collect<'_> {
         if let Some(index) = self.names.index(field.name()) {
             let mut out = String::new();
             let before = self.opts.truncated.replace(false);
-            if render(&mut out, self.opts).is_ok() {
+            let rendered = if self.opts.policy.is_secret_key(field.name()) {
+                json::plain_string(&mut out, self.opts.policy.mask())
+            } else {
+                render(&mut out, self.opts)
+            };
+            if rendered.is_ok() {
                 let truncated = self.opts.truncated.get();
                 self.into.set(
                     index,
@@ -190,21 +195,11 @@ impl Visit for Collect<'_> {
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.put(field, |out, _| {
-            out.push('"');
-            json::int(out, value)?;
-            out.push('"');
-            Ok(())
-        });
+        self.put(field, |out, _| json::quoted_int(out, value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.put(field, |out, _| {
-            out.push('"');
-            json::int(out, value)?;
-            out.push('"');
-            Ok(())
-        });
+        self.put(field, |out, _| json::quoted_int(out, value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {

@@ -62,13 +62,18 @@ impl Changes {
     }
 
     /// Adds a change by hand (for values that are not `Serialize`, or for
-    /// changes known without a before and after).
+    /// changes known without a before and after). A field already in the
+    /// list is replaced, so that no field appears twice.
     pub fn push(&mut self, field: impl Into<String>, old: impl Serialize, new: impl Serialize) {
-        self.changes.push(Change {
+        let change = Change {
             field: field.into(),
             old: to_value(&old),
             new: to_value(&new),
-        });
+        };
+        match self.changes.iter_mut().find(|c| c.field == change.field) {
+            Some(existing) => *existing = change,
+            None => self.changes.push(change),
+        }
     }
 
     /// Adds a change by hand, builder style.
@@ -275,6 +280,13 @@ mod tests {
         let c = diff_ignoring(&a, &b, &["x", "meta.etag"]);
         let fields: Vec<_> = c.iter().map(|c| c.field.as_str()).collect();
         assert_eq!(fields, ["meta.v"]);
+    }
+
+    #[test]
+    fn a_field_pushed_twice_is_kept_once() {
+        let c = Changes::new().with("price", 1, 2).with("price", 1, 3);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c.get("price").unwrap().new, json!(3));
     }
 
     #[test]

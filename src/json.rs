@@ -19,7 +19,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt::{self, Write};
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, RwLock};
 
 use serde_json::Value;
 
@@ -46,32 +46,45 @@ pub(crate) struct Opts<'a> {
     pub(crate) body: &'a Cell<bool>,
 }
 
-/// The per-thread state behind [`scope`] and [`with_opts`].
+/// The per-thread state behind [`scope`] and [`with_opts`]. Only `Cell`s:
+/// a record body that logs while it is written (a `Serialize` impl, say)
+/// opens a scope of its own inside, which saves and restores these.
 struct State {
-    active: bool,
-    policy: Option<Arc<Policy>>,
-    string_cap: usize,
-    minimal: bool,
+    active: Cell<bool>,
+    policy: Cell<Option<Arc<Policy>>>,
+    string_cap: Cell<usize>,
+    minimal: Cell<bool>,
     truncated: Cell<bool>,
     wrote_context: Cell<u64>,
     body: Cell<bool>,
 }
 
 thread_local! {
-    static STATE: RefCell<State> = const {
-        RefCell::new(State {
-            active: false,
-            policy: None,
-            string_cap: DEFAULT_STRING_CAP,
-            minimal: false,
+    static STATE: State = const {
+        State {
+            active: Cell::new(false),
+            policy: Cell::new(None),
+            string_cap: Cell::new(DEFAULT_STRING_CAP),
+            minimal: Cell::new(false),
             truncated: Cell::new(false),
             wrote_context: Cell::new(0),
             body: Cell::new(false),
-        })
+        }
     };
 }
 
-static DEFAULT_POLICY: LazyLock<Policy> = LazyLock::new(Policy::default);
+static DEFAULT_POLICY: LazyLock<Arc<Policy>> = LazyLock::new(|| Arc::new(Policy::default()));
+
+/// The policy of the most recently built layer: what a record body printed
+/// outside the layer (by the console, say) is redacted with.
+static PRINT_POLICY: RwLock<Option<Arc<Policy>>> = RwLock::new(None);
+
+/// Makes `policy` the one record bodies printed outside the layer use.
+pub(crate) fn set_print_policy(policy: &Arc<Policy>) {
+    if let Ok(mut p) = PRINT_POLICY.write() {
+        *p = Some(Arc::clone(policy));
+    }
+}
 
 /// What happened while a record was written in a [`scope`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -86,88 +99,96 @@ pub(crate) fn scope<R>(
     policy: &Arc<Policy>,
     string_cap: usize,
     minimal: bool,
-    f: impl FnOnce() -> R,
+    f: impl FnOnce(&Opts<'_>) -> R,
 ) -> (R, Flags) {
-    let saved = STATE.with(|s| {
-        let Ok(mut s) = s.try_borrow_mut() else {
-            return None;
+    STATE.with(|s| {
+        // The cell keeps the layer's policy from one record to the next, so
+        // that the common case costs no reference count.
+        let replaced = match s.policy.take() {
+            Some(p) if Arc::ptr_eq(&p, policy) => {
+                s.policy.set(Some(p));
+                None
+            }
+            other => {
+                s.policy.set(Some(Arc::clone(policy)));
+                other
+            }
         };
-        if !s.policy.as_ref().is_some_and(|p| Arc::ptr_eq(p, policy)) {
-            s.policy = Some(Arc::clone(policy));
-        }
         let saved = (
-            s.active,
-            s.string_cap,
-            s.minimal,
-            s.truncated.get(),
-            s.wrote_context.get(),
-            s.body.get(),
+            s.active.replace(true),
+            s.string_cap.replace(string_cap),
+            s.minimal.replace(minimal),
+            s.truncated.replace(false),
+            s.wrote_context.replace(0),
+            s.body.replace(false),
         );
-        s.active = true;
-        s.string_cap = string_cap;
-        s.minimal = minimal;
-        s.truncated.set(false);
-        s.wrote_context.set(0);
-        s.body.set(false);
-        Some(saved)
-    });
-    let result = f();
-    let flags = STATE.with(|s| {
-        let Ok(mut s) = s.try_borrow_mut() else {
-            return Flags::default();
-        };
-        let flags = Flags {
-            truncated: s.truncated.get(),
-        };
-        if let Some((active, cap, minimal, truncated, wrote_context, body)) = saved {
-            s.active = active;
-            s.string_cap = cap;
-            s.minimal = minimal;
-            s.truncated.set(truncated);
-            s.wrote_context.set(wrote_context);
-            s.body.set(body);
-        }
-        flags
-    });
-    (result, flags)
-}
-
-/// Calls `f` with the options in force on this thread, or the defaults
-/// (default policy, default cap) outside a [`scope`].
-pub(crate) fn with_opts<R>(f: impl FnOnce(&Opts<'_>) -> R) -> R {
-    let mut f = Some(f);
-    let scoped = STATE.with(|s| {
-        let s = s.try_borrow().ok()?;
-        if !s.active {
-            return None;
-        }
-        let policy = s.policy.as_deref()?;
-        let f = f.take()?;
-        Some(f(&Opts {
+        let result = f(&Opts {
             policy,
-            string_cap: s.string_cap,
-            minimal: s.minimal,
+            string_cap,
+            minimal,
             truncated: &s.truncated,
             wrote_context: &s.wrote_context,
             body: &s.body,
-        }))
-    });
-    match (scoped, f) {
-        (Some(result), _) => result,
-        (None, Some(f)) => {
-            let (truncated, wrote_context, body) =
-                (Cell::new(false), Cell::new(0), Cell::new(false));
-            f(&Opts {
-                policy: &DEFAULT_POLICY,
-                string_cap: DEFAULT_STRING_CAP,
-                minimal: false,
-                truncated: &truncated,
-                wrote_context: &wrote_context,
-                body: &body,
-            })
+        });
+        let flags = Flags {
+            truncated: s.truncated.get(),
+        };
+        let (active, cap, was_minimal, truncated, wrote_context, body) = saved;
+        s.active.set(active);
+        s.string_cap.set(cap);
+        s.minimal.set(was_minimal);
+        s.truncated.set(truncated);
+        s.wrote_context.set(wrote_context);
+        s.body.set(body);
+        if replaced.is_some() {
+            s.policy.set(replaced);
         }
-        (None, None) => unreachable!("`f` is taken only when it runs"),
-    }
+        (result, flags)
+    })
+}
+
+/// Calls `f` with the options in force on this thread, or, outside a
+/// [`scope`], the defaults: the policy of the last layer built (else the
+/// default policy) and the default cap.
+pub(crate) fn with_opts<R>(f: impl FnOnce(&Opts<'_>) -> R) -> R {
+    STATE.with(|s| {
+        let scoped = if s.active.get() {
+            s.policy.take()
+        } else {
+            None
+        };
+        match scoped {
+            Some(policy) => {
+                let result = f(&Opts {
+                    policy: &policy,
+                    string_cap: s.string_cap.get(),
+                    minimal: s.minimal.get(),
+                    truncated: &s.truncated,
+                    wrote_context: &s.wrote_context,
+                    body: &s.body,
+                });
+                s.policy.set(Some(policy));
+                result
+            }
+            None => {
+                let policy = PRINT_POLICY
+                    .read()
+                    .ok()
+                    .and_then(|p| p.clone())
+                    .unwrap_or_else(|| Arc::clone(&DEFAULT_POLICY));
+                let (truncated, wrote_context, body) =
+                    (Cell::new(false), Cell::new(0), Cell::new(false));
+                f(&Opts {
+                    policy: &policy,
+                    string_cap: DEFAULT_STRING_CAP,
+                    minimal: false,
+                    truncated: &truncated,
+                    wrote_context: &wrote_context,
+                    body: &body,
+                })
+            }
+        }
+    })
 }
 
 /// Writes `s` as a JSON string, quotes included, cut at `cap` bytes.
@@ -292,8 +313,14 @@ thread_local! {
 /// Lends the line being built to the record body about to be formatted on
 /// this thread: it appends its members straight into it (see
 /// [`take_lent`]) instead of going through a `fmt::Formatter`.
-pub(crate) fn lend(line: String) {
-    LENT.with(|l| l.set(Some(line)));
+pub(crate) fn lend(line: String) -> Option<String> {
+    LENT.with(|l| l.replace(Some(line)))
+}
+
+/// Puts back what [`lend`] replaced (a line lent by an outer record on this
+/// thread).
+pub(crate) fn restore(previous: Option<String>) {
+    LENT.with(|l| l.set(previous));
 }
 
 /// Takes the line back after formatting (from [`lend`] or from the body
@@ -387,6 +414,17 @@ pub(crate) fn float<W: Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
 pub(crate) fn int<W: Write + ?Sized>(out: &mut W, v: impl itoa::Integer) -> fmt::Result {
     let mut buf = itoa::Buffer::new();
     out.write_str(buf.format(v))
+}
+
+/// Writes an integer as a string (ids and context values). Integers are
+/// not checked for card numbers: numeric ids of 13 to 19 digits pass the
+/// check too often to be masked on sight.
+pub(crate) fn quoted_int<W: Write + ?Sized>(out: &mut W, v: impl itoa::Integer) -> fmt::Result {
+    let mut buf = itoa::Buffer::new();
+    let digits = buf.format(v);
+    out.write_char('"')?;
+    out.write_str(digits)?;
+    out.write_char('"')
 }
 
 /// Writes `value`, redacting secret keys and values and cutting long
@@ -670,9 +708,9 @@ mod tests {
     #[test]
     fn scopes_nest_and_restore() {
         let outer = Arc::new(Policy::default());
-        let ((), flags) = scope(&outer, 5, false, || {
+        let ((), flags) = scope(&outer, 5, false, |_| {
             with_opts(|o| assert_eq!(o.string_cap, 5));
-            let ((), inner) = scope(&outer, 7, true, || {
+            let ((), inner) = scope(&outer, 7, true, |_| {
                 with_opts(|o| {
                     assert_eq!(o.string_cap, 7);
                     o.truncated.set(true);

@@ -80,9 +80,11 @@ impl AuditLayer {
     ) -> AuditLayer {
         let mut service = String::from(",\"service_name\":");
         let _ = json::plain_string(&mut service, service_name);
+        let policy = Arc::new(policy);
+        json::set_print_policy(&policy);
         AuditLayer {
             sinks: Arc::new(sinks),
-            policy: Arc::new(policy),
+            policy,
             names,
             service,
             string_cap,
@@ -106,10 +108,8 @@ impl AuditLayer {
         let mut minimal = false;
         loop {
             buf.clear();
-            let (_, flags) = json::scope(&self.policy, cap, minimal, || {
-                json::with_opts(|opts| {
-                    let _ = self.format(buf, event, meta, kind, ctx, opts);
-                })
+            let (_, flags) = json::scope(&self.policy, cap, minimal, |opts| {
+                let _ = self.format(buf, event, meta, kind, ctx, opts);
             });
             if flags.truncated {
                 buf.push_str(",\"truncated\":true");
@@ -279,14 +279,12 @@ impl AuditLayer {
 
     fn collect_context(&self, values: &dyn RecordFields, into: &mut SpanContext) {
         let cap = self.string_cap.min(context::CONTEXT_STRING_CAP);
-        json::scope(&self.policy, cap, false, || {
-            json::with_opts(|opts| {
-                values.record_into(&mut Collect {
-                    names: &self.names,
-                    opts,
-                    into,
-                });
-            })
+        json::scope(&self.policy, cap, false, |opts| {
+            values.record_into(&mut Collect {
+                names: &self.names,
+                opts,
+                into,
+            });
         });
     }
 
@@ -316,19 +314,17 @@ impl AuditLayer {
         user_info: Option<&dyn record::ToJson>,
     ) -> (context::Value, Option<context::Value>) {
         let cap = self.string_cap.min(context::CONTEXT_STRING_CAP);
-        let (rendered, _) = json::scope(&self.policy, cap, false, || {
-            json::with_opts(|opts| {
-                let render = |write: &dyn Fn(&mut String) -> fmt::Result| {
-                    let mut json = String::new();
-                    let before = opts.truncated.replace(false);
-                    let _ = write(&mut json);
-                    let truncated = opts.truncated.replace(before);
-                    context::Value { json, truncated }
-                };
-                let id = render(&|out| json::display(out, user_id, opts));
-                let info = user_info.map(|info| render(&|out| info.write_json(out, opts)));
-                (id, info)
-            })
+        let (rendered, _) = json::scope(&self.policy, cap, false, |opts| {
+            let render = |write: &dyn Fn(&mut String) -> fmt::Result| {
+                let mut json = String::new();
+                let before = opts.truncated.replace(false);
+                let _ = write(&mut json);
+                let truncated = opts.truncated.replace(before);
+                context::Value { json, truncated }
+            };
+            let id = render(&|out| json::display(out, user_id, opts));
+            let info = user_info.map(|info| render(&|out| info.write_json(out, opts)));
+            (id, info)
         });
         rendered
     }
@@ -382,23 +378,34 @@ fn set_user_in<S>(
         return;
     };
     let (id_json, info_json) = layer.render_user(user_id, user_info);
-    let request_id = layer.names.index("request_id");
     // The current span, and outwards up to the span that carries the
     // request id (the request's own span), so that every record of the
-    // request made from now on sees the user.
+    // request made from now on sees the user. Without such a span, the
+    // current span only: spans further out may be shared by other requests.
+    let request_id = layer.names.index("request_id");
+    let carries_request = |span: &tracing_subscriber::registry::SpanRef<'_, S>| {
+        request_id.is_some_and(|i| {
+            span.extensions()
+                .get::<SpanContext>()
+                .is_some_and(|sc| sc.get(i).is_some())
+        })
+    };
+    let reaches_request = span.scope().any(|s| carries_request(&s));
     for span in span.scope() {
-        let mut extensions = span.extensions_mut();
-        if extensions.get_mut::<SpanContext>().is_none() {
-            extensions.insert(SpanContext::default());
+        let at_request = carries_request(&span);
+        {
+            let mut extensions = span.extensions_mut();
+            if extensions.get_mut::<SpanContext>().is_none() {
+                extensions.insert(SpanContext::default());
+            }
+            if let Some(sc) = extensions.get_mut::<SpanContext>() {
+                sc.set(context::USER_ID, id_json.clone());
+                if let Some(info) = &info_json {
+                    sc.set(context::USER_INFO, info.clone());
+                }
+            }
         }
-        let Some(sc) = extensions.get_mut::<SpanContext>() else {
-            return;
-        };
-        sc.set(context::USER_ID, id_json.clone());
-        if let Some(info) = &info_json {
-            sc.set(context::USER_INFO, info.clone());
-        }
-        if request_id.is_some_and(|i| sc.get(i).is_some()) {
+        if at_request || !reaches_request {
             break;
         }
     }
@@ -414,8 +421,12 @@ where
     let Some(span) = subscriber.span(id) else {
         return;
     };
-    let lines = match span.extensions_mut().get_mut::<TxBuffer>() {
-        Some(tx) => std::mem::take(&mut tx.lines),
+    // Finished: records made in its span from now on are not held.
+    let lines = match span.extensions_mut().remove::<TxBuffer>() {
+        Some(tx) => {
+            OPEN_TRANSACTIONS.fetch_sub(1, Relaxed);
+            tx.lines
+        }
         None => return,
     };
     if !commit {
@@ -479,16 +490,21 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
+        // Rendered before the span's data is locked: the values' `Debug`
+        // impls are the caller's code and may log.
+        let mut recorded = SpanContext::default();
+        self.collect_context(values, &mut recorded);
+        if recorded.is_empty() {
+            return;
+        }
         let mut extensions = span.extensions_mut();
         match extensions.get_mut::<SpanContext>() {
-            Some(sc) => self.collect_context(values, sc),
-            None => {
-                let mut sc = SpanContext::default();
-                self.collect_context(values, &mut sc);
-                if !sc.is_empty() {
-                    extensions.insert(sc);
+            Some(sc) => {
+                for (index, value) in recorded.iter() {
+                    sc.set(index, value.clone());
                 }
             }
+            None => extensions.insert(recorded),
         }
     }
 
@@ -553,10 +569,14 @@ impl Envelope<'_, '_> {
             return false;
         };
         let bit = 1u64 << index;
-        if self.context_written & bit == 0 {
+        if (self.context_written | self.opts.wrote_context.get()) & bit == 0 {
             self.context_written |= bit;
             self.out.push_str(self.names.prefix(index));
-            let _ = write(self.out, self.opts);
+            if self.opts.policy.is_secret_key(field.name()) {
+                let _ = json::plain_string(self.out, self.opts.policy.mask());
+            } else {
+                let _ = write(self.out, self.opts);
+            }
         }
         true
     }
@@ -576,14 +596,6 @@ impl Envelope<'_, '_> {
     }
 }
 
-/// Ids and other context values given as numbers are written as strings.
-fn quoted_int(out: &mut String, v: impl itoa::Integer) -> fmt::Result {
-    out.push('"');
-    json::int(out, v)?;
-    out.push('"');
-    Ok(())
-}
-
 impl Visit for Envelope<'_, '_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" && !self.message_written() {
@@ -594,19 +606,24 @@ impl Visit for Envelope<'_, '_> {
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        if !self.context(field, |out, _| quoted_int(out, value)) {
+        if field.name() == "message" && !self.message_written() {
+            self.message(format_args!("{value}"));
+        } else if !self.context(field, |out, _| json::quoted_int(out, value)) {
             self.free += 1;
         }
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        if !self.context(field, |out, _| quoted_int(out, value)) {
+        if field.name() == "message" && !self.message_written() {
+            self.message(format_args!("{value}"));
+        } else if !self.context(field, |out, _| json::quoted_int(out, value)) {
             self.free += 1;
         }
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        if !self.has_exception {
+        // An error under a secret name is not copied into `exception`.
+        if !self.has_exception && !self.opts.policy.is_secret_key(field.name()) {
             self.has_exception = true;
             self.out.push_str(",\"exception\":");
             let _ = json::display(self.out, &ErrorChain(value), self.opts);
@@ -627,9 +644,10 @@ impl Visit for Envelope<'_, '_> {
                 let before = self.opts.body.replace(false);
                 // The body appends itself to the line (see `json::lend`);
                 // anything else called `audit` prints to nowhere.
-                json::lend(std::mem::take(self.out));
+                let outer = json::lend(std::mem::take(self.out));
                 let _ = write!(Discard, "{value:#?}");
                 *self.out = json::reclaim().unwrap_or_default();
+                json::restore(outer);
                 if self.opts.body.get() && self.out.len() > start + 1 {
                     self.has_body = true;
                 } else {

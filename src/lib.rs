@@ -91,7 +91,7 @@
 //! One [`redact::Policy`] applies to every record kind: keys such as
 //! `password`, `token`, `secret`, `api_key` at any depth (a changed
 //! password shows as `{"old":"[REDACTED]","new":"[REDACTED]"}`), secret
-//! headers, and card numbers anywhere. It is on by default; see
+//! headers, and card numbers in any string. It is on by default; see
 //! [`Builder::redaction`].
 //!
 //! # Other sinks
@@ -175,7 +175,9 @@ pub use transaction::Transaction;
 /// Sets the acting user on the current span, after authentication: every
 /// record made from now on in this span, in spans opened inside it, and in
 /// the enclosing spans up to the one that carries the `request_id` (the
-/// request's own span), gets this `user_id` and `user_info`.
+/// request's own span), gets this `user_id` and `user_info`. When no
+/// enclosing span carries a `request_id`, only the current span gets it:
+/// spans further out may be shared by other requests.
 ///
 /// ```
 /// # #[derive(serde::Serialize)] struct Info { email: &'static str }

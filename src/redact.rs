@@ -254,7 +254,7 @@ fn looks_like_card_number(s: &str) -> bool {
             _ => return false,
         }
     }
-    if n < 13 || last_sep {
+    if n < 13 || last_sep || !is_card_range(&digits[..n]) {
         return false;
     }
     let sum: u32 = digits[..n]
@@ -276,6 +276,36 @@ fn looks_like_card_number(s: &str) -> bool {
         })
         .sum();
     sum % 10 == 0
+}
+
+/// Whether the leading digits and the length are those of a card brand
+/// (Visa, Mastercard, American Express, Discover, JCB, Diners Club,
+/// UnionPay): numbers of the right length outside these ranges, such as
+/// most numeric ids, are left alone.
+fn is_card_range(d: &[u8]) -> bool {
+    let prefix = |k: usize| d[..k].iter().fold(0u32, |n, &x| n * 10 + u32::from(x));
+    let len = d.len();
+    match d[0] {
+        4 => matches!(len, 13 | 16 | 19),
+        5 => (51..=55).contains(&prefix(2)) && len == 16,
+        2 => (2221..=2720).contains(&prefix(4)) && len == 16,
+        3 => match prefix(2) {
+            34 | 37 => len == 15,
+            35 => (3528..=3589).contains(&prefix(4)) && (16..=19).contains(&len),
+            36 => (14..=19).contains(&len),
+            30 => (300..=305).contains(&prefix(3)) && (14..=19).contains(&len),
+            38 | 39 => (16..=19).contains(&len),
+            _ => false,
+        },
+        6 => {
+            (prefix(4) == 6011
+                || prefix(2) == 65
+                || prefix(2) == 62
+                || (644..=649).contains(&prefix(3)))
+                && (16..=19).contains(&len)
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -311,6 +341,12 @@ mod tests {
         assert!(p.is_secret_value("4111111111111111"));
         assert!(p.is_secret_value("4111-1111-1111-1111"));
         assert!(p.is_secret_value("5500 0000 0000 0004"));
+        assert!(p.is_secret_value("378282246310005"), "Amex");
+        assert!(p.is_secret_value("6011111111111117"), "Discover");
+        assert!(
+            !p.is_secret_value("1234567890123452"),
+            "Luhn-valid, but no card brand starts with 1"
+        );
         assert!(!p.is_secret_value("4111111111111112"), "bad checksum");
         assert!(!p.is_secret_value("1234"));
         assert!(!p.is_secret_value("order 4111111111111111"));

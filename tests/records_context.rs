@@ -325,3 +325,26 @@ fn async_tasks_keep_their_context_across_awaits_and_threads() {
         assert_eq!(r["user_id"], Value::from(format!("user-{task}")), "{r:?}");
     }
 }
+
+#[test]
+fn set_user_without_a_request_span_stays_in_the_current_span() {
+    let logs = Logs::new();
+    logs.run(|| {
+        // A long-lived span shared by every request, none with a request id.
+        let app = tracing::info_span!("app");
+        let _app = app.enter();
+        tracing::info_span!("first request").in_scope(|| {
+            tracing_audit::set_user(7, None::<&()>);
+            tracing_audit::read!(model: "Doc", id: 1);
+        });
+        tracing::info_span!("second request").in_scope(|| {
+            tracing_audit::read!(model: "Doc", id: 2);
+        });
+    });
+    let audit = logs.records(Kind::Audit);
+    assert_eq!(audit[0]["user_id"], "7");
+    assert_eq!(
+        audit[1]["user_id"], "",
+        "another request must not inherit the user"
+    );
+}

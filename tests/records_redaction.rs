@@ -19,7 +19,6 @@ const MASK: &str = "[REDACTED]";
 const CARD: &str = "4111 1111 1111 1111";
 const CARD_PLAIN: &str = "4111111111111111";
 
-/// Every file's text, for "the secret is nowhere" checks.
 /// Every record of every file, without `timestamp` and `event_id`: random
 /// digits there could match a short secret by chance.
 fn all_text(logs: &Logs) -> String {
@@ -469,4 +468,30 @@ fn the_default_policy_is_what_the_builder_uses() {
     // And the default policy does mask the usual suspects.
     assert_eq!(r["extra"]["password"], MASK);
     assert_eq!(r["extra"]["email"], "value-of-email");
+}
+
+#[test]
+fn card_numbers_in_bulk_ids_are_masked_one_by_one() {
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing_audit::bulk_delete!(model: "Card", ids: [CARD_PLAIN, "c-2"]);
+    });
+    let audit = only(logs.records(Kind::Audit));
+    assert_eq!(audit["instance_id"], json!(format!("{MASK},c-2")));
+    assert_eq!(audit["instance_ids"], json!([MASK, "c-2"]));
+    assert_nowhere(&logs, &[CARD_PLAIN]);
+}
+
+#[test]
+fn declared_context_fields_with_secret_names_are_masked() {
+    let logs = Logs::with(|b| b.context_field("session_token"));
+    logs.run(|| {
+        tracing::info_span!("req", session_token = "s3cr3t-value")
+            .in_scope(|| tracing_audit::read!(model: "Doc", id: 1));
+    });
+    assert_eq!(
+        only(logs.records(Kind::Audit))["session_token"],
+        json!(MASK)
+    );
+    assert_nowhere(&logs, &["s3cr3t-value"]);
 }

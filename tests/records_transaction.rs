@@ -264,3 +264,24 @@ fn async_transactions_hold_records_across_awaits_and_threads() {
         assert_eq!(steps, &["0", "1", "2", "3", "spawned"]);
     }
 }
+
+#[test]
+fn records_made_in_a_finished_transactions_span_are_written_at_once() {
+    let logs = Logs::new();
+    logs.run(|| {
+        let tx = Transaction::begin();
+        let span = tx.span().clone();
+        tx.in_scope(|| tracing_audit::create!(model: "Order", id: 1));
+        tx.commit();
+        // Late work still running in the transaction's span (a task that
+        // outlived the commit, say) is not held by it any more.
+        span.in_scope(|| tracing_audit::update!(model: "Order", id: 1));
+        let tx = Transaction::begin();
+        let span = tx.span().clone();
+        tx.rollback();
+        span.in_scope(|| tracing_audit::delete!(model: "Order", id: 2));
+    });
+    let audit = logs.records(Kind::Audit);
+    let kinds: Vec<_> = audit.iter().map(|r| r["event_type"].clone()).collect();
+    assert_eq!(kinds, [json!("CREATE"), json!("UPDATE"), json!("DELETE")]);
+}

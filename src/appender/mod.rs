@@ -74,13 +74,17 @@ pub struct Appender {
 
 pub(crate) struct Shared {
     tx: Sender<Msg>,
-    /// Line buffers the writer is done with, for `write_line` to reuse: no
-    /// allocation on the caller's thread and no cross-thread free.
+    /// Line buffers the writer is done with (up to 1,024 of at most 4 KiB),
+    /// for `write_line` to reuse, so that the caller's thread rarely
+    /// allocates.
     pool: Receiver<Vec<u8>>,
     counters: Arc<Counters>,
     backpressure: Backpressure,
     path: PathBuf,
     writer_thread: OnceLock<ThreadId>,
+    /// The writer, to wake from its polling sleep when a flush, sync or
+    /// shutdown is asked for.
+    writer: OnceLock<std::thread::Thread>,
     closed_reported: AtomicBool,
 }
 
@@ -219,6 +223,7 @@ impl Appender {
     pub fn sync(&self) -> io::Result<()> {
         let (ack, done) = bounded(1);
         self.shared.tx.send(Msg::Sync(ack)).map_err(|_| closed())?;
+        self.shared.wake();
         done.recv().map_err(|_| closed())?
     }
 
@@ -245,12 +250,20 @@ impl Shared {
                 SendTimeoutError::Disconnected(_) => closed(),
             })?,
         }
+        self.wake();
         match deadline {
             None => done.recv().map_err(|_| closed()),
             Some(deadline) => done.recv_deadline(deadline).map_err(|e| match e {
                 RecvTimeoutError::Timeout => timed_out(),
                 RecvTimeoutError::Disconnected => closed(),
             }),
+        }
+    }
+
+    /// Wakes the writer if it is sleeping between two polls.
+    fn wake(&self) {
+        if let Some(writer) = self.writer.get() {
+            writer.unpark();
         }
     }
 
@@ -305,6 +318,7 @@ impl Drop for AppenderGuard {
                 .is_ok(),
             None => self.shared.tx.send(Msg::Shutdown).is_ok(),
         };
+        self.shared.wake();
         // Both threads hold a sender of `done`; it disconnects when both end.
         let finished = match deadline {
             Some(deadline) => matches!(
@@ -352,6 +366,7 @@ fn start(config: Config) -> io::Result<(Appender, AppenderGuard)> {
         backpressure: config.backpressure,
         path: config.path.clone(),
         writer_thread: OnceLock::new(),
+        writer: OnceLock::new(),
         closed_reported: AtomicBool::new(false),
     });
     let flush_on_panic = config.flush_on_panic;
@@ -362,6 +377,7 @@ fn start(config: Config) -> io::Result<(Appender, AppenderGuard)> {
         .name(format!("audit-write:{name}"))
         .spawn(move || worker.run())?;
     let _ = shared.writer_thread.set(writer.thread().id());
+    let _ = shared.writer.set(writer.thread().clone());
     if flush_on_panic {
         panic::register(&shared);
     }

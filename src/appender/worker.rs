@@ -33,12 +33,12 @@ const BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 /// How long the writer keeps polling after the last message before it
 /// blocks on the queue (see `Worker::next_message`).
-const PARK_AFTER: Duration = Duration::from_millis(50);
+const PARK_AFTER: Duration = Duration::from_millis(2);
 /// The sleep between two polls of a busy queue.
 const POLL_EVERY: Duration = Duration::from_micros(200);
 
 /// How many spent line buffers wait for reuse (see `Shared::pool`).
-pub(crate) const POOL_SIZE: usize = 4096;
+pub(crate) const POOL_SIZE: usize = 1024;
 /// Buffers bigger than this are freed, not kept.
 const POOL_MAX_LINE: usize = 4096;
 
@@ -135,16 +135,19 @@ impl Worker {
     /// Waits for the next message, up to [`Self::wait_limit`].
     ///
     /// While lines keep coming (the last one less than [`PARK_AFTER`] ago)
-    /// the writer polls the queue, sleeping [`POLL_EVERY`] between polls,
-    /// instead of blocking on it: a blocked receiver must be woken by a
-    /// system call on the sender's side, which would land on the caller of
-    /// `write_line` and make its latency jump. Once idle, it blocks, so an
-    /// idle appender costs no CPU.
+    /// in `Block` mode, the writer polls the queue, parked for at most
+    /// [`POLL_EVERY`] between polls, instead of blocking on it: a blocked
+    /// receiver must be woken by a system call on the sender's side, which
+    /// would land on the caller of `write_line` and make its latency jump.
+    /// `flush`, `sync` and the guard unpark it at once. Once idle, and
+    /// always in `Drop` mode (where a sleeping writer would let a small
+    /// queue overflow), it blocks, so an idle appender costs no CPU.
     fn next_message(&mut self) -> Result<Msg, RecvTimeoutError> {
         let limit = self.wait_limit();
         let start = Instant::now();
         let mut now = start;
-        while now.duration_since(self.last_message) < PARK_AFTER {
+        let polling = self.config.backpressure == super::Backpressure::Block;
+        while polling && now.duration_since(self.last_message) < PARK_AFTER {
             match self.rx.try_recv() {
                 Ok(msg) => {
                     self.last_message = now;
@@ -156,7 +159,7 @@ impl Worker {
             if limit.is_some_and(|limit| now.duration_since(start) >= limit) {
                 return Err(RecvTimeoutError::Timeout);
             }
-            std::thread::sleep(POLL_EVERY);
+            std::thread::park_timeout(POLL_EVERY);
             now = Instant::now();
         }
         let result = match limit {

@@ -153,11 +153,16 @@ impl<'a> Crud<'a> {
                     let _ = write!(id, "{}", self.id.unwrap_or(&""));
                 }
                 Some(ids) => {
+                    // Each id masked on its own if it is a card number.
                     for (i, one) in ids.iter().enumerate() {
                         if i > 0 {
                             id.push(',');
                         }
-                        id.push_str(one);
+                        if opts.policy.is_secret_value(one) {
+                            id.push_str(opts.policy.mask());
+                        } else {
+                            id.push_str(one);
+                        }
                     }
                 }
             }

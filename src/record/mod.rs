@@ -135,7 +135,9 @@ pub(crate) fn fmt_body<B: Body>(f: &mut fmt::Formatter<'_>, body: &B) -> fmt::Re
         if fragment {
             if let Some(mut line) = json::take_lent() {
                 let result = body.write_body(&mut line, opts);
-                json::lend(line);
+                // Hand it back (nothing else can be lent meanwhile: a nested
+                // record restores what it replaced).
+                let _ = json::lend(line);
                 return result;
             }
         } else {
