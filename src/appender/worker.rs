@@ -33,9 +33,13 @@ const BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 /// How long the writer keeps polling after the last message before it
 /// blocks on the queue (see `Worker::next_message`).
-const PARK_AFTER: Duration = Duration::from_millis(2);
-/// The sleep between two polls of a busy queue.
+const PARK_AFTER: Duration = Duration::from_millis(50);
+/// The first sleep between two polls of the queue; each empty poll doubles
+/// it, up to [`MAX_NAP`].
 const POLL_EVERY: Duration = Duration::from_micros(200);
+/// The longest sleep between two polls (a line waits at most this long in
+/// the queue; `flush`, `sync` and the guard wake the writer at once).
+const MAX_NAP: Duration = Duration::from_millis(5);
 
 /// How many spent line buffers wait for reuse (see `Shared::pool`).
 pub(crate) const POOL_SIZE: usize = 1024;
@@ -135,8 +139,9 @@ impl Worker {
     /// Waits for the next message, up to [`Self::wait_limit`].
     ///
     /// While lines keep coming (the last one less than [`PARK_AFTER`] ago)
-    /// in `Block` mode, the writer polls the queue, parked for at most
-    /// [`POLL_EVERY`] between polls, instead of blocking on it: a blocked
+    /// in `Block` mode, the writer polls the queue, parked between polls
+    /// for [`POLL_EVERY`] doubling up to [`MAX_NAP`], instead of blocking on
+    /// it: a blocked
     /// receiver must be woken by a system call on the sender's side, which
     /// would land on the caller of `write_line` and make its latency jump.
     /// `flush`, `sync` and the guard unpark it at once. Once idle, and
@@ -147,6 +152,7 @@ impl Worker {
         let start = Instant::now();
         let mut now = start;
         let polling = self.config.backpressure == super::Backpressure::Block;
+        let mut nap = POLL_EVERY;
         while polling && now.duration_since(self.last_message) < PARK_AFTER {
             match self.rx.try_recv() {
                 Ok(msg) => {
@@ -159,7 +165,8 @@ impl Worker {
             if limit.is_some_and(|limit| now.duration_since(start) >= limit) {
                 return Err(RecvTimeoutError::Timeout);
             }
-            std::thread::park_timeout(POLL_EVERY);
+            std::thread::park_timeout(nap);
+            nap = (nap * 2).min(MAX_NAP);
             now = Instant::now();
         }
         let result = match limit {
