@@ -75,7 +75,8 @@ impl Utc {
 /// Writes the present time as RFC 3339 UTC with six decimals, as every
 /// record's `timestamp`. The calendar part is computed once per second per
 /// thread.
-pub(crate) fn write_now_rfc3339(out: &mut String) {
+/// Returns the time written, as a duration since the Unix epoch.
+pub(crate) fn write_now_rfc3339(out: &mut String) -> Duration {
     use std::cell::RefCell;
     // "2026-11-22T10:00:00." for the second in `.0`.
     thread_local!(static PREFIX: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) });
@@ -110,6 +111,7 @@ pub(crate) fn write_now_rfc3339(out: &mut String) {
         out.push(char::from(d));
     }
     out.push('Z');
+    since
 }
 
 fn push_digits(out: &mut Vec<u8>, mut value: u32, width: usize) {

@@ -3,15 +3,21 @@
 //! be removed. The random bits come from a per-thread generator: no lock,
 //! no system call per record.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use uuid::Uuid;
 
 /// A new UUIDv7.
+#[cfg(test)]
 pub(crate) fn new() -> Uuid {
-    let millis = SystemTime::now()
+    use std::time::{SystemTime, UNIX_EPOCH};
+    at(SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+        .unwrap_or_default())
+}
+
+/// A new UUIDv7 for the time `since` the Unix epoch (the record's
+/// timestamp, so that both agree to the millisecond).
+pub(crate) fn at(since: std::time::Duration) -> Uuid {
+    let millis = since.as_millis() as u64;
     let random = fastrand::u128(..).to_le_bytes();
     let mut bytes = [0u8; 10];
     bytes.copy_from_slice(&random[..10]);

@@ -141,7 +141,7 @@ impl AuditLayer {
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         out.push_str("{\"timestamp\":\"");
-        clock::write_now_rfc3339(out);
+        let now = clock::write_now_rfc3339(out);
         out.push_str("\",\"level\":\"");
         out.push_str(kind.level().unwrap_or_else(|| meta.level().as_str()));
         out.push_str("\",\"name\":");
@@ -156,7 +156,7 @@ impl AuditLayer {
         }
         out.push_str(",\"event_id\":\"");
         let mut id = uuid::Uuid::encode_buffer();
-        out.push_str(crate::event_id::new().hyphenated().encode_lower(&mut id));
+        out.push_str(crate::event_id::at(now).hyphenated().encode_lower(&mut id));
         out.push('"');
 
         // Pass 1: the message, the record body, context fields given on

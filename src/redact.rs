@@ -73,17 +73,37 @@ pub const DEFAULT_MASK: &str = "[REDACTED]";
 /// | headers | `authorization`, `proxy-authorization`, `cookie`, `set-cookie`, `x-api-key`, `x-auth-token`, `x-csrf-token` |
 /// | card numbers | masked |
 /// | mask | `"[REDACTED]"` |
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Policy {
+    /// Names this set of key words (new for every change to it), for the
+    /// per-thread memo of answers.
+    keys_id: u64,
     keys: Vec<String>,
     headers: Vec<String>,
     cards: bool,
     mask: String,
 }
 
+impl PartialEq for Policy {
+    fn eq(&self, other: &Self) -> bool {
+        self.keys == other.keys
+            && self.headers == other.headers
+            && self.cards == other.cards
+            && self.mask == other.mask
+    }
+}
+
+impl Eq for Policy {}
+
+fn next_keys_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 impl Default for Policy {
     fn default() -> Self {
         Policy {
+            keys_id: next_keys_id(),
             keys: DEFAULT_KEYS.iter().map(|k| k.to_string()).collect(),
             headers: DEFAULT_HEADERS.iter().map(|h| h.to_string()).collect(),
             cards: true,
@@ -108,6 +128,7 @@ impl Policy {
     /// files.
     pub fn none() -> Self {
         Policy {
+            keys_id: next_keys_id(),
             keys: Vec::new(),
             headers: Vec::new(),
             cards: false,
@@ -120,6 +141,7 @@ impl Policy {
         let word = normalize(word);
         if !word.is_empty() && !self.keys.contains(&word) {
             self.keys.push(word);
+            self.keys_id = next_keys_id();
         }
         self
     }
@@ -128,6 +150,7 @@ impl Policy {
     pub fn without_key(mut self, word: &str) -> Self {
         let word = normalize(word);
         self.keys.retain(|k| *k != word);
+        self.keys_id = next_keys_id();
         self
     }
 
@@ -169,6 +192,17 @@ impl Policy {
         if self.keys.is_empty() {
             return false;
         }
+        // Records repeat the same few keys: remember the last answers.
+        let cache_key = (self.keys_id, fxhash(key));
+        if let Some(answer) = KEY_CACHE.with(|c| c.get(cache_key, key)) {
+            return answer;
+        }
+        let answer = self.check_key(key);
+        KEY_CACHE.with(|c| c.put(cache_key, key, answer));
+        answer
+    }
+
+    fn check_key(&self, key: &str) -> bool {
         let mut buf = [0u8; 64];
         let normalized = normalize_into(key, &mut buf);
         match normalized {
@@ -189,6 +223,55 @@ impl Policy {
     pub fn is_secret_value(&self, value: &str) -> bool {
         self.cards && looks_like_card_number(value)
     }
+}
+
+/// A small per-thread memo of [`Policy::is_secret_key`] answers, keyed by
+/// the policy's key-word set and the key. Short keys only (the text is kept to compare).
+struct KeyCache {
+    entries: std::cell::RefCell<[MemoEntry; 16]>,
+}
+
+/// Key-word set id, key hash, key text, key length, answer.
+type MemoEntry = (u64, u64, [u8; 24], u8, bool);
+
+thread_local! {
+    static KEY_CACHE: KeyCache = const {
+        KeyCache {
+            entries: std::cell::RefCell::new([(0, 0, [0; 24], 0, false); 16]),
+        }
+    };
+}
+
+impl KeyCache {
+    fn get(&self, (policy, hash): (u64, u64), key: &str) -> Option<bool> {
+        if key.len() > 24 {
+            return None;
+        }
+        let entries = self.entries.try_borrow().ok()?;
+        let e = &entries[(hash % 16) as usize];
+        (e.0 == policy
+            && e.1 == hash
+            && usize::from(e.3) == key.len()
+            && &e.2[..key.len()] == key.as_bytes())
+        .then_some(e.4)
+    }
+
+    fn put(&self, (policy, hash): (u64, u64), key: &str, answer: bool) {
+        if key.len() > 24 {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.try_borrow_mut() {
+            let mut text = [0u8; 24];
+            text[..key.len()].copy_from_slice(key.as_bytes());
+            entries[(hash % 16) as usize] = (policy, hash, text, key.len() as u8, answer);
+        }
+    }
+}
+
+fn fxhash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Lower-cases and drops separators.
@@ -363,6 +446,19 @@ mod tests {
         assert!(p.is_secret_header("set-cookie"));
         assert!(!p.is_secret_header("content-type"));
         assert!(!Policy::none().is_secret_header("authorization"));
+    }
+
+    #[test]
+    fn remembered_answers_follow_changes_to_the_policy() {
+        let p = Policy::default();
+        assert!(!p.is_secret_key("pin"));
+        assert!(!p.is_secret_key("pin"), "from the memo");
+        let p = p.with_key("pin");
+        assert!(p.is_secret_key("pin"));
+        let p = p.without_key("pin");
+        assert!(!p.is_secret_key("pin"));
+        assert!(p.clone().is_secret_key("password"));
+        assert!(!Policy::none().is_secret_key("password"));
     }
 
     #[test]
