@@ -46,6 +46,19 @@ pub(crate) struct Opts<'a> {
     pub(crate) body: &'a Cell<bool>,
 }
 
+impl Opts<'_> {
+    /// Notes that the record body wrote the keys of `bits` itself (see
+    /// [`Opts::wrote_context`]).
+    pub(crate) fn mark_written(&self, bits: u64) {
+        self.wrote_context.set(self.wrote_context.get() | bits);
+    }
+
+    /// Whether the keys of `bit` were already written.
+    pub(crate) fn written(&self, bit: u64) -> bool {
+        self.wrote_context.get() & bit != 0
+    }
+}
+
 /// The per-thread state behind [`scope`] and [`with_opts`]. Only `Cell`s:
 /// a record body that logs while it is written (a `Serialize` impl, say)
 /// opens a scope of its own inside, which saves and restores these.

@@ -130,15 +130,11 @@ macro_rules! login_failed {
 #[macro_export]
 macro_rules! __crud {
     ($kind:ident; model: $model:expr, id: $id:expr $(, $key:ident : $value:expr)* $(,)?) => {
-        match $crate::record::Crud::new($crate::record::EventType::$kind, &$model, &$id)
-            $(.$key(&$value))*
-        {
-            __audit_record => $crate::__private::tracing::event!(
-                target: "audit.crud",
-                $crate::__private::tracing::Level::INFO,
-                audit = $crate::__private::tracing::field::debug(&__audit_record)
-            ),
-        }
+        $crate::__emit!(
+            "audit.crud",
+            $crate::record::Crud::new($crate::record::EventType::$kind, &$model, &$id)
+                $(.$key(&$value))*
+        )
     };
 }
 
@@ -146,15 +142,11 @@ macro_rules! __crud {
 #[macro_export]
 macro_rules! __bulk {
     ($kind:ident; model: $model:expr, ids: $ids:expr $(, $key:ident : $value:expr)* $(,)?) => {
-        match $crate::record::Crud::bulk($crate::record::EventType::$kind, &$model, &$ids)
-            $(.$key(&$value))*
-        {
-            __audit_record => $crate::__private::tracing::event!(
-                target: "audit.crud",
-                $crate::__private::tracing::Level::INFO,
-                audit = $crate::__private::tracing::field::debug(&__audit_record)
-            ),
-        }
+        $crate::__emit!(
+            "audit.crud",
+            $crate::record::Crud::bulk($crate::record::EventType::$kind, &$model, &$ids)
+                $(.$key(&$value))*
+        )
     };
 }
 
@@ -162,9 +154,23 @@ macro_rules! __bulk {
 #[macro_export]
 macro_rules! __login {
     ($kind:ident; $($key:ident : $value:expr),* $(,)?) => {
-        match $crate::record::Login::new($crate::record::LoginEvent::$kind) $(.$key(&$value))* {
+        $crate::__emit!(
+            "audit.login",
+            $crate::record::Login::new($crate::record::LoginEvent::$kind) $(.$key(&$value))*
+        )
+    };
+}
+
+/// One `INFO` event on `$target` carrying the record body. The body is the
+/// `match` scrutinee so that the temporaries it borrows (`&diff(..)`) live
+/// until the event is made.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __emit {
+    ($target:literal, $record:expr) => {
+        match $record {
             __audit_record => $crate::__private::tracing::event!(
-                target: "audit.login",
+                target: $target,
                 $crate::__private::tracing::Level::INFO,
                 audit = $crate::__private::tracing::field::debug(&__audit_record)
             ),

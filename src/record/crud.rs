@@ -5,7 +5,7 @@ use std::fmt::{self, Write as _};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{display_member, fmt_body, Body, ToJson};
+use super::{fmt_body, object_member, user_info_member, user_member, Body, ToJson};
 use crate::context::MESSAGE_BIT;
 use crate::diff::Changes;
 use crate::json::{self, Opts, Out};
@@ -166,29 +166,21 @@ impl<'a> Crud<'a> {
                     }
                 }
             }
-            let shown = |text: &str| {
+            // Checked once: the message and the fields show the same text.
+            for text in [&mut *model, &mut *id] {
                 if opts.policy.is_secret_value(text) {
-                    opts.policy.mask().to_string()
-                } else {
-                    text.to_string()
+                    text.clear();
+                    text.push_str(opts.policy.mask());
                 }
-            };
-            if opts.wrote_context.get() & MESSAGE_BIT == 0 {
+            }
+            if !opts.written(MESSAGE_BIT) {
                 message.push_str(self.event_type.as_str());
                 message.push_str(" event for ");
-                if opts.policy.is_secret_value(model) {
-                    message.push_str(&shown(model));
-                } else {
-                    message.push_str(model);
-                }
+                message.push_str(model);
                 match &self.ids {
                     None => {
                         message.push_str(" (id: ");
-                        if opts.policy.is_secret_value(id) {
-                            message.push_str(&shown(id));
-                        } else {
-                            message.push_str(id);
-                        }
+                        message.push_str(id);
                         message.push(')');
                     }
                     Some(ids) => {
@@ -202,15 +194,14 @@ impl<'a> Crud<'a> {
                 }
                 json::lit(out, &mut first, "\"message\":")?;
                 json::string(out, message, opts)?;
-                opts.wrote_context
-                    .set(opts.wrote_context.get() | MESSAGE_BIT);
+                opts.mark_written(MESSAGE_BIT);
             }
             json::lit(out, &mut first, "\"model\":")?;
-            json::value_string(out, model, opts)?;
+            json::string(out, model, opts)?;
             json::lit(out, &mut first, "\"event_type\":")?;
             json::plain_string(out, self.event_type.as_str())?;
             json::lit(out, &mut first, "\"instance_id\":")?;
-            json::value_string(out, id, opts)?;
+            json::string(out, id, opts)?;
             Ok::<_, fmt::Error>(())
         })?;
         if let Some(ids) = &self.ids {
@@ -226,21 +217,12 @@ impl<'a> Crud<'a> {
                 out.write_char(']')?;
             }
         }
-        if let Some(user) = self.user {
-            display_member(out, &mut first, "\"user_id\":", user, opts)?;
-            opts.wrote_context
-                .set(opts.wrote_context.get() | 1 << crate::context::USER_ID);
-        }
+        user_member(out, &mut first, self.user, opts)?;
         if opts.minimal {
             opts.truncated.set(true);
             return Ok(());
         }
-        if let Some(info) = self.user_info {
-            json::lit(out, &mut first, "\"user_info\":")?;
-            info.write_json(out, opts)?;
-            opts.wrote_context
-                .set(opts.wrote_context.get() | 1 << crate::context::USER_INFO);
-        }
+        user_info_member(out, &mut first, self.user_info, opts)?;
         json::lit(out, &mut first, "\"changes\":")?;
         match self.changes {
             Some(changes) => changes.write_json(out, opts)?,
@@ -250,11 +232,7 @@ impl<'a> Crud<'a> {
             json::lit(out, &mut first, "\"instance_repr\":")?;
             instance.write_json(out, opts)?;
         }
-        json::lit(out, &mut first, "\"extra\":")?;
-        match self.extra {
-            Some(extra) => extra.write_json(out, opts),
-            None => out.write_str("{}"),
-        }
+        object_member(out, &mut first, "\"extra\":", self.extra, opts)
     }
 }
 

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::{display_member, fmt_body, Body, ToJson};
+use super::{display_member, fmt_body, object_member, user_info_member, user_member, Body, ToJson};
 use crate::context::MESSAGE_BIT;
 use crate::json::{self, Opts, Out};
 
@@ -114,11 +114,10 @@ impl<'a> Login<'a> {
 
     fn write<W: Out>(&self, out: &mut W, opts: &Opts<'_>) -> fmt::Result {
         let mut first = true;
-        if opts.wrote_context.get() & MESSAGE_BIT == 0 {
+        if !opts.written(MESSAGE_BIT) {
             json::lit(out, &mut first, "\"message\":")?;
             json::plain_string(out, self.event.message())?;
-            opts.wrote_context
-                .set(opts.wrote_context.get() | MESSAGE_BIT);
+            opts.mark_written(MESSAGE_BIT);
         }
         json::lit(out, &mut first, "\"event\":")?;
         json::plain_string(out, self.event.as_str())?;
@@ -128,11 +127,7 @@ impl<'a> Login<'a> {
         } else {
             "false"
         })?;
-        if let Some(user) = self.user {
-            display_member(out, &mut first, "\"user_id\":", user, opts)?;
-            opts.wrote_context
-                .set(opts.wrote_context.get() | 1 << crate::context::USER_ID);
-        }
+        user_member(out, &mut first, self.user, opts)?;
         for (key, value) in [
             ("\"client_ip\":", self.client_ip),
             ("\"user_agent\":", self.user_agent),
@@ -150,17 +145,8 @@ impl<'a> Login<'a> {
             opts.truncated.set(true);
             return Ok(());
         }
-        if let Some(info) = self.user_info {
-            json::lit(out, &mut first, "\"user_info\":")?;
-            info.write_json(out, opts)?;
-            opts.wrote_context
-                .set(opts.wrote_context.get() | 1 << crate::context::USER_INFO);
-        }
-        json::lit(out, &mut first, "\"extra\":")?;
-        match self.extra {
-            Some(extra) => extra.write_json(out, opts),
-            None => out.write_str("{}"),
-        }
+        user_info_member(out, &mut first, self.user_info, opts)?;
+        object_member(out, &mut first, "\"extra\":", self.extra, opts)
     }
 }
 

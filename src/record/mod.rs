@@ -163,3 +163,48 @@ pub(crate) fn display_member<W: Out>(
     json::lit(out, first, quoted_key)?;
     json::display(out, value, opts)
 }
+
+/// Writes `user_id` from the record's own `user:` key, if given, so that the
+/// span's user is not written too.
+pub(crate) fn user_member<W: Out>(
+    out: &mut W,
+    first: &mut bool,
+    user: Option<&dyn fmt::Display>,
+    opts: &Opts<'_>,
+) -> fmt::Result {
+    if let Some(user) = user {
+        display_member(out, first, "\"user_id\":", user, opts)?;
+        opts.mark_written(1 << crate::context::USER_ID);
+    }
+    Ok(())
+}
+
+/// Writes `user_info` from the record's own `user_info:` key, if given.
+pub(crate) fn user_info_member<W: Out>(
+    out: &mut W,
+    first: &mut bool,
+    info: Option<&dyn ToJson>,
+    opts: &Opts<'_>,
+) -> fmt::Result {
+    if let Some(info) = info {
+        json::lit(out, first, "\"user_info\":")?;
+        info.write_json(out, opts)?;
+        opts.mark_written(1 << crate::context::USER_INFO);
+    }
+    Ok(())
+}
+
+/// Writes `quoted_key` with the value, or `{}` when none was given.
+pub(crate) fn object_member<W: Out>(
+    out: &mut W,
+    first: &mut bool,
+    quoted_key: &str,
+    value: Option<&dyn ToJson>,
+    opts: &Opts<'_>,
+) -> fmt::Result {
+    json::lit(out, first, quoted_key)?;
+    match value {
+        Some(v) => v.write_json(out, opts),
+        None => out.write_str("{}"),
+    }
+}
