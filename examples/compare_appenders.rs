@@ -59,14 +59,18 @@
 //! over median records/s of `ta-blocking`, both with one producer thread
 //! (the first with the close and our fsync included, the second without).
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use support::{fmt_ns, median, Args, Latency};
 use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuard};
 use tracing_audit::appender::{Appender, AppenderGuard};
 
@@ -111,47 +115,6 @@ impl Variant {
     fn lossless(self) -> bool {
         self != Variant::TaLossy
     }
-}
-
-struct Args {
-    records: u64,
-    rounds: usize,
-    dir: Option<PathBuf>,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        records: 1_000_000,
-        rounds: 3,
-        dir: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--records" => {
-                args.records = value()?
-                    .replace('_', "")
-                    .parse()
-                    .map_err(|e| format!("--records: {e}"))?;
-            }
-            "--rounds" => args.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?,
-            "--dir" => args.dir = Some(PathBuf::from(value()?)),
-            "-h" | "--help" => {
-                return Err(
-                    "usage: compare_appenders [--records N] [--rounds R] [--dir PATH]".into(),
-                )
-            }
-            other => return Err(format!("unknown argument {other:?} (try --help)")),
-        }
-    }
-    if args.records == 0 || args.records >= 10u64.pow(SEQ_DIGITS as u32) {
-        return Err("--records must be between 1 and 999,999,999,999".into());
-    }
-    if args.rounds == 0 {
-        return Err("--rounds must be at least 1".into());
-    }
-    Ok(args)
 }
 
 /// The template line with a settable sequence number.
@@ -263,28 +226,6 @@ fn produce(mut sink: Sink, seqs: std::ops::Range<u64>, barrier: &Barrier) -> Pro
     Produced {
         latencies_ns,
         refused,
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Latency {
-    p50: u32,
-    p99: u32,
-    p999: u32,
-}
-
-impl Latency {
-    fn of(mut ns: Vec<u32>) -> Latency {
-        if ns.is_empty() {
-            return Latency::default();
-        }
-        ns.sort_unstable();
-        let at = |q: f64| ns[((ns.len() - 1) as f64 * q).round() as usize];
-        Latency {
-            p50: at(0.50),
-            p99: at(0.99),
-            p999: at(0.999),
-        }
     }
 }
 
@@ -447,42 +388,8 @@ fn run_once(variant: Variant, threads: usize, records: u64, path: &Path) -> io::
     })
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    if n % 2 == 1 {
-        xs[n / 2]
-    } else {
-        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
-    }
-}
-
-fn fmt_ns(ns: u32) -> String {
-    if ns < 10_000 {
-        format!("{ns}ns")
-    } else if ns < 10_000_000 {
-        format!("{:.1}µs", f64::from(ns) / 1e3)
-    } else {
-        format!("{:.1}ms", f64::from(ns) / 1e6)
-    }
-}
-
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(args) => args,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::main("compare_appenders", 10u64.pow(SEQ_DIGITS as u32) - 1, run)
 }
 
 /// Runs every round and prints the report; false if a lossless variant

@@ -92,6 +92,9 @@
 //! `tracing-audit` over median records/s of `tracing-json`, both with one
 //! producer thread.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::borrow::Cow;
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Write};
@@ -103,6 +106,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+use support::{fmt_ns, median, Args, Latency};
 use tracing::Dispatch;
 use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuard};
 use tracing_appender::rolling::RollingFileAppender;
@@ -137,45 +141,6 @@ impl Variant {
             Variant::Ours => "tracing-audit",
         }
     }
-}
-
-struct Args {
-    records: u64,
-    rounds: usize,
-    dir: Option<PathBuf>,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        records: 1_000_000,
-        rounds: 3,
-        dir: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--records" => {
-                args.records = value()?
-                    .replace('_', "")
-                    .parse()
-                    .map_err(|e| format!("--records: {e}"))?;
-            }
-            "--rounds" => args.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?,
-            "--dir" => args.dir = Some(PathBuf::from(value()?)),
-            "-h" | "--help" => {
-                return Err("usage: compare_stacks [--records N] [--rounds R] [--dir PATH]".into())
-            }
-            other => return Err(format!("unknown argument {other:?} (try --help)")),
-        }
-    }
-    if args.records == 0 || args.records > u64::from(u32::MAX) {
-        return Err("--records must be between 1 and 4,294,967,295".into());
-    }
-    if args.rounds == 0 {
-        return Err("--rounds must be at least 1".into());
-    }
-    Ok(args)
 }
 
 /// The record's changes, built once per process; both variants write these.
@@ -346,28 +311,6 @@ fn produce(
         }
     });
     Produced { latencies_ns }
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Latency {
-    p50: u32,
-    p99: u32,
-    p999: u32,
-}
-
-impl Latency {
-    fn of(mut ns: Vec<u32>) -> Latency {
-        if ns.is_empty() {
-            return Latency::default();
-        }
-        ns.sort_unstable();
-        let at = |q: f64| ns[((ns.len() - 1) as f64 * q).round() as usize];
-        Latency {
-            p50: at(0.50),
-            p99: at(0.99),
-            p999: at(0.999),
-        }
-    }
 }
 
 /// A `tracing-json` line: what the JSON `fmt` layer writes by default.
@@ -658,42 +601,8 @@ fn run_once(
     })
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    if n % 2 == 1 {
-        xs[n / 2]
-    } else {
-        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
-    }
-}
-
-fn fmt_ns(ns: u32) -> String {
-    if ns < 10_000 {
-        format!("{ns}ns")
-    } else if ns < 10_000_000 {
-        format!("{:.1}µs", f64::from(ns) / 1e3)
-    } else {
-        format!("{:.1}ms", f64::from(ns) / 1e6)
-    }
-}
-
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(args) => args,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::main("compare_stacks", u64::from(u32::MAX), run)
 }
 
 /// Runs every round and prints the report; false if a variant lost or
