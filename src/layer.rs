@@ -17,9 +17,11 @@ use tracing_subscriber::Layer;
 use crate::clock;
 use crate::context::{self, Collect, Names, SpanContext};
 use crate::json::{self, Opts, Out};
+use crate::peers::{self, Peer};
 use crate::record::{self, Kind};
 use crate::redact::Policy;
 use crate::sink::Sinks;
+use crate::span_data::{self, LayerId};
 
 /// The name of the event field that carries a record body.
 const BODY: &str = "audit";
@@ -35,6 +37,11 @@ pub struct AuditLayer {
     pub(crate) string_cap: usize,
     pub(crate) line_cap: usize,
     access: Option<Access>,
+    /// This layer, as other audit layers of its subscriber see it.
+    me: Peer,
+    /// The audit layers that were in the subscriber before this one (see
+    /// [`peers`]).
+    peers: Vec<Peer>,
 }
 
 impl fmt::Debug for AuditLayer {
@@ -82,15 +89,29 @@ impl AuditLayer {
         let _ = json::plain_string(&mut service, service_name);
         let policy = Arc::new(policy);
         json::set_print_policy(&policy);
+        let sinks = Arc::new(sinks);
+        let me = Peer {
+            id: LayerId::next(),
+            sinks: Arc::clone(&sinks),
+            policy: Arc::clone(&policy),
+            string_cap,
+        };
         AuditLayer {
-            sinks: Arc::new(sinks),
+            sinks,
             policy,
             names,
             service,
             string_cap,
             line_cap,
             access: None,
+            me,
+            peers: Vec::new(),
         }
+    }
+
+    /// This layer and the audit layers added to its subscriber before it.
+    pub(crate) fn all_peers(&self) -> impl Iterator<Item = &Peer> {
+        std::iter::once(&self.me).chain(&self.peers)
     }
 
     /// Formats `event` into `buf` (cleared first), within the line cap.
@@ -189,7 +210,7 @@ impl AuditLayer {
         if let Some(scope) = ctx.event_scope(event) {
             for span in scope {
                 let extensions = span.extensions();
-                let Some(sc) = extensions.get::<SpanContext>() else {
+                let Some(sc) = span_data::get::<SpanContext>(&extensions, self.me.id) else {
                     continue;
                 };
                 for (index, value) in sc.iter() {
@@ -267,7 +288,7 @@ impl AuditLayer {
             if let Some(scope) = ctx.event_scope(event) {
                 for span in scope {
                     let mut extensions = span.extensions_mut();
-                    if let Some(tx) = extensions.get_mut::<TxBuffer>() {
+                    if let Some(tx) = span_data::get_mut::<TxBuffer>(&mut extensions, self.me.id) {
                         tx.lines.push(line.to_vec());
                         return;
                     }
@@ -306,27 +327,6 @@ impl AuditLayer {
         if let Some(access) = self.access {
             (access.finish_tx)(dispatch, id, self, commit);
         }
-    }
-
-    fn render_user(
-        &self,
-        user_id: &dyn fmt::Display,
-        user_info: Option<&dyn record::ToJson>,
-    ) -> (context::Value, Option<context::Value>) {
-        let cap = self.string_cap.min(context::CONTEXT_STRING_CAP);
-        let (rendered, _) = json::scope(&self.policy, cap, false, |opts| {
-            let render = |write: &dyn Fn(&mut String) -> fmt::Result| {
-                let mut json = String::new();
-                let before = opts.truncated.replace(false);
-                let _ = write(&mut json);
-                let truncated = opts.truncated.replace(before);
-                context::Value { json, truncated }
-            };
-            let id = render(&|out| json::display(out, user_id, opts));
-            let info = user_info.map(|info| render(&|out| info.write_json(out, opts)));
-            (id, info)
-        });
-        rendered
     }
 }
 
@@ -377,7 +377,12 @@ fn set_user_in<S>(
     let Some(span) = subscriber.span(id) else {
         return;
     };
-    let (id_json, info_json) = layer.render_user(user_id, user_info);
+    // Rendered by each audit layer of the subscriber as it renders context
+    // values (its own policy and caps).
+    let rendered: Vec<_> = layer
+        .all_peers()
+        .map(|peer| (peer.id, peer.render_user(user_id, user_info)))
+        .collect();
     // The current span, and outwards up to the span that carries the
     // request id (the request's own span), so that every record of the
     // request made from now on sees the user. Without such a span, the
@@ -385,9 +390,11 @@ fn set_user_in<S>(
     let request_id = layer.names.index("request_id");
     let carries_request = |span: &tracing_subscriber::registry::SpanRef<'_, S>| {
         request_id.is_some_and(|i| {
-            span.extensions()
-                .get::<SpanContext>()
-                .is_some_and(|sc| sc.get(i).is_some())
+            let extensions = span.extensions();
+            layer.all_peers().any(|peer| {
+                span_data::get::<SpanContext>(&extensions, peer.id)
+                    .is_some_and(|sc| sc.get(i).is_some())
+            })
         })
     };
     let reaches_request = span.scope().any(|s| carries_request(&s));
@@ -395,13 +402,14 @@ fn set_user_in<S>(
         let at_request = carries_request(&span);
         {
             let mut extensions = span.extensions_mut();
-            if extensions.get_mut::<SpanContext>().is_none() {
-                extensions.insert(SpanContext::default());
-            }
-            if let Some(sc) = extensions.get_mut::<SpanContext>() {
-                sc.set(context::USER_ID, id_json.clone());
-                if let Some(info) = &info_json {
-                    sc.set(context::USER_INFO, info.clone());
+            for (peer, (id_json, info_json)) in &rendered {
+                let sc =
+                    span_data::get_or_insert_with(&mut extensions, *peer, SpanContext::default);
+                if let Some(sc) = sc {
+                    sc.set(context::USER_ID, id_json.clone());
+                    if let Some(info) = info_json {
+                        sc.set(context::USER_INFO, info.clone());
+                    }
                 }
             }
         }
@@ -421,8 +429,19 @@ where
     let Some(span) = subscriber.span(id) else {
         return;
     };
+    // Every audit layer of the subscriber holds its own records.
+    for peer in layer.all_peers() {
+        finish_tx_of(&span, peer, commit);
+    }
+}
+
+fn finish_tx_of<S>(span: &tracing_subscriber::registry::SpanRef<'_, S>, peer: &Peer, commit: bool)
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
     // Finished: records made in its span from now on are not held.
-    let lines = match span.extensions_mut().remove::<TxBuffer>() {
+    let removed = span_data::remove::<TxBuffer>(&mut span.extensions_mut(), peer.id);
+    let lines = match removed {
         Some(tx) => {
             OPEN_TRANSACTIONS.fetch_sub(1, Relaxed);
             tx.lines
@@ -435,14 +454,14 @@ where
     // A transaction inside another hands its records to the outer one.
     if let Some(parent) = span.parent() {
         for outer in parent.scope() {
-            if let Some(tx) = outer.extensions_mut().get_mut::<TxBuffer>() {
+            if let Some(tx) = span_data::get_mut::<TxBuffer>(&mut outer.extensions_mut(), peer.id) {
                 tx.lines.extend(lines);
                 return;
             }
         }
     }
     for line in lines {
-        layer.sinks.write(Kind::Audit, &line);
+        peer.sinks.write(Kind::Audit, &line);
     }
 }
 
@@ -450,11 +469,14 @@ impl<S> Layer<S> for AuditLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    fn on_layer(&mut self, _subscriber: &mut S) {
+    fn on_layer(&mut self, subscriber: &mut S) {
         self.access = Some(Access {
             set_user: set_user_in::<S>,
             finish_tx: finish_tx_in::<S>,
         });
+        // Another audit layer already in the subscriber: `set_user` and
+        // transactions, which reach only the outermost, act for it too.
+        self.peers = peers::find_in(subscriber);
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
@@ -469,11 +491,19 @@ where
         }
         let mut extensions = span.extensions_mut();
         if !sc.is_empty() {
-            extensions.insert(sc);
+            if let Some(slot) =
+                span_data::get_or_insert_with(&mut extensions, self.me.id, SpanContext::default)
+            {
+                *slot = sc;
+            }
         }
         if is_tx {
-            extensions.insert(TxBuffer { lines: Vec::new() });
-            OPEN_TRANSACTIONS.fetch_add(1, Relaxed);
+            let tx = span_data::get_or_insert_with(&mut extensions, self.me.id, || TxBuffer {
+                lines: Vec::new(),
+            });
+            if tx.is_some() {
+                OPEN_TRANSACTIONS.fetch_add(1, Relaxed);
+            }
         }
     }
 
@@ -481,7 +511,7 @@ where
         let Some(span) = ctx.span(&id) else {
             return;
         };
-        if span.extensions_mut().remove::<TxBuffer>().is_some() {
+        if span_data::remove::<TxBuffer>(&mut span.extensions_mut(), self.me.id).is_some() {
             OPEN_TRANSACTIONS.fetch_sub(1, Relaxed);
         }
     }
@@ -498,13 +528,11 @@ where
             return;
         }
         let mut extensions = span.extensions_mut();
-        match extensions.get_mut::<SpanContext>() {
-            Some(sc) => {
-                for (index, value) in recorded.iter() {
-                    sc.set(index, value.clone());
-                }
+        let slot = span_data::get_or_insert_with(&mut extensions, self.me.id, SpanContext::default);
+        if let Some(sc) = slot {
+            for (index, value) in recorded.iter() {
+                sc.set(index, value.clone());
             }
-            None => extensions.insert(recorded),
         }
     }
 

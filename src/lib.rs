@@ -158,10 +158,12 @@ mod filter;
 mod json;
 mod layer;
 mod macros;
+mod peers;
 pub mod record;
 pub mod redact;
 pub mod schema;
 mod sink;
+mod span_data;
 mod transaction;
 
 pub use builder::{
