@@ -439,7 +439,8 @@ impl Builder {
         S: tracing_core::Subscriber + for<'a> LookupSpan<'a>,
     {
         let (layer, app, guard) = self.build_layer()?;
-        Ok((layer.with_filter(AuditFilter::new(app)), guard))
+        let filter = AuditFilter::new(app).with_names(layer.names.clone());
+        Ok((layer.with_filter(filter), guard))
     }
 
     /// Installs the audit layer, the console (unless turned off) and the
@@ -448,6 +449,7 @@ impl Builder {
         let console = self.console;
         let console_filter = Self::filter(&self.console_filter)?;
         let (layer, app, guard) = self.build_layer()?;
+        let filter = AuditFilter::new(app).with_names(layer.names.clone());
         let console = console.then(|| {
             tracing_subscriber::fmt::layer()
                 .with_writer(io::stderr)
@@ -455,7 +457,7 @@ impl Builder {
                 .with_filter(console_filter)
         });
         tracing_subscriber::registry()
-            .with(layer.with_filter(AuditFilter::new(app)))
+            .with(layer.with_filter(filter))
             .with(console)
             .try_init()
             .map_err(|e| Error::Init(e.to_string()))?;
