@@ -62,7 +62,10 @@ fn records_in_a_span_left_out_take_the_context_of_the_spans_around_it() {
         let request = tracing::info_span!("request", request_id = "r-7", tenant = "acme");
         let _request = request.enter();
         let step = tracing::trace_span!("step");
-        assert!(step.is_disabled(), "no context field, the app filter is off");
+        assert!(
+            step.is_disabled(),
+            "no context field, the app filter is off"
+        );
         step.in_scope(|| {
             // The request span is the current span: the user goes there.
             tracing_audit::set_user(7, None::<&()>);

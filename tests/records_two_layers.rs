@@ -67,7 +67,11 @@ fn two_audit_layers_in_one_subscriber_each_write_every_record_with_its_context()
 
     for (name, guard) in [("a", &guard_a), ("b", &guard_b)] {
         let audit = records(guard, Kind::Audit);
-        assert_eq!(ids(&audit), ["direct", "committed", "nested"], "layer {name}");
+        assert_eq!(
+            ids(&audit),
+            ["direct", "committed", "nested"],
+            "layer {name}"
+        );
         let login = records(guard, Kind::Login);
         assert_eq!(login.len(), 1, "layer {name}: {login:?}");
         let app = records(guard, Kind::App);
@@ -79,7 +83,10 @@ fn two_audit_layers_in_one_subscriber_each_write_every_record_with_its_context()
     }
     // Each layer renders the context as it would alone: its own context
     // fields, its own redaction.
-    let (audit_a, audit_b) = (records(&guard_a, Kind::Audit), records(&guard_b, Kind::Audit));
+    let (audit_a, audit_b) = (
+        records(&guard_a, Kind::Audit),
+        records(&guard_b, Kind::Audit),
+    );
     for r in &audit_a {
         assert_eq!(r["org"], "o-1", "{r:?}");
         assert!(!r.contains_key("shard"), "{r:?}");
@@ -95,8 +102,14 @@ fn two_audit_layers_in_one_subscriber_each_write_every_record_with_its_context()
 #[test]
 fn two_audit_layers_with_the_same_settings_write_the_same_records() {
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a, guard_a) = tracing_audit::layer().log_dir(dir_a.path()).build().unwrap();
-    let (b, guard_b) = tracing_audit::layer().log_dir(dir_b.path()).build().unwrap();
+    let (a, guard_a) = tracing_audit::layer()
+        .log_dir(dir_a.path())
+        .build()
+        .unwrap();
+    let (b, guard_b) = tracing_audit::layer()
+        .log_dir(dir_b.path())
+        .build()
+        .unwrap();
     let subscriber = tracing_subscriber::registry().with(a).with(b);
     tracing::subscriber::with_default(subscriber, || {
         for i in 0..100 {
@@ -110,8 +123,14 @@ fn two_audit_layers_with_the_same_settings_write_the_same_records() {
         r.remove("event_id");
         r
     };
-    let a: Vec<_> = records(&guard_a, Kind::Audit).into_iter().map(strip).collect();
-    let b: Vec<_> = records(&guard_b, Kind::Audit).into_iter().map(strip).collect();
+    let a: Vec<_> = records(&guard_a, Kind::Audit)
+        .into_iter()
+        .map(strip)
+        .collect();
+    let b: Vec<_> = records(&guard_b, Kind::Audit)
+        .into_iter()
+        .map(strip)
+        .collect();
     assert_eq!(a.len(), 100);
     assert_eq!(a, b);
     assert_eq!(a[42]["request_id"], "42");
