@@ -205,6 +205,11 @@ impl AuditLayer {
             out.push_str(",\"message\":\"\"");
         }
         written &= !context::MESSAGE_BIT;
+        let plain_login = kind == Kind::Login && !has_body;
+        if plain_login {
+            crate::plain_login::write(out, event, opts);
+        }
+        let skip = self.other_users_info(out, written, event, ctx);
 
         // The span context, nearest span first.
         if let Some(scope) = ctx.event_scope(event) {
@@ -215,7 +220,7 @@ impl AuditLayer {
                 };
                 for (index, value) in sc.iter() {
                     let bit = 1u64 << index;
-                    if written & bit == 0 {
+                    if written & bit == 0 && skip & bit == 0 {
                         written |= bit;
                         out.push_str(self.names.prefix(index));
                         write_context_value(out, value, opts)?;
@@ -268,12 +273,51 @@ impl AuditLayer {
                     names: &self.names,
                     opts,
                     first: true,
+                    plain_login,
                 };
                 event.record(&mut fields);
             }
             out.push('}');
         }
         Ok(())
+    }
+
+    /// The context bits to leave out: `user_info` when the record named its
+    /// own user (`written` has `user_id`, not `user_info`) and the
+    /// context's user is another one (see [`crate::same_user`]).
+    fn other_users_info<S>(
+        &self,
+        line: &str,
+        written: u64,
+        event: &Event<'_>,
+        ctx: &Context<'_, S>,
+    ) -> u64
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let (user_id, user_info) = (1u64 << context::USER_ID, 1u64 << context::USER_INFO);
+        if written & user_id == 0 || written & user_info != 0 {
+            return 0;
+        }
+        let Some(scope) = ctx.event_scope(event) else {
+            return 0;
+        };
+        let own = crate::same_user::top_level_value(line, "\"user_id\":");
+        for span in scope {
+            let extensions = span.extensions();
+            let Some(sc) = span_data::get::<SpanContext>(&extensions, self.me.id) else {
+                continue;
+            };
+            if let Some(context_user) = sc.get(context::USER_ID) {
+                return if own == Some(context_user.json.as_str()) {
+                    0
+                } else {
+                    user_info
+                };
+            }
+        }
+        // No user in the context: its details belong to nobody named.
+        user_info
     }
 
     /// Hands a finished line to its sink, or to the open transaction.
@@ -712,12 +756,18 @@ struct Fields<'a, 'o> {
     names: &'a Names,
     opts: &'a Opts<'o>,
     first: bool,
+    /// The login keys were written at the top level (`plain_login`).
+    plain_login: bool,
 }
 
 impl Fields<'_, '_> {
     fn field(&mut self, field: &Field, write: impl FnOnce(&mut String, &Opts<'_>) -> fmt::Result) {
         let name = field.name();
-        if name == "message" || self.names.index(name).is_some() || name.starts_with("log.") {
+        if name == "message"
+            || self.names.index(name).is_some()
+            || name.starts_with("log.")
+            || (self.plain_login && crate::plain_login::is_key(name))
+        {
             return;
         }
         let _ = json::key(self.out, &mut self.first, name);
