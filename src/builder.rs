@@ -434,6 +434,13 @@ impl Builder {
     /// layer) applies to the audit layer too; give your other layers
     /// per-layer filters (`fmt::layer().with_filter(..)`) so that audit
     /// records always pass.
+    ///
+    /// Several audit layers may share one subscriber, each with its own
+    /// directory and settings (`registry().with(a).with(b)`): each keeps its
+    /// own context in the spans and writes every record to its own files;
+    /// [`set_user`](crate::set_user) and [`Transaction`](crate::Transaction)
+    /// reach each of them when they are added one after another with
+    /// `.with`.
     pub fn build<S>(self) -> Result<(FilteredAuditLayer<S>, AuditGuard), Error>
     where
         S: tracing_core::Subscriber + for<'a> LookupSpan<'a>,
