@@ -41,7 +41,11 @@ use crate::record::is_audit_target;
 /// - hold the user: [`set_user`](crate::set_user) acts on the nearest span
 ///   that was made, which may be a span further out. Give the span that
 ///   should hold the user a context field (`user_id =
-///   tracing::field::Empty`, or the `request_id`).
+///   tracing::field::Empty`, or the `request_id`);
+/// - be an explicit parent: `info_span!(parent: &left_out, "child", …)`
+///   makes a root span, which does not see the spans around `left_out`.
+///   A span opened inside it the usual way (its contextual parent) has the
+///   spans around it as parents and loses nothing.
 ///
 /// [`max_level_hint`](Filter::max_level_hint) is `TRACE`: audit records may
 /// be made at any level (the crate's macros use `INFO`; a plain

@@ -90,6 +90,24 @@ fn records_in_a_span_left_out_take_the_context_of_the_spans_around_it() {
 }
 
 #[test]
+fn a_span_with_context_inside_a_span_left_out_has_the_spans_around_as_parents() {
+    let logs = app_off();
+    logs.run(|| {
+        let request = tracing::info_span!("request", request_id = "r-3");
+        let _request = request.enter();
+        let step = tracing::debug_span!("step");
+        assert!(step.is_disabled());
+        let _step = step.enter();
+        tracing::info_span!("tenant scope", tenant = "acme").in_scope(|| {
+            tracing_audit::read!(model: "Doc", id: 1);
+        });
+    });
+    let audit = logs.records(Kind::Audit);
+    assert_eq!(audit[0]["request_id"], "r-3");
+    assert_eq!(audit[0]["tenant"], "acme");
+}
+
+#[test]
 fn set_user_in_a_top_level_span_that_declares_user_id_names_the_user() {
     let logs = app_off();
     logs.run(|| {
