@@ -434,12 +434,20 @@ impl Builder {
     /// layer) applies to the audit layer too; give your other layers
     /// per-layer filters (`fmt::layer().with_filter(..)`) so that audit
     /// records always pass.
+    ///
+    /// Several audit layers may share one subscriber, each with its own
+    /// directory and settings (`registry().with(a).with(b)`): each keeps its
+    /// own context in the spans and writes every record to its own files;
+    /// [`set_user`](crate::set_user) and [`Transaction`](crate::Transaction)
+    /// reach each of them when they are added one after another with
+    /// `.with`.
     pub fn build<S>(self) -> Result<(FilteredAuditLayer<S>, AuditGuard), Error>
     where
         S: tracing_core::Subscriber + for<'a> LookupSpan<'a>,
     {
         let (layer, app, guard) = self.build_layer()?;
-        Ok((layer.with_filter(AuditFilter::new(app)), guard))
+        let filter = AuditFilter::new(app).with_names(layer.names.clone());
+        Ok((layer.with_filter(filter), guard))
     }
 
     /// Installs the audit layer, the console (unless turned off) and the
@@ -448,6 +456,7 @@ impl Builder {
         let console = self.console;
         let console_filter = Self::filter(&self.console_filter)?;
         let (layer, app, guard) = self.build_layer()?;
+        let filter = AuditFilter::new(app).with_names(layer.names.clone());
         let console = console.then(|| {
             tracing_subscriber::fmt::layer()
                 .with_writer(io::stderr)
@@ -455,7 +464,7 @@ impl Builder {
                 .with_filter(console_filter)
         });
         tracing_subscriber::registry()
-            .with(layer.with_filter(AuditFilter::new(app)))
+            .with(layer.with_filter(filter))
             .with(console)
             .try_init()
             .map_err(|e| Error::Init(e.to_string()))?;

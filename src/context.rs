@@ -45,6 +45,7 @@ pub(crate) const RESERVED: &[&str] = &[
     "event_type",
     "instance_id",
     "instance_ids",
+    "count",
     "changes",
     "instance_repr",
     "event",

@@ -5,6 +5,11 @@
 //! its dotted path (`address.city`); arrays and scalars are compared whole.
 //! A field present on one side only shows `null` on the other.
 //!
+//! A key that itself contains a `.` or a `\` has them escaped in the path
+//! (`\.` and `\\`): the key `"a.b"` is the field `a\.b`, the key `b`
+//! inside `a` is `a.b`, so no two changes ever share a name (and no key is
+//! written twice in `changes`).
+//!
 //! ```
 //! use serde::Serialize;
 //! use tracing_audit::diff::{diff, diff_ignoring};
@@ -118,11 +123,8 @@ impl Changes {
         let mut first = true;
         for change in &self.changes {
             json::key(out, &mut first, &change.field)?;
-            let secret = if change.field.contains('.') {
-                change
-                    .field
-                    .split('.')
-                    .any(|segment| opts.policy.is_secret_key(segment))
+            let secret = if change.field.contains(['.', '\\']) {
+                path_keys(&change.field).any(|key| opts.policy.is_secret_key(&key))
             } else {
                 opts.policy.is_secret_key(&change.field)
             };
@@ -182,7 +184,8 @@ pub fn diff<A: Serialize + ?Sized, B: Serialize + ?Sized>(before: &A, after: &B)
 }
 
 /// [`diff`], leaving out the fields named in `ignore` (a top-level name or
-/// a dotted path: `updated_at`, `meta.etag`).
+/// a dotted path: `updated_at`, `meta.etag`; a key's own `.` escaped as
+/// `\.`, as in the changes' names).
 pub fn diff_ignoring<A: Serialize + ?Sized, B: Serialize + ?Sized>(
     before: &A,
     after: &B,
@@ -191,7 +194,7 @@ pub fn diff_ignoring<A: Serialize + ?Sized, B: Serialize + ?Sized>(
     let (old, new) = (to_value(before), to_value(after));
     let mut changes = Changes::new();
     match (&old, &new) {
-        (Value::Object(a), Value::Object(b)) => walk(a, b, "", ignore, &mut changes),
+        (Value::Object(a), Value::Object(b)) => walk(a, b, None, ignore, &mut changes),
         _ if old != new => changes.changes.push(Change {
             field: String::new(),
             old,
@@ -205,16 +208,19 @@ pub fn diff_ignoring<A: Serialize + ?Sized, B: Serialize + ?Sized>(
 fn walk(
     a: &Map<String, Value>,
     b: &Map<String, Value>,
-    prefix: &str,
+    // `None` at the top: an empty key's path is `""` too.
+    prefix: Option<&str>,
     ignore: &[&str],
     out: &mut Changes,
 ) {
     let path = |key: &str| {
-        if prefix.is_empty() {
-            key.to_string()
-        } else {
-            format!("{prefix}.{key}")
+        let mut field = String::with_capacity(prefix.map_or(0, str::len) + key.len() + 1);
+        if let Some(prefix) = prefix {
+            field.push_str(prefix);
+            field.push('.');
         }
+        push_escaped(&mut field, key);
+        field
     };
     for (key, old) in a {
         let field = path(key);
@@ -222,7 +228,7 @@ fn walk(
             continue;
         }
         match (old, b.get(key)) {
-            (Value::Object(x), Some(Value::Object(y))) => walk(x, y, &field, ignore, out),
+            (Value::Object(x), Some(Value::Object(y))) => walk(x, y, Some(&field), ignore, out),
             (old, Some(new)) if old == new => {}
             (old, new) => out.changes.push(Change {
                 field,
@@ -245,6 +251,39 @@ fn walk(
             new: new.clone(),
         });
     }
+}
+
+/// Appends `key` as one path segment: `.` and `\` escaped with a `\`.
+fn push_escaped(path: &mut String, key: &str) {
+    for c in key.chars() {
+        if c == '.' || c == '\\' {
+            path.push('\\');
+        }
+        path.push(c);
+    }
+}
+
+/// The keys of a path, unescaped: `a\.b.c` is `a.b`, then `c`.
+fn path_keys(path: &str) -> impl Iterator<Item = String> + '_ {
+    let mut chars = path.chars();
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let mut key = String::new();
+        loop {
+            match chars.next() {
+                Some('\\') => key.extend(chars.next()),
+                Some('.') => return Some(key),
+                Some(c) => key.push(c),
+                None => {
+                    done = true;
+                    return Some(key);
+                }
+            }
+        }
+    })
 }
 
 fn to_value<T: Serialize + ?Sized>(v: &T) -> Value {
@@ -287,6 +326,19 @@ mod tests {
         let c = Changes::new().with("price", 1, 2).with("price", 1, 3);
         assert_eq!(c.len(), 1);
         assert_eq!(c.get("price").unwrap().new, json!(3));
+    }
+
+    #[test]
+    fn a_key_with_a_dot_is_escaped_and_never_named_like_a_nested_field() {
+        let a = json!({"a.b": 1, "a": {"b": 2}, "c\\": {"d": 1}});
+        let b = json!({"a.b": 3, "a": {"b": 4}, "c\\": {"d": 2}});
+        let c = diff(&a, &b);
+        let fields: Vec<_> = c.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["a.b", "a\\.b", "c\\\\.d"]);
+        assert_eq!(c.get("a\\.b").unwrap().new, json!(3));
+        assert_eq!(c.get("a.b").unwrap().new, json!(4));
+        let keys: Vec<_> = path_keys("a\\.b.c\\\\.d").collect();
+        assert_eq!(keys, ["a.b", "c\\", "d"]);
     }
 
     #[test]

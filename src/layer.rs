@@ -17,9 +17,11 @@ use tracing_subscriber::Layer;
 use crate::clock;
 use crate::context::{self, Collect, Names, SpanContext};
 use crate::json::{self, Opts, Out};
+use crate::peers::{self, Peer};
 use crate::record::{self, Kind};
 use crate::redact::Policy;
 use crate::sink::Sinks;
+use crate::span_data::{self, LayerId};
 
 /// The name of the event field that carries a record body.
 const BODY: &str = "audit";
@@ -35,6 +37,11 @@ pub struct AuditLayer {
     pub(crate) string_cap: usize,
     pub(crate) line_cap: usize,
     access: Option<Access>,
+    /// This layer, as other audit layers of its subscriber see it.
+    me: Peer,
+    /// The audit layers that were in the subscriber before this one (see
+    /// [`peers`]).
+    peers: Vec<Peer>,
 }
 
 impl fmt::Debug for AuditLayer {
@@ -82,15 +89,29 @@ impl AuditLayer {
         let _ = json::plain_string(&mut service, service_name);
         let policy = Arc::new(policy);
         json::set_print_policy(&policy);
+        let sinks = Arc::new(sinks);
+        let me = Peer {
+            id: LayerId::next(),
+            sinks: Arc::clone(&sinks),
+            policy: Arc::clone(&policy),
+            string_cap,
+        };
         AuditLayer {
-            sinks: Arc::new(sinks),
+            sinks,
             policy,
             names,
             service,
             string_cap,
             line_cap,
             access: None,
+            me,
+            peers: Vec::new(),
         }
+    }
+
+    /// This layer and the audit layers added to its subscriber before it.
+    pub(crate) fn all_peers(&self) -> impl Iterator<Item = &Peer> {
+        std::iter::once(&self.me).chain(&self.peers)
     }
 
     /// Formats `event` into `buf` (cleared first), within the line cap.
@@ -184,17 +205,22 @@ impl AuditLayer {
             out.push_str(",\"message\":\"\"");
         }
         written &= !context::MESSAGE_BIT;
+        let plain_login = kind == Kind::Login && !has_body;
+        if plain_login {
+            crate::plain_login::write(out, event, opts);
+        }
+        let skip = self.other_users_info(out, written, event, ctx);
 
         // The span context, nearest span first.
         if let Some(scope) = ctx.event_scope(event) {
             for span in scope {
                 let extensions = span.extensions();
-                let Some(sc) = extensions.get::<SpanContext>() else {
+                let Some(sc) = span_data::get::<SpanContext>(&extensions, self.me.id) else {
                     continue;
                 };
                 for (index, value) in sc.iter() {
                     let bit = 1u64 << index;
-                    if written & bit == 0 {
+                    if written & bit == 0 && skip & bit == 0 {
                         written |= bit;
                         out.push_str(self.names.prefix(index));
                         write_context_value(out, value, opts)?;
@@ -247,12 +273,51 @@ impl AuditLayer {
                     names: &self.names,
                     opts,
                     first: true,
+                    plain_login,
                 };
                 event.record(&mut fields);
             }
             out.push('}');
         }
         Ok(())
+    }
+
+    /// The context bits to leave out: `user_info` when the record named its
+    /// own user (`written` has `user_id`, not `user_info`) and the
+    /// context's user is another one (see [`crate::same_user`]).
+    fn other_users_info<S>(
+        &self,
+        line: &str,
+        written: u64,
+        event: &Event<'_>,
+        ctx: &Context<'_, S>,
+    ) -> u64
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let (user_id, user_info) = (1u64 << context::USER_ID, 1u64 << context::USER_INFO);
+        if written & user_id == 0 || written & user_info != 0 {
+            return 0;
+        }
+        let Some(scope) = ctx.event_scope(event) else {
+            return 0;
+        };
+        let own = crate::same_user::top_level_value(line, "\"user_id\":");
+        for span in scope {
+            let extensions = span.extensions();
+            let Some(sc) = span_data::get::<SpanContext>(&extensions, self.me.id) else {
+                continue;
+            };
+            if let Some(context_user) = sc.get(context::USER_ID) {
+                return if own == Some(context_user.json.as_str()) {
+                    0
+                } else {
+                    user_info
+                };
+            }
+        }
+        // No user in the context: its details belong to nobody named.
+        user_info
     }
 
     /// Hands a finished line to its sink, or to the open transaction.
@@ -267,7 +332,7 @@ impl AuditLayer {
             if let Some(scope) = ctx.event_scope(event) {
                 for span in scope {
                     let mut extensions = span.extensions_mut();
-                    if let Some(tx) = extensions.get_mut::<TxBuffer>() {
+                    if let Some(tx) = span_data::get_mut::<TxBuffer>(&mut extensions, self.me.id) {
                         tx.lines.push(line.to_vec());
                         return;
                     }
@@ -306,27 +371,6 @@ impl AuditLayer {
         if let Some(access) = self.access {
             (access.finish_tx)(dispatch, id, self, commit);
         }
-    }
-
-    fn render_user(
-        &self,
-        user_id: &dyn fmt::Display,
-        user_info: Option<&dyn record::ToJson>,
-    ) -> (context::Value, Option<context::Value>) {
-        let cap = self.string_cap.min(context::CONTEXT_STRING_CAP);
-        let (rendered, _) = json::scope(&self.policy, cap, false, |opts| {
-            let render = |write: &dyn Fn(&mut String) -> fmt::Result| {
-                let mut json = String::new();
-                let before = opts.truncated.replace(false);
-                let _ = write(&mut json);
-                let truncated = opts.truncated.replace(before);
-                context::Value { json, truncated }
-            };
-            let id = render(&|out| json::display(out, user_id, opts));
-            let info = user_info.map(|info| render(&|out| info.write_json(out, opts)));
-            (id, info)
-        });
-        rendered
     }
 }
 
@@ -377,7 +421,12 @@ fn set_user_in<S>(
     let Some(span) = subscriber.span(id) else {
         return;
     };
-    let (id_json, info_json) = layer.render_user(user_id, user_info);
+    // Rendered by each audit layer of the subscriber as it renders context
+    // values (its own policy and caps).
+    let rendered: Vec<_> = layer
+        .all_peers()
+        .map(|peer| (peer.id, peer.render_user(user_id, user_info)))
+        .collect();
     // The current span, and outwards up to the span that carries the
     // request id (the request's own span), so that every record of the
     // request made from now on sees the user. Without such a span, the
@@ -385,9 +434,11 @@ fn set_user_in<S>(
     let request_id = layer.names.index("request_id");
     let carries_request = |span: &tracing_subscriber::registry::SpanRef<'_, S>| {
         request_id.is_some_and(|i| {
-            span.extensions()
-                .get::<SpanContext>()
-                .is_some_and(|sc| sc.get(i).is_some())
+            let extensions = span.extensions();
+            layer.all_peers().any(|peer| {
+                span_data::get::<SpanContext>(&extensions, peer.id)
+                    .is_some_and(|sc| sc.get(i).is_some())
+            })
         })
     };
     let reaches_request = span.scope().any(|s| carries_request(&s));
@@ -395,13 +446,14 @@ fn set_user_in<S>(
         let at_request = carries_request(&span);
         {
             let mut extensions = span.extensions_mut();
-            if extensions.get_mut::<SpanContext>().is_none() {
-                extensions.insert(SpanContext::default());
-            }
-            if let Some(sc) = extensions.get_mut::<SpanContext>() {
-                sc.set(context::USER_ID, id_json.clone());
-                if let Some(info) = &info_json {
-                    sc.set(context::USER_INFO, info.clone());
+            for (peer, (id_json, info_json)) in &rendered {
+                let sc =
+                    span_data::get_or_insert_with(&mut extensions, *peer, SpanContext::default);
+                if let Some(sc) = sc {
+                    sc.set(context::USER_ID, id_json.clone());
+                    if let Some(info) = info_json {
+                        sc.set(context::USER_INFO, info.clone());
+                    }
                 }
             }
         }
@@ -421,8 +473,19 @@ where
     let Some(span) = subscriber.span(id) else {
         return;
     };
+    // Every audit layer of the subscriber holds its own records.
+    for peer in layer.all_peers() {
+        finish_tx_of(&span, peer, commit);
+    }
+}
+
+fn finish_tx_of<S>(span: &tracing_subscriber::registry::SpanRef<'_, S>, peer: &Peer, commit: bool)
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
     // Finished: records made in its span from now on are not held.
-    let lines = match span.extensions_mut().remove::<TxBuffer>() {
+    let removed = span_data::remove::<TxBuffer>(&mut span.extensions_mut(), peer.id);
+    let lines = match removed {
         Some(tx) => {
             OPEN_TRANSACTIONS.fetch_sub(1, Relaxed);
             tx.lines
@@ -435,14 +498,14 @@ where
     // A transaction inside another hands its records to the outer one.
     if let Some(parent) = span.parent() {
         for outer in parent.scope() {
-            if let Some(tx) = outer.extensions_mut().get_mut::<TxBuffer>() {
+            if let Some(tx) = span_data::get_mut::<TxBuffer>(&mut outer.extensions_mut(), peer.id) {
                 tx.lines.extend(lines);
                 return;
             }
         }
     }
     for line in lines {
-        layer.sinks.write(Kind::Audit, &line);
+        peer.sinks.write(Kind::Audit, &line);
     }
 }
 
@@ -450,11 +513,14 @@ impl<S> Layer<S> for AuditLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    fn on_layer(&mut self, _subscriber: &mut S) {
+    fn on_layer(&mut self, subscriber: &mut S) {
         self.access = Some(Access {
             set_user: set_user_in::<S>,
             finish_tx: finish_tx_in::<S>,
         });
+        // Another audit layer already in the subscriber: `set_user` and
+        // transactions, which reach only the outermost, act for it too.
+        self.peers = peers::find_in(subscriber);
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
@@ -469,11 +535,19 @@ where
         }
         let mut extensions = span.extensions_mut();
         if !sc.is_empty() {
-            extensions.insert(sc);
+            if let Some(slot) =
+                span_data::get_or_insert_with(&mut extensions, self.me.id, SpanContext::default)
+            {
+                *slot = sc;
+            }
         }
         if is_tx {
-            extensions.insert(TxBuffer { lines: Vec::new() });
-            OPEN_TRANSACTIONS.fetch_add(1, Relaxed);
+            let tx = span_data::get_or_insert_with(&mut extensions, self.me.id, || TxBuffer {
+                lines: Vec::new(),
+            });
+            if tx.is_some() {
+                OPEN_TRANSACTIONS.fetch_add(1, Relaxed);
+            }
         }
     }
 
@@ -481,7 +555,7 @@ where
         let Some(span) = ctx.span(&id) else {
             return;
         };
-        if span.extensions_mut().remove::<TxBuffer>().is_some() {
+        if span_data::remove::<TxBuffer>(&mut span.extensions_mut(), self.me.id).is_some() {
             OPEN_TRANSACTIONS.fetch_sub(1, Relaxed);
         }
     }
@@ -498,13 +572,11 @@ where
             return;
         }
         let mut extensions = span.extensions_mut();
-        match extensions.get_mut::<SpanContext>() {
-            Some(sc) => {
-                for (index, value) in recorded.iter() {
-                    sc.set(index, value.clone());
-                }
+        let slot = span_data::get_or_insert_with(&mut extensions, self.me.id, SpanContext::default);
+        if let Some(sc) = slot {
+            for (index, value) in recorded.iter() {
+                sc.set(index, value.clone());
             }
-            None => extensions.insert(recorded),
         }
     }
 
@@ -684,12 +756,18 @@ struct Fields<'a, 'o> {
     names: &'a Names,
     opts: &'a Opts<'o>,
     first: bool,
+    /// The login keys were written at the top level (`plain_login`).
+    plain_login: bool,
 }
 
 impl Fields<'_, '_> {
     fn field(&mut self, field: &Field, write: impl FnOnce(&mut String, &Opts<'_>) -> fmt::Result) {
         let name = field.name();
-        if name == "message" || self.names.index(name).is_some() || name.starts_with("log.") {
+        if name == "message"
+            || self.names.index(name).is_some()
+            || name.starts_with("log.")
+            || (self.plain_login && crate::plain_login::is_key(name))
+        {
             return;
         }
         let _ = json::key(self.out, &mut self.first, name);

@@ -64,10 +64,14 @@
 //! `RUST_LOG` says: `RUST_LOG=off` silences the console and `app.log`, not
 //! the audit trail. Application records reaching `app.log` follow
 //! [`Builder::app_filter`] (default `RUST_LOG`, else `info`); the console
-//! follows [`Builder::console_filter`]. Spans always reach the audit layer,
-//! since they carry the context. A filter you add to the registry as a
-//! *global* layer filters the audit layer too: give your own layers
-//! per-layer filters instead, as above.
+//! follows [`Builder::console_filter`]. A span reaches the audit layer when
+//! it declares a context field (see below; `tracing::field::Empty` will
+//! do), is a [`Transaction`], or the application filter wants it; other
+//! spans are not made at all unless another layer wants them, so with
+//! `RUST_LOG=off` the `trace_span!`s of hyper or tokio cost next to
+//! nothing (see [`AuditFilter`] for what such a span cannot do). A filter
+//! you add to the registry as a *global* layer filters the audit layer too:
+//! give your own layers per-layer filters instead, as above.
 //!
 //! # Who, and in which request
 //!
@@ -158,10 +162,14 @@ mod filter;
 mod json;
 mod layer;
 mod macros;
+mod peers;
+mod plain_login;
 pub mod record;
 pub mod redact;
+mod same_user;
 pub mod schema;
 mod sink;
+mod span_data;
 mod transaction;
 
 pub use builder::{
@@ -186,6 +194,12 @@ pub use transaction::Transaction;
 /// tracing_audit::set_user(7, Some(&Info { email: "a@b.c" }));
 /// tracing_audit::read!(model: "Invoice", id: 12); // user_id "7"
 /// ```
+///
+/// The current span is the innermost span the subscriber made: a span with
+/// no context field that no filter wants is not made (see
+/// [`AuditFilter`]), so give the span that should hold the user a context
+/// field (`user_id = tracing::field::Empty`) when it has no `request_id`.
+/// With several audit layers in one subscriber, each gets the user.
 ///
 /// Without the crate's layer installed this does nothing.
 pub fn set_user<T: serde::Serialize>(user_id: impl std::fmt::Display, user_info: Option<&T>) {

@@ -205,6 +205,9 @@ impl<'a> Crud<'a> {
             Ok::<_, fmt::Error>(())
         })?;
         if let Some(ids) = &self.ids {
+            // A scalar that identifies the record: kept in a shrunk one.
+            json::lit(out, &mut first, "\"count\":")?;
+            json::int(out, ids.len())?;
             if !opts.minimal {
                 json::lit(out, &mut first, "\"instance_ids\":")?;
                 out.write_char('[')?;

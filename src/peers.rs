@@ -1,0 +1,73 @@
+//! The audit layers of one subscriber reaching each other.
+//!
+//! [`set_user`](crate::set_user) and [`Transaction`](crate::Transaction)
+//! find the crate's layer through the subscriber (`downcast_ref`), which
+//! yields only the outermost one. Each layer therefore learns, when it is
+//! added to a subscriber that already holds another audit layer
+//! (`registry().with(a).with(b)`), what it needs to act for that layer too:
+//! its [`LayerId`], its sinks (for committed transactions) and its policy
+//! and caps (to render the user as that layer would).
+
+use std::any::TypeId;
+use std::fmt;
+use std::sync::Arc;
+
+use tracing_core::Subscriber;
+
+use crate::context;
+use crate::json;
+use crate::layer::AuditLayer;
+use crate::record::ToJson;
+use crate::redact::Policy;
+use crate::sink::Sinks;
+use crate::span_data::LayerId;
+
+/// What one audit layer's span data and output are, seen from another.
+#[derive(Clone)]
+pub(crate) struct Peer {
+    pub(crate) id: LayerId,
+    pub(crate) sinks: Arc<Sinks>,
+    pub(crate) policy: Arc<Policy>,
+    pub(crate) string_cap: usize,
+}
+
+impl Peer {
+    /// `user_id` and `user_info` rendered as this layer writes context
+    /// values.
+    pub(crate) fn render_user(
+        &self,
+        user_id: &dyn fmt::Display,
+        user_info: Option<&dyn ToJson>,
+    ) -> (context::Value, Option<context::Value>) {
+        let cap = self.string_cap.min(context::CONTEXT_STRING_CAP);
+        let (rendered, _) = json::scope(&self.policy, cap, false, |opts| {
+            let render = |write: &dyn Fn(&mut String) -> fmt::Result| {
+                let mut json = String::new();
+                let before = opts.truncated.replace(false);
+                let _ = write(&mut json);
+                let truncated = opts.truncated.replace(before);
+                context::Value { json, truncated }
+            };
+            let id = render(&|out| json::display(out, user_id, opts));
+            let info = user_info.map(|info| render(&|out| info.write_json(out, opts)));
+            (id, info)
+        });
+        rendered
+    }
+}
+
+/// The audit layers already in `subscriber` (the one a new layer is being
+/// added to), innermost last; empty if there is none.
+pub(crate) fn find_in<S: Subscriber>(subscriber: &S) -> Vec<Peer> {
+    // SAFETY: `downcast_raw` returns a pointer to a value of the type
+    // asked for, valid as long as `subscriber` is borrowed; it is read
+    // here, within that borrow, and not kept.
+    let inner = unsafe { subscriber.downcast_raw(TypeId::of::<AuditLayer>()) };
+    match inner {
+        Some(ptr) => {
+            let inner = unsafe { &*(ptr as *const AuditLayer) };
+            inner.all_peers().cloned().collect()
+        }
+        None => Vec::new(),
+    }
+}
