@@ -36,6 +36,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::json::{self, Opts};
+use crate::nesting::{self, DEFAULT_MAX_DEPTH};
 
 /// One changed field: its old and new value.
 #[derive(Debug, Clone, PartialEq)]
@@ -176,7 +177,14 @@ impl Serialize for Changes {
 ///
 /// Two values that do not serialize to JSON objects (two numbers, say) are
 /// compared whole, as the field `""`. A value that cannot be serialized at
-/// all is taken as a string describing the error.
+/// all is taken as a string describing the error, and one whose
+/// `Serialize` impl panics as `"[panicked: <message>]"`.
+///
+/// Values are followed [`DEFAULT_MAX_DEPTH`](crate::DEFAULT_MAX_DEPTH)
+/// (128) levels deep, whatever the builder's limit: a part nested deeper
+/// is taken as the string [`DEPTH_MARKER`](crate::DEPTH_MARKER), so a
+/// difference down there is not seen. However deep the input, `diff` uses
+/// a bounded amount of stack.
 pub fn diff<A: Serialize + ?Sized, B: Serialize + ?Sized>(before: &A, after: &B) -> Changes {
     diff_ignoring(before, after, &[])
 }
@@ -247,8 +255,11 @@ fn walk(
     }
 }
 
+/// `v` as JSON, followed [`DEFAULT_MAX_DEPTH`] levels deep (see
+/// [`nesting::to_value`]): the recursion of [`walk`], and of comparing,
+/// cloning and dropping the values, is bounded by it.
 fn to_value<T: Serialize + ?Sized>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or_else(|e| Value::String(format!("[unserializable: {e}]")))
+    nesting::to_value(v, DEFAULT_MAX_DEPTH, &std::cell::Cell::new(false))
 }
 
 #[cfg(test)]

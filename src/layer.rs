@@ -16,10 +16,12 @@ use tracing_subscriber::Layer;
 
 use crate::clock;
 use crate::context::{self, Collect, Names, SpanContext};
-use crate::json::{self, Opts, Out};
+use crate::fallback;
+use crate::json::{self, Limits, Opts, Out};
 use crate::record::{self, Kind};
 use crate::redact::Policy;
 use crate::sink::Sinks;
+use crate::unwind;
 
 /// The name of the event field that carries a record body.
 const BODY: &str = "audit";
@@ -32,8 +34,11 @@ pub struct AuditLayer {
     pub(crate) names: Names,
     /// `"service_name":"…"` rendered once.
     pub(crate) service: String,
+    /// The service name itself (for [`fallback`] records).
+    pub(crate) service_name: Box<str>,
     pub(crate) string_cap: usize,
     pub(crate) line_cap: usize,
+    pub(crate) max_depth: usize,
     access: Option<Access>,
 }
 
@@ -44,6 +49,7 @@ impl fmt::Debug for AuditLayer {
             .field("service", &self.service)
             .field("string_cap", &self.string_cap)
             .field("line_cap", &self.line_cap)
+            .field("max_depth", &self.max_depth)
             .finish_non_exhaustive()
     }
 }
@@ -77,6 +83,7 @@ impl AuditLayer {
         service_name: &str,
         string_cap: usize,
         line_cap: usize,
+        max_depth: usize,
     ) -> AuditLayer {
         let mut service = String::from(",\"service_name\":");
         let _ = json::plain_string(&mut service, service_name);
@@ -87,13 +94,26 @@ impl AuditLayer {
             policy,
             names,
             service,
+            service_name: service_name.into(),
             string_cap,
             line_cap,
+            max_depth,
             access: None,
         }
     }
 
-    /// Formats `event` into `buf` (cleared first), within the line cap.
+    /// The limits records are written with, before any shrinking.
+    fn limits(&self) -> Limits {
+        Limits {
+            string_cap: self.string_cap,
+            max_depth: self.max_depth,
+            minimal: false,
+        }
+    }
+
+    /// Formats `event` into `buf` (cleared first), within the line cap:
+    /// whole, else shrunk, else as a [`fallback`] record, which also stands
+    /// in for a record whose formatting panicked.
     fn render<S>(
         &self,
         buf: &mut String,
@@ -104,26 +124,41 @@ impl AuditLayer {
     ) where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        let mut cap = self.string_cap;
-        let mut minimal = false;
+        let mut limits = self.limits();
         loop {
             buf.clear();
-            let (_, flags) = json::scope(&self.policy, cap, minimal, |opts| {
-                let _ = self.format(buf, event, meta, kind, ctx, opts);
+            // The caller's code is guarded where it is called; this catches
+            // anything else, so that a record is written all the same.
+            let attempt = unwind::catch(|| {
+                json::scope(&self.policy, limits, |opts| {
+                    let _ = self.format(buf, event, meta, kind, ctx, opts);
+                })
             });
+            let flags = match attempt {
+                Ok((_, flags)) => flags,
+                Err(panicked) => {
+                    fallback::write(self, buf, event, meta, kind, ctx, &panicked);
+                    return;
+                }
+            };
             if flags.truncated {
                 buf.push_str(",\"truncated\":true");
             }
             buf.push_str("}\n");
-            if buf.len() <= self.line_cap || minimal {
+            if buf.len() <= self.line_cap {
+                return;
+            }
+            if limits.minimal {
+                let message = format!("[record too large: {} bytes]", buf.len());
+                fallback::write(self, buf, event, meta, kind, ctx, &message);
                 return;
             }
             // Too long: cut every string shorter, then keep only the
-            // identifying fields. The envelope is never cut.
-            if cap > 256 {
-                cap = 256;
+            // identifying fields.
+            if limits.string_cap > 256 {
+                limits.string_cap = 256;
             } else {
-                minimal = true;
+                limits.minimal = true;
             }
         }
     }
@@ -152,7 +187,8 @@ impl AuditLayer {
                 out.push_str(meta.target());
                 out.push('"');
             }
-            _ => json::plain_string(out, meta.target())?,
+            // A `log` record's target is the caller's text: capped.
+            _ => json::string(out, meta.target(), opts)?,
         }
         out.push_str(",\"event_id\":\"");
         let mut id = uuid::Uuid::encode_buffer();
@@ -215,7 +251,7 @@ impl AuditLayer {
         if kind == Kind::App {
             out.push_str(",\"module\":");
             match meta.module_path() {
-                Some(m) => json::plain_string(out, m)?,
+                Some(m) => json::string(out, m, opts)?,
                 None => out.push_str("null"),
             }
             out.push_str(",\"path\":");
@@ -278,8 +314,11 @@ impl AuditLayer {
     }
 
     fn collect_context(&self, values: &dyn RecordFields, into: &mut SpanContext) {
-        let cap = self.string_cap.min(context::CONTEXT_STRING_CAP);
-        json::scope(&self.policy, cap, false, |opts| {
+        let limits = Limits {
+            string_cap: self.string_cap.min(context::CONTEXT_STRING_CAP),
+            ..self.limits()
+        };
+        json::scope(&self.policy, limits, |opts| {
             values.record_into(&mut Collect {
                 names: &self.names,
                 opts,
@@ -313,8 +352,11 @@ impl AuditLayer {
         user_id: &dyn fmt::Display,
         user_info: Option<&dyn record::ToJson>,
     ) -> (context::Value, Option<context::Value>) {
-        let cap = self.string_cap.min(context::CONTEXT_STRING_CAP);
-        let (rendered, _) = json::scope(&self.policy, cap, false, |opts| {
+        let limits = Limits {
+            string_cap: self.string_cap.min(context::CONTEXT_STRING_CAP),
+            ..self.limits()
+        };
+        let (rendered, _) = json::scope(&self.policy, limits, |opts| {
             let render = |write: &dyn Fn(&mut String) -> fmt::Result| {
                 let mut json = String::new();
                 let before = opts.truncated.replace(false);
@@ -642,13 +684,19 @@ impl Visit for Envelope<'_, '_> {
                 let start = self.out.len();
                 self.out.push(',');
                 let before = self.opts.body.replace(false);
-                // The body appends itself to the line (see `json::lend`);
+                let wrote_before = self.opts.wrote_context.get();
+                // The body appends itself to the line (see `json::Lend`);
                 // anything else called `audit` prints to nowhere.
-                let outer = json::lend(std::mem::take(self.out));
-                let _ = write!(Discard, "{value:#?}");
-                *self.out = json::reclaim().unwrap_or_default();
-                json::restore(outer);
-                if self.opts.body.get() && self.out.len() > start + 1 {
+                let lent = json::Lend::new(std::mem::take(self.out));
+                let panicked = unwind::catch(|| write!(Discard, "{value:#?}")).is_err();
+                *self.out = lent.reclaim().unwrap_or_default();
+                if panicked {
+                    // Whatever it wrote is taken back; it is written as a
+                    // field in pass 2, as its marker.
+                    self.opts.wrote_context.set(wrote_before);
+                    self.out.truncate(start);
+                    self.free += 1;
+                } else if self.opts.body.get() && self.out.len() > start + 1 {
                     self.has_body = true;
                 } else {
                     // Not a record body, just a field that happens to be
@@ -746,8 +794,8 @@ impl Visit for Fields<'_, '_> {
             let mut probe = String::new();
             let before = self.opts.body.get();
             self.opts.body.set(false);
-            let _ = write!(probe, "{value:#?}");
-            let is_body = self.opts.body.get();
+            let printed = unwind::catch(|| write!(probe, "{value:#?}")).is_ok();
+            let is_body = printed && self.opts.body.get();
             self.opts.body.set(before);
             if is_body {
                 return;

@@ -154,20 +154,24 @@ mod clock;
 mod context;
 pub mod diff;
 mod event_id;
+mod fallback;
 mod filter;
 mod json;
 mod layer;
 mod macros;
+mod nesting;
 pub mod record;
 pub mod redact;
 pub mod schema;
 mod sink;
 mod transaction;
+mod unwind;
 
 pub use builder::{
     builder, layer, AuditGuard, Builder, Error, FilteredAuditLayer, DEFAULT_MAX_LINE_BYTES,
 };
 pub use diff::{diff, Changes};
+pub use nesting::{DEFAULT_MAX_DEPTH, DEPTH_MARKER};
 pub use filter::AuditFilter;
 pub use layer::AuditLayer;
 pub use transaction::Transaction;
