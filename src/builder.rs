@@ -20,8 +20,8 @@ use crate::appender::{
 use crate::context::Names;
 use crate::filter::AuditFilter;
 use crate::json::DEFAULT_STRING_CAP;
-use crate::nesting::{DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT};
 use crate::layer::AuditLayer;
+use crate::nesting::{DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT, MIN_DEPTH_LIMIT};
 use crate::record::Kind;
 use crate::redact::Policy;
 use crate::sink::{Sink, Sinks};
@@ -112,7 +112,7 @@ type Configure = Box<dyn Fn(Kind, AppenderBuilder) -> AppenderBuilder + Send + S
 /// | [`context_field`](Builder::context_field) | `user_id`, `user_info`, `request_id`, `tenant` |
 /// | [`max_string_bytes`](Builder::max_string_bytes) | 16 KiB |
 /// | [`max_line_bytes`](Builder::max_line_bytes) | 96 KiB |
-/// | [`max_depth`](Builder::max_depth) | 128 levels |
+/// | [`max_depth`](Builder::max_depth) | 127 levels |
 ///
 /// Audit records (targets `audit.*`) are always written, whatever the
 /// filters say; the filters apply to application records.
@@ -324,16 +324,19 @@ impl Builder {
         self
     }
 
-    /// How many levels of nesting are followed in the values a record
-    /// writes (`instance:`, `extra:`, `changes`, `user_info`, …), between 1
-    /// and 1024 (values outside are clamped). What is nested deeper is
-    /// written as the string [`DEPTH_MARKER`](crate::DEPTH_MARKER)
-    /// (`"[depth limit]"`) and the record is marked `"truncated":true`.
-    /// Each level is an array, an object, or a `Some`/newtype wrapper of a
-    /// `Serialize` type. The limit also bounds how much stack the crate
-    /// uses on the caller's thread, whatever the input.
+    /// How deep a line may nest, the record object itself being level 1,
+    /// between 4 and 1024 (values outside are clamped). The values a record
+    /// writes (`instance:`, `extra:`, `changes`, `user_info`, …) are
+    /// followed down to that level; what is nested deeper is written as
+    /// the string [`DEPTH_MARKER`](crate::DEPTH_MARKER) (`"[depth limit]"`)
+    /// and the record is marked `"truncated":true`. A level is an array or
+    /// an object, and, in a `Serialize` type, also a `Some` or newtype
+    /// wrapper. The default, 127, keeps every line readable by
+    /// `serde_json` with its default recursion limit; the limit also
+    /// bounds the stack the crate uses on the caller's thread, whatever the
+    /// input.
     pub fn max_depth(mut self, levels: usize) -> Self {
-        self.max_depth = levels.clamp(1, MAX_DEPTH_LIMIT);
+        self.max_depth = levels.clamp(MIN_DEPTH_LIMIT, MAX_DEPTH_LIMIT);
         self
     }
 

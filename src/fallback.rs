@@ -60,10 +60,7 @@ pub(crate) fn write<S>(
     string_within(buf, &layer.service_name, SERVICE_MAX);
 
     // The span context's user and request, if short.
-    let wanted = [
-        Some(context::USER_ID),
-        layer.names.index("request_id"),
-    ];
+    let wanted = [Some(context::USER_ID), layer.names.index("request_id")];
     let mut found: [Option<String>; 2] = [None, None];
     if let Some(scope) = ctx.event_scope(event) {
         for span in scope {

@@ -42,9 +42,10 @@ pub(crate) struct Opts<'a> {
     pub(crate) policy: &'a Policy,
     /// The longest string written whole; longer ones are cut and marked.
     pub(crate) string_cap: usize,
-    /// The deepest nesting followed; deeper parts are written as
+    /// How many levels a value written as a member of the record may open
+    /// (see [`nesting::value_depth`]); deeper parts are written as
     /// [`DEPTH_MARKER`].
-    pub(crate) max_depth: usize,
+    pub(crate) value_depth: usize,
     /// Write only the identifying scalars of a record body: the last resort
     /// when a record does not fit in a line.
     pub(crate) minimal: bool,
@@ -78,7 +79,7 @@ struct State {
     active: Cell<bool>,
     policy: Cell<Option<Arc<Policy>>>,
     string_cap: Cell<usize>,
-    max_depth: Cell<usize>,
+    value_depth: Cell<usize>,
     minimal: Cell<bool>,
     truncated: Cell<bool>,
     wrote_context: Cell<u64>,
@@ -91,7 +92,7 @@ thread_local! {
             active: Cell::new(false),
             policy: Cell::new(None),
             string_cap: Cell::new(DEFAULT_STRING_CAP),
-            max_depth: Cell::new(DEFAULT_MAX_DEPTH),
+            value_depth: Cell::new(nesting::value_depth(DEFAULT_MAX_DEPTH)),
             minimal: Cell::new(false),
             truncated: Cell::new(false),
             wrote_context: Cell::new(0),
@@ -124,8 +125,8 @@ pub(crate) struct Flags {
 pub(crate) struct Limits {
     /// See [`Opts::string_cap`].
     pub(crate) string_cap: usize,
-    /// See [`Opts::max_depth`].
-    pub(crate) max_depth: usize,
+    /// See [`Opts::value_depth`].
+    pub(crate) value_depth: usize,
     /// See [`Opts::minimal`].
     pub(crate) minimal: bool,
 }
@@ -156,7 +157,7 @@ pub(crate) fn scope<R>(
             state: s,
             active: s.active.replace(true),
             string_cap: s.string_cap.replace(limits.string_cap),
-            max_depth: s.max_depth.replace(limits.max_depth),
+            value_depth: s.value_depth.replace(limits.value_depth),
             minimal: s.minimal.replace(limits.minimal),
             truncated: s.truncated.replace(false),
             wrote_context: s.wrote_context.replace(0),
@@ -166,7 +167,7 @@ pub(crate) fn scope<R>(
         let result = f(&Opts {
             policy,
             string_cap: limits.string_cap,
-            max_depth: limits.max_depth,
+            value_depth: limits.value_depth,
             minimal: limits.minimal,
             truncated: &s.truncated,
             wrote_context: &s.wrote_context,
@@ -185,7 +186,7 @@ struct Saved<'s> {
     state: &'s State,
     active: bool,
     string_cap: usize,
-    max_depth: usize,
+    value_depth: usize,
     minimal: bool,
     truncated: bool,
     wrote_context: u64,
@@ -199,7 +200,7 @@ impl Drop for Saved<'_> {
         let s = self.state;
         s.active.set(self.active);
         s.string_cap.set(self.string_cap);
-        s.max_depth.set(self.max_depth);
+        s.value_depth.set(self.value_depth);
         s.minimal.set(self.minimal);
         s.truncated.set(self.truncated);
         s.wrote_context.set(self.wrote_context);
@@ -242,7 +243,7 @@ pub(crate) fn with_opts<R>(f: impl FnOnce(&Opts<'_>) -> R) -> R {
                 return f(&Opts {
                     policy,
                     string_cap: s.string_cap.get(),
-                    max_depth: s.max_depth.get(),
+                    value_depth: s.value_depth.get(),
                     minimal: s.minimal.get(),
                     truncated: &s.truncated,
                     wrote_context: &s.wrote_context,
@@ -259,7 +260,7 @@ pub(crate) fn with_opts<R>(f: impl FnOnce(&Opts<'_>) -> R) -> R {
         f(&Opts {
             policy: &policy,
             string_cap: DEFAULT_STRING_CAP,
-            max_depth: DEFAULT_MAX_DEPTH,
+            value_depth: nesting::value_depth(DEFAULT_MAX_DEPTH),
             minimal: false,
             truncated: &truncated,
             wrote_context: &wrote_context,
@@ -452,7 +453,8 @@ impl Drop for Lend {
 /// For a record body: the lent line, if there is one, handed back to the
 /// loan when dropped (on return or on unwind).
 pub(crate) fn take_lent() -> Option<Borrowed> {
-    LENT.with(Cell::take).map(|line| Borrowed { line: Some(line) })
+    LENT.with(Cell::take)
+        .map(|line| Borrowed { line: Some(line) })
 }
 
 /// The lent line in a record body's hands (see [`take_lent`]).
@@ -578,13 +580,14 @@ pub(crate) fn quoted_int<W: Write + ?Sized>(out: &mut W, v: impl itoa::Integer) 
 
 /// Writes `value`, redacting secret keys and values, cutting long
 /// strings, and writing [`DEPTH_MARKER`] for what is nested deeper than
-/// [`Opts::max_depth`].
+/// [`Opts::value_depth`].
 pub(crate) fn value<W: Write + ?Sized>(out: &mut W, v: &Value, opts: &Opts<'_>) -> fmt::Result {
-    value_at(out, v, opts, opts.max_depth)
+    value_at(out, v, opts, opts.value_depth)
 }
 
-/// [`value`] with `room` levels left (the recursion is bounded by it).
-fn value_at<W: Write + ?Sized>(
+/// [`value`] with `room` levels left (the recursion is bounded by it): for
+/// a value written further down than a member of the record.
+pub(crate) fn value_at<W: Write + ?Sized>(
     out: &mut W,
     v: &Value,
     opts: &Opts<'_>,
@@ -634,7 +637,7 @@ fn value_at<W: Write + ?Sized>(
 }
 
 /// Writes any `Serialize` value through [`value`], followed at most
-/// [`Opts::max_depth`] levels deep; a value serde cannot turn into JSON (a
+/// [`Opts::value_depth`] levels deep; a value serde cannot turn into JSON (a
 /// map with non-string keys, a failing impl) or whose impl panics becomes a
 /// string saying why, so the record is still written (see
 /// [`nesting::to_value`]).
@@ -643,7 +646,7 @@ pub(crate) fn serialize<W: Write + ?Sized, T: serde::Serialize + ?Sized>(
     v: &T,
     opts: &Opts<'_>,
 ) -> fmt::Result {
-    let v = nesting::to_value(v, opts.max_depth, opts.truncated);
+    let v = nesting::to_value(v, opts.value_depth, opts.truncated);
     value(out, &v, opts)
 }
 
@@ -775,7 +778,7 @@ mod tests {
         let opts = Opts {
             policy: &policy,
             string_cap: cap,
-            max_depth: DEFAULT_MAX_DEPTH,
+            value_depth: DEFAULT_MAX_DEPTH,
             minimal: false,
             truncated: &truncated,
             wrote_context: &wrote_context,
@@ -880,7 +883,7 @@ mod tests {
         let outer = Arc::new(Policy::default());
         let limits = |string_cap, minimal| Limits {
             string_cap,
-            max_depth: DEFAULT_MAX_DEPTH,
+            value_depth: DEFAULT_MAX_DEPTH,
             minimal,
         };
         let ((), flags) = scope(&outer, limits(5, false), |_| {
@@ -903,7 +906,7 @@ mod tests {
         let policy = Arc::new(Policy::default());
         let limits = Limits {
             string_cap: 5,
-            max_depth: 3,
+            value_depth: 3,
             minimal: true,
         };
         let outer = Lend::new("outer".to_owned());
@@ -924,7 +927,7 @@ mod tests {
             assert!(!s.minimal.get() && !s.body.get());
             assert_eq!(s.wrote_context.get(), 0);
             assert_eq!(s.string_cap.get(), DEFAULT_STRING_CAP);
-            assert_eq!(s.max_depth.get(), DEFAULT_MAX_DEPTH);
+            assert_eq!(s.value_depth.get(), nesting::value_depth(DEFAULT_MAX_DEPTH));
         });
         assert!(take_lent().is_none());
     }
@@ -937,7 +940,7 @@ mod tests {
         let opts = Opts {
             policy: &policy,
             string_cap: 100,
-            max_depth: 2,
+            value_depth: 2,
             minimal: false,
             truncated: &truncated,
             wrote_context: &wrote_context,

@@ -18,6 +18,7 @@ use crate::clock;
 use crate::context::{self, Collect, Names, SpanContext};
 use crate::fallback;
 use crate::json::{self, Limits, Opts, Out};
+use crate::nesting;
 use crate::record::{self, Kind};
 use crate::redact::Policy;
 use crate::sink::Sinks;
@@ -106,7 +107,7 @@ impl AuditLayer {
     fn limits(&self) -> Limits {
         Limits {
             string_cap: self.string_cap,
-            max_depth: self.max_depth,
+            value_depth: nesting::value_depth(self.max_depth),
             minimal: false,
         }
     }

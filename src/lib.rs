@@ -171,9 +171,9 @@ pub use builder::{
     builder, layer, AuditGuard, Builder, Error, FilteredAuditLayer, DEFAULT_MAX_LINE_BYTES,
 };
 pub use diff::{diff, Changes};
-pub use nesting::{DEFAULT_MAX_DEPTH, DEPTH_MARKER};
 pub use filter::AuditFilter;
 pub use layer::AuditLayer;
+pub use nesting::{DEFAULT_MAX_DEPTH, DEPTH_MARKER};
 pub use transaction::Transaction;
 
 /// Sets the acting user on the current span, after authentication: every

@@ -4,11 +4,13 @@
 //! wraps the caller's serializer calls in an adapter that counts levels:
 //! a compound (sequence, tuple, map, struct, enum variant with data) or a
 //! wrapper (`Some`, a newtype) beyond the limit is not followed; the
-//! string [`DEPTH_MARKER`] stands in its place. Each level costs a few
+//! string [`DEPTH_MARKER`] stands in its place. The limit is set for the
+//! whole line ([`DEFAULT_MAX_DEPTH`], the record object being level 1), so
+//! each value gets what is left at the place it is written. Each level costs a few
 //! stack frames (the caller's `Serialize` impl calling back into the
 //! adapter), so the limit also bounds how much of the caller's stack the
 //! crate can use, whatever the input: a value nested 100,000 deep is
-//! written like one nested 129 deep.
+//! written like one nested just past the limit.
 //!
 //! The JSON writer ([`crate::json::value`]) and [`crate::diff`] stop at the
 //! same limit for values that did not come through here.
@@ -16,16 +18,29 @@
 use std::cell::Cell;
 
 use serde::ser::{
-    Serialize, SerializeMap, SerializeSeq, SerializeStruct, SerializeStructVariant,
-    SerializeTuple, SerializeTupleStruct, SerializeTupleVariant, Serializer,
+    Serialize, SerializeMap, SerializeSeq, SerializeStruct, SerializeStructVariant, SerializeTuple,
+    SerializeTupleStruct, SerializeTupleVariant, Serializer,
 };
 use serde_json::Value;
 
 use crate::unwind;
 
-/// How many levels of nesting the crate follows by default (see
-/// [`Builder::max_depth`](crate::Builder::max_depth)).
-pub const DEFAULT_MAX_DEPTH: usize = 128;
+/// How deep a line nests by default, the record object itself being level
+/// 1 (see [`Builder::max_depth`](crate::Builder::max_depth)): the deepest
+/// `serde_json` reads with its default recursion limit (128, which refuses
+/// the 128th level), so that every line can be read by it.
+pub const DEFAULT_MAX_DEPTH: usize = 127;
+
+/// The fewest levels [`Builder::max_depth`](crate::Builder::max_depth)
+/// accepts: the records' own nesting (`changes` → field → `old`).
+pub(crate) const MIN_DEPTH_LIMIT: usize = 4;
+
+/// How many levels a value written as a member of the record (`extra`,
+/// `instance_repr`, `user_info`, …) may open when lines nest at most
+/// `max_depth` deep: one less, for the record object itself.
+pub(crate) const fn value_depth(max_depth: usize) -> usize {
+    max_depth.saturating_sub(1)
+}
 
 /// The highest limit [`Builder::max_depth`](crate::Builder::max_depth)
 /// accepts: well within a 2 MiB thread stack.
@@ -35,7 +50,7 @@ pub(crate) const MAX_DEPTH_LIMIT: usize = 1024;
 /// the limit (see the [schema](crate::schema), *Size limits*).
 pub const DEPTH_MARKER: &str = "[depth limit]";
 
-/// `v` as a JSON value nested at most `max_depth` levels deep, deeper
+/// `v` as a JSON value opening at most `max_depth` levels, deeper
 /// parts replaced by [`DEPTH_MARKER`] (and `cut` set). A value serde cannot
 /// turn into JSON (a map with non-string keys, a failing impl) becomes
 /// `"[unserializable: …]"`, and one whose impl panics
@@ -115,7 +130,10 @@ enum Compound<'a, S, C> {
 }
 
 impl<'a, S: Serializer, C> Compound<'a, S, C> {
-    fn new(b: Bounded<'a, S>, open: impl FnOnce(S) -> Result<C, S::Error>) -> Result<Self, S::Error> {
+    fn new(
+        b: Bounded<'a, S>,
+        open: impl FnOnce(S) -> Result<C, S::Error>,
+    ) -> Result<Self, S::Error> {
         if b.full() {
             return Ok(Compound::Cut(b.inner));
         }
