@@ -74,7 +74,10 @@ fn hostile_records() {
     // an error, a field named like a record body.
     tracing::info!(d = ?Boom, s = %Boom, n = 1, "fields");
     tracing::info!("message {}", Boom);
-    tracing::error!(error = &BoomError as &(dyn std::error::Error + 'static), "failed");
+    tracing::error!(
+        error = &BoomError as &(dyn std::error::Error + 'static),
+        "failed"
+    );
     tracing::info!(audit = ?Boom, "body-named");
     // A span whose context fields panic.
     tracing::info_span!("req", user_id = ?Boom, request_id = %Boom).in_scope(|| {
