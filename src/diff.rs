@@ -124,8 +124,9 @@ impl Changes {
         }
         out.write_char('{')?;
         let mut first = true;
+        let mut cut_keys = Vec::new();
         for change in &self.changes {
-            json::key(out, &mut first, &change.field)?;
+            json::data_key(out, &mut first, &change.field, opts, &mut cut_keys)?;
             let secret = if change.field.contains('.') {
                 change
                     .field

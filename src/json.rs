@@ -551,6 +551,41 @@ pub(crate) fn key<W: Write + ?Sized>(out: &mut W, first: &mut bool, key: &str) -
     out.write_char(':')
 }
 
+/// Writes `"key":` for a key that is the caller's data (an object key in a
+/// value, a changed field's path), after a comma when `first` is false. A
+/// key longer than the string cap is cut like a string value
+/// (`…[cut N bytes]`, the record marked `truncated`); `cut_keys` holds the
+/// keys already cut in the same object, and a cut key that would repeat
+/// one of them is numbered (`…[cut N bytes #2]`), so that no key appears
+/// twice. (A key that was not cut cannot look like a cut one: it is
+/// shorter.)
+pub(crate) fn data_key<W: Write + ?Sized>(
+    out: &mut W,
+    first: &mut bool,
+    key: &str,
+    opts: &Opts<'_>,
+    cut_keys: &mut Vec<String>,
+) -> fmt::Result {
+    if key.len() <= opts.string_cap {
+        return self::key(out, first, key);
+    }
+    opts.truncated.set(true);
+    let mut end = opts.string_cap;
+    while !key.is_char_boundary(end) {
+        end -= 1;
+    }
+    let stem = format!("{}…[cut {} bytes", &key[..end], key.len() - end);
+    let mut cut = format!("{stem}]");
+    let mut n = 1;
+    while cut_keys.contains(&cut) {
+        n += 1;
+        cut = format!("{stem} #{n}]");
+    }
+    self::key(out, first, &cut)?;
+    cut_keys.push(cut);
+    Ok(())
+}
+
 /// Writes a float, `null` when JSON cannot hold it.
 pub(crate) fn float<W: Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
     if v.is_finite() {
@@ -623,8 +658,9 @@ pub(crate) fn value_at<W: Write + ?Sized>(
         Value::Object(map) => {
             out.write_char('{')?;
             let mut first = true;
+            let mut cut_keys = Vec::new();
             for (k, item) in map {
-                key(out, &mut first, k)?;
+                data_key(out, &mut first, k, opts, &mut cut_keys)?;
                 if opts.policy.is_secret_key(k) {
                     plain_string(out, opts.policy.mask())?;
                 } else {
@@ -930,6 +966,23 @@ mod tests {
             assert_eq!(s.value_depth.get(), nesting::value_depth(DEFAULT_MAX_DEPTH));
         });
         assert!(take_lent().is_none());
+    }
+
+    #[test]
+    fn long_keys_are_cut_and_never_repeat() {
+        let (a, b) = ("k".repeat(40) + "a", "k".repeat(40) + "b");
+        let v = serde_json::json!({a: 1, b: 2, "short": 3});
+        let (out, truncated) = opts_with(20, |o| {
+            let mut out = String::new();
+            value(&mut out, &v, o).unwrap();
+            out
+        });
+        assert!(truncated);
+        let k = "k".repeat(20);
+        assert_eq!(
+            out,
+            format!(r#"{{"{k}…[cut 21 bytes]":1,"{k}…[cut 21 bytes #2]":2,"short":3}}"#)
+        );
     }
 
     #[test]

@@ -167,3 +167,35 @@ fn a_10_mb_service_name_still_gives_lines_within_the_cap() {
         assert_eq!(lines[0].record["truncated"], true);
     }
 }
+
+#[test]
+fn a_10_mb_key_in_a_value_or_a_changed_field_is_cut_and_the_line_fits() {
+    let big = "k".repeat(TEN_MB);
+    let (a, b) = (format!("{big}a"), format!("{big}b"));
+    let mut extra = serde_json::Map::new();
+    extra.insert(a.clone(), json!(1));
+    extra.insert(b.clone(), json!(2));
+    extra.insert("short".to_owned(), json!(3));
+    let changes = tracing_audit::Changes::new()
+        .with(a.as_str(), 1, 2)
+        .with(b.as_str(), 1, 2);
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing_audit::update!(model: "Doc", id: 1, extra: extra, changes: changes);
+    });
+    let lines = logs.lines(Kind::Audit);
+    assert_eq!(lines.len(), 1);
+    assert_fits(&lines[0], DEFAULT_MAX_LINE_BYTES);
+    // Cut like string values, and told apart (the strict reader refuses a
+    // key twice).
+    for container in ["extra", "changes"] {
+        let object = lines[0].record[container].as_object().unwrap();
+        assert_eq!(object.len(), if container == "extra" { 3 } else { 2 });
+        for key in object.keys().filter(|k| *k != "short") {
+            let cut = key.strip_suffix(" #2]").map(|k| format!("{k}]"));
+            let key = cut.as_deref().unwrap_or(key);
+            assert_cut(&json!(key), &a, container);
+        }
+    }
+    assert_eq!(lines[0].record["extra"]["short"], 3);
+}
