@@ -191,7 +191,7 @@ impl Serialize for Changes {
 /// all is taken as a string describing the error, and one whose
 /// `Serialize` impl panics as `"[panicked: <message>]"`.
 ///
-/// Values are followed [`DEFAULT_MAX_DEPTH`](crate::DEFAULT_MAX_DEPTH)
+/// Values are followed [`DEFAULT_MAX_DEPTH`]
 /// (127) levels deep, whatever the builder's limit: a part nested deeper
 /// is taken as the string [`DEPTH_MARKER`](crate::DEPTH_MARKER), so a
 /// difference down there is not seen. However deep the input, `diff` uses
