@@ -103,6 +103,24 @@ impl AuditLayer {
         }
     }
 
+    /// [`render`](Self::render), and if it panics (the caller's code is
+    /// guarded where it is called; this catches anything else), a
+    /// [`fallback`] record, so that a record is written all the same.
+    fn render_guarded<S>(
+        &self,
+        buf: &mut String,
+        event: &Event<'_>,
+        meta: &Metadata<'_>,
+        kind: Kind,
+        ctx: &Context<'_, S>,
+    ) where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        if let Err(panicked) = unwind::catch(|| self.render(buf, event, meta, kind, ctx)) {
+            fallback::write(self, buf, event, meta, kind, ctx, &panicked);
+        }
+    }
+
     /// The limits records are written with, before any shrinking.
     fn limits(&self) -> Limits {
         Limits {
@@ -113,8 +131,7 @@ impl AuditLayer {
     }
 
     /// Formats `event` into `buf` (cleared first), within the line cap:
-    /// whole, else shrunk, else as a [`fallback`] record, which also stands
-    /// in for a record whose formatting panicked.
+    /// whole, else shrunk, else as a [`fallback`] record.
     fn render<S>(
         &self,
         buf: &mut String,
@@ -128,20 +145,9 @@ impl AuditLayer {
         let mut limits = self.limits();
         loop {
             buf.clear();
-            // The caller's code is guarded where it is called; this catches
-            // anything else, so that a record is written all the same.
-            let attempt = unwind::catch(|| {
-                json::scope(&self.policy, limits, |opts| {
-                    let _ = self.format(buf, event, meta, kind, ctx, opts);
-                })
+            let (_, flags) = json::scope(&self.policy, limits, |opts| {
+                let _ = self.format(buf, event, meta, kind, ctx, opts);
             });
-            let flags = match attempt {
-                Ok((_, flags)) => flags,
-                Err(panicked) => {
-                    fallback::write(self, buf, event, meta, kind, ctx, &panicked);
-                    return;
-                }
-            };
             if flags.truncated {
                 buf.push_str(",\"truncated\":true");
             }
@@ -562,7 +568,7 @@ where
         }
         LINE.with(|cell| match cell.try_borrow_mut() {
             Ok(mut buf) => {
-                self.render(&mut buf, event, meta, kind, &ctx);
+                self.render_guarded(&mut buf, event, meta, kind, &ctx);
                 self.deliver(buf.as_bytes(), kind, event, &ctx);
                 if buf.capacity() > 64 * 1024 {
                     *buf = String::with_capacity(1024);
@@ -572,7 +578,7 @@ where
             // `Serialize` impl that logs): a buffer of its own.
             Err(_) => {
                 let mut buf = String::new();
-                self.render(&mut buf, event, meta, kind, &ctx);
+                self.render_guarded(&mut buf, event, meta, kind, &ctx);
                 self.deliver(buf.as_bytes(), kind, event, &ctx);
             }
         });
