@@ -405,10 +405,8 @@ fn formatted_via_stack<W: Write + ?Sized>(
     let mut w = StrWriter::new(out, opts.string_cap);
     if let Err(panicked) = unwind::catch(|| w.write_fmt(args)) {
         // What was streamed cannot be taken back: the marker follows it.
-        w.cut = 0;
-        w.room = usize::MAX;
-        w.write_str("…")?;
-        w.write_str(&panicked)?;
+        escape(w.out, "…")?;
+        escape(w.out, &panicked)?;
     }
     w.finish(opts)?;
     out.write_char('"')
@@ -903,6 +901,27 @@ mod tests {
             t
         });
         assert_eq!(tab, r#""[REDACTED]""#, "escaped text is checked unescaped");
+    }
+
+    #[test]
+    fn a_panic_while_streaming_long_text_ends_the_string_with_its_marker() {
+        struct Long;
+        impl fmt::Display for Long {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&"x".repeat(300))?;
+                panic!("late")
+            }
+        }
+        let (out, _) = opts_with(100, |o| {
+            let mut out = String::new();
+            formatted_via_stack(&mut out, format_args!("{}", Long), o).unwrap();
+            out
+        });
+        let back: String = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            back,
+            format!("{}…[panicked: late]…[cut 200 bytes]", "x".repeat(100))
+        );
     }
 
     #[test]
