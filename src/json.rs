@@ -11,6 +11,8 @@
 //!   `…[cut N bytes]`;
 //! - object keys are checked against the redaction [`Policy`], and string
 //!   values against its value patterns (card numbers);
+//! - object keys that are the caller's data are cut like strings, never
+//!   into a key the object already has ([`data_key`]);
 //! - floats that JSON cannot hold (NaN, ±inf) become `null`;
 //! - values nested deeper than the limit are cut there (see
 //!   [`crate::nesting`]);
