@@ -21,6 +21,7 @@ use crate::context::Names;
 use crate::filter::AuditFilter;
 use crate::json::DEFAULT_STRING_CAP;
 use crate::layer::AuditLayer;
+use crate::nesting::{DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT, MIN_DEPTH_LIMIT};
 use crate::record::Kind;
 use crate::redact::Policy;
 use crate::sink::{Sink, Sinks};
@@ -111,6 +112,7 @@ type Configure = Box<dyn Fn(Kind, AppenderBuilder) -> AppenderBuilder + Send + S
 /// | [`context_field`](Builder::context_field) | `user_id`, `user_info`, `request_id`, `tenant` |
 /// | [`max_string_bytes`](Builder::max_string_bytes) | 16 KiB |
 /// | [`max_line_bytes`](Builder::max_line_bytes) | 96 KiB |
+/// | [`max_depth`](Builder::max_depth) | 127 levels |
 ///
 /// Audit records (targets `audit.*`) are always written, whatever the
 /// filters say; the filters apply to application records.
@@ -132,6 +134,7 @@ pub struct Builder {
     context_fields: Vec<String>,
     string_cap: usize,
     line_cap: usize,
+    max_depth: usize,
 }
 
 impl fmt::Debug for Builder {
@@ -169,6 +172,7 @@ impl Builder {
             context_fields: Vec::new(),
             string_cap: DEFAULT_STRING_CAP,
             line_cap: DEFAULT_MAX_LINE_BYTES,
+            max_depth: DEFAULT_MAX_DEPTH,
         }
     }
 
@@ -309,11 +313,30 @@ impl Builder {
         self
     }
 
-    /// The longest line written. A record that would be longer is written
-    /// again with shorter strings and, if still too long, with its
-    /// identifying fields only, marked `"truncated":true`.
+    /// The longest line written, newline included (at least 1024). A
+    /// record that would be longer is written again with shorter strings
+    /// and, if still too long, with its identifying fields only, marked
+    /// `"truncated":true`; if even that does not fit, a stand-in record
+    /// with the envelope and `"message":"[record too large: N bytes]"` is
+    /// written instead. No line is ever longer.
     pub fn max_line_bytes(mut self, bytes: usize) -> Self {
         self.line_cap = bytes.max(1024);
+        self
+    }
+
+    /// How deep a line may nest, the record object itself being level 1,
+    /// between 4 and 1024 (values outside are clamped). The values a record
+    /// writes (`instance:`, `extra:`, `changes`, `user_info`, …) are
+    /// followed down to that level; what is nested deeper is written as
+    /// the string [`DEPTH_MARKER`](crate::DEPTH_MARKER) (`"[depth limit]"`)
+    /// and the record is marked `"truncated":true`. A level is an array or
+    /// an object, and, in a `Serialize` type, also a `Some` or newtype
+    /// wrapper. The default, 127, keeps every line readable by
+    /// `serde_json` with its default recursion limit; the limit also
+    /// bounds the stack the crate uses on the caller's thread, whatever the
+    /// input.
+    pub fn max_depth(mut self, levels: usize) -> Self {
+        self.max_depth = levels.clamp(MIN_DEPTH_LIMIT, MAX_DEPTH_LIMIT);
         self
     }
 
@@ -371,6 +394,7 @@ impl Builder {
             context_fields,
             string_cap,
             line_cap,
+            max_depth,
             ..
         } = self;
         let mut sinks = Vec::with_capacity(4);
@@ -410,6 +434,7 @@ impl Builder {
             &service,
             string_cap,
             line_cap,
+            max_depth,
         );
         guard.sinks = Some(Arc::clone(&layer.sinks));
         Ok((layer, app, guard))

@@ -213,7 +213,7 @@ impl Visit for Collect<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         self.put(field, |out, opts| {
             let mut s = String::new();
-            fmt::write(&mut s, format_args!("{value:?}"))?;
+            json::display_into(&mut s, &format_args!("{value:?}"));
             json::value_string(out, &s, opts)
         });
     }

@@ -34,6 +34,7 @@
 //! a changed `password` is kept in memory as it is and written as
 //! `{"password":{"old":"[REDACTED]","new":"[REDACTED]"}}`.
 
+use std::cell::Cell;
 use std::fmt;
 
 use serde::ser::{SerializeMap, SerializeStruct};
@@ -41,6 +42,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::json::{self, Opts};
+use crate::nesting::{self, DEFAULT_MAX_DEPTH};
 
 /// One changed field: its old and new value.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +60,9 @@ pub struct Change {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Changes {
     changes: Vec<Change>,
+    /// Whether a value was cut at the nesting limit on the way in: the
+    /// record that writes these is marked `truncated`.
+    cut: bool,
 }
 
 impl Changes {
@@ -72,8 +77,8 @@ impl Changes {
     pub fn push(&mut self, field: impl Into<String>, old: impl Serialize, new: impl Serialize) {
         let change = Change {
             field: field.into(),
-            old: to_value(&old),
-            new: to_value(&new),
+            old: to_value(&old, &mut self.cut),
+            new: to_value(&new, &mut self.cut),
         };
         match self.changes.iter_mut().find(|c| c.field == change.field) {
             Some(existing) => *existing = change,
@@ -119,10 +124,14 @@ impl Changes {
         out: &mut W,
         opts: &Opts<'_>,
     ) -> fmt::Result {
+        if self.cut {
+            opts.truncated.set(true);
+        }
         out.write_char('{')?;
         let mut first = true;
+        let mut cut_keys = Vec::new();
         for change in &self.changes {
-            json::key(out, &mut first, &change.field)?;
+            json::data_key(out, &mut first, &change.field, opts, &mut cut_keys)?;
             let secret = if change.field.contains(['.', '\\']) {
                 path_keys(&change.field).any(|key| opts.policy.is_secret_key(&key))
             } else {
@@ -134,9 +143,12 @@ impl Changes {
                 out.write_str(",\"new\":")?;
                 json::plain_string(out, opts.policy.mask())?;
             } else {
-                json::value(out, &change.old, opts)?;
+                // Two levels below a member of the record: `changes` and
+                // the field's object.
+                let room = opts.value_depth.saturating_sub(2);
+                json::value_at(out, &change.old, opts, room)?;
                 out.write_str(",\"new\":")?;
-                json::value(out, &change.new, opts)?;
+                json::value_at(out, &change.new, opts, room)?;
             }
             out.write_char('}')?;
         }
@@ -178,7 +190,14 @@ impl Serialize for Changes {
 ///
 /// Two values that do not serialize to JSON objects (two numbers, say) are
 /// compared whole, as the field `""`. A value that cannot be serialized at
-/// all is taken as a string describing the error.
+/// all is taken as a string describing the error, and one whose
+/// `Serialize` impl panics as `"[panicked: <message>]"`.
+///
+/// Values are followed [`DEFAULT_MAX_DEPTH`]
+/// (127) levels deep, whatever the builder's limit: a part nested deeper
+/// is taken as the string [`DEPTH_MARKER`](crate::DEPTH_MARKER), so a
+/// difference down there is not seen. However deep the input, `diff` uses
+/// a bounded amount of stack.
 pub fn diff<A: Serialize + ?Sized, B: Serialize + ?Sized>(before: &A, after: &B) -> Changes {
     diff_ignoring(before, after, &[])
 }
@@ -191,8 +210,9 @@ pub fn diff_ignoring<A: Serialize + ?Sized, B: Serialize + ?Sized>(
     after: &B,
     ignore: &[&str],
 ) -> Changes {
-    let (old, new) = (to_value(before), to_value(after));
     let mut changes = Changes::new();
+    let old = to_value(before, &mut changes.cut);
+    let new = to_value(after, &mut changes.cut);
     match (&old, &new) {
         (Value::Object(a), Value::Object(b)) => walk(a, b, None, ignore, &mut changes),
         _ if old != new => changes.changes.push(Change {
@@ -286,8 +306,15 @@ fn path_keys(path: &str) -> impl Iterator<Item = String> + '_ {
     })
 }
 
-fn to_value<T: Serialize + ?Sized>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or_else(|e| Value::String(format!("[unserializable: {e}]")))
+/// `v` as JSON, followed [`DEFAULT_MAX_DEPTH`] levels deep (see
+/// [`nesting::to_value`]): the recursion of [`walk`], and of comparing,
+/// cloning and dropping the values, is bounded by it. Sets `cut` if
+/// something was left out.
+fn to_value<T: Serialize + ?Sized>(v: &T, cut: &mut bool) -> Value {
+    let flag = Cell::new(false);
+    let v = nesting::to_value(v, DEFAULT_MAX_DEPTH, &flag);
+    *cut |= flag.get();
+    v
 }
 
 #[cfg(test)]

@@ -11,11 +11,19 @@
 //!   `…[cut N bytes]`;
 //! - object keys are checked against the redaction [`Policy`], and string
 //!   values against its value patterns (card numbers);
-//! - floats that JSON cannot hold (NaN, ±inf) become `null`.
+//! - object keys that are the caller's data are cut like strings, never
+//!   into a key the object already has ([`data_key`]);
+//! - floats that JSON cannot hold (NaN, ±inf) become `null`;
+//! - values nested deeper than the limit are cut there (see
+//!   [`crate::nesting`]);
+//! - a `Debug`, `Display` or `Serialize` impl that panics is replaced by
+//!   `"[panicked: <message>]"` (see [`crate::unwind`]).
 //!
 //! The options in force are set for the current thread by [`scope`] while
 //! the layer formats a record; a record body printed elsewhere (by another
-//! layer's `Debug` output, say) gets the defaults, which redact too.
+//! layer's `Debug` output, say) gets the defaults, which redact too. That
+//! per-thread state, and the line lent to a record body ([`Lend`]), are
+//! put back by guards when they are dropped, on return or on unwind.
 
 use std::cell::{Cell, RefCell};
 use std::fmt::{self, Write};
@@ -23,7 +31,9 @@ use std::sync::{Arc, LazyLock, RwLock};
 
 use serde_json::Value;
 
+use crate::nesting::{self, DEFAULT_MAX_DEPTH, DEPTH_MARKER};
 use crate::redact::Policy;
+use crate::unwind;
 
 /// The longest string value written whole, in bytes, by default.
 pub(crate) const DEFAULT_STRING_CAP: usize = 16 * 1024;
@@ -34,6 +44,10 @@ pub(crate) struct Opts<'a> {
     pub(crate) policy: &'a Policy,
     /// The longest string written whole; longer ones are cut and marked.
     pub(crate) string_cap: usize,
+    /// How many levels a value written as a member of the record may open
+    /// (see [`nesting::value_depth`]); deeper parts are written as
+    /// [`DEPTH_MARKER`].
+    pub(crate) value_depth: usize,
     /// Write only the identifying scalars of a record body: the last resort
     /// when a record does not fit in a line.
     pub(crate) minimal: bool,
@@ -61,11 +75,13 @@ impl Opts<'_> {
 
 /// The per-thread state behind [`scope`] and [`with_opts`]. Only `Cell`s:
 /// a record body that logs while it is written (a `Serialize` impl, say)
-/// opens a scope of its own inside, which saves and restores these.
+/// opens a scope of its own inside, which saves these and puts them back
+/// when it ends (see [`Saved`]).
 struct State {
     active: Cell<bool>,
     policy: Cell<Option<Arc<Policy>>>,
     string_cap: Cell<usize>,
+    value_depth: Cell<usize>,
     minimal: Cell<bool>,
     truncated: Cell<bool>,
     wrote_context: Cell<u64>,
@@ -78,6 +94,7 @@ thread_local! {
             active: Cell::new(false),
             policy: Cell::new(None),
             string_cap: Cell::new(DEFAULT_STRING_CAP),
+            value_depth: Cell::new(nesting::value_depth(DEFAULT_MAX_DEPTH)),
             minimal: Cell::new(false),
             truncated: Cell::new(false),
             wrote_context: Cell::new(0),
@@ -105,13 +122,24 @@ pub(crate) struct Flags {
     pub(crate) truncated: bool,
 }
 
+/// The limits a [`scope`] puts in force.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// See [`Opts::string_cap`].
+    pub(crate) string_cap: usize,
+    /// See [`Opts::value_depth`].
+    pub(crate) value_depth: usize,
+    /// See [`Opts::minimal`].
+    pub(crate) minimal: bool,
+}
+
 /// Runs `f` with these options in force for every record body written on
 /// this thread meanwhile, and reports what the bodies did. Nested scopes
-/// (a `Serialize` impl that logs, say) restore the outer one.
+/// (a `Serialize` impl that logs, say) restore the outer one, on return and
+/// on unwind alike.
 pub(crate) fn scope<R>(
     policy: &Arc<Policy>,
-    string_cap: usize,
-    minimal: bool,
+    limits: Limits,
     f: impl FnOnce(&Opts<'_>) -> R,
 ) -> (R, Flags) {
     STATE.with(|s| {
@@ -127,18 +155,22 @@ pub(crate) fn scope<R>(
                 other
             }
         };
-        let saved = (
-            s.active.replace(true),
-            s.string_cap.replace(string_cap),
-            s.minimal.replace(minimal),
-            s.truncated.replace(false),
-            s.wrote_context.replace(0),
-            s.body.replace(false),
-        );
+        let _saved = Saved {
+            state: s,
+            active: s.active.replace(true),
+            string_cap: s.string_cap.replace(limits.string_cap),
+            value_depth: s.value_depth.replace(limits.value_depth),
+            minimal: s.minimal.replace(limits.minimal),
+            truncated: s.truncated.replace(false),
+            wrote_context: s.wrote_context.replace(0),
+            body: s.body.replace(false),
+            policy: replaced,
+        };
         let result = f(&Opts {
             policy,
-            string_cap,
-            minimal,
+            string_cap: limits.string_cap,
+            value_depth: limits.value_depth,
+            minimal: limits.minimal,
             truncated: &s.truncated,
             wrote_context: &s.wrote_context,
             body: &s.body,
@@ -146,18 +178,52 @@ pub(crate) fn scope<R>(
         let flags = Flags {
             truncated: s.truncated.get(),
         };
-        let (active, cap, was_minimal, truncated, wrote_context, body) = saved;
-        s.active.set(active);
-        s.string_cap.set(cap);
-        s.minimal.set(was_minimal);
-        s.truncated.set(truncated);
-        s.wrote_context.set(wrote_context);
-        s.body.set(body);
-        if replaced.is_some() {
-            s.policy.set(replaced);
-        }
         (result, flags)
     })
+}
+
+/// The thread's state before a [`scope`]: put back when dropped, whether
+/// the scope returns or a panic unwinds through it.
+struct Saved<'s> {
+    state: &'s State,
+    active: bool,
+    string_cap: usize,
+    value_depth: usize,
+    minimal: bool,
+    truncated: bool,
+    wrote_context: u64,
+    body: bool,
+    /// The outer scope's policy, if the scope replaced it.
+    policy: Option<Arc<Policy>>,
+}
+
+impl Drop for Saved<'_> {
+    fn drop(&mut self) {
+        let s = self.state;
+        s.active.set(self.active);
+        s.string_cap.set(self.string_cap);
+        s.value_depth.set(self.value_depth);
+        s.minimal.set(self.minimal);
+        s.truncated.set(self.truncated);
+        s.wrote_context.set(self.wrote_context);
+        s.body.set(self.body);
+        if let Some(policy) = self.policy.take() {
+            s.policy.set(Some(policy));
+        }
+    }
+}
+
+/// Puts the scope's policy back in its cell when dropped (see
+/// [`with_opts`]).
+struct PutBack<'s> {
+    state: &'s State,
+    policy: Option<Arc<Policy>>,
+}
+
+impl Drop for PutBack<'_> {
+    fn drop(&mut self) {
+        self.state.policy.set(self.policy.take());
+    }
 }
 
 /// Calls `f` with the options in force on this thread, or, outside a
@@ -170,37 +236,38 @@ pub(crate) fn with_opts<R>(f: impl FnOnce(&Opts<'_>) -> R) -> R {
         } else {
             None
         };
-        match scoped {
-            Some(policy) => {
-                let result = f(&Opts {
-                    policy: &policy,
+        if scoped.is_some() {
+            let back = PutBack {
+                state: s,
+                policy: scoped,
+            };
+            if let Some(policy) = &back.policy {
+                return f(&Opts {
+                    policy,
                     string_cap: s.string_cap.get(),
+                    value_depth: s.value_depth.get(),
                     minimal: s.minimal.get(),
                     truncated: &s.truncated,
                     wrote_context: &s.wrote_context,
                     body: &s.body,
                 });
-                s.policy.set(Some(policy));
-                result
-            }
-            None => {
-                let policy = PRINT_POLICY
-                    .read()
-                    .ok()
-                    .and_then(|p| p.clone())
-                    .unwrap_or_else(|| Arc::clone(&DEFAULT_POLICY));
-                let (truncated, wrote_context, body) =
-                    (Cell::new(false), Cell::new(0), Cell::new(false));
-                f(&Opts {
-                    policy: &policy,
-                    string_cap: DEFAULT_STRING_CAP,
-                    minimal: false,
-                    truncated: &truncated,
-                    wrote_context: &wrote_context,
-                    body: &body,
-                })
             }
         }
+        let policy = PRINT_POLICY
+            .read()
+            .ok()
+            .and_then(|p| p.clone())
+            .unwrap_or_else(|| Arc::clone(&DEFAULT_POLICY));
+        let (truncated, wrote_context, body) = (Cell::new(false), Cell::new(0), Cell::new(false));
+        f(&Opts {
+            policy: &policy,
+            string_cap: DEFAULT_STRING_CAP,
+            value_depth: nesting::value_depth(DEFAULT_MAX_DEPTH),
+            minimal: false,
+            truncated: &truncated,
+            wrote_context: &wrote_context,
+            body: &body,
+        })
     })
 }
 
@@ -231,17 +298,41 @@ impl Out for String {
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => {
                 scratch.clear();
-                // A `Display` impl that fails leaves its text so far.
-                let _ = fmt::write(&mut *scratch, args);
-                let result = value_string(self, &scratch, opts);
+                let result = formatted_into(self, &mut scratch, args, opts);
                 if scratch.capacity() > 64 * 1024 {
                     *scratch = String::new();
                 }
                 result
             }
             // Formatting inside formatting (a `Display` impl that logs).
-            Err(_) => formatted_via_stack(self, args, opts),
+            Err(_) => formatted_into(self, &mut String::new(), args, opts),
         })
+    }
+}
+
+/// Appends the `Display` output of `v` (the caller's code) to `text`; if
+/// it panics, `text` is the marker `[panicked: <message>]` instead.
+pub(crate) fn display_into(text: &mut String, v: &dyn fmt::Display) {
+    let start = text.len();
+    // A `Display` impl that fails leaves its text so far.
+    if let Err(panicked) = unwind::catch(|| write!(text, "{v}")) {
+        text.truncate(start);
+        text.push_str(&panicked);
+    }
+}
+
+/// Formats `args` into `scratch`, then writes it as a checked string value;
+/// a panic while formatting writes its marker instead.
+fn formatted_into(
+    out: &mut String,
+    scratch: &mut String,
+    args: fmt::Arguments<'_>,
+    opts: &Opts<'_>,
+) -> fmt::Result {
+    // A `Display` impl that fails leaves its text so far.
+    match unwind::catch(|| fmt::write(scratch, args)) {
+        Ok(_) => value_string(out, scratch, opts),
+        Err(panicked) => value_string(out, &panicked, opts),
     }
 }
 
@@ -307,12 +398,18 @@ fn formatted_via_stack<W: Write + ?Sized>(
         return value_string(out, s, opts);
     }
     let mut small = Small::default();
-    if fmt::write(&mut small, args).is_ok() {
-        return value_string(out, small.as_str(), opts);
+    match unwind::catch(|| fmt::write(&mut small, args)) {
+        Ok(Ok(())) => return value_string(out, small.as_str(), opts),
+        Ok(Err(_)) => {}
+        Err(panicked) => return value_string(out, &panicked, opts),
     }
     out.write_char('"')?;
     let mut w = StrWriter::new(out, opts.string_cap);
-    let _ = w.write_fmt(args);
+    if let Err(panicked) = unwind::catch(|| w.write_fmt(args)) {
+        // What was streamed cannot be taken back: the marker follows it.
+        escape(w.out, "…")?;
+        escape(w.out, &panicked)?;
+    }
     w.finish(opts)?;
     out.write_char('"')
 }
@@ -323,29 +420,70 @@ thread_local! {
     static LENT: Cell<Option<String>> = const { Cell::new(None) };
 }
 
-/// Lends the line being built to the record body about to be formatted on
-/// this thread: it appends its members straight into it (see
-/// [`take_lent`]) instead of going through a `fmt::Formatter`.
-pub(crate) fn lend(line: String) -> Option<String> {
-    LENT.with(|l| l.replace(Some(line)))
+/// The line being built, lent to the record body about to be formatted on
+/// this thread: the body appends its members straight into it (see
+/// [`take_lent`]) instead of going through a `fmt::Formatter`. Dropping
+/// the loan (on return or on unwind) puts back what it replaced: the line
+/// lent by an outer record on this thread, if any.
+pub(crate) struct Lend {
+    outer: Option<String>,
 }
 
-/// Puts back what [`lend`] replaced (a line lent by an outer record on this
-/// thread).
-pub(crate) fn restore(previous: Option<String>) {
-    LENT.with(|l| l.set(previous));
+impl Lend {
+    /// Lends `line`.
+    pub(crate) fn new(line: String) -> Lend {
+        Lend {
+            outer: LENT.with(|l| l.replace(Some(line))),
+        }
+    }
+
+    /// Takes the line back (as the body left it), ending the loan.
+    pub(crate) fn reclaim(self) -> Option<String> {
+        LENT.with(Cell::take)
+    }
 }
 
-/// Takes the line back after formatting (from [`lend`] or from the body
-/// that took it and [gave it back](lend)).
-pub(crate) fn reclaim() -> Option<String> {
+impl Drop for Lend {
+    fn drop(&mut self) {
+        let outer = self.outer.take();
+        LENT.with(|l| l.set(outer));
+    }
+}
+
+/// For a record body: the lent line, if there is one, handed back to the
+/// loan when dropped (on return or on unwind).
+pub(crate) fn take_lent() -> Option<Borrowed> {
     LENT.with(Cell::take)
+        .map(|line| Borrowed { line: Some(line) })
 }
 
-/// For a record body: the lent line, if there is one.
-pub(crate) fn take_lent() -> Option<String> {
-    LENT.with(Cell::take)
+/// The lent line in a record body's hands (see [`take_lent`]).
+pub(crate) struct Borrowed {
+    line: Option<String>,
 }
+
+impl std::ops::Deref for Borrowed {
+    type Target = String;
+    fn deref(&self) -> &String {
+        self.line.as_ref().unwrap_or(&EMPTY)
+    }
+}
+
+impl std::ops::DerefMut for Borrowed {
+    fn deref_mut(&mut self) -> &mut String {
+        self.line.get_or_insert_with(String::new)
+    }
+}
+
+impl Drop for Borrowed {
+    fn drop(&mut self) {
+        if let Some(line) = self.line.take() {
+            LENT.with(|l| l.set(Some(line)));
+        }
+    }
+}
+
+static EMPTY: String = String::new();
 
 /// Room for any value the policy can recognize as secret on its own (a
 /// card number is at most 23 characters with separators), and for most
@@ -413,6 +551,41 @@ pub(crate) fn key<W: Write + ?Sized>(out: &mut W, first: &mut bool, key: &str) -
     out.write_char(':')
 }
 
+/// Writes `"key":` for a key that is the caller's data (an object key in a
+/// value, a changed field's path), after a comma when `first` is false. A
+/// key longer than the string cap is cut like a string value
+/// (`…[cut N bytes]`, the record marked `truncated`); `cut_keys` holds the
+/// keys already cut in the same object, and a cut key that would repeat
+/// one of them is numbered (`…[cut N bytes #2]`), so that no key appears
+/// twice. (A key that was not cut cannot look like a cut one: it is
+/// shorter.)
+pub(crate) fn data_key<W: Write + ?Sized>(
+    out: &mut W,
+    first: &mut bool,
+    key: &str,
+    opts: &Opts<'_>,
+    cut_keys: &mut Vec<String>,
+) -> fmt::Result {
+    if key.len() <= opts.string_cap {
+        return self::key(out, first, key);
+    }
+    opts.truncated.set(true);
+    let mut end = opts.string_cap;
+    while !key.is_char_boundary(end) {
+        end -= 1;
+    }
+    let stem = format!("{}…[cut {} bytes", &key[..end], key.len() - end);
+    let mut cut = format!("{stem}]");
+    let mut n = 1;
+    while cut_keys.contains(&cut) {
+        n += 1;
+        cut = format!("{stem} #{n}]");
+    }
+    self::key(out, first, &cut)?;
+    cut_keys.push(cut);
+    Ok(())
+}
+
 /// Writes a float, `null` when JSON cannot hold it.
 pub(crate) fn float<W: Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
     if v.is_finite() {
@@ -440,9 +613,25 @@ pub(crate) fn quoted_int<W: Write + ?Sized>(out: &mut W, v: impl itoa::Integer) 
     out.write_char('"')
 }
 
-/// Writes `value`, redacting secret keys and values and cutting long
-/// strings.
+/// Writes `value`, redacting secret keys and values, cutting long
+/// strings, and writing [`DEPTH_MARKER`] for what is nested deeper than
+/// [`Opts::value_depth`].
 pub(crate) fn value<W: Write + ?Sized>(out: &mut W, v: &Value, opts: &Opts<'_>) -> fmt::Result {
+    value_at(out, v, opts, opts.value_depth)
+}
+
+/// [`value`] with `room` levels left (the recursion is bounded by it): for
+/// a value written further down than a member of the record.
+pub(crate) fn value_at<W: Write + ?Sized>(
+    out: &mut W,
+    v: &Value,
+    opts: &Opts<'_>,
+    room: usize,
+) -> fmt::Result {
+    if room == 0 && matches!(v, Value::Array(_) | Value::Object(_)) {
+        opts.truncated.set(true);
+        return plain_string(out, DEPTH_MARKER);
+    }
     match v {
         Value::Null => out.write_str("null"),
         Value::Bool(b) => out.write_str(if *b { "true" } else { "false" }),
@@ -462,19 +651,20 @@ pub(crate) fn value<W: Write + ?Sized>(out: &mut W, v: &Value, opts: &Opts<'_>) 
                 if i > 0 {
                     out.write_char(',')?;
                 }
-                value(out, item, opts)?;
+                value_at(out, item, opts, room - 1)?;
             }
             out.write_char(']')
         }
         Value::Object(map) => {
             out.write_char('{')?;
             let mut first = true;
+            let mut cut_keys = Vec::new();
             for (k, item) in map {
-                key(out, &mut first, k)?;
+                data_key(out, &mut first, k, opts, &mut cut_keys)?;
                 if opts.policy.is_secret_key(k) {
                     plain_string(out, opts.policy.mask())?;
                 } else {
-                    value(out, item, opts)?;
+                    value_at(out, item, opts, room - 1)?;
                 }
             }
             out.write_char('}')
@@ -482,21 +672,18 @@ pub(crate) fn value<W: Write + ?Sized>(out: &mut W, v: &Value, opts: &Opts<'_>) 
     }
 }
 
-/// Writes any `Serialize` value through [`value`]; a value serde cannot
-/// turn into JSON (a map with non-string keys, a failing impl) becomes a
-/// string saying why, so the record is still written.
+/// Writes any `Serialize` value through [`value`], followed at most
+/// [`Opts::value_depth`] levels deep; a value serde cannot turn into JSON (a
+/// map with non-string keys, a failing impl) or whose impl panics becomes a
+/// string saying why, so the record is still written (see
+/// [`nesting::to_value`]).
 pub(crate) fn serialize<W: Write + ?Sized, T: serde::Serialize + ?Sized>(
     out: &mut W,
     v: &T,
     opts: &Opts<'_>,
 ) -> fmt::Result {
-    match serde_json::to_value(v) {
-        Ok(v) => value(out, &v, opts),
-        Err(e) => {
-            let message = format!("[unserializable: {e}]");
-            string(out, &message, opts)
-        }
-    }
+    let v = nesting::to_value(v, opts.value_depth, opts.truncated);
+    value(out, &v, opts)
 }
 
 /// Escapes `s` into `out`, without quotes: `"`, `\\` and the control
@@ -627,6 +814,7 @@ mod tests {
         let opts = Opts {
             policy: &policy,
             string_cap: cap,
+            value_depth: DEFAULT_MAX_DEPTH,
             minimal: false,
             truncated: &truncated,
             wrote_context: &wrote_context,
@@ -718,6 +906,27 @@ mod tests {
     }
 
     #[test]
+    fn a_panic_while_streaming_long_text_ends_the_string_with_its_marker() {
+        struct Long;
+        impl fmt::Display for Long {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&"x".repeat(300))?;
+                panic!("late")
+            }
+        }
+        let (out, _) = opts_with(100, |o| {
+            let mut out = String::new();
+            formatted_via_stack(&mut out, format_args!("{}", Long), o).unwrap();
+            out
+        });
+        let back: String = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            back,
+            format!("{}…[panicked: late]…[cut 200 bytes]", "x".repeat(100))
+        );
+    }
+
+    #[test]
     fn non_finite_floats_are_null() {
         for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             let mut out = String::new();
@@ -729,9 +938,14 @@ mod tests {
     #[test]
     fn scopes_nest_and_restore() {
         let outer = Arc::new(Policy::default());
-        let ((), flags) = scope(&outer, 5, false, |_| {
+        let limits = |string_cap, minimal| Limits {
+            string_cap,
+            value_depth: DEFAULT_MAX_DEPTH,
+            minimal,
+        };
+        let ((), flags) = scope(&outer, limits(5, false), |_| {
             with_opts(|o| assert_eq!(o.string_cap, 5));
-            let ((), inner) = scope(&outer, 7, true, |_| {
+            let ((), inner) = scope(&outer, limits(7, true), |_| {
                 with_opts(|o| {
                     assert_eq!(o.string_cap, 7);
                     o.truncated.set(true);
@@ -742,5 +956,73 @@ mod tests {
         });
         assert!(!flags.truncated, "the inner record's cut is its own");
         with_opts(|o| assert_eq!(o.string_cap, DEFAULT_STRING_CAP));
+    }
+
+    #[test]
+    fn a_panic_inside_a_scope_or_a_loan_restores_the_thread_state() {
+        let policy = Arc::new(Policy::default());
+        let limits = Limits {
+            string_cap: 5,
+            value_depth: 3,
+            minimal: true,
+        };
+        let outer = Lend::new("outer".to_owned());
+        let r = std::panic::catch_unwind(|| {
+            scope(&policy, limits, |o| {
+                o.wrote_context.set(u64::MAX);
+                o.body.set(true);
+                let _inner = Lend::new("inner".to_owned());
+                let mut line = take_lent().unwrap();
+                line.push_str(" written");
+                panic!("in a record body");
+            })
+        });
+        assert!(r.is_err());
+        assert_eq!(outer.reclaim().as_deref(), Some("outer"));
+        STATE.with(|s| {
+            assert!(!s.active.get());
+            assert!(!s.minimal.get() && !s.body.get());
+            assert_eq!(s.wrote_context.get(), 0);
+            assert_eq!(s.string_cap.get(), DEFAULT_STRING_CAP);
+            assert_eq!(s.value_depth.get(), nesting::value_depth(DEFAULT_MAX_DEPTH));
+        });
+        assert!(take_lent().is_none());
+    }
+
+    #[test]
+    fn long_keys_are_cut_and_never_repeat() {
+        let (a, b) = ("k".repeat(40) + "a", "k".repeat(40) + "b");
+        let v = serde_json::json!({a: 1, b: 2, "short": 3});
+        let (out, truncated) = opts_with(20, |o| {
+            let mut out = String::new();
+            value(&mut out, &v, o).unwrap();
+            out
+        });
+        assert!(truncated);
+        let k = "k".repeat(20);
+        assert_eq!(
+            out,
+            format!(r#"{{"{k}…[cut 21 bytes]":1,"{k}…[cut 21 bytes #2]":2,"short":3}}"#)
+        );
+    }
+
+    #[test]
+    fn values_deeper_than_the_limit_are_cut_with_the_marker() {
+        let v = serde_json::json!({"a": [[1]], "b": 2});
+        let policy = Policy::default();
+        let (truncated, wrote_context, body) = (Cell::new(false), Cell::new(0), Cell::new(false));
+        let opts = Opts {
+            policy: &policy,
+            string_cap: 100,
+            value_depth: 2,
+            minimal: false,
+            truncated: &truncated,
+            wrote_context: &wrote_context,
+            body: &body,
+        };
+        let mut out = String::new();
+        value(&mut out, &v, &opts).unwrap();
+        assert_eq!(out, r#"{"a":["[depth limit]"],"b":2}"#);
+        assert!(truncated.get());
     }
 }

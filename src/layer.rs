@@ -16,12 +16,15 @@ use tracing_subscriber::Layer;
 
 use crate::clock;
 use crate::context::{self, Collect, Names, SpanContext};
-use crate::json::{self, Opts, Out};
+use crate::fallback;
+use crate::json::{self, Limits, Opts, Out};
+use crate::nesting;
 use crate::peers::{self, Peer};
 use crate::record::{self, Kind};
 use crate::redact::Policy;
 use crate::sink::Sinks;
 use crate::span_data::{self, LayerId};
+use crate::unwind;
 
 /// The name of the event field that carries a record body.
 const BODY: &str = "audit";
@@ -34,11 +37,14 @@ pub struct AuditLayer {
     pub(crate) names: Names,
     /// `"service_name":"…"` rendered once.
     pub(crate) service: String,
+    /// The service name itself (for [`fallback`] records).
+    pub(crate) service_name: Box<str>,
     pub(crate) string_cap: usize,
     pub(crate) line_cap: usize,
+    pub(crate) max_depth: usize,
     access: Option<Access>,
     /// This layer, as other audit layers of its subscriber see it.
-    me: Peer,
+    pub(crate) me: Peer,
     /// The audit layers that were in the subscriber before this one (see
     /// [`peers`]).
     peers: Vec<Peer>,
@@ -51,6 +57,7 @@ impl fmt::Debug for AuditLayer {
             .field("service", &self.service)
             .field("string_cap", &self.string_cap)
             .field("line_cap", &self.line_cap)
+            .field("max_depth", &self.max_depth)
             .finish_non_exhaustive()
     }
 }
@@ -84,6 +91,7 @@ impl AuditLayer {
         service_name: &str,
         string_cap: usize,
         line_cap: usize,
+        max_depth: usize,
     ) -> AuditLayer {
         let mut service = String::from(",\"service_name\":");
         let _ = json::plain_string(&mut service, service_name);
@@ -95,14 +103,17 @@ impl AuditLayer {
             sinks: Arc::clone(&sinks),
             policy: Arc::clone(&policy),
             string_cap,
+            max_depth,
         };
         AuditLayer {
             sinks,
             policy,
             names,
             service,
+            service_name: service_name.into(),
             string_cap,
             line_cap,
+            max_depth,
             access: None,
             me,
             peers: Vec::new(),
@@ -114,7 +125,35 @@ impl AuditLayer {
         std::iter::once(&self.me).chain(&self.peers)
     }
 
-    /// Formats `event` into `buf` (cleared first), within the line cap.
+    /// [`render`](Self::render), and if it panics (the caller's code is
+    /// guarded where it is called; this catches anything else), a
+    /// [`fallback`] record, so that a record is written all the same.
+    fn render_guarded<S>(
+        &self,
+        buf: &mut String,
+        event: &Event<'_>,
+        meta: &Metadata<'_>,
+        kind: Kind,
+        ctx: &Context<'_, S>,
+    ) where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        if let Err(panicked) = unwind::catch(|| self.render(buf, event, meta, kind, ctx)) {
+            fallback::write(self, buf, event, meta, kind, ctx, &panicked);
+        }
+    }
+
+    /// The limits records are written with, before any shrinking.
+    fn limits(&self) -> Limits {
+        Limits {
+            string_cap: self.string_cap,
+            value_depth: nesting::value_depth(self.max_depth),
+            minimal: false,
+        }
+    }
+
+    /// Formats `event` into `buf` (cleared first), within the line cap:
+    /// whole, else shrunk, else as a [`fallback`] record.
     fn render<S>(
         &self,
         buf: &mut String,
@@ -125,26 +164,30 @@ impl AuditLayer {
     ) where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        let mut cap = self.string_cap;
-        let mut minimal = false;
+        let mut limits = self.limits();
         loop {
             buf.clear();
-            let (_, flags) = json::scope(&self.policy, cap, minimal, |opts| {
+            let (_, flags) = json::scope(&self.policy, limits, |opts| {
                 let _ = self.format(buf, event, meta, kind, ctx, opts);
             });
             if flags.truncated {
                 buf.push_str(",\"truncated\":true");
             }
             buf.push_str("}\n");
-            if buf.len() <= self.line_cap || minimal {
+            if buf.len() <= self.line_cap {
+                return;
+            }
+            if limits.minimal {
+                let message = format!("[record too large: {} bytes]", buf.len());
+                fallback::write(self, buf, event, meta, kind, ctx, &message);
                 return;
             }
             // Too long: cut every string shorter, then keep only the
-            // identifying fields. The envelope is never cut.
-            if cap > 256 {
-                cap = 256;
+            // identifying fields.
+            if limits.string_cap > 256 {
+                limits.string_cap = 256;
             } else {
-                minimal = true;
+                limits.minimal = true;
             }
         }
     }
@@ -173,7 +216,8 @@ impl AuditLayer {
                 out.push_str(meta.target());
                 out.push('"');
             }
-            _ => json::plain_string(out, meta.target())?,
+            // A `log` record's target is the caller's text: capped.
+            _ => json::string(out, meta.target(), opts)?,
         }
         out.push_str(",\"event_id\":\"");
         let mut id = uuid::Uuid::encode_buffer();
@@ -241,7 +285,7 @@ impl AuditLayer {
         if kind == Kind::App {
             out.push_str(",\"module\":");
             match meta.module_path() {
-                Some(m) => json::plain_string(out, m)?,
+                Some(m) => json::string(out, m, opts)?,
                 None => out.push_str("null"),
             }
             out.push_str(",\"path\":");
@@ -343,8 +387,11 @@ impl AuditLayer {
     }
 
     fn collect_context(&self, values: &dyn RecordFields, into: &mut SpanContext) {
-        let cap = self.string_cap.min(context::CONTEXT_STRING_CAP);
-        json::scope(&self.policy, cap, false, |opts| {
+        let limits = Limits {
+            string_cap: self.string_cap.min(context::CONTEXT_STRING_CAP),
+            ..self.limits()
+        };
+        json::scope(&self.policy, limits, |opts| {
             values.record_into(&mut Collect {
                 names: &self.names,
                 opts,
@@ -591,7 +638,7 @@ where
         }
         LINE.with(|cell| match cell.try_borrow_mut() {
             Ok(mut buf) => {
-                self.render(&mut buf, event, meta, kind, &ctx);
+                self.render_guarded(&mut buf, event, meta, kind, &ctx);
                 self.deliver(buf.as_bytes(), kind, event, &ctx);
                 if buf.capacity() > 64 * 1024 {
                     *buf = String::with_capacity(1024);
@@ -601,7 +648,7 @@ where
             // `Serialize` impl that logs): a buffer of its own.
             Err(_) => {
                 let mut buf = String::new();
-                self.render(&mut buf, event, meta, kind, &ctx);
+                self.render_guarded(&mut buf, event, meta, kind, &ctx);
                 self.deliver(buf.as_bytes(), kind, event, &ctx);
             }
         });
@@ -714,13 +761,19 @@ impl Visit for Envelope<'_, '_> {
                 let start = self.out.len();
                 self.out.push(',');
                 let before = self.opts.body.replace(false);
-                // The body appends itself to the line (see `json::lend`);
+                let wrote_before = self.opts.wrote_context.get();
+                // The body appends itself to the line (see `json::Lend`);
                 // anything else called `audit` prints to nowhere.
-                let outer = json::lend(std::mem::take(self.out));
-                let _ = write!(Discard, "{value:#?}");
-                *self.out = json::reclaim().unwrap_or_default();
-                json::restore(outer);
-                if self.opts.body.get() && self.out.len() > start + 1 {
+                let lent = json::Lend::new(std::mem::take(self.out));
+                let panicked = unwind::catch(|| write!(Discard, "{value:#?}")).is_err();
+                *self.out = lent.reclaim().unwrap_or_default();
+                if panicked {
+                    // Whatever it wrote is taken back; it is written as a
+                    // field in pass 2, as its marker.
+                    self.opts.wrote_context.set(wrote_before);
+                    self.out.truncate(start);
+                    self.free += 1;
+                } else if self.opts.body.get() && self.out.len() > start + 1 {
                     self.has_body = true;
                 } else {
                     // Not a record body, just a field that happens to be
@@ -824,8 +877,8 @@ impl Visit for Fields<'_, '_> {
             let mut probe = String::new();
             let before = self.opts.body.get();
             self.opts.body.set(false);
-            let _ = write!(probe, "{value:#?}");
-            let is_body = self.opts.body.get();
+            let printed = unwind::catch(|| write!(probe, "{value:#?}")).is_ok();
+            let is_body = printed && self.opts.body.get();
             self.opts.body.set(before);
             if is_body {
                 return;

@@ -158,10 +158,12 @@ mod clock;
 mod context;
 pub mod diff;
 mod event_id;
+mod fallback;
 mod filter;
 mod json;
 mod layer;
 mod macros;
+mod nesting;
 mod peers;
 mod plain_login;
 pub mod record;
@@ -171,6 +173,7 @@ pub mod schema;
 mod sink;
 mod span_data;
 mod transaction;
+mod unwind;
 
 pub use builder::{
     builder, layer, AuditGuard, Builder, Error, FilteredAuditLayer, DEFAULT_MAX_LINE_BYTES,
@@ -178,6 +181,7 @@ pub use builder::{
 pub use diff::{diff, Changes};
 pub use filter::AuditFilter;
 pub use layer::AuditLayer;
+pub use nesting::{DEFAULT_MAX_DEPTH, DEPTH_MARKER};
 pub use transaction::Transaction;
 
 /// Sets the acting user on the current span, after authentication: every

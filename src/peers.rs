@@ -17,6 +17,7 @@ use tracing_core::Subscriber;
 use crate::context;
 use crate::json;
 use crate::layer::AuditLayer;
+use crate::nesting;
 use crate::record::ToJson;
 use crate::redact::Policy;
 use crate::sink::Sinks;
@@ -29,6 +30,7 @@ pub(crate) struct Peer {
     pub(crate) sinks: Arc<Sinks>,
     pub(crate) policy: Arc<Policy>,
     pub(crate) string_cap: usize,
+    pub(crate) max_depth: usize,
 }
 
 impl Peer {
@@ -39,8 +41,12 @@ impl Peer {
         user_id: &dyn fmt::Display,
         user_info: Option<&dyn ToJson>,
     ) -> (context::Value, Option<context::Value>) {
-        let cap = self.string_cap.min(context::CONTEXT_STRING_CAP);
-        let (rendered, _) = json::scope(&self.policy, cap, false, |opts| {
+        let limits = json::Limits {
+            string_cap: self.string_cap.min(context::CONTEXT_STRING_CAP),
+            value_depth: nesting::value_depth(self.max_depth),
+            minimal: false,
+        };
+        let (rendered, _) = json::scope(&self.policy, limits, |opts| {
             let render = |write: &dyn Fn(&mut String) -> fmt::Result| {
                 let mut json = String::new();
                 let before = opts.truncated.replace(false);

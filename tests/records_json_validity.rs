@@ -1,8 +1,9 @@
 //! Every line the layer writes is exactly one JSON object, with no key
 //! twice and an intact envelope, whatever the caller passes: as a message,
 //! as application fields (including fields named like envelope keys), as
-//! context, as CRUD, login and API record contents, and as strings far
-//! longer than a line may be.
+//! context, as CRUD, login and API record contents, as the target, module
+//! path and file of a record bridged from the `log` crate, and as strings
+//! far longer than a line may be.
 
 mod common;
 
@@ -284,6 +285,19 @@ fn emit(inp: &Input) {
         "{}",
         b
     );
+
+    // A `log` crate record, as the bridge passes it on: its target, module
+    // path and file are the caller's text.
+    let _ = tracing_log::format_trace(
+        &log::Record::builder()
+            .args(format_args!("{}", lossy))
+            .level(log::Level::Info)
+            .target(a)
+            .module_path(Some(b))
+            .file(Some(c))
+            .line(Some(7))
+            .build(),
+    );
 }
 
 fn verify(inp: &Input, logs: &mut Logs, ids: &mut HashSet<String>) -> Result<(), TestCaseError> {
@@ -301,14 +315,14 @@ fn verify(inp: &Input, logs: &mut Logs, ids: &mut HashSet<String>) -> Result<(),
     check_lines(&audit, Some("AUDIT"), ids);
     check_lines(&login, Some("LOGIN"), ids);
     check_lines(&api, Some("API"), ids);
-    check(app.len() == 11, || format!("{} app lines", app.len()))?;
+    check(app.len() == 12, || format!("{} app lines", app.len()))?;
     check(audit.len() == 7, || format!("{} audit lines", audit.len()))?;
     check(login.len() == 2, || format!("{} login lines", login.len()))?;
     check(api.len() == 1, || format!("{} api lines", api.len()))?;
     let app: Vec<&Record> = app.iter().map(|l| &l.record).collect();
     let audit: Vec<&Record> = audit.iter().map(|l| &l.record).collect();
 
-    for r in &app {
+    for r in &app[..11] {
         eq(r, &["name"], &json!("records_json_validity"))?;
         eq(r, &["module"], &json!("records_json_validity"))?;
         eq(r, &["path"], &json!(file!()))?;
@@ -413,6 +427,15 @@ fn verify(inp: &Input, logs: &mut Logs, ids: &mut HashSet<String>) -> Result<(),
         eq(r, &["user_info"], &info)?;
         eq(r, &["request_id"], &json!("fixed"))?;
     }
+
+    // The `log` record: its target, module path and file as they are.
+    let r = app[11];
+    eq(r, &["name"], &json!(a))?;
+    eq(r, &["module"], &json!(b))?;
+    eq(r, &["path"], &json!(c))?;
+    eq(r, &["line"], &json!(7))?;
+    eq(r, &["message"], &masked(&lossy))?;
+    eq(r, &["fields"], &json!({}))?;
 
     // create!
     let r = audit[1];

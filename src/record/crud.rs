@@ -9,6 +9,7 @@ use super::{fmt_body, object_member, user_info_member, user_member, Body, ToJson
 use crate::context::MESSAGE_BIT;
 use crate::diff::Changes;
 use crate::json::{self, Opts, Out};
+use crate::nesting;
 
 /// What happened to the instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -100,10 +101,12 @@ impl<'a> Crud<'a> {
         model: &'a dyn fmt::Display,
         ids: &I,
     ) -> Self {
-        let ids = match serde_json::to_value(ids) {
-            Ok(Value::Array(items)) => items.iter().map(id_string).collect(),
-            Ok(other) => vec![id_string(&other)],
-            Err(e) => vec![format!("[unserializable: {e}]")],
+        // Deeper ids are written as the depth marker; a failing or
+        // panicking impl as a string saying so.
+        let cut = std::cell::Cell::new(false);
+        let ids = match nesting::to_value(ids, nesting::DEFAULT_MAX_DEPTH, &cut) {
+            Value::Array(items) => items.iter().map(id_string).collect(),
+            other => vec![id_string(&other)],
         };
         Crud {
             ids: Some(ids),
@@ -147,11 +150,9 @@ impl<'a> Crud<'a> {
         json::with_texts(|[model, id, message]| {
             // Model and id are formatted once, for their fields and for the
             // message; a secret one is masked in both.
-            let _ = write!(model, "{}", self.model);
+            json::display_into(model, self.model);
             match &self.ids {
-                None => {
-                    let _ = write!(id, "{}", self.id.unwrap_or(&""));
-                }
+                None => json::display_into(id, self.id.unwrap_or(&"")),
                 Some(ids) => {
                     // Each id masked on its own if it is a card number.
                     for (i, one) in ids.iter().enumerate() {

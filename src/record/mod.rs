@@ -134,11 +134,10 @@ pub(crate) fn fmt_body<B: Body>(f: &mut fmt::Formatter<'_>, body: &B) -> fmt::Re
         opts.body.set(true);
         if fragment {
             if let Some(mut line) = json::take_lent() {
-                let result = body.write_body(&mut line, opts);
-                // Hand it back (nothing else can be lent meanwhile: a nested
-                // record restores what it replaced).
-                let _ = json::lend(line);
-                return result;
+                // Handed back when `line` is dropped, even on unwind
+                // (nothing else can be lent meanwhile: a nested record
+                // restores what it replaced).
+                return body.write_body(&mut *line, opts);
             }
         } else {
             f.write_str("{")?;
