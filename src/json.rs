@@ -10,7 +10,8 @@
 //! - a string longer than the cap is cut at a character boundary and marked
 //!   `…[cut N bytes]`;
 //! - object keys are checked against the redaction [`Policy`], and string
-//!   values against its value patterns (card numbers);
+//!   values scanned for its secret values (credentials, tokens, card
+//!   numbers), which are masked where they sit;
 //! - floats that JSON cannot hold (NaN, ±inf) become `null`.
 //!
 //! The options in force are set for the current thread by [`scope`] while
@@ -204,8 +205,17 @@ pub(crate) fn with_opts<R>(f: impl FnOnce(&Opts<'_>) -> R) -> R {
     })
 }
 
-/// Writes `s` as a JSON string, quotes included, cut at `cap` bytes.
+/// Writes `s` as a JSON string, quotes included, its secret values masked
+/// (see [`Policy`]), cut at `cap` bytes.
 pub(crate) fn string<W: Write + ?Sized>(out: &mut W, s: &str, opts: &Opts<'_>) -> fmt::Result {
+    if let Some(first) = opts.policy.first_secret(s) {
+        return capped_string(out, &opts.policy.redact_from(s, first), opts);
+    }
+    capped_string(out, s, opts)
+}
+
+/// Writes `s` as a JSON string, quotes included, cut at `cap` bytes.
+fn capped_string<W: Write + ?Sized>(out: &mut W, s: &str, opts: &Opts<'_>) -> fmt::Result {
     out.write_char('"')?;
     let mut w = StrWriter::new(out, opts.string_cap);
     w.write_str(s)?;
@@ -217,7 +227,7 @@ pub(crate) fn string<W: Write + ?Sized>(out: &mut W, s: &str, opts: &Opts<'_>) -
 /// `fmt::Formatter` of whoever prints a record body.
 pub(crate) trait Out: Write {
     /// Writes formatted text as a JSON string: escaped, cut at the cap,
-    /// and masked if the whole of it is a secret value (a card number).
+    /// its secret values masked.
     fn formatted(&mut self, args: fmt::Arguments<'_>, opts: &Opts<'_>) -> fmt::Result;
 }
 
@@ -270,9 +280,9 @@ pub(crate) fn with_texts<R>(f: impl FnOnce(&mut [String; 3]) -> R) -> R {
     })
 }
 
-/// Into a formatter, which cannot be read back: short text is formatted on
-/// the stack first, so that it can be checked as a whole; text too long to
-/// be a secret value is streamed.
+/// Into a formatter, which cannot be read back: the text is formatted on
+/// the stack first (on the heap when it is long), so that it can be
+/// scanned for secret values as a whole.
 impl Out for fmt::Formatter<'_> {
     fn formatted(&mut self, args: fmt::Arguments<'_>, opts: &Opts<'_>) -> fmt::Result {
         formatted_via_stack(self, args, opts)
@@ -310,11 +320,10 @@ fn formatted_via_stack<W: Write + ?Sized>(
     if fmt::write(&mut small, args).is_ok() {
         return value_string(out, small.as_str(), opts);
     }
-    out.write_char('"')?;
-    let mut w = StrWriter::new(out, opts.string_cap);
-    let _ = w.write_fmt(args);
-    w.finish(opts)?;
-    out.write_char('"')
+    let mut long = String::new();
+    // A `Display` impl that fails leaves its text so far.
+    let _ = fmt::write(&mut long, args);
+    value_string(out, &long, opts)
 }
 
 thread_local! {
@@ -347,9 +356,7 @@ pub(crate) fn take_lent() -> Option<String> {
     LENT.with(Cell::take)
 }
 
-/// Room for any value the policy can recognize as secret on its own (a
-/// card number is at most 23 characters with separators), and for most
-/// messages and ids, which are then formatted only once.
+/// Room for most messages and ids, formatted on the stack.
 struct Small {
     buf: [u8; 256],
     len: usize,
@@ -383,7 +390,7 @@ impl Write for Small {
     }
 }
 
-/// Writes `s` as a JSON string without the card-number check (for names the
+/// Writes `s` as a JSON string without the value scan (for names the
 /// crate itself controls or already checked).
 pub(crate) fn plain_string<W: Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
     out.write_char('"')?;
@@ -391,16 +398,12 @@ pub(crate) fn plain_string<W: Write + ?Sized>(out: &mut W, s: &str) -> fmt::Resu
     out.write_char('"')
 }
 
-/// Writes a string value, redacted when the policy says its content is
-/// secret (a card number, say).
+/// Writes a string value, its secret values masked ([`string`]).
 pub(crate) fn value_string<W: Write + ?Sized>(
     out: &mut W,
     s: &str,
     opts: &Opts<'_>,
 ) -> fmt::Result {
-    if opts.policy.is_secret_value(s) {
-        return plain_string(out, opts.policy.mask());
-    }
     string(out, s, opts)
 }
 
@@ -430,7 +433,7 @@ pub(crate) fn int<W: Write + ?Sized>(out: &mut W, v: impl itoa::Integer) -> fmt:
 }
 
 /// Writes an integer as a string (ids and context values). Integers are
-/// not checked for card numbers: numeric ids of 13 to 19 digits pass the
+/// not scanned for card numbers: numeric ids of 13 to 19 digits pass the
 /// check too often to be masked on sight.
 pub(crate) fn quoted_int<W: Write + ?Sized>(out: &mut W, v: impl itoa::Integer) -> fmt::Result {
     let mut buf = itoa::Buffer::new();
@@ -714,7 +717,20 @@ mod tests {
             display(&mut t, &"\t4111111111111111", o).unwrap();
             t
         });
-        assert_eq!(tab, r#""[REDACTED]""#, "escaped text is checked unescaped");
+        assert_eq!(
+            tab, r#""\t[REDACTED]""#,
+            "escaped text is checked unescaped; what is around the secret stays"
+        );
+        let (long, _) = opts_with(1000, |o| {
+            let mut t = String::new();
+            let text = format!("{} Bearer abc123def456 {}", "x".repeat(300), "y".repeat(300));
+            let mut f = String::new();
+            formatted_via_stack(&mut f, format_args!("{text}"), o).unwrap();
+            display(&mut t, &text, o).unwrap();
+            assert_eq!(t, f);
+            t
+        });
+        assert!(long.contains("Bearer [REDACTED] yyy"), "long text is scanned too");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::clock;
 use crate::context::{self, Collect, Names, SpanContext};
 use crate::json::{self, Opts, Out};
 use crate::record::{self, Kind};
-use crate::redact::Policy;
+use crate::redact::{user_info, Policy};
 use crate::sink::Sinks;
 
 /// The name of the event field that carries a record body.
@@ -323,7 +323,11 @@ impl AuditLayer {
                 context::Value { json, truncated }
             };
             let id = render(&|out| json::display(out, user_id, opts));
-            let info = user_info.map(|info| render(&|out| info.write_json(out, opts)));
+            let info = user_info.map(|info| {
+                render(&|out| {
+                    user_info::write_serialized(out, opts, |s| info.write_json(s, opts))
+                })
+            });
             (id, info)
         });
         rendered
@@ -600,7 +604,12 @@ impl Visit for Envelope<'_, '_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" && !self.message_written() {
             self.message(format_args!("{value}"));
-        } else if !self.context(field, |out, opts| json::value_string(out, value, opts)) {
+        } else if !self.context(field, |out, opts| {
+            if field.name() == context::BUILTIN[context::USER_INFO] {
+                return user_info::write_text(out, value, opts);
+            }
+            json::value_string(out, value, opts)
+        }) {
             self.free += 1;
         }
     }
@@ -659,7 +668,12 @@ impl Visit for Envelope<'_, '_> {
                 self.opts.body.set(before);
             }
             _ => {
-                let written = self.context(field, |out, opts| json::debug(out, value, opts));
+                let written = self.context(field, |out, opts| {
+                    if field.name() == context::BUILTIN[context::USER_INFO] {
+                        return user_info::write_text(out, &format!("{value:?}"), opts);
+                    }
+                    json::debug(out, value, opts)
+                });
                 if !written {
                     self.free += 1;
                 }

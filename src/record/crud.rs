@@ -153,25 +153,18 @@ impl<'a> Crud<'a> {
                     let _ = write!(id, "{}", self.id.unwrap_or(&""));
                 }
                 Some(ids) => {
-                    // Each id masked on its own if it is a card number.
+                    // Each id redacted on its own.
                     for (i, one) in ids.iter().enumerate() {
                         if i > 0 {
                             id.push(',');
                         }
-                        if opts.policy.is_secret_value(one) {
-                            id.push_str(opts.policy.mask());
-                        } else {
-                            id.push_str(one);
-                        }
+                        id.push_str(&opts.policy.redact_text(one));
                     }
                 }
             }
             // Checked once: the message and the fields show the same text.
             for text in [&mut *model, &mut *id] {
-                if opts.policy.is_secret_value(text) {
-                    text.clear();
-                    text.push_str(opts.policy.mask());
-                }
+                opts.policy.redact_in_place(text);
             }
             if !opts.written(MESSAGE_BIT) {
                 message.push_str(self.event_type.as_str());

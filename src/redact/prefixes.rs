@@ -1,0 +1,148 @@
+//! Keys and tokens recognized by their well-known prefix. The prefix is
+//! kept (it says what leaked); the rest of the token is masked:
+//! `sk_live_[REDACTED]`.
+//!
+//! The list is in the [policy's docs](super#well-known-prefixes).
+//!
+//! "Characters" are ASCII letters, digits, `_` and `-` (and `.` for `SG.`
+//! and `ya29.`). A prefix counts only at the start of a word: not after a
+//! letter or a digit (`disk_test_…` is not `sk_test_…`).
+
+use std::ops::Range;
+
+/// A prefix, the fewest characters after it, and whether `.` is one of them.
+struct Prefix {
+    text: &'static [u8],
+    min: usize,
+    dots: bool,
+}
+
+const fn p(text: &'static str, min: usize) -> Prefix {
+    Prefix {
+        text: text.as_bytes(),
+        min,
+        dots: false,
+    }
+}
+
+const fn p_dots(text: &'static str, min: usize) -> Prefix {
+    Prefix {
+        text: text.as_bytes(),
+        min,
+        dots: true,
+    }
+}
+
+/// Prefixes that contain `_`, `-` or `.`: found from their first such
+/// byte, looking back at the word before it. Longer ones first.
+const AFTER_SEPARATOR: &[Prefix] = &[
+    p("sk_live_", 16),
+    p("sk_test_", 16),
+    p("rk_live_", 16),
+    p("rk_test_", 16),
+    p("whsec_", 16),
+    p("ghp_", 20),
+    p("gho_", 20),
+    p("ghu_", 20),
+    p("ghs_", 20),
+    p("ghr_", 20),
+    p("github_pat_", 20),
+    p("glpat-", 20),
+    p("xoxb-", 10),
+    p("xoxp-", 10),
+    p("xoxa-", 10),
+    p("xoxs-", 10),
+    p("xoxr-", 10),
+    p("xapp-", 10),
+    p("npm_", 30),
+    p("pypi-", 50),
+    p("hf_", 30),
+    p("sk-ant-", 20),
+    p("sk-proj-", 20),
+    p("sk-", 32),
+    p_dots("SG.", 16),
+    p_dots("ya29.", 20),
+    p("shpat_", 20),
+    p("shpss_", 20),
+    p("shpca_", 20),
+    p("shppa_", 20),
+    p("dop_v1_", 32),
+];
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+fn is_token(b: u8, dots: bool) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || (dots && b == b'.')
+}
+
+/// At a `_`, `-` or `.` at `at`: the masked part of a prefixed token whose
+/// first separator this is.
+pub(super) fn at_separator(s: &[u8], at: usize) -> Option<Range<usize>> {
+    let mut start = at;
+    while start > 0 && at - start < 8 && is_word(s[start - 1]) {
+        start -= 1;
+    }
+    if start == at || (start > 0 && is_word(s[start - 1])) {
+        return None;
+    }
+    let word_len = at - start;
+    let rest = &s[start..];
+    AFTER_SEPARATOR.iter().find_map(|prefix| {
+        if prefix.text.get(word_len) != Some(&s[at]) || !rest.starts_with(prefix.text) {
+            return None;
+        }
+        let body = start + prefix.text.len();
+        let end = body
+            + s[body..]
+                .iter()
+                .take_while(|&&b| is_token(b, prefix.dots))
+                .count();
+        (end - body >= prefix.min).then_some(body..end)
+    })
+}
+
+/// At an `A` at `at`: an AWS access key id (`AKIA`/`ASIA` and 16 capitals
+/// or digits) or a Google API key (`AIza` and 30 or more characters).
+pub(super) fn at_capital_a(s: &[u8], at: usize) -> Option<Range<usize>> {
+    if at > 0 && is_word(s[at - 1]) {
+        return None;
+    }
+    let rest = &s[at..];
+    let body = at + 4;
+    if rest.starts_with(b"AKIA") || rest.starts_with(b"ASIA") {
+        let n = s[body..]
+            .iter()
+            .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            .count();
+        let glued = s.get(body + n).is_some_and(|&b| is_word(b));
+        return (n == 16 && !glued).then_some(body..body + n);
+    }
+    if rest.starts_with(b"AIza") {
+        let n = s[body..].iter().take_while(|&&b| is_token(b, false)).count();
+        return (n >= 30).then_some(body..body + n);
+    }
+    None
+}
+
+/// At a `-` at `at`: a PEM private key block, from after its
+/// `-----BEGIN … PRIVATE KEY-----` line to its `-----END` line.
+pub(super) fn at_pem(s: &[u8], at: usize) -> Option<Range<usize>> {
+    const BEGIN: &[u8] = b"-----BEGIN ";
+    if !s[at..].starts_with(BEGIN) {
+        return None;
+    }
+    let header = at + BEGIN.len();
+    let label_len = find(&s[header..(header + 48).min(s.len())], b"-----")?;
+    if !s[header..header + label_len].ends_with(b"PRIVATE KEY") {
+        return None;
+    }
+    let body = header + label_len + 5;
+    let end = find(&s[body..], b"-----END").map_or(s.len(), |e| body + e);
+    (end > body).then_some(body..end)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
