@@ -723,14 +723,21 @@ mod tests {
         );
         let (long, _) = opts_with(1000, |o| {
             let mut t = String::new();
-            let text = format!("{} Bearer abc123def456 {}", "x".repeat(300), "y".repeat(300));
+            let text = format!(
+                "{} Bearer abc123def456 {}",
+                "x".repeat(300),
+                "y".repeat(300)
+            );
             let mut f = String::new();
             formatted_via_stack(&mut f, format_args!("{text}"), o).unwrap();
             display(&mut t, &text, o).unwrap();
             assert_eq!(t, f);
             t
         });
-        assert!(long.contains("Bearer [REDACTED] yyy"), "long text is scanned too");
+        assert!(
+            long.contains("Bearer [REDACTED] yyy"),
+            "long text is scanned too"
+        );
     }
 
     #[test]

@@ -324,9 +324,7 @@ impl AuditLayer {
             };
             let id = render(&|out| json::display(out, user_id, opts));
             let info = user_info.map(|info| {
-                render(&|out| {
-                    user_info::write_serialized(out, opts, |s| info.write_json(s, opts))
-                })
+                render(&|out| user_info::write_serialized(out, opts, |s| info.write_json(s, opts)))
             });
             (id, info)
         });

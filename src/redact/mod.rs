@@ -580,10 +580,9 @@ mod tests {
     fn each_value_class_can_be_turned_off() {
         let cases: [(&str, fn(Policy) -> Policy); 5] = [
             ("Bearer abc123def456", |p| p.mask_auth_credentials(false)),
-            (
-                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
-                |p| p.mask_jwts(false),
-            ),
+            ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", |p| {
+                p.mask_jwts(false)
+            }),
             ("https://u:p@h.io", |p| p.mask_url_userinfo(false)),
             ("sk_live_4eC39HqLyjWDarjtT1zdp7dc", |p| {
                 p.mask_token_prefixes(false)

@@ -120,7 +120,10 @@ pub(super) fn at_capital_a(s: &[u8], at: usize) -> Option<Range<usize>> {
         return (n == 16 && !glued).then_some(body..body + n);
     }
     if rest.starts_with(b"AIza") {
-        let n = s[body..].iter().take_while(|&&b| is_token(b, false)).count();
+        let n = s[body..]
+            .iter()
+            .take_while(|&&b| is_token(b, false))
+            .count();
         return (n >= 30).then_some(body..body + n);
     }
     None

@@ -91,7 +91,10 @@ fn is_b64url(b: u8) -> bool {
 }
 
 fn count(s: &[u8], at: usize, class: impl Fn(u8) -> bool) -> usize {
-    s[at.min(s.len())..].iter().take_while(|&&b| class(b)).count()
+    s[at.min(s.len())..]
+        .iter()
+        .take_while(|&&b| class(b))
+        .count()
 }
 
 /// A JWT starting at `start` (its `eyJ`): a header of 10 or more base64url
@@ -120,8 +123,7 @@ fn jwt(s: &[u8], start: usize) -> Option<Range<usize>> {
 /// At the `:` of `scheme://`: the userinfo before the host, up to the last
 /// `@` of the authority.
 fn url(s: &[u8], colon: usize) -> Option<Range<usize>> {
-    if colon == 0 || !s[colon - 1].is_ascii_alphanumeric() || !s[colon + 1..].starts_with(b"//")
-    {
+    if colon == 0 || !s[colon - 1].is_ascii_alphanumeric() || !s[colon + 1..].starts_with(b"//") {
         return None;
     }
     let start = colon + 3;
@@ -242,12 +244,16 @@ mod tests {
         out
     }
 
-    const JWT_TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const JWT_TOKEN: &str =
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
     #[test]
     fn masks_only_the_secret_part() {
         let cases = [
-            ("Authorization: Bearer abc123def456", "Authorization: Bearer #"),
+            (
+                "Authorization: Bearer abc123def456",
+                "Authorization: Bearer #",
+            ),
             ("bearer abcDEFghiJKLmnoPQR.", "bearer #."),
             ("Basic dXNlcjpwYXNz", "Basic #"),
             ("Basic dXNlcjpwYXNzd29yZA==", "Basic #"),
