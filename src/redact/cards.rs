@@ -16,6 +16,11 @@ const WINDOW: usize = 7;
 /// digit). Returns the first card number in it, if any, and where the run
 /// ends (where scanning goes on).
 pub(super) fn in_run(s: &[u8], start: usize) -> (Option<Range<usize>>, usize) {
+    // Most runs are short numbers: counted, and skipped, first.
+    let (digits, end) = count_run(s, start);
+    if digits < 13 {
+        return (None, end);
+    }
     let glued_before = start > 0 && s[start - 1].is_ascii_alphanumeric();
     // The last groups: (start, end) of their digits.
     let mut groups = [(0usize, 0usize); WINDOW];
@@ -46,6 +51,21 @@ pub(super) fn in_run(s: &[u8], start: usize) -> (Option<Range<usize>>, usize) {
         }
         i += 1;
     }
+}
+
+/// How many digits the run at `start` has, and where it ends.
+fn count_run(s: &[u8], start: usize) -> (usize, usize) {
+    let mut digits = 0;
+    let mut i = start;
+    while i < s.len() {
+        if s[i].is_ascii_digit() {
+            digits += 1;
+        } else if !(matches!(s[i], b' ' | b'-') && s.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+            break;
+        }
+        i += 1;
+    }
+    (digits, i)
 }
 
 fn range_end(groups: &[(usize, usize); WINDOW], last: usize) -> usize {

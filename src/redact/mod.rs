@@ -578,7 +578,8 @@ mod tests {
 
     #[test]
     fn each_value_class_can_be_turned_off() {
-        let cases: [(&str, fn(Policy) -> Policy); 5] = [
+        type Off = fn(Policy) -> Policy;
+        let cases: [(&str, Off); 5] = [
             ("Bearer abc123def456", |p| p.mask_auth_credentials(false)),
             ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", |p| {
                 p.mask_jwts(false)

@@ -33,41 +33,64 @@ const fn p_dots(text: &'static str, min: usize) -> Prefix {
     }
 }
 
-/// Prefixes that contain `_`, `-` or `.`: found from their first such
-/// byte, looking back at the word before it. Longer ones first.
-const AFTER_SEPARATOR: &[Prefix] = &[
-    p("sk_live_", 16),
-    p("sk_test_", 16),
-    p("rk_live_", 16),
-    p("rk_test_", 16),
-    p("whsec_", 16),
-    p("ghp_", 20),
-    p("gho_", 20),
-    p("ghu_", 20),
-    p("ghs_", 20),
-    p("ghr_", 20),
-    p("github_pat_", 20),
-    p("glpat-", 20),
-    p("xoxb-", 10),
-    p("xoxp-", 10),
-    p("xoxa-", 10),
-    p("xoxs-", 10),
-    p("xoxr-", 10),
-    p("xapp-", 10),
-    p("npm_", 30),
-    p("pypi-", 50),
-    p("hf_", 30),
-    p("sk-ant-", 20),
-    p("sk-proj-", 20),
-    p("sk-", 32),
-    p_dots("SG.", 16),
-    p_dots("ya29.", 20),
-    p("shpat_", 20),
-    p("shpss_", 20),
-    p("shpca_", 20),
-    p("shppa_", 20),
-    p("dop_v1_", 32),
-];
+/// Prefixes that contain `_`, `-` or `.`, by their first letter: found
+/// from their first such byte, looking back at the word before it. Longer
+/// ones first.
+fn starting_with(first: u8) -> &'static [Prefix] {
+    const S: &[Prefix] = &[
+        p("sk_live_", 16),
+        p("sk_test_", 16),
+        p("sk-ant-", 20),
+        p("sk-proj-", 20),
+        p("sk-", 32),
+        p("shpat_", 20),
+        p("shpss_", 20),
+        p("shpca_", 20),
+        p("shppa_", 20),
+    ];
+    const G: &[Prefix] = &[
+        p("ghp_", 20),
+        p("gho_", 20),
+        p("ghu_", 20),
+        p("ghs_", 20),
+        p("ghr_", 20),
+        p("github_pat_", 20),
+        p("glpat-", 20),
+    ];
+    const X: &[Prefix] = &[
+        p("xoxb-", 10),
+        p("xoxp-", 10),
+        p("xoxa-", 10),
+        p("xoxs-", 10),
+        p("xoxr-", 10),
+        p("xapp-", 10),
+    ];
+    const R: &[Prefix] = &[p("rk_live_", 16), p("rk_test_", 16)];
+    const W: &[Prefix] = &[p("whsec_", 16)];
+    const N: &[Prefix] = &[p("npm_", 30)];
+    const P: &[Prefix] = &[p("pypi-", 50)];
+    const H: &[Prefix] = &[p("hf_", 30)];
+    const D: &[Prefix] = &[p("dop_v1_", 32)];
+    const SG: &[Prefix] = &[p_dots("SG.", 16)];
+    const Y: &[Prefix] = &[p_dots("ya29.", 20)];
+    match first {
+        b's' => S,
+        b'g' => G,
+        b'x' => X,
+        b'r' => R,
+        b'w' => W,
+        b'n' => N,
+        b'p' => P,
+        b'h' => H,
+        b'd' => D,
+        b'S' => SG,
+        b'y' => Y,
+        _ => &[],
+    }
+}
+
+/// The longest word before the first separator of a prefix (`github`).
+const LONGEST_WORD: usize = 6;
 
 fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric()
@@ -81,7 +104,7 @@ fn is_token(b: u8, dots: bool) -> bool {
 /// first separator this is.
 pub(super) fn at_separator(s: &[u8], at: usize) -> Option<Range<usize>> {
     let mut start = at;
-    while start > 0 && at - start < 8 && is_word(s[start - 1]) {
+    while start > 0 && at - start <= LONGEST_WORD && is_word(s[start - 1]) {
         start -= 1;
     }
     if start == at || (start > 0 && is_word(s[start - 1])) {
@@ -89,7 +112,7 @@ pub(super) fn at_separator(s: &[u8], at: usize) -> Option<Range<usize>> {
     }
     let word_len = at - start;
     let rest = &s[start..];
-    AFTER_SEPARATOR.iter().find_map(|prefix| {
+    starting_with(s[start]).iter().find_map(|prefix| {
         if prefix.text.get(word_len) != Some(&s[at]) || !rest.starts_with(prefix.text) {
             return None;
         }

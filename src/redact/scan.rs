@@ -1,16 +1,17 @@
 //! The value scan: finds secrets inside any text in one pass.
 //!
-//! Each byte is looked up in a table of *trigger* bytes; most bytes of
-//! ordinary text are not one, and cost that lookup only. At a trigger the
-//! candidates starting there are checked in place:
+//! One branch-free pass over the text says which classes it can hold at
+//! all (most text holds none); for each class that remains, its *trigger*
+//! is searched with `memchr` (SIMD) and the candidates starting there are
+//! checked in place:
 //!
 //! | trigger | looks for |
 //! |---|---|
 //! | `B`, `b` | `Bearer <token>`, `Basic <base64 of user:password>` (any case) |
-//! | `J` | a JWT: `eyJ…` and two or more `.`-separated parts |
-//! | `:` | URL userinfo: `scheme://user:password@host` |
+//! | `J` (of `eyJ`) | a JWT: `eyJ…` and two or more `.`-separated parts |
+//! | `:` (of `://`) | URL userinfo: `scheme://user:password@host` |
 //! | `_`, `-`, `.`, `A` | a [well-known prefix](super::prefixes), a PEM private key |
-//! | digits | a [card number](super::cards) |
+//! | digits (13 or more in the text) | a [card number](super::cards) |
 //!
 //! Only the secret part is reported: `Bearer [REDACTED]`,
 //! `https://[REDACTED]@host/path`, `sk_live_[REDACTED]`.
@@ -32,18 +33,38 @@ pub(super) const CARD: u8 = 16;
 /// Every class.
 pub(super) const ALL: u8 = AUTH | JWT | URL | PREFIX | CARD;
 
-/// For each byte, the classes it can trigger.
-static TRIGGER: [u8; 256] = {
+/// The classes `s` can hold at all, from one branch-free pass over it (a
+/// table lookup per byte): no `:` means no URL, fewer than 13 digits no
+/// card number, and so on. Most text stops here.
+fn possible(s: &[u8]) -> u8 {
+    // Per byte: its class bits, and one in bit 8 for a digit; the classes
+    // are OR-ed, the digits summed.
+    let mut any = 0u32;
+    let mut digits = 0u32;
+    for &c in s {
+        let bits = u32::from(POSSIBLE[c as usize]);
+        any |= bits;
+        digits += bits >> 7;
+    }
+    let mut classes = (any & u32::from(ALL & !CARD)) as u8;
+    if digits >= 13 {
+        classes |= CARD;
+    }
+    classes
+}
+
+/// For each byte, the classes it is a trigger of; bit 7 marks digits.
+static POSSIBLE: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut d = b'0';
     while d <= b'9' {
-        t[d as usize] = CARD;
+        t[d as usize] = 0x80;
         d += 1;
     }
+    t[b':' as usize] = URL;
+    t[b'J' as usize] = JWT;
     t[b'B' as usize] = AUTH;
     t[b'b' as usize] = AUTH;
-    t[b'J' as usize] = JWT;
-    t[b':' as usize] = URL;
     t[b'_' as usize] = PREFIX;
     t[b'-' as usize] = PREFIX;
     t[b'.' as usize] = PREFIX;
@@ -52,36 +73,82 @@ static TRIGGER: [u8; 256] = {
 };
 
 /// The first secret of the `classes` in `s` starting at or after `from`:
-/// the bytes to replace with the mask (never empty).
+/// the bytes to replace with the mask (never empty). Where two overlap,
+/// the one that starts first (then the longer) wins.
 pub(super) fn next(s: &[u8], from: usize, classes: u8) -> Option<Range<usize>> {
+    let classes = classes & possible(s.get(from..)?);
+    if classes == 0 {
+        return None;
+    }
+    let mut best: Option<Range<usize>> = None;
+    let mut consider = |found: Option<Range<usize>>| {
+        if let Some(r) = found.filter(|r| r.start < r.end && r.start >= from) {
+            let better = match &best {
+                None => true,
+                Some(b) => r.start < b.start || (r.start == b.start && r.end > b.end),
+            };
+            if better {
+                best = Some(r);
+            }
+        }
+    };
+    if classes & URL != 0 {
+        consider(first(memchr::memchr_iter(b':', &s[from..]), from, |at| {
+            url(s, at)
+        }));
+    }
+    if classes & JWT != 0 {
+        consider(first(memchr::memchr_iter(b'J', &s[from..]), from, |at| {
+            at.checked_sub(2).and_then(|start| jwt(s, start))
+        }));
+    }
+    if classes & AUTH != 0 {
+        consider(first(
+            memchr::memchr2_iter(b'B', b'b', &s[from..]),
+            from,
+            |at| auth(s, at),
+        ));
+    }
+    if classes & PREFIX != 0 {
+        consider(first(
+            memchr::memchr3_iter(b'_', b'-', b'.', &s[from..]),
+            from,
+            |at| prefixes::at_pem(s, at).or_else(|| prefixes::at_separator(s, at)),
+        ));
+        consider(first(memchr::memchr_iter(b'A', &s[from..]), from, |at| {
+            prefixes::at_capital_a(s, at)
+        }));
+    }
+    if classes & CARD != 0 {
+        consider(first_card(s, from));
+    }
+    best
+}
+
+/// The first candidate position (relative to `from`) where `check` finds
+/// a secret.
+fn first(
+    candidates: impl Iterator<Item = usize>,
+    from: usize,
+    check: impl Fn(usize) -> Option<Range<usize>>,
+) -> Option<Range<usize>> {
+    candidates.map(|at| at + from).find_map(check)
+}
+
+/// The first card number at or after `from`: runs of digits are looked at
+/// from their first digit, when it is not glued to a letter or a digit.
+fn first_card(s: &[u8], from: usize) -> Option<Range<usize>> {
     let mut i = from;
     while i < s.len() {
-        let b = s[i];
-        if TRIGGER[b as usize] & classes == 0 {
-            i += 1;
-            continue;
-        }
-        let found = match b {
-            b'0'..=b'9' => {
-                let (found, end) = cards::in_run(s, i);
-                if found.is_none() {
-                    i = end;
-                    continue;
-                }
-                found
+        if s[i].is_ascii_digit() && (i == 0 || !s[i - 1].is_ascii_alphanumeric()) {
+            let (found, end) = cards::in_run(s, i);
+            if found.is_some() {
+                return found;
             }
-            b'B' | b'b' => auth(s, i),
-            b'J' if i >= from + 2 => jwt(s, i - 2),
-            b':' => url(s, i),
-            b'-' => prefixes::at_pem(s, i).or_else(|| prefixes::at_separator(s, i)),
-            b'_' | b'.' => prefixes::at_separator(s, i),
-            b'A' => prefixes::at_capital_a(s, i),
-            _ => None,
-        };
-        if let Some(range) = found.filter(|r| r.start < r.end && r.start >= from) {
-            return Some(range);
+            i = end.max(i + 1);
+        } else {
+            i += 1;
         }
-        i += 1;
     }
     None
 }
