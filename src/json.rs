@@ -214,8 +214,9 @@ pub(crate) fn string<W: Write + ?Sized>(out: &mut W, s: &str, opts: &Opts<'_>) -
     capped_string(out, s, opts)
 }
 
-/// Writes `s` as a JSON string, quotes included, cut at `cap` bytes.
-fn capped_string<W: Write + ?Sized>(out: &mut W, s: &str, opts: &Opts<'_>) -> fmt::Result {
+/// Writes `s` as a JSON string, quotes included, cut at `cap` bytes,
+/// without the value scan: for text already redacted.
+pub(crate) fn capped_string<W: Write + ?Sized>(out: &mut W, s: &str, opts: &Opts<'_>) -> fmt::Result {
     out.write_char('"')?;
     let mut w = StrWriter::new(out, opts.string_cap);
     w.write_str(s)?;

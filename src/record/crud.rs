@@ -162,7 +162,8 @@ impl<'a> Crud<'a> {
                     }
                 }
             }
-            // Checked once: the message and the fields show the same text.
+            // Redacted once: the message and the fields show the same text,
+            // written without a second scan.
             for text in [&mut *model, &mut *id] {
                 opts.policy.redact_in_place(text);
             }
@@ -186,15 +187,15 @@ impl<'a> Crud<'a> {
                     }
                 }
                 json::lit(out, &mut first, "\"message\":")?;
-                json::string(out, message, opts)?;
+                json::capped_string(out, message, opts)?;
                 opts.mark_written(MESSAGE_BIT);
             }
             json::lit(out, &mut first, "\"model\":")?;
-            json::string(out, model, opts)?;
+            json::capped_string(out, model, opts)?;
             json::lit(out, &mut first, "\"event_type\":")?;
             json::plain_string(out, self.event_type.as_str())?;
             json::lit(out, &mut first, "\"instance_id\":")?;
-            json::string(out, id, opts)?;
+            json::capped_string(out, id, opts)?;
             Ok::<_, fmt::Error>(())
         })?;
         if let Some(ids) = &self.ids {
