@@ -216,7 +216,11 @@ pub(crate) fn string<W: Write + ?Sized>(out: &mut W, s: &str, opts: &Opts<'_>) -
 
 /// Writes `s` as a JSON string, quotes included, cut at `cap` bytes,
 /// without the value scan: for text already redacted.
-pub(crate) fn capped_string<W: Write + ?Sized>(out: &mut W, s: &str, opts: &Opts<'_>) -> fmt::Result {
+pub(crate) fn capped_string<W: Write + ?Sized>(
+    out: &mut W,
+    s: &str,
+    opts: &Opts<'_>,
+) -> fmt::Result {
     out.write_char('"')?;
     let mut w = StrWriter::new(out, opts.string_cap);
     w.write_str(s)?;
