@@ -6,9 +6,10 @@
 //! text that look like secrets to a careless matcher are written as they
 //! are.
 //!
-//! Not covered here, by design: the console (a `tracing_subscriber::fmt`
-//! layer printing application fields as they are) and the `log` bridge's
-//! target and module path (names of code, not caller values).
+//! Not covered here: the console (a `tracing_subscriber::fmt` layer that
+//! prints application fields as they are: not the crate's writer), and the
+//! `log` bridge's target and module path and object keys (not scanned: names
+//! of code and of fields, not values).
 
 mod common;
 
@@ -240,7 +241,8 @@ fn place_value(text: &str) -> [usize; 4] {
     [10, 1, 3, 14]
 }
 
-/// Places `value` under `key` wherever a key can be given.
+/// Places `value` under `key` wherever a key can be given, and after it in
+/// text (`key=value`, `key: value`, JSON text, `Debug` output).
 fn place_under_key(key: &str, value: &str) -> [usize; 4] {
     let object = json!({ key: value });
     let nested = json!({"outer": {key: value}, "list": [{key: value}]});
@@ -274,7 +276,16 @@ fn place_under_key(key: &str, value: &str) -> [usize; 4] {
     tracing::info!(user_info = %object, "event user_info display");
     tracing::info!(user_info = ?text, "event user_info debug");
     tracing::info!(target: "audit.request", user_info = %object, "api");
-    [6, 1, 1, 3]
+    // Inside text: `key=value`, `key: value`, JSON text, `Debug` output.
+    let map: std::collections::BTreeMap<&str, &str> = [(key, value)].into();
+    tracing_audit::login_failed!(
+        user: format!("{key}={value}"),
+        error: format!("bad {key}: {value}"),
+        user_agent: format!("client/1.0 (+https://x.io/cb?{key}={value}&a=1)")
+    );
+    tracing::info!(note = %text, debugged = ?map, "{key}={value}");
+    tracing::info!(target: "audit.process", "step failed with {key}: '{value}'");
+    [7, 1, 2, 4]
 }
 
 /// The records of each kind, checked to be as many as made.

@@ -27,8 +27,10 @@
 //!   whole or in groups split by single spaces or dashes, passing the Luhn
 //!   check). Only the secret part is replaced: `"Bearer [REDACTED]"`,
 //!   `"https://[REDACTED]@db.internal/app"`, `"sk_live_[REDACTED]"`,
-//!   `"paid with [REDACTED] today"`. Each class can be turned off. Numbers
-//!   (JSON numbers, integer fields) and object keys are not scanned;
+//!   `"paid with [REDACTED] today"`; and the value after a secret key
+//!   inside text (`password=[REDACTED]`, see below). Each class can be
+//!   turned off. Numbers (JSON numbers, integer fields) and object keys
+//!   are not scanned;
 //! - the **mask** put in their place (`"[REDACTED]"` by default).
 //!
 //! Under a secret key the whole value is replaced, and the key stays, so a
@@ -54,6 +56,7 @@
 //!     "GET https://[REDACTED]@api.example.com with Bearer [REDACTED]",
 //! );
 //! assert!(policy.is_secret_value("card 4111 1111 1111 1111"));
+//! assert_eq!(policy.redact_text("retry with password=hunter2"), "retry with password=[REDACTED]");
 //! ```
 //!
 //! # Well-known prefixes
@@ -82,15 +85,26 @@
 //! "Characters" are ASCII letters, digits, `_` and `-` (and `.` for `SG.`
 //! and `ya29.`).
 //!
+//! # Keys inside text
+//!
+//! A secret key written in text with its value is recognized too, and the
+//! value masked: `password=hunter2` (a message, a query string:
+//! `?access_token=[REDACTED]&state=1`), `password: hunter2`, JSON text
+//! (`{"password":"[REDACTED]"}`) and `Debug` output
+//! (`User { password: "[REDACTED]" }`). A value in quotes is masked up to
+//! its closing quote; a bare one up to a space or `,;&)]}<>`; after
+//! `Authorization: Bearer` the scheme stays. A value that is an object or
+//! a list (`{`, `[`) is left to the keys inside it.
+//!
 //! # What is not recognized
 //!
-//! Secrets with no shape of their own (a password in a sentence, a token
-//! of random letters after `token=`) are found only under a secret key.
-//! A `?value` whose `Debug` output is not JSON (a `#[derive(Debug)]`
-//! struct) is text: its values are scanned, its field names are not keys.
+//! Secrets with no shape of their own and no key next to them (a password
+//! alone in a sentence) are not found. Object keys and numbers are not
+//! scanned.
 
 mod cards;
 mod keys;
+mod keyval;
 mod prefixes;
 mod scan;
 pub(crate) mod user_info;
@@ -174,7 +188,7 @@ pub const DEFAULT_MASK: &str = "[REDACTED]";
 /// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `access`, `refresh`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn` |
 /// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `credential` |
 /// | headers | `authorization`, `proxy-authorization`, `cookie`, `set-cookie`, `x-api-key`, `x-auth-token`, `x-csrf-token` |
-/// | values | `Bearer`/`Basic` credentials, JWTs, URL userinfo, well-known token prefixes, PEM private keys, card numbers: all masked |
+/// | values | `Bearer`/`Basic` credentials, JWTs, URL userinfo, well-known token prefixes, PEM private keys, card numbers, values after a secret key in text: all masked |
 /// | mask | `"[REDACTED]"` |
 #[derive(Clone)]
 pub struct Policy {
@@ -232,6 +246,7 @@ impl fmt::Debug for Policy {
             .field("url_userinfo", &on(scan::URL))
             .field("token_prefixes", &on(scan::PREFIX))
             .field("card_numbers", &on(scan::CARD))
+            .field("key_value_pairs", &on(scan::KEYVAL))
             .field("mask", &self.mask)
             .finish()
     }
@@ -340,6 +355,13 @@ impl Policy {
         self.values_switch(scan::PREFIX, on)
     }
 
+    /// Whether the value after a secret key inside text is masked
+    /// (`password=hunter2`, `?access_token=…`, `"password":"…"` in JSON
+    /// text, `password: "…"` in `Debug` output; default on).
+    pub fn mask_key_value_pairs(self, on: bool) -> Self {
+        self.values_switch(scan::KEYVAL, on)
+    }
+
     /// What a secret is replaced with (default `"[REDACTED]"`).
     pub fn mask_with(mut self, mask: impl Into<String>) -> Self {
         self.mask = mask.into();
@@ -401,7 +423,7 @@ impl Policy {
         if self.values == 0 {
             return None;
         }
-        scan::next(text.as_bytes(), 0, self.values)
+        scan::next(text.as_bytes(), 0, self.values, &|k| self.is_secret_key(k))
     }
 
     /// `text` redacted, its first secret being at `first`.
@@ -413,7 +435,9 @@ impl Policy {
             out.push_str(&text[last..range.start]);
             out.push_str(&self.mask);
             last = range.end;
-            next = scan::next(text.as_bytes(), range.end, self.values);
+            next = scan::next(text.as_bytes(), range.end, self.values, &|k| {
+                self.is_secret_key(k)
+            });
         }
         out.push_str(&text[last..]);
         out

@@ -12,13 +12,14 @@
 //! | `:` (of `://`) | URL userinfo: `scheme://user:password@host` |
 //! | `_`, `-`, `.`, `A` | a [well-known prefix](super::prefixes), a PEM private key |
 //! | digits (13 or more in the text) | a [card number](super::cards) |
+//! | `:`, `=` | the value of a [secret key](super::keyval) (`password=…`) |
 //!
 //! Only the secret part is reported: `Bearer [REDACTED]`,
 //! `https://[REDACTED]@host/path`, `sk_live_[REDACTED]`.
 
 use std::ops::Range;
 
-use super::{cards, prefixes};
+use super::{cards, keyval, prefixes};
 
 /// `Bearer` and `Basic` credentials.
 pub(super) const AUTH: u8 = 1;
@@ -30,8 +31,10 @@ pub(super) const URL: u8 = 4;
 pub(super) const PREFIX: u8 = 8;
 /// Card numbers.
 pub(super) const CARD: u8 = 16;
+/// `key=value` and `key: value` with a secret key.
+pub(super) const KEYVAL: u8 = 32;
 /// Every class.
-pub(super) const ALL: u8 = AUTH | JWT | URL | PREFIX | CARD;
+pub(super) const ALL: u8 = AUTH | JWT | URL | PREFIX | CARD | KEYVAL;
 
 /// The classes `s` can hold at all, from one branch-free pass over it:
 /// no `:` means no URL, fewer than 13 digits no card number, and so on.
@@ -40,16 +43,17 @@ fn possible(s: &[u8]) -> u8 {
     // Comparisons only, in chunks of 16 bytes with byte-wide counters, so
     // that the compiler turns each chunk into a few vector instructions.
     #[inline(always)]
-    fn look(c: u8, digits: &mut u8, flags: &mut [u8; 4]) {
+    fn look(c: u8, digits: &mut u8, flags: &mut [u8; 5]) {
         *digits += u8::from(c.wrapping_sub(b'0') < 10);
         flags[0] |= u8::from(c == b':');
         flags[1] |= u8::from(c == b'J');
         flags[2] |= u8::from((c | 0x20) == b'b');
+        flags[4] |= u8::from(c == b'=');
         flags[3] |=
             u8::from(c == b'_') | u8::from(c == b'-') | u8::from(c == b'.') | u8::from(c == b'A');
     }
     let mut digits = 0usize;
-    let mut flags = [0u8; 4];
+    let mut flags = [0u8; 5];
     let mut chunks = s.chunks_exact(16);
     for chunk in &mut chunks {
         let mut d = 0u8;
@@ -64,7 +68,10 @@ fn possible(s: &[u8]) -> u8 {
     }
     digits += usize::from(d);
     let mut classes = 0;
-    for (flag, class) in flags.into_iter().zip([URL, JWT, AUTH, PREFIX]) {
+    for (flag, class) in flags
+        .into_iter()
+        .zip([URL | KEYVAL, JWT, AUTH, PREFIX, KEYVAL])
+    {
         if flag != 0 {
             classes |= class;
         }
@@ -78,7 +85,12 @@ fn possible(s: &[u8]) -> u8 {
 /// The first secret of the `classes` in `s` starting at or after `from`:
 /// the bytes to replace with the mask (never empty). Where two overlap,
 /// the one that starts first (then the longer) wins.
-pub(super) fn next(s: &[u8], from: usize, classes: u8) -> Option<Range<usize>> {
+pub(super) fn next(
+    s: &[u8],
+    from: usize,
+    classes: u8,
+    is_secret_key: &dyn Fn(&str) -> bool,
+) -> Option<Range<usize>> {
     let classes = classes & possible(s.get(from..)?);
     if classes == 0 {
         return None;
@@ -124,6 +136,13 @@ pub(super) fn next(s: &[u8], from: usize, classes: u8) -> Option<Range<usize>> {
     }
     if classes & CARD != 0 {
         consider(first_card(s, from));
+    }
+    if classes & KEYVAL != 0 {
+        consider(first(
+            memchr::memchr2_iter(b':', b'=', &s[from..]),
+            from,
+            |at| keyval::at_separator(s, at, is_secret_key),
+        ));
     }
     best
 }
@@ -304,7 +323,8 @@ mod tests {
         let b = s.as_bytes();
         let mut out = String::new();
         let (mut last, mut from) = (0, 0);
-        while let Some(r) = next(b, from, ALL) {
+        let is_key = |k: &str| super::super::Policy::default().is_secret_key(k);
+        while let Some(r) = next(b, from, ALL, &is_key) {
             out.push_str(&s[last..r.start]);
             out.push('#');
             last = r.end;
@@ -336,6 +356,23 @@ mod tests {
             ("xoxb-1234567890-abcdefghij", "xoxb-#"),
             ("paid 4111 1111 1111 1111 today", "paid # today"),
             (
+                "login password=hunter2 user=bob",
+                "login password=# user=bob",
+            ),
+            (
+                "GET /cb?access_token=abc&state=1",
+                "GET /cb?access_token=#&state=1",
+            ),
+            (
+                r##"{"userPassword":"x\"y","n":1}"##,
+                r##"{"userPassword":"#","n":1}"##,
+            ),
+            (
+                r##"User { name: "a", password: "hunter2" }"##,
+                r##"User { name: "a", password: "#" }"##,
+            ),
+            ("refresh: rt-1, next", "refresh: #, next"),
+            (
                 "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
                 "-----BEGIN RSA PRIVATE KEY-----#-----END RSA PRIVATE KEY-----",
             ),
@@ -362,6 +399,8 @@ mod tests {
             "eyJ alone",
             "UPDATE event for Product (id: 42)",
             "2024-01-02T03:04:05.678901Z",
+            "error: connection refused; retry=3",
+            "author: Ann, shipping=express, {auth: {x: 1}}",
         ] {
             assert_eq!(masked(text), text);
         }
