@@ -54,7 +54,8 @@ pub(super) fn in_run(s: &[u8], start: usize) -> (Option<Range<usize>>, usize) {
 }
 
 /// How many digits the run at `start` has, and where it ends.
-fn count_run(s: &[u8], start: usize) -> (usize, usize) {
+#[inline]
+pub(super) fn count_run(s: &[u8], start: usize) -> (usize, usize) {
     let mut digits = 0;
     let mut i = start;
     while i < s.len() {

@@ -116,8 +116,11 @@ impl Segments<'_> {
     /// Whether a run of segments spells `word` (see the module docs).
     pub(super) fn has_word(&self, word: &[u8]) -> bool {
         let t = self.text;
+        let Some(&first) = word.first() else {
+            return false;
+        };
         (0..t.len()).any(|i| {
-            if !self.starts[i] || !t[i..].starts_with(word) {
+            if !self.starts[i] || t[i] != first || !t[i..].starts_with(word) {
                 return false;
             }
             let end = i + word.len();

@@ -32,7 +32,14 @@ pub(super) fn at_separator(
     while start > 0 && end - start < MAX_KEY && is_key_char(s[start - 1]) {
         start -= 1;
     }
-    if start == end || (quote.is_some() && (start == 0 || Some(s[start - 1]) != quote)) {
+    // A key starts with a letter or `_` (not `05` of `05:17`, not `8443`).
+    let starts_like_a_key = s
+        .get(start)
+        .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_');
+    if start == end
+        || !starts_like_a_key
+        || (quote.is_some() && (start == 0 || Some(s[start - 1]) != quote))
+    {
         return None;
     }
     // The value: quoted up to its closing quote, or bare up to a delimiter.

@@ -195,6 +195,8 @@ pub struct Policy {
     /// Names this set of key words (new for every change to it), for the
     /// per-thread memo of answers.
     keys_id: u64,
+    /// The length of the shortest word or substring (`usize::MAX` if none).
+    shortest_key: usize,
     keys: Vec<String>,
     substrings: Vec<String>,
     headers: Vec<String>,
@@ -225,12 +227,14 @@ impl Default for Policy {
         let owned = |list: &[&str]| list.iter().map(|k| k.to_string()).collect();
         Policy {
             keys_id: next_keys_id(),
+            shortest_key: 0,
             keys: owned(DEFAULT_KEYS),
             substrings: owned(DEFAULT_KEY_SUBSTRINGS),
             headers: owned(DEFAULT_HEADERS),
             values: scan::ALL,
             mask: DEFAULT_MASK.to_string(),
         }
+        .keys_changed()
     }
 }
 
@@ -258,12 +262,26 @@ impl Policy {
     pub fn none() -> Self {
         Policy {
             keys_id: next_keys_id(),
+            shortest_key: usize::MAX,
             keys: Vec::new(),
             substrings: Vec::new(),
             headers: Vec::new(),
             values: 0,
             mask: DEFAULT_MASK.to_string(),
         }
+    }
+
+    /// Renames the key-word set (for the memo) and notes its shortest entry.
+    fn keys_changed(mut self) -> Self {
+        self.keys_id = next_keys_id();
+        self.shortest_key = self
+            .keys
+            .iter()
+            .chain(&self.substrings)
+            .map(String::len)
+            .min()
+            .unwrap_or(usize::MAX);
+        self
     }
 
     /// Also treats keys that have `word` among their segments as secret
@@ -274,7 +292,7 @@ impl Policy {
         let word = normalize(word);
         if !word.is_empty() && !self.keys.contains(&word) {
             self.keys.push(word);
-            self.keys_id = next_keys_id();
+            return self.keys_changed();
         }
         self
     }
@@ -286,7 +304,7 @@ impl Policy {
         let part = normalize(part);
         if !part.is_empty() && !self.substrings.contains(&part) {
             self.substrings.push(part);
-            self.keys_id = next_keys_id();
+            return self.keys_changed();
         }
         self
     }
@@ -298,8 +316,7 @@ impl Policy {
         let word = normalize(word);
         self.keys.retain(|k| *k != word);
         self.substrings.retain(|k| *k != word);
-        self.keys_id = next_keys_id();
-        self
+        self.keys_changed()
     }
 
     /// Also treats the header `name` as secret (case-insensitive).
@@ -375,7 +392,9 @@ impl Policy {
 
     /// Whether a value under the key `key` is secret.
     pub fn is_secret_key(&self, key: &str) -> bool {
-        if self.keys.is_empty() && self.substrings.is_empty() {
+        // No word fits in a shorter key (`id`); lower-casing keeps the
+        // length of ASCII text.
+        if self.shortest_key == usize::MAX || (key.len() < self.shortest_key && key.is_ascii()) {
             return false;
         }
         // Records repeat the same few keys: remember the last answers.

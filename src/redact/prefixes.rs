@@ -132,9 +132,9 @@ pub(super) fn at_capital_a(s: &[u8], at: usize) -> Option<Range<usize>> {
     if at > 0 && is_word(s[at - 1]) {
         return None;
     }
-    let rest = &s[at..];
+    let head = s.get(at..at + 4).and_then(|w| <[u8; 4]>::try_from(w).ok());
     let body = at + 4;
-    if rest.starts_with(b"AKIA") || rest.starts_with(b"ASIA") {
+    if head == Some(*b"AKIA") || head == Some(*b"ASIA") {
         let n = s[body..]
             .iter()
             .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
@@ -142,7 +142,7 @@ pub(super) fn at_capital_a(s: &[u8], at: usize) -> Option<Range<usize>> {
         let glued = s.get(body + n).is_some_and(|&b| is_word(b));
         return (n == 16 && !glued).then_some(body..body + n);
     }
-    if rest.starts_with(b"AIza") {
+    if head == Some(*b"AIza") {
         let n = s[body..]
             .iter()
             .take_while(|&&b| is_token(b, false))
@@ -156,7 +156,7 @@ pub(super) fn at_capital_a(s: &[u8], at: usize) -> Option<Range<usize>> {
 /// `-----BEGIN … PRIVATE KEY-----` line to its `-----END` line.
 pub(super) fn at_pem(s: &[u8], at: usize) -> Option<Range<usize>> {
     const BEGIN: &[u8] = b"-----BEGIN ";
-    if !s[at..].starts_with(BEGIN) {
+    if s.get(at + 1) != Some(&b'-') || !s[at..].starts_with(BEGIN) {
         return None;
     }
     let header = at + BEGIN.len();

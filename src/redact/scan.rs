@@ -1,9 +1,10 @@
 //! The value scan: finds secrets inside any text in one pass.
 //!
 //! One branch-free pass over the text says which classes it can hold at
-//! all (most text holds none); for each class that remains, its *trigger*
-//! is searched with `memchr` (SIMD) and the candidates starting there are
-//! checked in place:
+//! all (most text holds none). If any remain, a second pass looks each
+//! byte up in a table of the *triggers* of those classes, and checks the
+//! candidates at a trigger in place; the first secret found is the one
+//! reported:
 //!
 //! | trigger | looks for |
 //! |---|---|
@@ -82,9 +83,28 @@ fn possible(s: &[u8]) -> u8 {
     classes
 }
 
+/// For each byte, the classes it is a trigger of.
+static TRIGGER: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut d = b'0';
+    while d <= b'9' {
+        t[d as usize] = CARD;
+        d += 1;
+    }
+    t[b'B' as usize] = AUTH;
+    t[b'b' as usize] = AUTH;
+    t[b'J' as usize] = JWT;
+    t[b':' as usize] = URL | KEYVAL;
+    t[b'=' as usize] = KEYVAL;
+    t[b'_' as usize] = PREFIX;
+    t[b'-' as usize] = PREFIX;
+    t[b'.' as usize] = PREFIX;
+    t[b'A' as usize] = PREFIX;
+    t
+};
+
 /// The first secret of the `classes` in `s` starting at or after `from`:
-/// the bytes to replace with the mask (never empty). Where two overlap,
-/// the one that starts first (then the longer) wins.
+/// the bytes to replace with the mask (never empty).
 pub(super) fn next(
     s: &[u8],
     from: usize,
@@ -95,82 +115,56 @@ pub(super) fn next(
     if classes == 0 {
         return None;
     }
-    let mut best: Option<Range<usize>> = None;
-    let mut consider = |found: Option<Range<usize>>| {
-        if let Some(r) = found.filter(|r| r.start < r.end && r.start >= from) {
-            let better = match &best {
-                None => true,
-                Some(b) => r.start < b.start || (r.start == b.start && r.end > b.end),
-            };
-            if better {
-                best = Some(r);
-            }
-        }
-    };
-    if classes & URL != 0 {
-        consider(first(memchr::memchr_iter(b':', &s[from..]), from, |at| {
-            url(s, at)
-        }));
-    }
-    if classes & JWT != 0 {
-        consider(first(memchr::memchr_iter(b'J', &s[from..]), from, |at| {
-            at.checked_sub(2).and_then(|start| jwt(s, start))
-        }));
-    }
-    if classes & AUTH != 0 {
-        consider(first(
-            memchr::memchr2_iter(b'B', b'b', &s[from..]),
-            from,
-            |at| auth(s, at),
-        ));
-    }
-    if classes & PREFIX != 0 {
-        consider(first(
-            memchr::memchr3_iter(b'_', b'-', b'.', &s[from..]),
-            from,
-            |at| prefixes::at_pem(s, at).or_else(|| prefixes::at_separator(s, at)),
-        ));
-        consider(first(memchr::memchr_iter(b'A', &s[from..]), from, |at| {
-            prefixes::at_capital_a(s, at)
-        }));
-    }
-    if classes & CARD != 0 {
-        consider(first_card(s, from));
-    }
-    if classes & KEYVAL != 0 {
-        consider(first(
-            memchr::memchr2_iter(b':', b'=', &s[from..]),
-            from,
-            |at| keyval::at_separator(s, at, is_secret_key),
-        ));
-    }
-    best
-}
-
-/// The first candidate position (relative to `from`) where `check` finds
-/// a secret.
-fn first(
-    candidates: impl Iterator<Item = usize>,
-    from: usize,
-    check: impl Fn(usize) -> Option<Range<usize>>,
-) -> Option<Range<usize>> {
-    candidates.map(|at| at + from).find_map(check)
-}
-
-/// The first card number at or after `from`: runs of digits are looked at
-/// from their first digit, when it is not glued to a letter or a digit.
-fn first_card(s: &[u8], from: usize) -> Option<Range<usize>> {
     let mut i = from;
     while i < s.len() {
-        if s[i].is_ascii_digit() && (i == 0 || !s[i - 1].is_ascii_alphanumeric()) {
-            let (found, end) = cards::in_run(s, i);
-            if found.is_some() {
-                return found;
-            }
-            i = end.max(i + 1);
-        } else {
+        let b = s[i];
+        let t = TRIGGER[b as usize] & classes;
+        if t == 0 {
             i += 1;
+            continue;
         }
+        let found = match b {
+            b'0'..=b'9' => {
+                if i > 0 && s[i - 1].is_ascii_alphanumeric() {
+                    None
+                } else {
+                    // Most runs are short numbers, skipped whole.
+                    let (digits, end) = cards::count_run(s, i);
+                    if digits < 13 {
+                        i = end.max(i + 1);
+                        continue;
+                    }
+                    let (found, end) = cards::in_run(s, i);
+                    if found.is_none() {
+                        i = end.max(i + 1);
+                        continue;
+                    }
+                    found
+                }
+            }
+            b'B' | b'b' => auth(s, i),
+            b'J' => i
+                .checked_sub(2)
+                .filter(|&start| start >= from)
+                .and_then(|start| jwt(s, start)),
+            b':' => {
+                let url = if t & URL != 0 { url(s, i) } else { None };
+                url.or_else(|| {
+                    (t & KEYVAL != 0)
+                        .then(|| keyval::at_separator(s, i, is_secret_key))
+                        .flatten()
+                })
+            }
+            b'=' => keyval::at_separator(s, i, is_secret_key),
+            b'-' => prefixes::at_pem(s, i).or_else(|| prefixes::at_separator(s, i)),
+            b'_' | b'.' => prefixes::at_separator(s, i),
+            b'A' => prefixes::at_capital_a(s, i),
+            _ => None,
+        };
+        if let Some(range) = found.filter(|r| r.start < r.end && r.start >= from) {
+            return Some(range);
+        }
+        i += 1;
     }
     None
 }
