@@ -70,10 +70,6 @@ const SECRET: &[(&str, &str)] = &[
 ];
 
 fn scan(c: &mut Criterion) {
-    if std::env::var_os("REDACT_PROBE").is_some() {
-        probe_loop();
-        return;
-    }
     let policy = Policy::default();
     let regex = Regex::new(PATTERN).expect("the pattern compiles");
     for (group, inputs) in [("no_secret", NO_SECRET), ("secret", SECRET)] {
@@ -100,19 +96,3 @@ criterion_group! {
     targets = scan
 }
 criterion_main!(benches);
-
-/// Profiling aid (not a benchmark): `REDACT_PROBE=1 target/release/deps/redact-…`.
-#[allow(dead_code)]
-fn probe_loop() {
-    let p = Policy::default();
-    let only = std::env::var("REDACT_PROBE").unwrap_or_default();
-    for _ in 0..3_000_000 {
-        for (_, t) in NO_SECRET
-            .iter()
-            .chain(SECRET)
-            .filter(|(n, _)| only.is_empty() || only == "1" || *n == only)
-        {
-            black_box(p.is_secret_value(black_box(t)));
-        }
-    }
-}

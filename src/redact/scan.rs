@@ -1,4 +1,4 @@
-//! The value scan: finds secrets inside any text in one pass.
+//! The value scan: finds secrets inside any text.
 //!
 //! One branch-free pass over the text says which classes it can hold at
 //! all (most text holds none). If any remain, a second pass looks each
