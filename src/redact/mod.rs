@@ -94,7 +94,10 @@
 //! (`User { password: "[REDACTED]" }`). A value in quotes is masked up to
 //! its closing quote; a bare one up to a space or `,;&)]}<>`; after
 //! `Authorization: Bearer` the scheme stays. A value that is an object or
-//! a list (`{`, `[`) is left to the keys inside it.
+//! a list (`{`, `[`) is left to the keys inside it. This errs on the safe
+//! side: prose such as `"invalid token: expired"` is written
+//! `"invalid token: [REDACTED]"`; [`Policy::mask_key_value_pairs`] turns it
+//! off.
 //!
 //! # What is not recognized
 //!
