@@ -187,9 +187,7 @@ impl Visit for Collect<'_> {
         self.put(field, |out, opts| {
             // A `user_info` given as JSON text is kept as JSON.
             if user_info {
-                if let Ok(v @ serde_json::Value::Object(_)) = serde_json::from_str(value) {
-                    return json::value(out, &v, opts);
-                }
+                return crate::redact::user_info::write_text(out, value, opts);
             }
             json::value_string(out, value, opts)
         });
@@ -211,9 +209,13 @@ impl Visit for Collect<'_> {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        let user_info = field.name() == BUILTIN[USER_INFO];
         self.put(field, |out, opts| {
             let mut s = String::new();
             json::display_into(&mut s, &format_args!("{value:?}"));
+            if user_info {
+                return crate::redact::user_info::write_text(out, &s, opts);
+            }
             json::value_string(out, &s, opts)
         });
     }

@@ -10,7 +10,8 @@
 //! - a string longer than the cap is cut at a character boundary and marked
 //!   `…[cut N bytes]`;
 //! - object keys are checked against the redaction [`Policy`], and string
-//!   values against its value patterns (card numbers);
+//!   values scanned for its secret values (credentials, tokens, card
+//!   numbers), which are masked where they sit;
 //! - object keys that are the caller's data are cut like strings, never
 //!   into a key the object already has ([`data_key`]);
 //! - floats that JSON cannot hold (NaN, ±inf) become `null`;
@@ -271,8 +272,22 @@ pub(crate) fn with_opts<R>(f: impl FnOnce(&Opts<'_>) -> R) -> R {
     })
 }
 
-/// Writes `s` as a JSON string, quotes included, cut at `cap` bytes.
+/// Writes `s` as a JSON string, quotes included, its secret values masked
+/// (see [`Policy`]), cut at `cap` bytes.
 pub(crate) fn string<W: Write + ?Sized>(out: &mut W, s: &str, opts: &Opts<'_>) -> fmt::Result {
+    if let Some(first) = opts.policy.first_secret(s) {
+        return capped_string(out, &opts.policy.redact_from(s, first), opts);
+    }
+    capped_string(out, s, opts)
+}
+
+/// Writes `s` as a JSON string, quotes included, cut at `cap` bytes,
+/// without the value scan: for text already redacted.
+pub(crate) fn capped_string<W: Write + ?Sized>(
+    out: &mut W,
+    s: &str,
+    opts: &Opts<'_>,
+) -> fmt::Result {
     out.write_char('"')?;
     let mut w = StrWriter::new(out, opts.string_cap);
     w.write_str(s)?;
@@ -284,7 +299,7 @@ pub(crate) fn string<W: Write + ?Sized>(out: &mut W, s: &str, opts: &Opts<'_>) -
 /// `fmt::Formatter` of whoever prints a record body.
 pub(crate) trait Out: Write {
     /// Writes formatted text as a JSON string: escaped, cut at the cap,
-    /// and masked if the whole of it is a secret value (a card number).
+    /// its secret values masked.
     fn formatted(&mut self, args: fmt::Arguments<'_>, opts: &Opts<'_>) -> fmt::Result;
 }
 
@@ -361,9 +376,9 @@ pub(crate) fn with_texts<R>(f: impl FnOnce(&mut [String; 3]) -> R) -> R {
     })
 }
 
-/// Into a formatter, which cannot be read back: short text is formatted on
-/// the stack first, so that it can be checked as a whole; text too long to
-/// be a secret value is streamed.
+/// Into a formatter, which cannot be read back: the text is formatted on
+/// the stack first (on the heap when it is long), so that it can be
+/// scanned for secret values as a whole.
 impl Out for fmt::Formatter<'_> {
     fn formatted(&mut self, args: fmt::Arguments<'_>, opts: &Opts<'_>) -> fmt::Result {
         formatted_via_stack(self, args, opts)
@@ -403,15 +418,13 @@ fn formatted_via_stack<W: Write + ?Sized>(
         Ok(Err(_)) => {}
         Err(panicked) => return value_string(out, &panicked, opts),
     }
-    out.write_char('"')?;
-    let mut w = StrWriter::new(out, opts.string_cap);
-    if let Err(panicked) = unwind::catch(|| w.write_fmt(args)) {
-        // What was streamed cannot be taken back: the marker follows it.
-        escape(w.out, "…")?;
-        escape(w.out, &panicked)?;
+    // Long text is formatted whole, so that a secret is found wherever it
+    // sits; a `Display` impl that fails leaves its text so far.
+    let mut long = String::new();
+    match unwind::catch(|| fmt::write(&mut long, args)) {
+        Ok(_) => value_string(out, &long, opts),
+        Err(panicked) => value_string(out, &panicked, opts),
     }
-    w.finish(opts)?;
-    out.write_char('"')
 }
 
 thread_local! {
@@ -485,9 +498,7 @@ impl Drop for Borrowed {
 
 static EMPTY: String = String::new();
 
-/// Room for any value the policy can recognize as secret on its own (a
-/// card number is at most 23 characters with separators), and for most
-/// messages and ids, which are then formatted only once.
+/// Room for most messages and ids, formatted on the stack.
 struct Small {
     buf: [u8; 256],
     len: usize,
@@ -521,7 +532,7 @@ impl Write for Small {
     }
 }
 
-/// Writes `s` as a JSON string without the card-number check (for names the
+/// Writes `s` as a JSON string without the value scan (for names the
 /// crate itself controls or already checked).
 pub(crate) fn plain_string<W: Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
     out.write_char('"')?;
@@ -529,16 +540,12 @@ pub(crate) fn plain_string<W: Write + ?Sized>(out: &mut W, s: &str) -> fmt::Resu
     out.write_char('"')
 }
 
-/// Writes a string value, redacted when the policy says its content is
-/// secret (a card number, say).
+/// Writes a string value, its secret values masked ([`string`]).
 pub(crate) fn value_string<W: Write + ?Sized>(
     out: &mut W,
     s: &str,
     opts: &Opts<'_>,
 ) -> fmt::Result {
-    if opts.policy.is_secret_value(s) {
-        return plain_string(out, opts.policy.mask());
-    }
     string(out, s, opts)
 }
 
@@ -603,7 +610,7 @@ pub(crate) fn int<W: Write + ?Sized>(out: &mut W, v: impl itoa::Integer) -> fmt:
 }
 
 /// Writes an integer as a string (ids and context values). Integers are
-/// not checked for card numbers: numeric ids of 13 to 19 digits pass the
+/// not scanned for card numbers: numeric ids of 13 to 19 digits pass the
 /// check too often to be masked on sight.
 pub(crate) fn quoted_int<W: Write + ?Sized>(out: &mut W, v: impl itoa::Integer) -> fmt::Result {
     let mut buf = itoa::Buffer::new();
@@ -902,11 +909,31 @@ mod tests {
             display(&mut t, &"\t4111111111111111", o).unwrap();
             t
         });
-        assert_eq!(tab, r#""[REDACTED]""#, "escaped text is checked unescaped");
+        assert_eq!(
+            tab, r#""\t[REDACTED]""#,
+            "escaped text is checked unescaped; what is around the secret stays"
+        );
+        let (long, _) = opts_with(1000, |o| {
+            let mut t = String::new();
+            let text = format!(
+                "{} Bearer abc123def456 {}",
+                "x".repeat(300),
+                "y".repeat(300)
+            );
+            let mut f = String::new();
+            formatted_via_stack(&mut f, format_args!("{text}"), o).unwrap();
+            display(&mut t, &text, o).unwrap();
+            assert_eq!(t, f);
+            t
+        });
+        assert!(
+            long.contains("Bearer [REDACTED] yyy"),
+            "long text is scanned too"
+        );
     }
 
     #[test]
-    fn a_panic_while_streaming_long_text_ends_the_string_with_its_marker() {
+    fn a_panic_while_formatting_long_text_leaves_only_its_marker() {
         struct Long;
         impl fmt::Display for Long {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -920,10 +947,7 @@ mod tests {
             out
         });
         let back: String = serde_json::from_str(&out).unwrap();
-        assert_eq!(
-            back,
-            format!("{}…[panicked: late]…[cut 200 bytes]", "x".repeat(100))
-        );
+        assert_eq!(back, "[panicked: late]");
     }
 
     #[test]

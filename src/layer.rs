@@ -21,7 +21,7 @@ use crate::json::{self, Limits, Opts, Out};
 use crate::nesting;
 use crate::peers::{self, Peer};
 use crate::record::{self, Kind};
-use crate::redact::Policy;
+use crate::redact::{user_info, Policy};
 use crate::sink::Sinks;
 use crate::span_data::{self, LayerId};
 use crate::unwind;
@@ -719,7 +719,12 @@ impl Visit for Envelope<'_, '_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" && !self.message_written() {
             self.message(format_args!("{value}"));
-        } else if !self.context(field, |out, opts| json::value_string(out, value, opts)) {
+        } else if !self.context(field, |out, opts| {
+            if field.name() == context::BUILTIN[context::USER_INFO] {
+                return user_info::write_text(out, value, opts);
+            }
+            json::value_string(out, value, opts)
+        }) {
             self.free += 1;
         }
     }
@@ -784,7 +789,12 @@ impl Visit for Envelope<'_, '_> {
                 self.opts.body.set(before);
             }
             _ => {
-                let written = self.context(field, |out, opts| json::debug(out, value, opts));
+                let written = self.context(field, |out, opts| {
+                    if field.name() == context::BUILTIN[context::USER_INFO] {
+                        return user_info::write_text(out, &format!("{value:?}"), opts);
+                    }
+                    json::debug(out, value, opts)
+                });
                 if !written {
                     self.free += 1;
                 }

@@ -92,11 +92,14 @@
 //!
 //! # Redaction
 //!
-//! One [`redact::Policy`] applies to every record kind: keys such as
-//! `password`, `token`, `secret`, `api_key` at any depth (a changed
-//! password shows as `{"old":"[REDACTED]","new":"[REDACTED]"}`), secret
-//! headers, and card numbers in any string. It is on by default; see
-//! [`Builder::redaction`].
+//! One [`redact::Policy`] applies to every record kind: keys whose
+//! segments spell `password`, `token`, `secret`, `api_key`, `refresh`, …
+//! at any depth (a changed password shows as
+//! `{"old":"[REDACTED]","new":"[REDACTED]"}`; `authorId` is not `auth`),
+//! secret headers, and secret values inside any string, where only the
+//! secret part is masked: `Bearer`/`Basic` credentials, JWTs, URL
+//! passwords, tokens with a well-known prefix (`sk_live_`, `ghp_`, `AKIA`,
+//! …) and card numbers. It is on by default; see [`Builder::redaction`].
 //!
 //! # Other sinks
 //!

@@ -19,7 +19,7 @@ use crate::json;
 use crate::layer::AuditLayer;
 use crate::nesting;
 use crate::record::ToJson;
-use crate::redact::Policy;
+use crate::redact::{user_info, Policy};
 use crate::sink::Sinks;
 use crate::span_data::LayerId;
 
@@ -55,7 +55,9 @@ impl Peer {
                 context::Value { json, truncated }
             };
             let id = render(&|out| json::display(out, user_id, opts));
-            let info = user_info.map(|info| render(&|out| info.write_json(out, opts)));
+            let info = user_info.map(|info| {
+                render(&|out| user_info::write_serialized(out, opts, |s| info.write_json(s, opts)))
+            });
             (id, info)
         });
         rendered

@@ -210,11 +210,11 @@ fn a_user_info_span_field_given_as_json_text_is_an_object() {
 
 #[test]
 fn a_declared_context_field_is_carried_like_the_built_in_ones() {
-    let logs = Logs::with(|b| b.context_field("org_id").context_field("session"));
+    let logs = Logs::with(|b| b.context_field("org_id").context_field("shard"));
     logs.run(|| {
         let span = tracing::info_span!("request", request_id = "r-1", org_id = 42, other = "x");
         let _e = span.enter();
-        tracing::info_span!("inner", session = "s-9").in_scope(|| {
+        tracing::info_span!("inner", shard = "s-9").in_scope(|| {
             tracing_audit::read!(model: "Doc", id: 1);
             tracing_audit::login!(user: 3);
             tracing::info!(org_id = "from-event", "app");
@@ -226,17 +226,17 @@ fn a_declared_context_field_is_carried_like_the_built_in_ones() {
     let app = logs.records(Kind::App);
     for r in [&audit[0], &login[0]] {
         assert_eq!(r["org_id"], "42", "{r:?}");
-        assert_eq!(r["session"], "s-9", "{r:?}");
+        assert_eq!(r["shard"], "s-9", "{r:?}");
         assert_eq!(r["request_id"], "r-1", "{r:?}");
         assert!(r.get("other").is_none(), "undeclared field carried: {r:?}");
     }
     // Given on the event itself, the event's value wins and is not also a
     // free field.
     assert_eq!(app[0]["org_id"], "from-event");
-    assert_eq!(app[0]["session"], "s-9");
+    assert_eq!(app[0]["shard"], "s-9");
     assert_eq!(app[0]["fields"], json!({}));
     assert_eq!(app[1]["org_id"], "42");
-    assert!(app[1].get("session").is_none());
+    assert!(app[1].get("shard").is_none());
     assert_eq!(app[1]["fields"], json!({"n": 1}));
     // Without the declaration the field is not context.
     let plain = Logs::new();

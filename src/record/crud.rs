@@ -154,25 +154,19 @@ impl<'a> Crud<'a> {
             match &self.ids {
                 None => json::display_into(id, self.id.unwrap_or(&"")),
                 Some(ids) => {
-                    // Each id masked on its own if it is a card number.
+                    // Each id redacted on its own.
                     for (i, one) in ids.iter().enumerate() {
                         if i > 0 {
                             id.push(',');
                         }
-                        if opts.policy.is_secret_value(one) {
-                            id.push_str(opts.policy.mask());
-                        } else {
-                            id.push_str(one);
-                        }
+                        id.push_str(&opts.policy.redact_text(one));
                     }
                 }
             }
-            // Checked once: the message and the fields show the same text.
+            // Redacted once: the message and the fields show the same text,
+            // written without a second scan.
             for text in [&mut *model, &mut *id] {
-                if opts.policy.is_secret_value(text) {
-                    text.clear();
-                    text.push_str(opts.policy.mask());
-                }
+                opts.policy.redact_in_place(text);
             }
             if !opts.written(MESSAGE_BIT) {
                 message.push_str(self.event_type.as_str());
@@ -194,15 +188,15 @@ impl<'a> Crud<'a> {
                     }
                 }
                 json::lit(out, &mut first, "\"message\":")?;
-                json::string(out, message, opts)?;
+                json::capped_string(out, message, opts)?;
                 opts.mark_written(MESSAGE_BIT);
             }
             json::lit(out, &mut first, "\"model\":")?;
-            json::string(out, model, opts)?;
+            json::capped_string(out, model, opts)?;
             json::lit(out, &mut first, "\"event_type\":")?;
             json::plain_string(out, self.event_type.as_str())?;
             json::lit(out, &mut first, "\"instance_id\":")?;
-            json::string(out, id, opts)?;
+            json::capped_string(out, id, opts)?;
             Ok::<_, fmt::Error>(())
         })?;
         if let Some(ids) = &self.ids {

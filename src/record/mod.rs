@@ -187,7 +187,7 @@ pub(crate) fn user_info_member<W: Out>(
 ) -> fmt::Result {
     if let Some(info) = info {
         json::lit(out, first, "\"user_info\":")?;
-        info.write_json(out, opts)?;
+        crate::redact::user_info::write_serialized(out, opts, |s| info.write_json(s, opts))?;
         opts.mark_written(1 << crate::context::USER_INFO);
     }
     Ok(())

@@ -347,11 +347,11 @@ pub fn assert_distinct_ids<'a>(records: impl IntoIterator<Item = &'a Record>) {
 }
 
 /// What `policy` makes of `v` when a record writes it: secret keys masked
-/// at any depth, card-number strings masked. A test oracle built on the
+/// at any depth, secret values masked inside strings. A test oracle built on the
 /// public [`Policy`] API.
 pub fn redacted(v: &Value, policy: &Policy) -> Value {
     match v {
-        Value::String(s) if policy.is_secret_value(s) => Value::String(policy.mask().to_owned()),
+        Value::String(s) => Value::String(policy.redact_text(s).into_owned()),
         Value::Array(items) => Value::Array(items.iter().map(|i| redacted(i, policy)).collect()),
         Value::Object(map) => Value::Object(
             map.iter()

@@ -1,0 +1,685 @@
+//! One redaction policy for every record kind.
+//!
+//! A [`Policy`] decides four things:
+//!
+//! - which **keys** hold secrets: a JSON key (in a snapshot, a diff, `extra`,
+//!   `user_info`, a body) or a field name. A key is cut into *segments* (at
+//!   `_`, `-`, `.`, spaces and any other character that is not a letter or
+//!   a digit, at camelCase humps, between letters and digits) and is secret
+//!   when a run of its segments spells one of the policy's *words*:
+//!   `api_key`, `X-Api-Key`, `apiKey` and `apikey` all spell `apikey`;
+//!   `refreshToken` has `refresh` and `token`. A word also matches in the
+//!   plural at the end of the key (`tokens`, `api_keys`). So `authorId` is
+//!   not `auth`, `shipping` is not `pin`, `passenger` is not `pass`, and
+//!   `sessions_count` is not `session` (a plural counts only at the end).
+//!   *Substrings* ([`Policy::with_key_substring`]) match anywhere in the key
+//!   lower-cased without separators: the defaults catch long compounds
+//!   written in one piece (`newpassword`, `accesstoken`);
+//! - which **headers** are secret (`authorization`, `cookie`, …), by exact
+//!   name, case-insensitively, besides the keys above;
+//! - which **values** are secret wherever they appear, in any string of any
+//!   record (messages, errors, user agents, ids, context values, snapshot
+//!   values, `Debug` and `Display` output): `Bearer` and `Basic`
+//!   credentials, JSON Web Tokens, the userinfo of URLs
+//!   (`https://user:password@host`), tokens with a well-known prefix
+//!   (`sk_live_`, `ghp_`, `AKIA`, … see the table below), PEM private keys,
+//!   and payment card numbers (13 to 19 digits of a card brand's ranges,
+//!   whole or in groups split by single spaces or dashes, passing the Luhn
+//!   check). Only the secret part is replaced: `"Bearer [REDACTED]"`,
+//!   `"https://[REDACTED]@db.internal/app"`, `"sk_live_[REDACTED]"`,
+//!   `"paid with [REDACTED] today"`; and the value after a secret key
+//!   inside text (`password=[REDACTED]`, see below). Each class can be
+//!   turned off. Numbers (JSON numbers, integer fields) and object keys
+//!   are not scanned;
+//! - the **mask** put in their place (`"[REDACTED]"` by default).
+//!
+//! Under a secret key the whole value is replaced, and the key stays, so a
+//! changed password shows as
+//! `{"password":{"old":"[REDACTED]","new":"[REDACTED]"}}`.
+//!
+//! ```
+//! use tracing_audit::redact::Policy;
+//!
+//! let policy = Policy::default()
+//!     .with_key("pin")           // also redact `pin`, `card_pin`, `PIN` (not `shipping`)
+//!     .with_key_substring("pw")  // and any key containing `pw`: `dbpw`, `pw2`
+//!     .without_key("token")      // but keep `token_count` and friends
+//!     .with_header("x-session");
+//! assert!(policy.is_secret_key("card_PIN"));
+//! assert!(!policy.is_secret_key("shipping"));
+//! assert!(policy.is_secret_key("dbpw"));
+//! assert!(!policy.is_secret_key("token_count"));
+//! assert!(policy.is_secret_key("accessToken"), "`access` is still a word");
+//! assert!(policy.is_secret_header("X-Session"));
+//! assert_eq!(
+//!     policy.redact_text("GET https://bob:hunter2@api.example.com with Bearer abc123xyz789"),
+//!     "GET https://[REDACTED]@api.example.com with Bearer [REDACTED]",
+//! );
+//! assert!(policy.is_secret_value("card 4111 1111 1111 1111"));
+//! assert_eq!(policy.redact_text("retry with password=hunter2"), "retry with password=[REDACTED]");
+//! ```
+//!
+//! # Well-known prefixes
+//!
+//! The prefix is kept (it says what leaked), the rest of the token is
+//! masked. A prefix counts only at the start of a word.
+//!
+//! | prefix | issuer | characters after it |
+//! |---|---|---|
+//! | `sk_live_`, `sk_test_`, `rk_live_`, `rk_test_`, `whsec_` | Stripe secret, restricted and webhook keys | 16 or more |
+//! | `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_` | GitHub tokens | 20 or more |
+//! | `glpat-` | GitLab personal access token | 20 or more |
+//! | `xoxb-`, `xoxp-`, `xoxa-`, `xoxs-`, `xoxr-`, `xapp-` | Slack tokens | 10 or more |
+//! | `AKIA`, `ASIA` | AWS access key ids | exactly 16 capitals or digits |
+//! | `AIza` | Google API key | 30 or more |
+//! | `ya29.` | Google OAuth access token | 20 or more |
+//! | `npm_` | npm access token | 30 or more |
+//! | `pypi-` | PyPI API token | 50 or more |
+//! | `hf_` | Hugging Face token | 30 or more |
+//! | `sk-ant-`, `sk-proj-`, `sk-` | Anthropic and OpenAI keys | 20, 20 and 32 or more |
+//! | `SG.` | SendGrid API key | 16 or more |
+//! | `shpat_`, `shpss_`, `shpca_`, `shppa_` | Shopify tokens | 20 or more |
+//! | `dop_v1_` | DigitalOcean token | 32 or more |
+//! | `-----BEGIN … PRIVATE KEY-----` | a PEM private key | up to the `-----END` line, or the end of the text |
+//!
+//! "Characters" are ASCII letters, digits, `_` and `-` (and `.` for `SG.`
+//! and `ya29.`).
+//!
+//! # Keys inside text
+//!
+//! A secret key written in text with its value is recognized too, and the
+//! value masked: `password=hunter2` (a message, a query string:
+//! `?access_token=[REDACTED]&state=1`), `password: hunter2`, JSON text
+//! (`{"password":"[REDACTED]"}`) and `Debug` output
+//! (`User { password: "[REDACTED]" }`). A value in quotes is masked up to
+//! its closing quote; a bare one up to a space or `,;&)]}<>`; after
+//! `Authorization: Bearer` the scheme stays. A value that is an object or
+//! a list (`{`, `[`) is left to the keys inside it. This errs on the safe
+//! side: prose such as `"invalid token: expired"` is written
+//! `"invalid token: [REDACTED]"`; [`Policy::mask_key_value_pairs`] turns it
+//! off.
+//!
+//! # What is not recognized
+//!
+//! Secrets with no shape of their own and no key next to them (a password
+//! alone in a sentence) are not found. Object keys and numbers are not
+//! scanned.
+
+mod cards;
+mod keys;
+mod keyval;
+mod prefixes;
+mod scan;
+pub(crate) mod user_info;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+
+use keys::{normalize, SegmentBuf};
+
+/// The words a key is checked against by default (see the module docs).
+const DEFAULT_KEYS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "passphrase",
+    "secret",
+    "token",
+    "jwt",
+    "bearer",
+    "auth",
+    "authorization",
+    "credential",
+    "credentials",
+    "apikey",
+    "accesskey",
+    "privatekey",
+    "access",
+    "refresh",
+    "session",
+    "sessionid",
+    "cookie",
+    "signature",
+    "otp",
+    "pin",
+    "creditcard",
+    "cardnumber",
+    "cvv",
+    "cvc",
+    "ssn",
+];
+
+/// The substrings a key is checked against by default: compounds that are
+/// secret even when written in one lower-case piece (`newpassword`,
+/// `accesstoken`), and too long to occur by chance.
+const DEFAULT_KEY_SUBSTRINGS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "apikey",
+    "privatekey",
+    "secretkey",
+    "clientsecret",
+    "accesstoken",
+    "refreshtoken",
+    "authtoken",
+    "sessionid",
+    "credential",
+];
+
+/// The headers redacted by default.
+const DEFAULT_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "x-auth-token",
+    "x-csrf-token",
+];
+
+/// What secrets are replaced with by default.
+pub const DEFAULT_MASK: &str = "[REDACTED]";
+
+/// A redaction policy: secret keys, secret headers, secret values, and the
+/// mask put in their place. See the [module docs](self).
+///
+/// | setting | default |
+/// |---|---|
+/// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `access`, `refresh`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn` |
+/// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `credential` |
+/// | headers | `authorization`, `proxy-authorization`, `cookie`, `set-cookie`, `x-api-key`, `x-auth-token`, `x-csrf-token` |
+/// | values | `Bearer`/`Basic` credentials, JWTs, URL userinfo, well-known token prefixes, PEM private keys, card numbers, values after a secret key in text: all masked |
+/// | mask | `"[REDACTED]"` |
+#[derive(Clone)]
+pub struct Policy {
+    /// Names this set of key words (new for every change to it), for the
+    /// per-thread memo of answers.
+    keys_id: u64,
+    /// The length of the shortest word or substring (`usize::MAX` if none).
+    shortest_key: usize,
+    keys: Vec<String>,
+    substrings: Vec<String>,
+    headers: Vec<String>,
+    /// The value classes scanned for (`scan::AUTH` …).
+    values: u8,
+    mask: String,
+}
+
+impl PartialEq for Policy {
+    fn eq(&self, other: &Self) -> bool {
+        self.keys == other.keys
+            && self.substrings == other.substrings
+            && self.headers == other.headers
+            && self.values == other.values
+            && self.mask == other.mask
+    }
+}
+
+impl Eq for Policy {}
+
+fn next_keys_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        let owned = |list: &[&str]| list.iter().map(|k| k.to_string()).collect();
+        Policy {
+            keys_id: next_keys_id(),
+            shortest_key: 0,
+            keys: owned(DEFAULT_KEYS),
+            substrings: owned(DEFAULT_KEY_SUBSTRINGS),
+            headers: owned(DEFAULT_HEADERS),
+            values: scan::ALL,
+            mask: DEFAULT_MASK.to_string(),
+        }
+        .keys_changed()
+    }
+}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let on = |class| self.values & class != 0;
+        f.debug_struct("Policy")
+            .field("keys", &self.keys)
+            .field("key_substrings", &self.substrings)
+            .field("headers", &self.headers)
+            .field("auth_credentials", &on(scan::AUTH))
+            .field("jwts", &on(scan::JWT))
+            .field("url_userinfo", &on(scan::URL))
+            .field("token_prefixes", &on(scan::PREFIX))
+            .field("card_numbers", &on(scan::CARD))
+            .field("key_value_pairs", &on(scan::KEYVAL))
+            .field("mask", &self.mask)
+            .finish()
+    }
+}
+
+impl Policy {
+    /// A policy that redacts nothing. Use with care: secrets then reach the
+    /// files.
+    pub fn none() -> Self {
+        Policy {
+            keys_id: next_keys_id(),
+            shortest_key: usize::MAX,
+            keys: Vec::new(),
+            substrings: Vec::new(),
+            headers: Vec::new(),
+            values: 0,
+            mask: DEFAULT_MASK.to_string(),
+        }
+    }
+
+    /// Renames the key-word set (for the memo) and notes its shortest entry.
+    fn keys_changed(mut self) -> Self {
+        self.keys_id = next_keys_id();
+        self.shortest_key = self
+            .keys
+            .iter()
+            .chain(&self.substrings)
+            .map(String::len)
+            .min()
+            .unwrap_or(usize::MAX);
+        self
+    }
+
+    /// Also treats keys that have `word` among their segments as secret
+    /// (see the [module docs](self)): `with_key("pin")` masks `pin`,
+    /// `card_pin` and `PIN`, not `shipping`. A word written with
+    /// separators or humps (`"api_key"`, `"apiKey"`) is the same word.
+    pub fn with_key(mut self, word: &str) -> Self {
+        let word = normalize(word);
+        if !word.is_empty() && !self.keys.contains(&word) {
+            self.keys.push(word);
+            return self.keys_changed();
+        }
+        self
+    }
+
+    /// Also treats keys that contain `part` anywhere (lower-cased, without
+    /// separators) as secret: `with_key_substring("pin")` masks `shipping`
+    /// too. For words that may be glued to others (`"dbpw"`).
+    pub fn with_key_substring(mut self, part: &str) -> Self {
+        let part = normalize(part);
+        if !part.is_empty() && !self.substrings.contains(&part) {
+            self.substrings.push(part);
+            return self.keys_changed();
+        }
+        self
+    }
+
+    /// Stops treating `word` as secret, both as a word and as a substring.
+    /// Other words still apply: without `token`, `access_token` is still
+    /// secret by `access` (and by the substring `accesstoken`).
+    pub fn without_key(mut self, word: &str) -> Self {
+        let word = normalize(word);
+        self.keys.retain(|k| *k != word);
+        self.substrings.retain(|k| *k != word);
+        self.keys_changed()
+    }
+
+    /// Also treats the header `name` as secret (case-insensitive).
+    pub fn with_header(mut self, name: &str) -> Self {
+        let name = name.to_ascii_lowercase();
+        if !self.headers.contains(&name) {
+            self.headers.push(name);
+        }
+        self
+    }
+
+    /// Stops treating the header `name` as secret.
+    pub fn without_header(mut self, name: &str) -> Self {
+        let name = name.to_ascii_lowercase();
+        self.headers.retain(|h| *h != name);
+        self
+    }
+
+    fn values_switch(mut self, class: u8, on: bool) -> Self {
+        if on {
+            self.values |= class;
+        } else {
+            self.values &= !class;
+        }
+        self
+    }
+
+    /// Whether card numbers are masked in every string (default on).
+    pub fn mask_card_numbers(self, on: bool) -> Self {
+        self.values_switch(scan::CARD, on)
+    }
+
+    /// Whether `Bearer …` and `Basic …` credentials are masked in every
+    /// string (default on).
+    pub fn mask_auth_credentials(self, on: bool) -> Self {
+        self.values_switch(scan::AUTH, on)
+    }
+
+    /// Whether JSON Web Tokens are masked in every string (default on).
+    pub fn mask_jwts(self, on: bool) -> Self {
+        self.values_switch(scan::JWT, on)
+    }
+
+    /// Whether the userinfo of URLs (`user:password@`) is masked in every
+    /// string (default on).
+    pub fn mask_url_userinfo(self, on: bool) -> Self {
+        self.values_switch(scan::URL, on)
+    }
+
+    /// Whether tokens with a [well-known prefix](self#well-known-prefixes)
+    /// and PEM private keys are masked in every string (default on).
+    pub fn mask_token_prefixes(self, on: bool) -> Self {
+        self.values_switch(scan::PREFIX, on)
+    }
+
+    /// Whether the value after a secret key inside text is masked
+    /// (`password=hunter2`, `?access_token=…`, `"password":"…"` in JSON
+    /// text, `password: "…"` in `Debug` output; default on).
+    pub fn mask_key_value_pairs(self, on: bool) -> Self {
+        self.values_switch(scan::KEYVAL, on)
+    }
+
+    /// What a secret is replaced with (default `"[REDACTED]"`).
+    pub fn mask_with(mut self, mask: impl Into<String>) -> Self {
+        self.mask = mask.into();
+        self
+    }
+
+    /// The mask.
+    pub fn mask(&self) -> &str {
+        &self.mask
+    }
+
+    /// Whether a value under the key `key` is secret.
+    pub fn is_secret_key(&self, key: &str) -> bool {
+        // No word fits in a shorter key (`id`); lower-casing keeps the
+        // length of ASCII text.
+        if self.shortest_key == usize::MAX || (key.len() < self.shortest_key && key.is_ascii()) {
+            return false;
+        }
+        // Records repeat the same few keys: remember the last answers.
+        let cache_key = (self.keys_id, fxhash(key));
+        if let Some(answer) = KEY_CACHE.with(|c| c.get(cache_key, key)) {
+            return answer;
+        }
+        let answer = self.check_key(key);
+        KEY_CACHE.with(|c| c.put(cache_key, key, answer));
+        answer
+    }
+
+    fn check_key(&self, key: &str) -> bool {
+        let mut buf = SegmentBuf::new();
+        let segments = buf.segments(key);
+        self.keys.iter().any(|w| segments.has_word(w.as_bytes()))
+            || self
+                .substrings
+                .iter()
+                .any(|p| segments.has_substring(p.as_bytes()))
+    }
+
+    /// Whether the header `name` is secret.
+    pub fn is_secret_header(&self, name: &str) -> bool {
+        self.headers.iter().any(|h| h.eq_ignore_ascii_case(name)) || self.is_secret_key(name)
+    }
+
+    /// Whether `value` holds a secret value anywhere in it (see the
+    /// [module docs](self)): `"card 4111 1111 1111 1111"` does.
+    pub fn is_secret_value(&self, value: &str) -> bool {
+        self.first_secret(value).is_some()
+    }
+
+    /// `text` with every secret value in it replaced by the mask; borrowed
+    /// when there is none.
+    pub fn redact_text<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        match self.first_secret(text) {
+            None => Cow::Borrowed(text),
+            Some(first) => Cow::Owned(self.redact_from(text, first)),
+        }
+    }
+
+    /// Where the first secret value of `text` is, if it has one.
+    pub(crate) fn first_secret(&self, text: &str) -> Option<Range<usize>> {
+        if self.values == 0 {
+            return None;
+        }
+        scan::next(text.as_bytes(), 0, self.values, &|k| self.is_secret_key(k))
+    }
+
+    /// `text` redacted, its first secret being at `first`.
+    pub(crate) fn redact_from(&self, text: &str, first: Range<usize>) -> String {
+        let mut out = String::with_capacity(text.len() + self.mask.len());
+        let mut last = 0;
+        let mut next = Some(first);
+        while let Some(range) = next {
+            out.push_str(&text[last..range.start]);
+            out.push_str(&self.mask);
+            last = range.end;
+            next = scan::next(text.as_bytes(), range.end, self.values, &|k| {
+                self.is_secret_key(k)
+            });
+        }
+        out.push_str(&text[last..]);
+        out
+    }
+
+    /// Redacts the secret values of `text` in place.
+    pub(crate) fn redact_in_place(&self, text: &mut String) {
+        if let Some(first) = self.first_secret(text) {
+            *text = self.redact_from(text, first);
+        }
+    }
+}
+
+/// A small per-thread memo of [`Policy::is_secret_key`] answers, keyed by
+/// the policy's key-word set and the key. Short keys only (the text is kept to compare).
+struct KeyCache {
+    entries: std::cell::RefCell<[MemoEntry; 16]>,
+}
+
+/// Key-word set id, key hash, key text, key length, answer.
+type MemoEntry = (u64, u64, [u8; 24], u8, bool);
+
+thread_local! {
+    static KEY_CACHE: KeyCache = const {
+        KeyCache {
+            entries: std::cell::RefCell::new([(0, 0, [0; 24], 0, false); 16]),
+        }
+    };
+}
+
+impl KeyCache {
+    fn get(&self, (policy, hash): (u64, u64), key: &str) -> Option<bool> {
+        if key.len() > 24 {
+            return None;
+        }
+        let entries = self.entries.try_borrow().ok()?;
+        let e = &entries[(hash % 16) as usize];
+        (e.0 == policy
+            && e.1 == hash
+            && usize::from(e.3) == key.len()
+            && &e.2[..key.len()] == key.as_bytes())
+        .then_some(e.4)
+    }
+
+    fn put(&self, (policy, hash): (u64, u64), key: &str, answer: bool) {
+        if key.len() > 24 {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.try_borrow_mut() {
+            let mut text = [0u8; 24];
+            text[..key.len()].copy_from_slice(key.as_bytes());
+            entries[(hash % 16) as usize] = (policy, hash, text, key.len() as u8, answer);
+        }
+    }
+}
+
+fn fxhash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_keys_match_common_spellings() {
+        let p = Policy::default();
+        for key in [
+            "password",
+            "Password",
+            "new_password",
+            "newpassword",
+            "userPassword",
+            "password2",
+            "passwd",
+            "pwd",
+            "pass",
+            "passphrase",
+            "api_key",
+            "X-Api-Key",
+            "apiKey",
+            "apikey",
+            "access_token",
+            "accessToken",
+            "accesstoken",
+            "refresh",
+            "refreshToken",
+            "client_secret",
+            "secret_key",
+            "privateKey",
+            "set-cookie",
+            "sessionid",
+            "session_id",
+            "jwt",
+            "bearer",
+            "auth",
+            "auth_header",
+            "credentials",
+            "otp",
+            "pin",
+            "card_PIN",
+            "signature",
+            "x-hub-signature",
+            "credit_card",
+            "authorization",
+            "pässword_token",
+            "tokens",
+        ] {
+            assert!(p.is_secret_key(key), "{key} should be secret");
+        }
+        for key in [
+            "email",
+            "name",
+            "price",
+            "id",
+            "user_id",
+            "authorId",
+            "author",
+            "shipping",
+            "passenger",
+            "sessions_count",
+            "compass",
+            "spinner",
+            "opinion",
+            "passage",
+        ] {
+            assert!(!p.is_secret_key(key), "{key} should not be secret");
+        }
+    }
+
+    #[test]
+    fn substrings_match_anywhere() {
+        let p = Policy::default().with_key_substring("pin");
+        assert!(p.is_secret_key("shipping"));
+        let p = p.without_key("pin");
+        assert!(!p.is_secret_key("shipping"));
+        assert!(!p.is_secret_key("pin"));
+    }
+
+    #[test]
+    fn card_numbers_need_a_valid_luhn_sum() {
+        let p = Policy::default();
+        assert!(p.is_secret_value("4111111111111111"));
+        assert!(p.is_secret_value("4111-1111-1111-1111"));
+        assert!(p.is_secret_value("5500 0000 0000 0004"));
+        assert!(p.is_secret_value("378282246310005"), "Amex");
+        assert!(p.is_secret_value("6011111111111117"), "Discover");
+        assert!(
+            !p.is_secret_value("1234567890123452"),
+            "Luhn-valid, but no card brand starts with 1"
+        );
+        assert!(!p.is_secret_value("4111111111111112"), "bad checksum");
+        assert!(!p.is_secret_value("1234"));
+        assert!(p.is_secret_value("order 4111111111111111"));
+        assert!(!p.is_secret_value("4111--1111111111111"));
+        assert!(!Policy::default()
+            .mask_card_numbers(false)
+            .is_secret_value("4111111111111111"));
+    }
+
+    #[test]
+    fn each_value_class_can_be_turned_off() {
+        type Off = fn(Policy) -> Policy;
+        let cases: [(&str, Off); 5] = [
+            ("Bearer abc123def456", |p| p.mask_auth_credentials(false)),
+            ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", |p| {
+                p.mask_jwts(false)
+            }),
+            ("https://u:p@h.io", |p| p.mask_url_userinfo(false)),
+            ("sk_live_4eC39HqLyjWDarjtT1zdp7dc", |p| {
+                p.mask_token_prefixes(false)
+            }),
+            ("4111111111111111", |p| p.mask_card_numbers(false)),
+        ];
+        for (text, off) in cases {
+            assert!(Policy::default().is_secret_value(text), "{text}");
+            assert!(!off(Policy::default()).is_secret_value(text), "{text}");
+            assert!(!Policy::none().is_secret_value(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn redact_text_keeps_what_is_around_each_secret() {
+        let p = Policy::default().mask_with("***");
+        assert_eq!(
+            p.redact_text("card 4111111111111111, key sk_live_4eC39HqLyjWDarjtT1zdp7dc."),
+            "card ***, key sk_live_***."
+        );
+        assert!(matches!(p.redact_text("nothing here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn headers_are_matched_case_insensitively() {
+        let p = Policy::default();
+        assert!(p.is_secret_header("Authorization"));
+        assert!(p.is_secret_header("set-cookie"));
+        assert!(!p.is_secret_header("content-type"));
+        assert!(!Policy::none().is_secret_header("authorization"));
+    }
+
+    #[test]
+    fn remembered_answers_follow_changes_to_the_policy() {
+        let p = Policy::default().without_key("pin");
+        assert!(!p.is_secret_key("pin"));
+        assert!(!p.is_secret_key("pin"), "from the memo");
+        let p = p.with_key("pin");
+        assert!(p.is_secret_key("pin"));
+        let p = p.without_key("pin");
+        assert!(!p.is_secret_key("pin"));
+        assert!(p.clone().is_secret_key("password"));
+        assert!(!Policy::none().is_secret_key("password"));
+    }
+
+    #[test]
+    fn long_keys_are_checked_too() {
+        let key = format!("{}_password", "x".repeat(100));
+        assert!(Policy::default().is_secret_key(&key));
+        let key = format!("{}password", "x".repeat(100));
+        assert!(Policy::default().is_secret_key(&key), "by substring");
+    }
+}

@@ -1,0 +1,174 @@
+//! Keys and tokens recognized by their well-known prefix. The prefix is
+//! kept (it says what leaked); the rest of the token is masked:
+//! `sk_live_[REDACTED]`.
+//!
+//! The list is in the [policy's docs](super#well-known-prefixes).
+//!
+//! "Characters" are ASCII letters, digits, `_` and `-` (and `.` for `SG.`
+//! and `ya29.`). A prefix counts only at the start of a word: not after a
+//! letter or a digit (`disk_test_…` is not `sk_test_…`).
+
+use std::ops::Range;
+
+/// A prefix, the fewest characters after it, and whether `.` is one of them.
+struct Prefix {
+    text: &'static [u8],
+    min: usize,
+    dots: bool,
+}
+
+const fn p(text: &'static str, min: usize) -> Prefix {
+    Prefix {
+        text: text.as_bytes(),
+        min,
+        dots: false,
+    }
+}
+
+const fn p_dots(text: &'static str, min: usize) -> Prefix {
+    Prefix {
+        text: text.as_bytes(),
+        min,
+        dots: true,
+    }
+}
+
+/// Prefixes that contain `_`, `-` or `.`, by their first letter: found
+/// from their first such byte, looking back at the word before it. Longer
+/// ones first.
+fn starting_with(first: u8) -> &'static [Prefix] {
+    const S: &[Prefix] = &[
+        p("sk_live_", 16),
+        p("sk_test_", 16),
+        p("sk-ant-", 20),
+        p("sk-proj-", 20),
+        p("sk-", 32),
+        p("shpat_", 20),
+        p("shpss_", 20),
+        p("shpca_", 20),
+        p("shppa_", 20),
+    ];
+    const G: &[Prefix] = &[
+        p("ghp_", 20),
+        p("gho_", 20),
+        p("ghu_", 20),
+        p("ghs_", 20),
+        p("ghr_", 20),
+        p("github_pat_", 20),
+        p("glpat-", 20),
+    ];
+    const X: &[Prefix] = &[
+        p("xoxb-", 10),
+        p("xoxp-", 10),
+        p("xoxa-", 10),
+        p("xoxs-", 10),
+        p("xoxr-", 10),
+        p("xapp-", 10),
+    ];
+    const R: &[Prefix] = &[p("rk_live_", 16), p("rk_test_", 16)];
+    const W: &[Prefix] = &[p("whsec_", 16)];
+    const N: &[Prefix] = &[p("npm_", 30)];
+    const P: &[Prefix] = &[p("pypi-", 50)];
+    const H: &[Prefix] = &[p("hf_", 30)];
+    const D: &[Prefix] = &[p("dop_v1_", 32)];
+    const SG: &[Prefix] = &[p_dots("SG.", 16)];
+    const Y: &[Prefix] = &[p_dots("ya29.", 20)];
+    match first {
+        b's' => S,
+        b'g' => G,
+        b'x' => X,
+        b'r' => R,
+        b'w' => W,
+        b'n' => N,
+        b'p' => P,
+        b'h' => H,
+        b'd' => D,
+        b'S' => SG,
+        b'y' => Y,
+        _ => &[],
+    }
+}
+
+/// The longest word before the first separator of a prefix (`github`).
+const LONGEST_WORD: usize = 6;
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+fn is_token(b: u8, dots: bool) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || (dots && b == b'.')
+}
+
+/// At a `_`, `-` or `.` at `at`: the masked part of a prefixed token whose
+/// first separator this is.
+pub(super) fn at_separator(s: &[u8], at: usize) -> Option<Range<usize>> {
+    let mut start = at;
+    while start > 0 && at - start <= LONGEST_WORD && is_word(s[start - 1]) {
+        start -= 1;
+    }
+    if start == at || (start > 0 && is_word(s[start - 1])) {
+        return None;
+    }
+    let word_len = at - start;
+    let rest = &s[start..];
+    starting_with(s[start]).iter().find_map(|prefix| {
+        if prefix.text.get(word_len) != Some(&s[at]) || !rest.starts_with(prefix.text) {
+            return None;
+        }
+        let body = start + prefix.text.len();
+        let end = body
+            + s[body..]
+                .iter()
+                .take_while(|&&b| is_token(b, prefix.dots))
+                .count();
+        (end - body >= prefix.min).then_some(body..end)
+    })
+}
+
+/// At an `A` at `at`: an AWS access key id (`AKIA`/`ASIA` and 16 capitals
+/// or digits) or a Google API key (`AIza` and 30 or more characters).
+pub(super) fn at_capital_a(s: &[u8], at: usize) -> Option<Range<usize>> {
+    if at > 0 && is_word(s[at - 1]) {
+        return None;
+    }
+    let head = s.get(at..at + 4).and_then(|w| <[u8; 4]>::try_from(w).ok());
+    let body = at + 4;
+    if head == Some(*b"AKIA") || head == Some(*b"ASIA") {
+        let n = s[body..]
+            .iter()
+            .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            .count();
+        let glued = s.get(body + n).is_some_and(|&b| is_word(b));
+        return (n == 16 && !glued).then_some(body..body + n);
+    }
+    if head == Some(*b"AIza") {
+        let n = s[body..]
+            .iter()
+            .take_while(|&&b| is_token(b, false))
+            .count();
+        return (n >= 30).then_some(body..body + n);
+    }
+    None
+}
+
+/// At a `-` at `at`: a PEM private key block, from after its
+/// `-----BEGIN … PRIVATE KEY-----` line to its `-----END` line.
+pub(super) fn at_pem(s: &[u8], at: usize) -> Option<Range<usize>> {
+    const BEGIN: &[u8] = b"-----BEGIN ";
+    if s.get(at + 1) != Some(&b'-') || !s[at..].starts_with(BEGIN) {
+        return None;
+    }
+    let header = at + BEGIN.len();
+    let label_len = find(&s[header..(header + 48).min(s.len())], b"-----")?;
+    if !s[header..header + label_len].ends_with(b"PRIVATE KEY") {
+        return None;
+    }
+    let body = header + label_len + 5;
+    let end = find(&s[body..], b"-----END").map_or(s.len(), |e| body + e);
+    (end > body).then_some(body..end)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}

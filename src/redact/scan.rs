@@ -1,0 +1,402 @@
+//! The value scan: finds secrets inside any text.
+//!
+//! One branch-free pass over the text says which classes it can hold at
+//! all (most text holds none). If any remain, a second pass looks each
+//! byte up in a table of the *triggers* of those classes, and checks the
+//! candidates at a trigger in place; the first secret found is the one
+//! reported:
+//!
+//! | trigger | looks for |
+//! |---|---|
+//! | `B`, `b` | `Bearer <token>`, `Basic <base64 of user:password>` (any case) |
+//! | `J` (of `eyJ`) | a JWT: `eyJ…` and two or more `.`-separated parts |
+//! | `:` (of `://`) | URL userinfo: `scheme://user:password@host` |
+//! | `_`, `-`, `.`, `A` | a [well-known prefix](super::prefixes), a PEM private key |
+//! | digits (13 or more in the text) | a [card number](super::cards) |
+//! | `:`, `=` | the value of a [secret key](super::keyval) (`password=…`) |
+//!
+//! Only the secret part is reported: `Bearer [REDACTED]`,
+//! `https://[REDACTED]@host/path`, `sk_live_[REDACTED]`.
+
+use std::ops::Range;
+
+use super::{cards, keyval, prefixes};
+
+/// `Bearer` and `Basic` credentials.
+pub(super) const AUTH: u8 = 1;
+/// JSON Web Tokens.
+pub(super) const JWT: u8 = 2;
+/// The userinfo of URLs.
+pub(super) const URL: u8 = 4;
+/// Tokens with a well-known prefix, PEM private keys.
+pub(super) const PREFIX: u8 = 8;
+/// Card numbers.
+pub(super) const CARD: u8 = 16;
+/// `key=value` and `key: value` with a secret key.
+pub(super) const KEYVAL: u8 = 32;
+/// Every class.
+pub(super) const ALL: u8 = AUTH | JWT | URL | PREFIX | CARD | KEYVAL;
+
+/// The classes `s` can hold at all, from one branch-free pass over it:
+/// no `:` means no URL, fewer than 13 digits no card number, and so on.
+/// Most text stops here.
+fn possible(s: &[u8]) -> u8 {
+    // Comparisons only, in chunks of 16 bytes with byte-wide counters, so
+    // that the compiler turns each chunk into a few vector instructions.
+    #[inline(always)]
+    fn look(c: u8, digits: &mut u8, flags: &mut [u8; 5]) {
+        *digits += u8::from(c.wrapping_sub(b'0') < 10);
+        flags[0] |= u8::from(c == b':');
+        flags[1] |= u8::from(c == b'J');
+        flags[2] |= u8::from((c | 0x20) == b'b');
+        flags[4] |= u8::from(c == b'=');
+        flags[3] |=
+            u8::from(c == b'_') | u8::from(c == b'-') | u8::from(c == b'.') | u8::from(c == b'A');
+    }
+    let mut digits = 0usize;
+    let mut flags = [0u8; 5];
+    let mut chunks = s.chunks_exact(16);
+    for chunk in &mut chunks {
+        let mut d = 0u8;
+        for &c in chunk {
+            look(c, &mut d, &mut flags);
+        }
+        digits += usize::from(d);
+    }
+    let mut d = 0u8;
+    for &c in chunks.remainder() {
+        look(c, &mut d, &mut flags);
+    }
+    digits += usize::from(d);
+    let mut classes = 0;
+    for (flag, class) in flags
+        .into_iter()
+        .zip([URL | KEYVAL, JWT, AUTH, PREFIX, KEYVAL])
+    {
+        if flag != 0 {
+            classes |= class;
+        }
+    }
+    if digits >= 13 {
+        classes |= CARD;
+    }
+    classes
+}
+
+/// For each byte, the classes it is a trigger of.
+static TRIGGER: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut d = b'0';
+    while d <= b'9' {
+        t[d as usize] = CARD;
+        d += 1;
+    }
+    t[b'B' as usize] = AUTH;
+    t[b'b' as usize] = AUTH;
+    t[b'J' as usize] = JWT;
+    t[b':' as usize] = URL | KEYVAL;
+    t[b'=' as usize] = KEYVAL;
+    t[b'_' as usize] = PREFIX;
+    t[b'-' as usize] = PREFIX;
+    t[b'.' as usize] = PREFIX;
+    t[b'A' as usize] = PREFIX;
+    t
+};
+
+/// The first secret of the `classes` in `s` starting at or after `from`:
+/// the bytes to replace with the mask (never empty).
+pub(super) fn next(
+    s: &[u8],
+    from: usize,
+    classes: u8,
+    is_secret_key: &dyn Fn(&str) -> bool,
+) -> Option<Range<usize>> {
+    let classes = classes & possible(s.get(from..)?);
+    if classes == 0 {
+        return None;
+    }
+    let mut i = from;
+    while i < s.len() {
+        let b = s[i];
+        let t = TRIGGER[b as usize] & classes;
+        if t == 0 {
+            i += 1;
+            continue;
+        }
+        let found = match b {
+            b'0'..=b'9' => {
+                if i > 0 && s[i - 1].is_ascii_alphanumeric() {
+                    None
+                } else {
+                    // Most runs are short numbers, skipped whole.
+                    let (digits, end) = cards::count_run(s, i);
+                    if digits < 13 {
+                        i = end.max(i + 1);
+                        continue;
+                    }
+                    let (found, end) = cards::in_run(s, i);
+                    if found.is_none() {
+                        i = end.max(i + 1);
+                        continue;
+                    }
+                    found
+                }
+            }
+            b'B' | b'b' => auth(s, i),
+            b'J' => i
+                .checked_sub(2)
+                .filter(|&start| start >= from)
+                .and_then(|start| jwt(s, start)),
+            b':' => {
+                let url = if t & URL != 0 { url(s, i) } else { None };
+                url.or_else(|| {
+                    (t & KEYVAL != 0)
+                        .then(|| keyval::at_separator(s, i, is_secret_key))
+                        .flatten()
+                })
+            }
+            b'=' => keyval::at_separator(s, i, is_secret_key),
+            b'-' => prefixes::at_pem(s, i).or_else(|| prefixes::at_separator(s, i)),
+            b'_' | b'.' => prefixes::at_separator(s, i),
+            b'A' => prefixes::at_capital_a(s, i),
+            _ => None,
+        };
+        if let Some(range) = found.filter(|r| r.start < r.end && r.start >= from) {
+            return Some(range);
+        }
+        i += 1;
+    }
+    None
+}
+
+fn is_b64url(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+fn count(s: &[u8], at: usize, class: impl Fn(u8) -> bool) -> usize {
+    s[at.min(s.len())..]
+        .iter()
+        .take_while(|&&b| class(b))
+        .count()
+}
+
+/// A JWT starting at `start` (its `eyJ`): a header of 10 or more base64url
+/// characters, then two to four more parts after dots (the last may be
+/// empty, as in an unsigned token).
+fn jwt(s: &[u8], start: usize) -> Option<Range<usize>> {
+    if &s[start..start + 2] != b"ey" || (start > 0 && is_b64url(s[start - 1])) {
+        return None;
+    }
+    let mut i = start + count(s, start, is_b64url);
+    if i - start < 10 {
+        return None;
+    }
+    let mut parts = 1;
+    while parts < 5 && s.get(i) == Some(&b'.') {
+        let n = count(s, i + 1, is_b64url);
+        if n == 0 && parts != 2 {
+            break;
+        }
+        i += 1 + n;
+        parts += 1;
+    }
+    (parts >= 3).then_some(start..i)
+}
+
+/// At the `:` of `scheme://`: the userinfo before the host, up to the last
+/// `@` of the authority.
+fn url(s: &[u8], colon: usize) -> Option<Range<usize>> {
+    if colon == 0 || !s[colon - 1].is_ascii_alphanumeric() || !s[colon + 1..].starts_with(b"//") {
+        return None;
+    }
+    let start = colon + 3;
+    let mut at = None;
+    for (i, &b) in s[start..].iter().enumerate() {
+        match b {
+            b'@' => at = Some(start + i),
+            b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+'
+            | b',' | b';' | b'=' | b':' | b'%' => {}
+            _ if b.is_ascii_alphanumeric() || b >= 0x80 => {}
+            _ => break,
+        }
+    }
+    at.filter(|&at| at > start).map(|at| start..at)
+}
+
+/// At a `B` or `b`: the credentials after `Bearer ` or `Basic `.
+fn auth(s: &[u8], at: usize) -> Option<Range<usize>> {
+    if at > 0 && s[at - 1].is_ascii_alphanumeric() {
+        return None;
+    }
+    let rest = &s[at + 1..];
+    let (basic, word) = if starts_with_ignore_case(rest, b"earer") {
+        (false, 6)
+    } else if starts_with_ignore_case(rest, b"asic") {
+        (true, 5)
+    } else {
+        return None;
+    };
+    let spaces = count(s, at + word, |b| b == b' ' || b == b'\t');
+    if spaces == 0 {
+        return None;
+    }
+    let start = at + word + spaces;
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b);
+    let mut end = start + count(s, start, token);
+    // A sentence's full stop is not part of the token.
+    while end > start && s[end - 1] == b'.' {
+        end -= 1;
+    }
+    end += count(s, end, |b| b == b'=');
+    let credentials = &s[start..end];
+    let secret = if basic {
+        is_basic_credentials(credentials)
+    } else {
+        looks_random(credentials)
+    };
+    secret.then_some(start..end)
+}
+
+fn starts_with_ignore_case(s: &[u8], word: &[u8]) -> bool {
+    s.len() >= word.len() && s[..word.len()].eq_ignore_ascii_case(word)
+}
+
+/// A bearer token, not an English word: 8 or more characters with a
+/// digit, or 16 or more with mixed case or punctuation.
+fn looks_random(t: &[u8]) -> bool {
+    if t.len() < 8 {
+        return false;
+    }
+    let digit = t.iter().any(u8::is_ascii_digit);
+    let upper = t.iter().any(u8::is_ascii_uppercase);
+    let lower = t.iter().any(u8::is_ascii_lowercase);
+    let punct = t.iter().any(|b| !b.is_ascii_alphanumeric());
+    digit || (t.len() >= 16 && ((upper && lower) || punct))
+}
+
+/// Base64 (standard or URL-safe, padded or not) of printable text with a
+/// `:` in it, as `Basic` credentials are.
+fn is_basic_credentials(t: &[u8]) -> bool {
+    let t = t.strip_suffix(b"==").or(t.strip_suffix(b"=")).unwrap_or(t);
+    if t.len() < 4 || t.len() % 4 == 1 {
+        return false;
+    }
+    let mut colon = false;
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for &b in t {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return false,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            let byte = (acc >> bits) as u8;
+            acc &= (1 << bits) - 1;
+            if byte < 0x20 || byte == 0x7f {
+                return false;
+            }
+            colon |= byte == b':';
+        }
+    }
+    colon
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `s` with every secret replaced by `#`.
+    fn masked(s: &str) -> String {
+        let b = s.as_bytes();
+        let mut out = String::new();
+        let (mut last, mut from) = (0, 0);
+        let is_key = |k: &str| super::super::Policy::default().is_secret_key(k);
+        while let Some(r) = next(b, from, ALL, &is_key) {
+            out.push_str(&s[last..r.start]);
+            out.push('#');
+            last = r.end;
+            from = r.end;
+        }
+        out.push_str(&s[last..]);
+        out
+    }
+
+    const JWT_TOKEN: &str =
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+    #[test]
+    fn masks_only_the_secret_part() {
+        let cases = [
+            (
+                "Authorization: Bearer abc123def456",
+                "Authorization: Bearer #",
+            ),
+            ("bearer abcDEFghiJKLmnoPQR.", "bearer #."),
+            ("Basic dXNlcjpwYXNz", "Basic #"),
+            ("Basic dXNlcjpwYXNzd29yZA==", "Basic #"),
+            (&format!("token {JWT_TOKEN} here"), "token # here"),
+            ("postgres://app:hunter2@db:5432/x", "postgres://#@db:5432/x"),
+            ("see https://u:p@ss@h.io/a?b", "see https://#@h.io/a?b"),
+            ("key=sk_live_4eC39HqLyjWDarjtT1zdp7dc", "key=sk_live_#"),
+            ("AKIAIOSFODNN7EXAMPLE!", "AKIA#!"),
+            ("ghp_16C7e42F292c6912E7710c838347Ae178B4a", "ghp_#"),
+            ("xoxb-1234567890-abcdefghij", "xoxb-#"),
+            ("paid 4111 1111 1111 1111 today", "paid # today"),
+            (
+                "login password=hunter2 user=bob",
+                "login password=# user=bob",
+            ),
+            (
+                "GET /cb?access_token=abc&state=1",
+                "GET /cb?access_token=#&state=1",
+            ),
+            (
+                r##"{"userPassword":"x\"y","n":1}"##,
+                r##"{"userPassword":"#","n":1}"##,
+            ),
+            (
+                r##"User { name: "a", password: "hunter2" }"##,
+                r##"User { name: "a", password: "#" }"##,
+            ),
+            ("refresh: rt-1, next", "refresh: #, next"),
+            (
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+                "-----BEGIN RSA PRIVATE KEY-----#-----END RSA PRIVATE KEY-----",
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(masked(input), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn leaves_ordinary_text_alone() {
+        for text in [
+            "The bearer of this letter",
+            "Bearer authentication is described in RFC 6750",
+            "Basic idea: keep it simple",
+            "basic auth failed for user alice",
+            "https://example.com/path?q=1",
+            "mail me at a@b.c, see http://x.io",
+            "disk_test_case_number_one_is_long_enough",
+            "task-1234567890abcdefghijklmnopqrstuvwxyz0123",
+            "AKIA is a prefix",
+            "order 1234567890123452 shipped",
+            "request 0193a2b4-7c1e-7000-8000-000000000001",
+            "eyJ alone",
+            "UPDATE event for Product (id: 42)",
+            "2024-01-02T03:04:05.678901Z",
+            "error: connection refused; retry=3",
+            "author: Ann, shipping=express, {auth: {x: 1}}",
+        ] {
+            assert_eq!(masked(text), text);
+        }
+    }
+}
