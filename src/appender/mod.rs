@@ -36,9 +36,13 @@
 //! ```
 
 mod builder;
+mod exit;
 mod file;
 mod maintenance;
 mod panic;
+mod replay;
+mod rotation;
+mod shutdown;
 mod stats;
 mod worker;
 
@@ -47,19 +51,22 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
-use std::thread::{self, JoinHandle, ThreadId};
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwapOption;
 use crossbeam_channel::{
     bounded, Receiver, RecvTimeoutError, SendTimeoutError, Sender, TrySendError,
 };
 
-pub use builder::{AppenderBuilder, Backpressure, Durability, TimeRotation};
+pub use builder::{AppenderBuilder, Backpressure, ConfigError, Durability, TimeRotation};
+pub use shutdown::{shutdown_all, AppenderGuard};
 pub use stats::Stats;
 
 use builder::Config;
 use file::LiveFile;
 use maintenance::Maintenance;
+use shutdown::Closing;
 use stats::Counters;
 use worker::{Msg, Worker};
 
@@ -73,7 +80,11 @@ pub struct Appender {
 }
 
 pub(crate) struct Shared {
-    tx: Sender<Msg>,
+    /// The queue's only sender; `None` once closing has begun, so that new
+    /// lines are refused while sends already under way finish. When the
+    /// last of those ends, the channel disconnects and the writer knows it
+    /// has every accepted line.
+    tx: ArcSwapOption<Sender<Msg>>,
     /// Line buffers the writer is done with (up to 1,024 of at most 4 KiB),
     /// for `write_line` to reuse, so that the caller's thread rarely
     /// allocates.
@@ -86,6 +97,10 @@ pub(crate) struct Shared {
     /// shutdown is asked for.
     writer: OnceLock<std::thread::Thread>,
     closed_reported: AtomicBool,
+    closing: Arc<Closing>,
+    timeout: Duration,
+    /// Disconnects when the writer and maintenance threads have ended.
+    done: Receiver<()>,
 }
 
 impl fmt::Debug for Appender {
@@ -106,8 +121,8 @@ pub enum SendError {
     /// mode. The line is counted in [`Stats::dropped`] and reported in the
     /// file.
     QueueFull,
-    /// The writer thread has stopped (its guard was dropped). The line is
-    /// counted in [`Stats::dropped`].
+    /// The appender is closing or closed (its guard was dropped, or the
+    /// exit hook ran). The line is counted in [`Stats::dropped`].
     Closed,
 }
 
@@ -146,7 +161,9 @@ impl Appender {
     /// # Errors
     ///
     /// [`SendError::QueueFull`] in drop mode when the queue is full;
-    /// [`SendError::Closed`] after the guard was dropped.
+    /// [`SendError::Closed`] once the guard has begun closing. A line for
+    /// which this returns `Ok` is written, or, if a shutdown times out,
+    /// counted in [`Stats::abandoned`].
     pub fn write_line(&self, line: &[u8]) -> Result<(), SendError> {
         if line.is_empty() {
             return Ok(());
@@ -172,16 +189,18 @@ impl Appender {
             line.push(b'\n');
         }
         let shared = &*self.shared;
-        let result = match shared.backpressure {
-            Backpressure::Block => shared
-                .tx
-                .send(Msg::Line(line))
-                .map_err(|_| SendError::Closed),
-            Backpressure::Drop => shared.tx.try_send(Msg::Line(line)).map_err(|e| match e {
+        let tx = shared.tx.load();
+        let result = match (&*tx, shared.backpressure) {
+            (None, _) => Err(SendError::Closed),
+            (Some(tx), Backpressure::Block) => {
+                tx.send(Msg::Line(line)).map_err(|_| SendError::Closed)
+            }
+            (Some(tx), Backpressure::Drop) => tx.try_send(Msg::Line(line)).map_err(|e| match e {
                 TrySendError::Full(_) => SendError::QueueFull,
                 TrySendError::Disconnected(_) => SendError::Closed,
             }),
         };
+        drop(tx);
         if let Err(e) = result {
             Counters::add(&shared.counters.dropped, 1);
             match e {
@@ -222,14 +241,17 @@ impl Appender {
     /// Fails if the writer thread has stopped or fsync failed.
     pub fn sync(&self) -> io::Result<()> {
         let (ack, done) = bounded(1);
-        self.shared.tx.send(Msg::Sync(ack)).map_err(|_| closed())?;
+        let tx = self.shared.tx.load();
+        let tx = tx.as_deref().ok_or_else(closed)?;
+        tx.send(Msg::Sync(ack)).map_err(|_| closed())?;
         self.shared.wake();
         done.recv().map_err(|_| closed())?
     }
 
     /// A snapshot of this appender's counters.
     pub fn stats(&self) -> Stats {
-        self.shared.counters.snapshot(self.shared.tx.len())
+        let depth = self.shared.tx.load().as_deref().map_or(0, Sender::len);
+        self.shared.counters.snapshot(depth)
     }
 
     /// The live file's path.
@@ -243,9 +265,11 @@ impl Shared {
         let deadline = Instant::now().checked_add(timeout);
         let (ack, done) = bounded(1);
         let msg = Msg::Flush(ack);
+        let tx = self.tx.load();
+        let tx = tx.as_deref().ok_or_else(closed)?;
         match deadline {
-            None => self.tx.send(msg).map_err(|_| closed())?,
-            Some(deadline) => self.tx.send_deadline(msg, deadline).map_err(|e| match e {
+            None => tx.send(msg).map_err(|_| closed())?,
+            Some(deadline) => tx.send_deadline(msg, deadline).map_err(|e| match e {
                 SendTimeoutError::Timeout(_) => timed_out(),
                 SendTimeoutError::Disconnected(_) => closed(),
             })?,
@@ -270,7 +294,7 @@ impl Shared {
     fn report_closed(&self) {
         if !self.closed_reported.swap(true, Relaxed) {
             eprintln!(
-                "tracing-audit: a line was sent to {} after its guard was dropped; \
+                "tracing-audit: a line was sent to {} after it began closing; \
                  it was not written (counted in Stats::dropped)",
                 self.path.display()
             );
@@ -286,62 +310,6 @@ fn timed_out() -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, "appender flush timed out")
 }
 
-/// Drains the queue, fsyncs and stops the writer thread when dropped.
-///
-/// Keep it alive for as long as lines are written (typically bound in
-/// `main` as `let _guard = ...`; not `let _ = ...`, which drops it at once).
-#[must_use = "dropping the guard stops the writer thread at once"]
-pub struct AppenderGuard {
-    shared: Arc<Shared>,
-    done: Receiver<()>,
-    threads: Vec<JoinHandle<()>>,
-    timeout: Duration,
-}
-
-impl fmt::Debug for AppenderGuard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppenderGuard")
-            .field("path", &self.shared.path)
-            .field("timeout", &self.timeout)
-            .finish()
-    }
-}
-
-impl Drop for AppenderGuard {
-    fn drop(&mut self) {
-        let deadline = Instant::now().checked_add(self.timeout);
-        let sent = match deadline {
-            Some(deadline) => self
-                .shared
-                .tx
-                .send_deadline(Msg::Shutdown, deadline)
-                .is_ok(),
-            None => self.shared.tx.send(Msg::Shutdown).is_ok(),
-        };
-        self.shared.wake();
-        // Both threads hold a sender of `done`; it disconnects when both end.
-        let finished = match deadline {
-            Some(deadline) => matches!(
-                self.done.recv_deadline(deadline),
-                Err(RecvTimeoutError::Disconnected)
-            ),
-            None => self.done.recv().is_err(),
-        };
-        if sent && finished {
-            for thread in self.threads.drain(..) {
-                let _ = thread.join();
-            }
-        } else {
-            eprintln!(
-                "tracing-audit: {} did not finish writing within {:?}; {} message(s) still queued",
-                self.shared.path.display(),
-                self.timeout,
-                self.shared.tx.len()
-            );
-        }
-    }
-}
-
 fn start(config: Config) -> io::Result<(Appender, AppenderGuard)> {
     let file = LiveFile::open(&config.path, config.file_mode)?;
     let (tx, rx) = bounded(config.capacity);
@@ -349,6 +317,7 @@ fn start(config: Config) -> io::Result<(Appender, AppenderGuard)> {
     let (done_tx, done_rx) = bounded(0);
     let (pool_tx, pool_rx) = bounded(worker::POOL_SIZE);
     let counters = Arc::new(Counters::default());
+    let closing = Arc::new(Closing::default());
     let name = config
         .path
         .file_name()
@@ -361,17 +330,20 @@ fn start(config: Config) -> io::Result<(Appender, AppenderGuard)> {
 
     let shared = Arc::new(Shared {
         pool: pool_rx,
-        tx,
+        tx: ArcSwapOption::from_pointee(tx),
         counters: counters.clone(),
         backpressure: config.backpressure,
         path: config.path.clone(),
         writer_thread: OnceLock::new(),
         writer: OnceLock::new(),
         closed_reported: AtomicBool::new(false),
+        closing: closing.clone(),
+        timeout: config.shutdown_timeout,
+        done: done_rx,
     });
     let flush_on_panic = config.flush_on_panic;
-    let timeout = config.shutdown_timeout;
-    let mut worker = Worker::new(config, rx, counters, file, jobs_tx, done_tx);
+    let drain_on_exit = config.drain_on_exit;
+    let mut worker = Worker::new(config, rx, counters, file, jobs_tx, done_tx, closing);
     worker.recycle = Some(pool_tx);
     let writer = thread::Builder::new()
         .name(format!("audit-write:{name}"))
@@ -381,11 +353,13 @@ fn start(config: Config) -> io::Result<(Appender, AppenderGuard)> {
     if flush_on_panic {
         panic::register(&shared);
     }
+    if drain_on_exit {
+        exit::register(&shared);
+    }
     let guard = AppenderGuard {
         shared: shared.clone(),
-        done: done_rx,
         threads: vec![writer, maintenance],
-        timeout,
+        finished: false,
     };
     Ok((Appender { shared }, guard))
 }
