@@ -421,7 +421,10 @@ impl Builder {
                         builder = f(kind, builder);
                     }
                     let (appender, g) = builder.build().map_err(|source| {
-                        match source.get_ref().and_then(|e| e.downcast_ref::<ConfigError>()) {
+                        match source
+                            .get_ref()
+                            .and_then(|e| e.downcast_ref::<ConfigError>())
+                        {
                             Some(e) => Error::Config(*e),
                             None => Error::Io { path, source },
                         }

@@ -1,7 +1,10 @@
 //! The file itself: directories, permissions, appending, healing a torn
 //! last line, and recovering when the directory disappears.
 
+mod common;
+
 use std::fs;
+use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
@@ -146,4 +149,104 @@ fn build_fails_clearly_when_the_directory_cannot_be_made() {
         ),
         "{err:?}"
     );
+}
+
+/// Producers log from 4 threads while the log directory is removed again
+/// and again (`rm -rf`): every line accepted after a removal returned is in
+/// the files (the writer writes again what went into the deleted file
+/// before it noticed), and no line is torn.
+#[test]
+fn rm_rf_of_the_directory_under_load_loses_no_line_accepted_after_it() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let path = logs.join("audit.log");
+    let (appender, guard) = Appender::builder(&path)
+        .max_file_size(None)
+        .build()
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    // Lines 0..accepted[t] of producer t have been accepted.
+    let accepted: Arc<Vec<AtomicU64>> = Arc::new((0..4).map(|_| AtomicU64::new(0)).collect());
+    let producers: Vec<_> = (0..4u32)
+        .map(|t| {
+            let (appender, stop, accepted) = (appender.clone(), stop.clone(), accepted.clone());
+            thread::spawn(move || {
+                let mut n = 0;
+                while !stop.load(SeqCst) {
+                    appender.send_line(common::line(t, n)).unwrap();
+                    n += 1;
+                    accepted[t as usize].store(n, SeqCst);
+                    if n % 64 == 0 {
+                        thread::sleep(Duration::from_micros(200));
+                    }
+                }
+            })
+        })
+        .collect();
+    let snapshot = || -> Vec<u64> { accepted.iter().map(|a| a.load(SeqCst)).collect() };
+    for round in 0..5 {
+        thread::sleep(Duration::from_millis(30));
+        // Wait for the directory to exist again before removing it.
+        while !path.exists() {
+            thread::sleep(Duration::from_millis(1));
+        }
+        rm_rf(&logs);
+        // Everything accepted from here on must be found.
+        let after_rm = snapshot();
+        thread::sleep(Duration::from_millis(20 + 10 * round));
+        let before_sync = snapshot();
+        // `sync` checks that the file is still at its path before it
+        // answers: the lines are now in the file at `path`.
+        appender.sync().unwrap();
+        let mut tally = common::Tally::default();
+        tally.add(&path, &fs::read(&path).unwrap());
+        assert!(
+            tally.bad.is_empty(),
+            "round {round}: {:?}",
+            tally.bad.first()
+        );
+        for t in 0..4u32 {
+            for n in after_rm[t as usize]..before_sync[t as usize] {
+                assert_eq!(
+                    tally.seen.get(&(t, n)),
+                    Some(&1),
+                    "round {round}: line t={t} n={n}, accepted after rm -rf, is not in the file once"
+                );
+            }
+        }
+    }
+    rm_rf(&logs);
+    let after_rm = snapshot();
+    thread::sleep(Duration::from_millis(30));
+    stop.store(true, SeqCst);
+    for p in producers {
+        p.join().unwrap();
+    }
+    let end = snapshot();
+    drop(guard);
+    let mut tally = common::Tally::default();
+    tally.add(&path, &fs::read(&path).unwrap());
+    assert!(tally.bad.is_empty() && tally.unterminated.is_empty());
+    for t in 0..4u32 {
+        for n in after_rm[t as usize]..end[t as usize] {
+            assert_eq!(tally.seen.get(&(t, n)), Some(&1), "last: t={t} n={n}");
+        }
+    }
+    let stats = appender.stats();
+    assert!(stats.rewritten > 0, "{stats:?}");
+    assert_eq!(stats.lines_written, end.iter().sum::<u64>());
+}
+
+/// `rm -rf dir`, again if the writer put a new file in it meanwhile.
+fn rm_rf(dir: &Path) {
+    loop {
+        match fs::remove_dir_all(dir) {
+            Ok(()) => return,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(_) => continue,
+        }
+    }
 }

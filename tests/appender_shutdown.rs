@@ -138,7 +138,10 @@ fn dropping_the_guard_while_four_threads_log_writes_every_accepted_line_and_coun
         assert!(tally.bad.is_empty() && tally.unterminated.is_empty());
         let mut accepted = 0;
         for (t, s) in seen.iter().enumerate() {
-            assert!(s.accepted > 0, "trial {trial}: producer {t} never got going");
+            assert!(
+                s.accepted > 0,
+                "trial {trial}: producer {t} never got going"
+            );
             for n in 0..s.accepted {
                 assert_eq!(
                     tally.seen.get(&(t as u32, n)),
@@ -151,7 +154,11 @@ fn dropping_the_guard_while_four_threads_log_writes_every_accepted_line_and_coun
         assert_eq!(tally.seen.len() as u64, accepted, "trial {trial}");
         let stats = appender.stats();
         assert_eq!(stats.lines_written, accepted, "trial {trial}");
-        assert_eq!(stats.dropped, 4 * 50, "trial {trial}: every refusal counted");
+        assert_eq!(
+            stats.dropped,
+            4 * 50,
+            "trial {trial}: every refusal counted"
+        );
         assert_eq!(stats.abandoned, 0, "trial {trial}");
     }
 }
@@ -254,11 +261,10 @@ fn the_audit_guard_closes_its_four_files_in_parallel_within_one_timeout() {
         .configure_appender(move |_, a| a.shutdown_timeout(timeout))
         .build()
         .unwrap();
-    let dispatch =
-        tracing::Dispatch::new(tracing_subscriber::layer::SubscriberExt::with(
-            tracing_subscriber::registry(),
-            layer,
-        ));
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::layer::SubscriberExt::with(
+        tracing_subscriber::registry(),
+        layer,
+    ));
     tracing::dispatcher::with_default(&dispatch, || {
         tracing::info!(target: "audit.crud", "a");
         tracing::info!(target: "audit.request", "b");
