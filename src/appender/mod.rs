@@ -11,18 +11,86 @@
 //! - **Nothing is lost by default.** A full queue makes the caller wait
 //!   ([`Backpressure::Block`]). With [`Backpressure::Drop`] refused lines
 //!   are counted and a summary line in the file says how many.
-//! - **Errors are never swallowed.** A failed write is retried with
-//!   backoff, counted in [`Stats::write_errors`] and reported on stderr
-//!   once per burst. If the directory vanishes it is created again; if the
-//!   file cannot grow (`EFBIG`) it is rotated.
+//! - **Errors are never swallowed.** A failed write, open or rotation is
+//!   retried with backoff, counted in [`Stats::write_errors`] and reported
+//!   on stderr once per burst. If the directory vanishes it is created
+//!   again; if the file cannot grow (`EFBIG`) it is rotated.
 //! - **Lines are never torn.** A line never spans two files or two
 //!   batches' worth of a failed write; a torn last line left by a crash is
 //!   terminated when the file is reopened.
-//! - **Shutdown drains.** Dropping the [`AppenderGuard`] writes everything
-//!   queued, fsyncs and joins the thread, waiting up to
-//!   [`shutdown_timeout`](AppenderBuilder::shutdown_timeout) (60 s).
+//! - **Shutdown writes every accepted line, or counts it.** See
+//!   [Shutdown](#shutdown).
 //! - **Rotation by size and time**, by rename and create (never
-//!   copy-truncate), with retention by count and age and optional gzip.
+//!   copy-truncate), with retention by count and age (every deletion
+//!   counted in [`Stats::files_removed`] and named on stderr) and optional
+//!   gzip. Settings that would destroy data (`max_file_size(0)`,
+//!   `max_files(0)` unless asked for with
+//!   [`discard_rotated_files`](AppenderBuilder::discard_rotated_files)) are
+//!   refused by [`build`](AppenderBuilder::build) ([`ConfigError`]).
+//!
+//! # Shutdown
+//!
+//! Dropping the [`AppenderGuard`] begins closing: from then on
+//! `write_line` refuses new lines with [`SendError::Closed`] (each counted
+//! in [`Stats::dropped`]), while sends already under way finish. The
+//! writer drains the queue until the last of those has ended, so every
+//! line whose `write_line` returned `Ok` is received; it writes them,
+//! fsyncs and stops, and the guard joins it.
+//!
+//! If writing keeps failing (a disk that stays full), the writer gives up
+//! when [`shutdown_timeout`](AppenderBuilder::shutdown_timeout) (60 s)
+//! runs out: the lines of the batch in its hands and every line still
+//! queued are counted in [`Stats::abandoned`] and reported on stderr, so
+//! that `lines_written + abandoned` is every accepted line. (A writer
+//! stuck inside a system call that never returns is reported as such after
+//! a further quarter of a second; its lines are then not counted.)
+//!
+//! Several appenders close in parallel, within one timeout rather than the
+//! sum: [`shutdown_all`] for your own, and the guard of
+//! `tracing_audit::builder()` for its four files.
+//!
+//! # What survives exit, abort and kill -9
+//!
+//! | how the process ends | lines written (`write`) | lines still queued | notes |
+//! |---|---|---|---|
+//! | guard dropped (end of `main`) | kept | written, then fsynced | within the shutdown timeout, or counted in [`Stats::abandoned`] |
+//! | `std::process::exit` with [`drain_on_exit`](AppenderBuilder::drain_on_exit) (on through `tracing_audit::builder()`) | kept | written, then fsynced, by an `atexit` hook (Unix) | lines other threads send after the hook starts are refused and counted |
+//! | `std::process::exit` without it | kept | **lost**: no destructor runs | call `flush()` or `sync()` first, or keep the hook on |
+//! | a panic with [`flush_on_panic`](AppenderBuilder::flush_on_panic), then abort | kept | written by the panic hook (not fsynced) | lines sent after the hook ran are lost |
+//! | `abort()`, `panic = "abort"` without the panic hook, a signal that kills (`kill -9`, SIGSEGV) | kept | **lost** | every line for which `flush()` or `sync()` returned is kept |
+//! | the machine loses power | only what was fsynced | **lost** | [`Durability`] decides how often lines are fsynced |
+//!
+//! "Kept" means handed to the operating system with `write`: the data is
+//! in the kernel's page cache and reaches the file even though the process
+//! is gone. A line cut short by a kill in the middle of a `write` is
+//! terminated with a newline when the file is next opened.
+//!
+//! # When the file or its directory vanishes
+//!
+//! The writer checks that the path still names the file it writes (device
+//! and inode) at most every 100 ms while writing, and whenever 1 MiB has
+//! been written since the last check; also before answering
+//! [`sync`](Appender::sync) and at shutdown. It keeps the lines written
+//! since the last check in memory. When the file has vanished (deleted,
+//! its directory removed, renamed away by someone else), it opens a new
+//! file at the path (creating the directories) and **writes those lines
+//! again** before any new one: nothing written into a file nobody can
+//! reach is lost. They are counted in [`Stats::rewritten`] and the event is
+//! reported on stderr. When the old file survives elsewhere (renamed away),
+//! these lines are in both files; records carry an `event_id` by which
+//! consumers drop the duplicates. The same holds when a rotation finds the
+//! file gone.
+//!
+//! # When rotation fails
+//!
+//! When the live file cannot be renamed aside (a read-only directory, a
+//! name too long), the failure is reported once and retried with backoff
+//! (10 ms doubling to 5 s), not on every line. Meanwhile lines go on into
+//! the live file up to twice [`max_file_size`](AppenderBuilder::max_file_size);
+//! beyond that the writer waits for a rotation to succeed, and callers
+//! block once the queue is full (or, with [`Backpressure::Drop`], their
+//! lines are refused and counted). The live file never grows without
+//! bound. Success after failures is reported too.
 //!
 //! ```no_run
 //! use tracing_audit::appender::Appender;
@@ -31,7 +99,7 @@
 //! let writer = appender.clone();
 //! std::thread::spawn(move || writer.write_line(b"{\"n\":1}\n")).join().unwrap()?;
 //! appender.flush()?; // every line sent before this is now in the file
-//! drop(guard);       // drains, fsyncs and joins the writer thread
+//! drop(guard);       // refuses new lines, drains, fsyncs, joins the writer
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
