@@ -5,6 +5,8 @@
 mod common;
 
 use std::fs;
+use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -94,8 +96,9 @@ struct Seen {
     refused: u64,
 }
 
-/// Sends numbered lines until `refusals` of them have been refused.
-fn produce_until_refused(appender: Appender, t: u32, refusals: u64) -> Seen {
+/// Sends numbered lines until `refusals` of them have been refused; counts
+/// itself in `started` once its first line is accepted.
+fn produce_until_refused(appender: Appender, t: u32, refusals: u64, started: &AtomicU32) -> Seen {
     let mut seen = Seen {
         accepted: 0,
         refused: 0,
@@ -105,6 +108,9 @@ fn produce_until_refused(appender: Appender, t: u32, refusals: u64) -> Seen {
             Ok(()) => {
                 assert_eq!(seen.refused, 0, "a line was accepted after a refusal");
                 seen.accepted += 1;
+                if seen.accepted == 1 {
+                    started.fetch_add(1, SeqCst);
+                }
             }
             Err(SendError::Closed) => seen.refused += 1,
             Err(e) => panic!("unexpected {e}"),
@@ -123,14 +129,18 @@ fn dropping_the_guard_while_four_threads_log_writes_every_accepted_line_and_coun
             .max_files(None)
             .build()
             .unwrap();
+        let started = Arc::new(AtomicU32::new(0));
         let producers: Vec<_> = (0..4u32)
             .map(|t| {
-                let appender = appender.clone();
-                thread::spawn(move || produce_until_refused(appender, t, 50))
+                let (appender, started) = (appender.clone(), started.clone());
+                thread::spawn(move || produce_until_refused(appender, t, 50, &started))
             })
             .collect();
         // Let the producers get going, a different while each trial.
-        thread::sleep(Duration::from_millis(5 + 7 * trial));
+        while started.load(SeqCst) < 4 {
+            thread::sleep(Duration::from_millis(1));
+        }
+        thread::sleep(Duration::from_millis(1 + 7 * trial));
         drop(guard);
         let seen: Vec<Seen> = producers.into_iter().map(|p| p.join().unwrap()).collect();
 
@@ -199,10 +209,11 @@ fn producers_blocked_on_a_stuck_writer_are_answered_and_every_line_is_counted() 
         .shutdown_timeout(Duration::from_millis(300))
         .build()
         .unwrap();
+    let started = Arc::new(AtomicU32::new(0));
     let producers: Vec<_> = (0..4u32)
         .map(|t| {
-            let appender = appender.clone();
-            thread::spawn(move || produce_until_refused(appender, t, 10))
+            let (appender, started) = (appender.clone(), started.clone());
+            thread::spawn(move || produce_until_refused(appender, t, 10, &started))
         })
         .collect();
     // The queue fills and the producers block on it.

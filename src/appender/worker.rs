@@ -357,7 +357,7 @@ impl Worker {
         let new_lines = self.batch_lines - self.batch_replayed;
         Counters::add(&self.counters.lines_written, new_lines);
         Counters::add(&self.counters.bytes_written, self.batch.len() as u64);
-        self.unverified.record(&self.batch, self.batch_lines);
+        self.unverified.record(&mut self.batch, self.batch_lines);
         self.batch.clear();
         self.batch_lines = 0;
         self.batch_replayed = 0;
