@@ -309,9 +309,7 @@ impl Appender {
     /// Fails if the writer thread has stopped or fsync failed.
     pub fn sync(&self) -> io::Result<()> {
         let (ack, done) = bounded(1);
-        let tx = self.shared.tx.load();
-        let tx = tx.as_deref().ok_or_else(closed)?;
-        tx.send(Msg::Sync(ack)).map_err(|_| closed())?;
+        self.shared.send(Msg::Sync(ack), None)?;
         self.shared.wake();
         done.recv().map_err(|_| closed())?
     }
@@ -333,21 +331,28 @@ impl Shared {
         let deadline = Instant::now().checked_add(timeout);
         let (ack, done) = bounded(1);
         let msg = Msg::Flush(ack);
-        let tx = self.tx.load();
-        let tx = tx.as_deref().ok_or_else(closed)?;
-        match deadline {
-            None => tx.send(msg).map_err(|_| closed())?,
-            Some(deadline) => tx.send_deadline(msg, deadline).map_err(|e| match e {
-                SendTimeoutError::Timeout(_) => timed_out(),
-                SendTimeoutError::Disconnected(_) => closed(),
-            })?,
-        }
+        self.send(msg, deadline)?;
         self.wake();
         match deadline {
             None => done.recv().map_err(|_| closed()),
             Some(deadline) => done.recv_deadline(deadline).map_err(|e| match e {
                 RecvTimeoutError::Timeout => timed_out(),
                 RecvTimeoutError::Disconnected => closed(),
+            }),
+        }
+    }
+
+    /// Sends a control message, waiting for room up to `deadline`. The
+    /// sender is held only while sending, not while the caller then waits
+    /// for the answer.
+    fn send(&self, msg: Msg, deadline: Option<Instant>) -> io::Result<()> {
+        let tx = self.tx.load();
+        let tx = tx.as_deref().ok_or_else(closed)?;
+        match deadline {
+            None => tx.send(msg).map_err(|_| closed()),
+            Some(deadline) => tx.send_deadline(msg, deadline).map_err(|e| match e {
+                SendTimeoutError::Timeout(_) => timed_out(),
+                SendTimeoutError::Disconnected(_) => closed(),
             }),
         }
     }
