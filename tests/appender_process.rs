@@ -26,6 +26,7 @@ fn main() {
         Some("child-exit-appender") => child_exit_appender(Path::new(&args[2])),
         Some("child-rotation-impossible") => child_rotation_impossible(Path::new(&args[2])),
         Some("child-dir-replaced") => child_dir_replaced(Path::new(&args[2])),
+        Some("child-dir-immutable") => child_dir_immutable(Path::new(&args[2])),
         _ => run_tests(),
     }
 }
@@ -37,7 +38,7 @@ fn run_tests() {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    let tests: [Test; 6] = [
+    let tests: [Test; 7] = [
         (
             "kill_9_loses_no_acknowledged_line_and_reopening_heals",
             kill_9,
@@ -58,6 +59,10 @@ fn run_tests() {
         (
             "directory_replaced_by_a_file_mid_run_bounds_stderr_and_loses_no_line",
             dir_replaced,
+        ),
+        (
+            "read_only_directory_mid_run_bounds_the_live_file_and_stderr",
+            dir_immutable,
         ),
     ];
     let (mut passed, mut failed) = (0, 0);
@@ -483,4 +488,136 @@ fn dir_replaced() {
     // Lines appear twice only if they were written again.
     let twice: u64 = tally.seen.values().map(|&c| u64::from(c - 1)).sum();
     assert!(twice <= stat_of(&stdout, "rewritten"), "{stdout}");
+}
+
+// --- a read-only directory -----------------------------------------------------
+
+/// Sets or clears the immutable attribute (`chattr +i`) of a directory:
+/// nothing can be created, renamed or removed in it, even by root, while
+/// files already open in it can still be written. Fails where the file
+/// system has no such attribute (tmpfs, for one).
+#[cfg(target_os = "linux")]
+fn set_immutable(dir: &Path, on: bool) -> std::io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    const FS_IOC_GETFLAGS: libc::c_ulong = 0x8008_6601;
+    const FS_IOC_SETFLAGS: libc::c_ulong = 0x4008_6602;
+    const FS_IMMUTABLE_FL: libc::c_int = 0x10;
+    let file = std::fs::File::open(dir)?;
+    let mut flags: libc::c_int = 0;
+    // SAFETY: both ioctls read or write one int through a valid pointer.
+    unsafe {
+        if libc::ioctl(file.as_raw_fd(), FS_IOC_GETFLAGS as _, &mut flags) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        if on {
+            flags |= FS_IMMUTABLE_FL;
+        } else {
+            flags &= !FS_IMMUTABLE_FL;
+        }
+        if libc::ioctl(file.as_raw_fd(), FS_IOC_SETFLAGS as _, &flags) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn set_immutable(_dir: &Path, _on: bool) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
+}
+
+/// Logs with a 16 KiB size limit; mid-run the directory becomes read-only
+/// (immutable) for half a second, so every rotation fails, then writable
+/// again. Prints the producer's count, the live file's largest size while
+/// read-only, and the stats; or `unsupported` where the attribute is not
+/// available.
+fn child_dir_immutable(dir: &Path) {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::sync::Arc;
+
+    let logs = dir.join("logs");
+    let path = logs.join("audit.log");
+    let (appender, guard) = Appender::builder(&path)
+        .max_file_size(SMALL)
+        .max_files(None)
+        .capacity(1 << 20)
+        .build()
+        .unwrap();
+    if set_immutable(&logs, false).is_err() {
+        println!("unsupported");
+        return;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let producer = {
+        let (appender, stop) = (appender.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(SeqCst) {
+                appender.send_line(line(0, n)).unwrap();
+                n += 1;
+                if n % 16 == 0 {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+            }
+            n
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    set_immutable(&logs, true).unwrap();
+    let mut largest = 0;
+    let until = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < until {
+        largest = largest.max(std::fs::metadata(&path).unwrap().len());
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    set_immutable(&logs, false).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    stop.store(true, SeqCst);
+    let sent = producer.join().unwrap();
+    drop(guard);
+    let s = appender.stats();
+    println!(
+        "sent={sent} largest={largest} lines_written={} abandoned={} rotations={} write_errors={}",
+        s.lines_written, s.abandoned, s.rotations, s.write_errors
+    );
+}
+
+fn dir_immutable() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = child("child-dir-immutable", dir.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Never leave an immutable directory behind.
+    let _ = set_immutable(&dir.path().join("logs"), false);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    if stdout.trim() == "unsupported" {
+        // Covered by the impossible rotation (ENAMETOOLONG) test instead.
+        println!("(no immutable attribute on this file system)");
+        return;
+    }
+    let reported = appender_lines(&stderr);
+    // The burst of failed rotations, and their end.
+    assert!(
+        reported.len() <= 3,
+        "{} stderr lines: {stderr}",
+        reported.len()
+    );
+    assert!(
+        reported.iter().any(|l| l.contains("succeeded after")),
+        "the recovery must be reported: {stderr}"
+    );
+    assert!(stat_of(&stdout, "write_errors") > 0, "{stdout}");
+    let largest = stat_of(&stdout, "largest");
+    assert!(
+        largest <= 2 * SMALL,
+        "the live file grew to {largest} bytes"
+    );
+    let sent = stat_of(&stdout, "sent");
+    assert_eq!(stat_of(&stdout, "lines_written"), sent, "{stdout}");
+    assert_eq!(stat_of(&stdout, "abandoned"), 0);
+    let files = files_of(&dir.path().join("logs/audit.log"));
+    for file in &files {
+        assert!(std::fs::metadata(file).unwrap().len() <= 2 * SMALL);
+    }
+    Tally::of_files(&files).assert_exactly_once(1, sent);
 }
