@@ -310,7 +310,8 @@ impl AppenderBuilder {
     /// Unix only) when the process ends with `std::process::exit` (or by
     /// returning from `main`) while the guard is still alive. Lines sent
     /// from other threads after the hook starts are refused
-    /// ([`SendError::Closed`](super::SendError::Closed), counted). See the
+    /// ([`SendError::Closed`](super::SendError::Closed), counted). The hook
+    /// does nothing in a child made by `fork` (it has no writer thread). See the
     /// [module docs](super#what-survives-exit-abort-and-kill--9).
     pub fn drain_on_exit(mut self, enabled: bool) -> Self {
         self.config.drain_on_exit = enabled;
