@@ -286,6 +286,10 @@ impl Worker {
     /// In drop mode, puts one line in the file for the lines refused since
     /// the last report.
     fn report_drops(&mut self) {
+        if self.gave_up {
+            // Nothing more reaches the file; `Stats::dropped` has them.
+            return;
+        }
         let dropped = self.counters.dropped_unreported.swap(0, Relaxed);
         if dropped == 0 {
             return;
