@@ -479,7 +479,9 @@ impl Builder {
     }
 
     /// Installs the audit layer, the console (unless turned off) and the
-    /// `log` crate bridge as the global default subscriber.
+    /// `log` crate bridge as the global default subscriber. Unless
+    /// [`drain_on_exit(false)`](Builder::drain_on_exit), `std::process::exit`
+    /// with the guard alive still writes and fsyncs every queued record.
     pub fn init(self) -> Result<AuditGuard, Error> {
         let console = self.console;
         let console_filter = Self::filter(&self.console_filter)?;
