@@ -15,7 +15,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::appender::{
-    Appender, AppenderBuilder, AppenderGuard, Backpressure, Stats, TimeRotation,
+    Appender, AppenderBuilder, AppenderGuard, Backpressure, ConfigError, Stats, TimeRotation,
 };
 use crate::context::Names;
 use crate::filter::AuditFilter;
@@ -64,6 +64,9 @@ pub enum Error {
     /// A context field name that records already use as a key (such as
     /// `level` or `path`), or too many context fields (at most 56).
     ContextField(String),
+    /// A file setting that would destroy data, such as `max_file_size(0)`
+    /// or `max_files(0)`.
+    Config(ConfigError),
 }
 
 impl fmt::Display for Error {
@@ -73,6 +76,7 @@ impl fmt::Display for Error {
             Error::Filter(e) => write!(f, "bad filter directive: {e}"),
             Error::Init(e) => write!(f, "cannot install the subscriber: {e}"),
             Error::ContextField(e) => write!(f, "bad context field: {e}"),
+            Error::Config(e) => write!(f, "bad file setting: {e}"),
         }
     }
 }
@@ -81,6 +85,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io { source, .. } => Some(source),
+            Error::Config(e) => Some(e),
             _ => None,
         }
     }
@@ -105,6 +110,7 @@ type Configure = Box<dyn Fn(Kind, AppenderBuilder) -> AppenderBuilder + Send + S
 /// | [`max_file_size`](Builder::max_file_size) | 10 MiB |
 /// | [`rotate_every`](Builder::rotate_every) | never (size only) |
 /// | [`max_files`](Builder::max_files) | 5 rotated files per kind |
+/// | [`drain_on_exit`](Builder::drain_on_exit) | on: `std::process::exit` drains and fsyncs every file (Unix) |
 /// | backpressure | `Block` for audit, API and login; `Drop` (counted) for app ([`app_backpressure`](Builder::app_backpressure)) |
 /// | [`console`](Builder::console) | on with `init`, off with `build`; stderr, colours on a terminal |
 /// | [`app_filter`](Builder::app_filter), [`console_filter`](Builder::console_filter) | `RUST_LOG`, else `info` |
@@ -126,6 +132,7 @@ pub struct Builder {
     rotate_every: Option<TimeRotation>,
     max_files: Option<usize>,
     app_backpressure: Backpressure,
+    drain_on_exit: bool,
     configure: Option<Configure>,
     console: bool,
     app_filter: Option<String>,
@@ -164,6 +171,7 @@ impl Builder {
             rotate_every: None,
             max_files: Some(5),
             app_backpressure: Backpressure::Drop,
+            drain_on_exit: true,
             configure: None,
             console,
             app_filter: None,
@@ -221,7 +229,7 @@ impl Builder {
     }
 
     /// Rotates a file once the next line would take it past `bytes`
-    /// (`None`: never by size).
+    /// (`None`: never by size). `0` fails with [`Error::Config`].
     pub fn max_file_size(mut self, bytes: impl Into<Option<u64>>) -> Self {
         self.max_file_size = bytes.into();
         self
@@ -233,7 +241,10 @@ impl Builder {
         self
     }
 
-    /// How many rotated files of each kind to keep (`None`: all).
+    /// How many rotated files of each kind to keep (`None`: all). `0`
+    /// fails with [`Error::Config`]; to really keep none, use
+    /// [`configure_appender`](Builder::configure_appender) with
+    /// [`AppenderBuilder::discard_rotated_files`].
     pub fn max_files(mut self, files: impl Into<Option<usize>>) -> Self {
         self.max_files = files.into();
         self
@@ -244,6 +255,17 @@ impl Builder {
     /// Audit, API and login files always block: they lose nothing.
     pub fn app_backpressure(mut self, backpressure: Backpressure) -> Self {
         self.app_backpressure = backpressure;
+        self
+    }
+
+    /// Whether an exit hook (`atexit`, Unix) drains every queue and fsyncs
+    /// every file when the process ends with `std::process::exit` while
+    /// the guard is alive (on by default). Records made by other threads
+    /// after the hook starts are refused and counted. Without it, records
+    /// still queued at exit are lost. See
+    /// [what survives exit, abort and kill -9](crate::appender#what-survives-exit-abort-and-kill--9).
+    pub fn drain_on_exit(mut self, enabled: bool) -> Self {
+        self.drain_on_exit = enabled;
         self
     }
 
@@ -375,6 +397,12 @@ impl Builder {
                 self.context_fields.len()
             )));
         }
+        if self.max_file_size == Some(0) {
+            return Err(Error::Config(ConfigError::ZeroMaxFileSize));
+        }
+        if self.max_files == Some(0) {
+            return Err(Error::Config(ConfigError::ZeroMaxFiles));
+        }
         let service = self.service();
         let mut guard = AuditGuard {
             appenders: Vec::new(),
@@ -389,6 +417,7 @@ impl Builder {
             rotate_every,
             max_files,
             app_backpressure,
+            drain_on_exit,
             configure,
             policy,
             context_fields,
@@ -407,16 +436,23 @@ impl Builder {
                     let mut builder = Appender::builder(&path)
                         .max_file_size(max_file_size)
                         .rotate_every(rotate_every)
-                        .max_files(max_files);
+                        .max_files(max_files)
+                        .drain_on_exit(drain_on_exit);
                     if kind == Kind::App {
                         builder = builder.backpressure(app_backpressure);
                     }
                     if let Some(f) = &configure {
                         builder = f(kind, builder);
                     }
-                    let (appender, g) = builder
-                        .build()
-                        .map_err(|source| Error::Io { path, source })?;
+                    let (appender, g) = builder.build().map_err(|source| {
+                        match source
+                            .get_ref()
+                            .and_then(|e| e.downcast_ref::<ConfigError>())
+                        {
+                            Some(e) => Error::Config(*e),
+                            None => Error::Io { path, source },
+                        }
+                    })?;
                     guard.appenders.push((kind, appender.clone()));
                     guard.guards.push(g);
                     Sink::Appender(appender)
@@ -476,7 +512,9 @@ impl Builder {
     }
 
     /// Installs the audit layer, the console (unless turned off) and the
-    /// `log` crate bridge as the global default subscriber.
+    /// `log` crate bridge as the global default subscriber. Unless
+    /// [`drain_on_exit(false)`](Builder::drain_on_exit), `std::process::exit`
+    /// with the guard alive still writes and fsyncs every queued record.
     pub fn init(self) -> Result<AuditGuard, Error> {
         let console = self.console;
         let console_filter = Self::filter(&self.console_filter)?;
@@ -497,8 +535,10 @@ impl Builder {
     }
 }
 
-/// Keeps the files open. Dropping it drains every queue, fsyncs every file
-/// and joins the writer threads.
+/// Keeps the files open. Dropping it closes every file in parallel: new
+/// records are refused, every queue is drained, every file fsynced and the
+/// writer threads joined, within the longest
+/// [`shutdown_timeout`](AppenderBuilder::shutdown_timeout) (not the sum).
 #[must_use = "dropping the guard closes the audit files"]
 pub struct AuditGuard {
     appenders: Vec<(Kind, Appender)>,
@@ -511,6 +551,12 @@ impl fmt::Debug for AuditGuard {
         f.debug_map()
             .entries(self.appenders.iter().map(|(k, a)| (k, a.path())))
             .finish()
+    }
+}
+
+impl Drop for AuditGuard {
+    fn drop(&mut self) {
+        crate::appender::shutdown_all(self.guards.drain(..));
     }
 }
 

@@ -132,7 +132,8 @@
 //! audit.write_line(br#"{"level":"AUDIT","message":"UPDATE event for Product (id: 42)"}"#)?;
 //! audit.sync()?; // written and fsynced
 //! println!("{:?}", audit.stats());
-//! // Dropping the guards drains the queues, fsyncs and joins the threads.
+//! // Dropping the guards drains the queues, fsyncs and joins the threads
+//! // (`appender::shutdown_all` closes several in parallel).
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

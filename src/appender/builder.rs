@@ -1,5 +1,6 @@
 //! Configuration of an appender and the builder that starts it.
 
+use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -62,13 +63,72 @@ pub(crate) struct Config {
     pub(crate) max_file_size: Option<u64>,
     pub(crate) time_rotation: Option<TimeRotation>,
     pub(crate) max_files: Option<usize>,
+    /// `max_files(0)` was asked for explicitly ([`AppenderBuilder::discard_rotated_files`]).
+    pub(crate) discard_rotated: bool,
     pub(crate) max_age: Option<Duration>,
     pub(crate) compress: bool,
     pub(crate) durability: Durability,
     pub(crate) file_mode: u32,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) flush_on_panic: bool,
+    pub(crate) drain_on_exit: bool,
     pub(crate) batch_bytes: usize,
+}
+
+/// A setting that would destroy data, refused by
+/// [`AppenderBuilder::build`] (as an [`io::Error`] of kind
+/// [`InvalidInput`](io::ErrorKind::InvalidInput) whose
+/// [`get_ref`](io::Error::get_ref) downcasts to this type) and by
+/// `tracing_audit::builder()` (as [`Error::Config`](crate::Error::Config)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// `max_file_size(0)`: every line would get a file of its own, and
+    /// retention would delete all but the newest few lines. Use `None` to
+    /// turn size rotation off.
+    ZeroMaxFileSize,
+    /// `max_files(0)`: every rotated file would be deleted as soon as it is
+    /// made. Use `None` to keep them all, or
+    /// [`discard_rotated_files`](AppenderBuilder::discard_rotated_files) if
+    /// that is really what you want.
+    ZeroMaxFiles,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConfigError::ZeroMaxFileSize => {
+                "max_file_size(0) would put every line in a file of its own and let \
+                 retention delete them; use max_file_size(None) to turn size rotation off"
+            }
+            ConfigError::ZeroMaxFiles => {
+                "max_files(0) would delete every rotated file as soon as it is made; use \
+                 max_files(None) to keep them all, or discard_rotated_files() to ask for it \
+                 explicitly"
+            }
+        })
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl From<ConfigError> for io::Error {
+    fn from(e: ConfigError) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidInput, e)
+    }
+}
+
+impl Config {
+    /// Refuses settings that would destroy data.
+    pub(crate) fn check(&self) -> Result<(), ConfigError> {
+        if self.max_file_size == Some(0) {
+            return Err(ConfigError::ZeroMaxFileSize);
+        }
+        if self.max_files == Some(0) && !self.discard_rotated {
+            return Err(ConfigError::ZeroMaxFiles);
+        }
+        Ok(())
+    }
 }
 
 /// Builds an [`Appender`] for one file.
@@ -81,15 +141,16 @@ pub(crate) struct Config {
 /// |---|---|---|
 /// | queue capacity | 65,536 lines | [`capacity`](Self::capacity) |
 /// | when the queue is full | [`Backpressure::Block`] (nothing lost) | [`backpressure`](Self::backpressure) |
-/// | rotation by size | 10 MiB | [`max_file_size`](Self::max_file_size) |
+/// | rotation by size | 10 MiB (`0` is refused) | [`max_file_size`](Self::max_file_size) |
 /// | rotation by time | none | [`rotate_every`](Self::rotate_every) |
-/// | rotated files kept | 5 | [`max_files`](Self::max_files) |
+/// | rotated files kept | 5 (`0` is refused unless [`discard_rotated_files`](Self::discard_rotated_files)) | [`max_files`](Self::max_files) |
 /// | rotated files' maximum age | none | [`max_age`](Self::max_age) |
 /// | gzip rotated files | no (feature `gzip`) | `compress` |
 /// | durability | write per batch, fsync on `sync()` and on shutdown | [`durability`](Self::durability) |
 /// | file mode (Unix) | `0o640` | [`file_mode`](Self::file_mode) |
 /// | shutdown drain timeout | 60 s | [`shutdown_timeout`](Self::shutdown_timeout) |
 /// | flush from a panic hook | no | [`flush_on_panic`](Self::flush_on_panic) |
+/// | drain and fsync from an exit hook (`std::process::exit`) | no (yes through `tracing_audit::builder()`) | [`drain_on_exit`](Self::drain_on_exit) |
 /// | largest single write | 256 KiB | [`batch_bytes`](Self::batch_bytes) |
 ///
 /// Rotated files are named `<file>.<UTC time>Z`, for example
@@ -129,12 +190,14 @@ impl AppenderBuilder {
                 max_file_size: Some(10 * 1024 * 1024),
                 time_rotation: None,
                 max_files: Some(5),
+                discard_rotated: false,
                 max_age: None,
                 compress: false,
                 durability: Durability::Write,
                 file_mode: 0o640,
                 shutdown_timeout: Duration::from_secs(60),
                 flush_on_panic: false,
+                drain_on_exit: false,
                 batch_bytes: 256 * 1024,
             },
         }
@@ -154,9 +217,15 @@ impl AppenderBuilder {
 
     /// Rotate the file before a line would take it past `bytes`; `None`
     /// turns size rotation off. A line is never split: a file holds at most
-    /// `bytes`, or one line if that line alone is longer.
+    /// `bytes`, or one line if that line alone is longer. While renaming
+    /// the file aside fails, the live file may grow to twice `bytes`;
+    /// then the writer waits for a rotation to succeed (see the
+    /// [module docs](super#when-rotation-fails)).
+    ///
+    /// `0` makes [`build`](Self::build) fail with
+    /// [`ConfigError::ZeroMaxFileSize`].
     pub fn max_file_size(mut self, bytes: impl Into<Option<u64>>) -> Self {
-        self.config.max_file_size = bytes.into().map(|b| b.max(1));
+        self.config.max_file_size = bytes.into();
         self
     }
 
@@ -167,9 +236,24 @@ impl AppenderBuilder {
     }
 
     /// Keep at most this many rotated files (the live file is not counted);
-    /// `None` keeps them all.
+    /// `None` keeps them all. Every deletion is counted in
+    /// [`Stats::files_removed`](super::Stats::files_removed) and named on
+    /// stderr.
+    ///
+    /// `0` makes [`build`](Self::build) fail with
+    /// [`ConfigError::ZeroMaxFiles`], unless
+    /// [`discard_rotated_files`](Self::discard_rotated_files) asks for it.
     pub fn max_files(mut self, files: impl Into<Option<usize>>) -> Self {
         self.config.max_files = files.into();
+        self
+    }
+
+    /// Keep no rotated file at all: each is deleted as soon as it is
+    /// rotated out (`max_files(0)`, asked for explicitly). Only the live
+    /// file survives; what rotation moves out is lost on purpose.
+    pub fn discard_rotated_files(mut self) -> Self {
+        self.config.max_files = Some(0);
+        self.config.discard_rotated = true;
         self
     }
 
@@ -202,7 +286,13 @@ impl AppenderBuilder {
         self
     }
 
-    /// How long dropping the guard may wait for the queue to drain.
+    /// How long dropping the guard (or the exit hook) may wait for the
+    /// queue to drain. When it runs out the writer gives up: the lines it
+    /// could not write are counted in
+    /// [`Stats::abandoned`](super::Stats::abandoned) and reported on
+    /// stderr. Several appenders closed together (the guard of
+    /// `tracing_audit::builder()`, [`shutdown_all`](super::shutdown_all))
+    /// drain in parallel, each within its own timeout.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.config.shutdown_timeout = timeout;
         self
@@ -213,6 +303,18 @@ impl AppenderBuilder {
     /// file even if the process then aborts.
     pub fn flush_on_panic(mut self, enabled: bool) -> Self {
         self.config.flush_on_panic = enabled;
+        self
+    }
+
+    /// Drain the queue and fsync the file from an exit hook (`atexit`,
+    /// Unix only) when the process ends with `std::process::exit` (or by
+    /// returning from `main`) while the guard is still alive. Lines sent
+    /// from other threads after the hook starts are refused
+    /// ([`SendError::Closed`](super::SendError::Closed), counted). The hook
+    /// does nothing in a child made by `fork` (it has no writer thread). See the
+    /// [module docs](super#what-survives-exit-abort-and-kill--9).
+    pub fn drain_on_exit(mut self, enabled: bool) -> Self {
+        self.config.drain_on_exit = enabled;
         self
     }
 
@@ -228,10 +330,13 @@ impl AppenderBuilder {
     ///
     /// # Errors
     ///
-    /// Fails if the directory cannot be created, the file cannot be opened,
-    /// or the thread cannot be spawned. Errors after this point are retried
-    /// and reported through [`Stats`](super::Stats) and stderr instead.
+    /// Fails with [`io::ErrorKind::InvalidInput`] (wrapping a
+    /// [`ConfigError`]) for a setting that would destroy data, and if the
+    /// directory cannot be created, the file cannot be opened, or the
+    /// thread cannot be spawned. Errors after this point are retried and
+    /// reported through [`Stats`](super::Stats) and stderr instead.
     pub fn build(self) -> io::Result<(Appender, AppenderGuard)> {
+        self.config.check()?;
         super::start(self.config)
     }
 

@@ -109,10 +109,20 @@ impl Maintenance {
                     .is_some_and(|age| age > max_age)
             });
             if over_count || too_old {
-                if let Err(e) = fs::remove_file(archive) {
-                    if e.kind() != io::ErrorKind::NotFound {
-                        self.report(archive, "remove", &e);
+                match fs::remove_file(archive) {
+                    Ok(()) => {
+                        Counters::add(&self.counters.files_removed, 1);
+                        let why = match (over_count, self.config.max_files) {
+                            (true, Some(max)) => format!("more than max_files({max})"),
+                            _ => "older than max_age".to_string(),
+                        };
+                        eprintln!(
+                            "tracing-audit: retention removed rotated file {} ({why})",
+                            archive.display()
+                        );
                     }
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => self.report(archive, "remove", &e),
                 }
             }
         }

@@ -11,18 +11,86 @@
 //! - **Nothing is lost by default.** A full queue makes the caller wait
 //!   ([`Backpressure::Block`]). With [`Backpressure::Drop`] refused lines
 //!   are counted and a summary line in the file says how many.
-//! - **Errors are never swallowed.** A failed write is retried with
-//!   backoff, counted in [`Stats::write_errors`] and reported on stderr
-//!   once per burst. If the directory vanishes it is created again; if the
-//!   file cannot grow (`EFBIG`) it is rotated.
+//! - **Errors are never swallowed.** A failed write, open or rotation is
+//!   retried with backoff, counted in [`Stats::write_errors`] and reported
+//!   on stderr once per burst. If the directory vanishes it is created
+//!   again; if the file cannot grow (`EFBIG`) it is rotated.
 //! - **Lines are never torn.** A line never spans two files or two
 //!   batches' worth of a failed write; a torn last line left by a crash is
 //!   terminated when the file is reopened.
-//! - **Shutdown drains.** Dropping the [`AppenderGuard`] writes everything
-//!   queued, fsyncs and joins the thread, waiting up to
-//!   [`shutdown_timeout`](AppenderBuilder::shutdown_timeout) (60 s).
+//! - **Shutdown writes every accepted line, or counts it.** See
+//!   [Shutdown](#shutdown).
 //! - **Rotation by size and time**, by rename and create (never
-//!   copy-truncate), with retention by count and age and optional gzip.
+//!   copy-truncate), with retention by count and age (every deletion
+//!   counted in [`Stats::files_removed`] and named on stderr) and optional
+//!   gzip. Settings that would destroy data (`max_file_size(0)`,
+//!   `max_files(0)` unless asked for with
+//!   [`discard_rotated_files`](AppenderBuilder::discard_rotated_files)) are
+//!   refused by [`build`](AppenderBuilder::build) ([`ConfigError`]).
+//!
+//! # Shutdown
+//!
+//! Dropping the [`AppenderGuard`] begins closing: from then on
+//! `write_line` refuses new lines with [`SendError::Closed`] (each counted
+//! in [`Stats::dropped`]), while sends already under way finish. The
+//! writer drains the queue until the last of those has ended, so every
+//! line whose `write_line` returned `Ok` is received; it writes them,
+//! fsyncs and stops, and the guard joins it.
+//!
+//! If writing keeps failing (a disk that stays full), the writer gives up
+//! when [`shutdown_timeout`](AppenderBuilder::shutdown_timeout) (60 s)
+//! runs out: the lines of the batch in its hands and every line still
+//! queued are counted in [`Stats::abandoned`] and reported on stderr, so
+//! that `lines_written + abandoned` is every accepted line. (A writer
+//! stuck inside a system call that never returns is reported as such after
+//! a further quarter of a second; its lines are then not counted.)
+//!
+//! Several appenders close in parallel, within one timeout rather than the
+//! sum: [`shutdown_all`] for your own, and the guard of
+//! `tracing_audit::builder()` for its four files.
+//!
+//! # What survives exit, abort and kill -9
+//!
+//! | how the process ends | lines written (`write`) | lines still queued | notes |
+//! |---|---|---|---|
+//! | guard dropped (end of `main`) | kept | written, then fsynced | within the shutdown timeout, or counted in [`Stats::abandoned`] |
+//! | `std::process::exit` with [`drain_on_exit`](AppenderBuilder::drain_on_exit) (on through `tracing_audit::builder()`) | kept | written, then fsynced, by an `atexit` hook (Unix) | lines other threads send after the hook starts are refused and counted |
+//! | `std::process::exit` without it | kept | **lost**: no destructor runs | call `flush()` or `sync()` first, or keep the hook on |
+//! | a panic with [`flush_on_panic`](AppenderBuilder::flush_on_panic), then abort | kept | written by the panic hook (not fsynced) | lines sent after the hook ran are lost |
+//! | `abort()`, `panic = "abort"` without the panic hook, a signal that kills (`kill -9`, SIGSEGV) | kept | **lost** | every line for which `flush()` or `sync()` returned is kept |
+//! | the machine loses power | only what was fsynced | **lost** | [`Durability`] decides how often lines are fsynced |
+//!
+//! "Kept" means handed to the operating system with `write`: the data is
+//! in the kernel's page cache and reaches the file even though the process
+//! is gone. A line cut short by a kill in the middle of a `write` is
+//! terminated with a newline when the file is next opened.
+//!
+//! # When the file or its directory vanishes
+//!
+//! The writer checks that the path still names the file it writes (device
+//! and inode) at most every 100 ms while writing, and whenever 1 MiB has
+//! been written since the last check; also before answering
+//! [`sync`](Appender::sync) and at shutdown. It keeps the lines written
+//! since the last check in memory. When the file has vanished (deleted,
+//! its directory removed, renamed away by someone else), it opens a new
+//! file at the path (creating the directories) and **writes those lines
+//! again** before any new one: nothing written into a file nobody can
+//! reach is lost. They are counted in [`Stats::rewritten`] and the event is
+//! reported on stderr. When the old file survives elsewhere (renamed away),
+//! these lines are in both files; records carry an `event_id` by which
+//! consumers drop the duplicates. The same holds when a rotation finds the
+//! file gone.
+//!
+//! # When rotation fails
+//!
+//! When the live file cannot be renamed aside (a read-only directory, a
+//! name too long), the failure is reported once and retried with backoff
+//! (10 ms doubling to 5 s), not on every line. Meanwhile lines go on into
+//! the live file up to twice [`max_file_size`](AppenderBuilder::max_file_size);
+//! beyond that the writer waits for a rotation to succeed, and callers
+//! block once the queue is full (or, with [`Backpressure::Drop`], their
+//! lines are refused and counted). The live file never grows without
+//! bound. Success after failures is reported too.
 //!
 //! ```no_run
 //! use tracing_audit::appender::Appender;
@@ -31,14 +99,18 @@
 //! let writer = appender.clone();
 //! std::thread::spawn(move || writer.write_line(b"{\"n\":1}\n")).join().unwrap()?;
 //! appender.flush()?; // every line sent before this is now in the file
-//! drop(guard);       // drains, fsyncs and joins the writer thread
+//! drop(guard);       // refuses new lines, drains, fsyncs, joins the writer
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod builder;
+mod exit;
 mod file;
 mod maintenance;
 mod panic;
+mod replay;
+mod rotation;
+mod shutdown;
 mod stats;
 mod worker;
 
@@ -47,19 +119,22 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
-use std::thread::{self, JoinHandle, ThreadId};
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwapOption;
 use crossbeam_channel::{
     bounded, Receiver, RecvTimeoutError, SendTimeoutError, Sender, TrySendError,
 };
 
-pub use builder::{AppenderBuilder, Backpressure, Durability, TimeRotation};
+pub use builder::{AppenderBuilder, Backpressure, ConfigError, Durability, TimeRotation};
+pub use shutdown::{shutdown_all, AppenderGuard};
 pub use stats::Stats;
 
 use builder::Config;
 use file::LiveFile;
 use maintenance::Maintenance;
+use shutdown::Closing;
 use stats::Counters;
 use worker::{Msg, Worker};
 
@@ -73,7 +148,11 @@ pub struct Appender {
 }
 
 pub(crate) struct Shared {
-    tx: Sender<Msg>,
+    /// The queue's only sender; `None` once closing has begun, so that new
+    /// lines are refused while sends already under way finish. When the
+    /// last of those ends, the channel disconnects and the writer knows it
+    /// has every accepted line.
+    tx: ArcSwapOption<Sender<Msg>>,
     /// Line buffers the writer is done with (up to 1,024 of at most 4 KiB),
     /// for `write_line` to reuse, so that the caller's thread rarely
     /// allocates.
@@ -86,6 +165,10 @@ pub(crate) struct Shared {
     /// shutdown is asked for.
     writer: OnceLock<std::thread::Thread>,
     closed_reported: AtomicBool,
+    closing: Arc<Closing>,
+    timeout: Duration,
+    /// Disconnects when the writer and maintenance threads have ended.
+    done: Receiver<()>,
 }
 
 impl fmt::Debug for Appender {
@@ -106,8 +189,8 @@ pub enum SendError {
     /// mode. The line is counted in [`Stats::dropped`] and reported in the
     /// file.
     QueueFull,
-    /// The writer thread has stopped (its guard was dropped). The line is
-    /// counted in [`Stats::dropped`].
+    /// The appender is closing or closed (its guard was dropped, or the
+    /// exit hook ran). The line is counted in [`Stats::dropped`].
     Closed,
 }
 
@@ -146,7 +229,9 @@ impl Appender {
     /// # Errors
     ///
     /// [`SendError::QueueFull`] in drop mode when the queue is full;
-    /// [`SendError::Closed`] after the guard was dropped.
+    /// [`SendError::Closed`] once the guard has begun closing. A line for
+    /// which this returns `Ok` is written, or, if a shutdown times out,
+    /// counted in [`Stats::abandoned`].
     pub fn write_line(&self, line: &[u8]) -> Result<(), SendError> {
         if line.is_empty() {
             return Ok(());
@@ -172,16 +257,18 @@ impl Appender {
             line.push(b'\n');
         }
         let shared = &*self.shared;
-        let result = match shared.backpressure {
-            Backpressure::Block => shared
-                .tx
-                .send(Msg::Line(line))
-                .map_err(|_| SendError::Closed),
-            Backpressure::Drop => shared.tx.try_send(Msg::Line(line)).map_err(|e| match e {
+        let tx = shared.tx.load();
+        let result = match (&*tx, shared.backpressure) {
+            (None, _) => Err(SendError::Closed),
+            (Some(tx), Backpressure::Block) => {
+                tx.send(Msg::Line(line)).map_err(|_| SendError::Closed)
+            }
+            (Some(tx), Backpressure::Drop) => tx.try_send(Msg::Line(line)).map_err(|e| match e {
                 TrySendError::Full(_) => SendError::QueueFull,
                 TrySendError::Disconnected(_) => SendError::Closed,
             }),
         };
+        drop(tx);
         if let Err(e) = result {
             Counters::add(&shared.counters.dropped, 1);
             match e {
@@ -222,14 +309,15 @@ impl Appender {
     /// Fails if the writer thread has stopped or fsync failed.
     pub fn sync(&self) -> io::Result<()> {
         let (ack, done) = bounded(1);
-        self.shared.tx.send(Msg::Sync(ack)).map_err(|_| closed())?;
+        self.shared.send(Msg::Sync(ack), None)?;
         self.shared.wake();
         done.recv().map_err(|_| closed())?
     }
 
     /// A snapshot of this appender's counters.
     pub fn stats(&self) -> Stats {
-        self.shared.counters.snapshot(self.shared.tx.len())
+        let depth = self.shared.tx.load().as_deref().map_or(0, Sender::len);
+        self.shared.counters.snapshot(depth)
     }
 
     /// The live file's path.
@@ -243,19 +331,28 @@ impl Shared {
         let deadline = Instant::now().checked_add(timeout);
         let (ack, done) = bounded(1);
         let msg = Msg::Flush(ack);
-        match deadline {
-            None => self.tx.send(msg).map_err(|_| closed())?,
-            Some(deadline) => self.tx.send_deadline(msg, deadline).map_err(|e| match e {
-                SendTimeoutError::Timeout(_) => timed_out(),
-                SendTimeoutError::Disconnected(_) => closed(),
-            })?,
-        }
+        self.send(msg, deadline)?;
         self.wake();
         match deadline {
             None => done.recv().map_err(|_| closed()),
             Some(deadline) => done.recv_deadline(deadline).map_err(|e| match e {
                 RecvTimeoutError::Timeout => timed_out(),
                 RecvTimeoutError::Disconnected => closed(),
+            }),
+        }
+    }
+
+    /// Sends a control message, waiting for room up to `deadline`. The
+    /// sender is held only while sending, not while the caller then waits
+    /// for the answer.
+    fn send(&self, msg: Msg, deadline: Option<Instant>) -> io::Result<()> {
+        let tx = self.tx.load();
+        let tx = tx.as_deref().ok_or_else(closed)?;
+        match deadline {
+            None => tx.send(msg).map_err(|_| closed()),
+            Some(deadline) => tx.send_deadline(msg, deadline).map_err(|e| match e {
+                SendTimeoutError::Timeout(_) => timed_out(),
+                SendTimeoutError::Disconnected(_) => closed(),
             }),
         }
     }
@@ -270,7 +367,7 @@ impl Shared {
     fn report_closed(&self) {
         if !self.closed_reported.swap(true, Relaxed) {
             eprintln!(
-                "tracing-audit: a line was sent to {} after its guard was dropped; \
+                "tracing-audit: a line was sent to {} after it began closing; \
                  it was not written (counted in Stats::dropped)",
                 self.path.display()
             );
@@ -286,62 +383,6 @@ fn timed_out() -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, "appender flush timed out")
 }
 
-/// Drains the queue, fsyncs and stops the writer thread when dropped.
-///
-/// Keep it alive for as long as lines are written (typically bound in
-/// `main` as `let _guard = ...`; not `let _ = ...`, which drops it at once).
-#[must_use = "dropping the guard stops the writer thread at once"]
-pub struct AppenderGuard {
-    shared: Arc<Shared>,
-    done: Receiver<()>,
-    threads: Vec<JoinHandle<()>>,
-    timeout: Duration,
-}
-
-impl fmt::Debug for AppenderGuard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppenderGuard")
-            .field("path", &self.shared.path)
-            .field("timeout", &self.timeout)
-            .finish()
-    }
-}
-
-impl Drop for AppenderGuard {
-    fn drop(&mut self) {
-        let deadline = Instant::now().checked_add(self.timeout);
-        let sent = match deadline {
-            Some(deadline) => self
-                .shared
-                .tx
-                .send_deadline(Msg::Shutdown, deadline)
-                .is_ok(),
-            None => self.shared.tx.send(Msg::Shutdown).is_ok(),
-        };
-        self.shared.wake();
-        // Both threads hold a sender of `done`; it disconnects when both end.
-        let finished = match deadline {
-            Some(deadline) => matches!(
-                self.done.recv_deadline(deadline),
-                Err(RecvTimeoutError::Disconnected)
-            ),
-            None => self.done.recv().is_err(),
-        };
-        if sent && finished {
-            for thread in self.threads.drain(..) {
-                let _ = thread.join();
-            }
-        } else {
-            eprintln!(
-                "tracing-audit: {} did not finish writing within {:?}; {} message(s) still queued",
-                self.shared.path.display(),
-                self.timeout,
-                self.shared.tx.len()
-            );
-        }
-    }
-}
-
 fn start(config: Config) -> io::Result<(Appender, AppenderGuard)> {
     let file = LiveFile::open(&config.path, config.file_mode)?;
     let (tx, rx) = bounded(config.capacity);
@@ -349,6 +390,7 @@ fn start(config: Config) -> io::Result<(Appender, AppenderGuard)> {
     let (done_tx, done_rx) = bounded(0);
     let (pool_tx, pool_rx) = bounded(worker::POOL_SIZE);
     let counters = Arc::new(Counters::default());
+    let closing = Arc::new(Closing::default());
     let name = config
         .path
         .file_name()
@@ -361,17 +403,20 @@ fn start(config: Config) -> io::Result<(Appender, AppenderGuard)> {
 
     let shared = Arc::new(Shared {
         pool: pool_rx,
-        tx,
+        tx: ArcSwapOption::from_pointee(tx),
         counters: counters.clone(),
         backpressure: config.backpressure,
         path: config.path.clone(),
         writer_thread: OnceLock::new(),
         writer: OnceLock::new(),
         closed_reported: AtomicBool::new(false),
+        closing: closing.clone(),
+        timeout: config.shutdown_timeout,
+        done: done_rx,
     });
     let flush_on_panic = config.flush_on_panic;
-    let timeout = config.shutdown_timeout;
-    let mut worker = Worker::new(config, rx, counters, file, jobs_tx, done_tx);
+    let drain_on_exit = config.drain_on_exit;
+    let mut worker = Worker::new(config, rx, counters, file, jobs_tx, done_tx, closing);
     worker.recycle = Some(pool_tx);
     let writer = thread::Builder::new()
         .name(format!("audit-write:{name}"))
@@ -381,11 +426,13 @@ fn start(config: Config) -> io::Result<(Appender, AppenderGuard)> {
     if flush_on_panic {
         panic::register(&shared);
     }
+    if drain_on_exit {
+        exit::register(&shared);
+    }
     let guard = AppenderGuard {
         shared: shared.clone(),
-        done: done_rx,
         threads: vec![writer, maintenance],
-        timeout,
+        finished: false,
     };
     Ok((Appender { shared }, guard))
 }

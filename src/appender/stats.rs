@@ -14,6 +14,9 @@ pub(crate) struct Counters {
     pub(crate) write_errors: AtomicU64,
     pub(crate) rotations: AtomicU64,
     pub(crate) maintenance_errors: AtomicU64,
+    pub(crate) abandoned: AtomicU64,
+    pub(crate) rewritten: AtomicU64,
+    pub(crate) files_removed: AtomicU64,
 }
 
 impl Counters {
@@ -29,6 +32,9 @@ impl Counters {
             write_errors: self.write_errors.load(Relaxed),
             rotations: self.rotations.load(Relaxed),
             maintenance_errors: self.maintenance_errors.load(Relaxed),
+            abandoned: self.abandoned.load(Relaxed),
+            rewritten: self.rewritten.load(Relaxed),
+            files_removed: self.files_removed.load(Relaxed),
             queue_depth,
         }
     }
@@ -47,9 +53,13 @@ pub struct Stats {
     pub lines_written: u64,
     /// Bytes handed to the operating system.
     pub bytes_written: u64,
-    /// Lines refused because the queue was full ([`Backpressure::Drop`] only).
+    /// Lines refused: because the queue was full ([`Backpressure::Drop`]
+    /// only), or because the appender was closing or closed
+    /// ([`SendError::Closed`]). A refused line was never accepted: its
+    /// `write_line` returned an error.
     ///
     /// [`Backpressure::Drop`]: super::Backpressure::Drop
+    /// [`SendError::Closed`]: super::SendError::Closed
     pub dropped: u64,
     /// Failed write, open, rotate or sync attempts. Each failed attempt is
     /// retried; this counts attempts, not lost lines.
@@ -59,6 +69,27 @@ pub struct Stats {
     /// Failures to compress or delete rotated files (reported on stderr;
     /// the file is left in place).
     pub maintenance_errors: u64,
-    /// Messages queued for the writer thread right now.
+    /// Lines accepted (their `write_line` returned `Ok`) that the writer
+    /// gave up on because the shutdown timeout ran out while writing kept
+    /// failing: the batch in its hands and everything still queued. Each
+    /// shutdown that gives up says so on stderr. Once the guard is dropped,
+    /// every accepted line is in `lines_written` or here (a line written
+    /// into a file that then vanished, and not yet written again when the
+    /// timeout ran out, is counted in both).
+    pub abandoned: u64,
+    /// Lines written a second time, into a new file, because the file they
+    /// had been written to vanished (deleted, its directory removed, or
+    /// renamed away) before the writer could see that it was still there.
+    /// Not counted again in `lines_written`. Where the old file survives
+    /// (renamed away), these lines are in both files, with the same
+    /// `event_id`.
+    pub rewritten: u64,
+    /// Rotated files deleted by retention ([`max_files`] or [`max_age`]),
+    /// each also named on stderr.
+    ///
+    /// [`max_files`]: super::AppenderBuilder::max_files
+    /// [`max_age`]: super::AppenderBuilder::max_age
+    pub files_removed: u64,
+    /// Messages queued for the writer thread right now (0 once closed).
     pub queue_depth: usize,
 }

@@ -1,5 +1,7 @@
 //! The writer thread: drains the queue in batches, writes each batch with
-//! as few `write` calls as it can, rotates between lines, retries failures.
+//! as few `write` calls as it can, retries failures, writes again what went
+//! into a file that vanished, and at shutdown writes every accepted line or
+//! counts the ones it had to give up on. Rotation is in `rotation.rs`.
 
 use std::io::{self, Write};
 use std::sync::atomic::Ordering::Relaxed;
@@ -9,13 +11,17 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
 use super::builder::{Config, Durability};
-use super::file::{rename_aside, LiveFile};
+use super::file::LiveFile;
 use super::maintenance::Job;
+use super::replay::Unverified;
+use super::shutdown::Closing;
 use super::stats::Counters;
-use crate::clock::{next_boundary, Utc};
+use crate::clock::Utc;
 
 /// What handles send to the writer thread. Control messages travel in the
-/// same queue as lines, so they are answered in order.
+/// same queue as lines, so they are answered in order. There is no
+/// shutdown message: the writer stops when the channel disconnects, that
+/// is once closing has begun and the last send under way has finished.
 #[derive(Debug)]
 pub(crate) enum Msg {
     Line(Vec<u8>),
@@ -23,10 +29,8 @@ pub(crate) enum Msg {
     Flush(Sender<()>),
     /// Answered once every earlier line is written and fsynced.
     Sync(Sender<io::Result<()>>),
-    Shutdown,
 }
 
-const IDENTITY_CHECK_EVERY: Duration = Duration::from_millis(100);
 const DROP_REPORT_EVERY: Duration = Duration::from_millis(100);
 const BACKOFF_FIRST: Duration = Duration::from_millis(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(1);
@@ -49,23 +53,35 @@ const POOL_MAX_LINE: usize = 4096;
 pub(crate) struct Worker {
     /// Where spent line buffers go back for reuse.
     pub(crate) recycle: Option<Sender<Vec<u8>>>,
-    config: Config,
+    pub(super) config: Config,
     rx: Receiver<Msg>,
-    counters: Arc<Counters>,
-    file: Option<LiveFile>,
-    batch: Vec<u8>,
-    batch_lines: u64,
+    pub(super) counters: Arc<Counters>,
+    pub(super) file: Option<LiveFile>,
+    pub(super) batch: Vec<u8>,
+    /// Lines in `batch`, replayed ones included.
+    pub(super) batch_lines: u64,
+    /// Lines at the front of `batch` that are written again (already
+    /// counted in `lines_written`).
+    batch_replayed: u64,
+    /// Lines written since the path was last seen to name the file.
+    pub(super) unverified: Unverified,
     flush_acks: Vec<Sender<()>>,
     sync_acks: Vec<Sender<io::Result<()>>>,
-    now: SystemTime,
-    next_rotation: Option<SystemTime>,
-    last_identity_check: Instant,
+    pub(super) now: SystemTime,
+    pub(super) next_rotation: Option<SystemTime>,
+    /// While rotation fails: when to try again, and the next backoff.
+    pub(super) rotation_retry: Option<(Instant, Duration)>,
+    pub(super) rotation_failures: u64,
     /// When the last message arrived.
     last_message: Instant,
     unsynced_since: Option<Instant>,
     failures_in_burst: u64,
-    jobs: Option<Sender<Job>>,
-    clock: fn() -> SystemTime,
+    pub(super) jobs: Option<Sender<Job>>,
+    pub(super) clock: fn() -> SystemTime,
+    pub(super) closing: Arc<Closing>,
+    /// The shutdown deadline passed while writing kept failing: every line
+    /// from now on is counted in `abandoned`, none written.
+    pub(super) gave_up: bool,
     /// Held only to signal the guard, by being dropped, that we are done.
     _done: Sender<()>,
 }
@@ -78,6 +94,7 @@ impl Worker {
         file: LiveFile,
         jobs: Sender<Job>,
         done: Sender<()>,
+        closing: Arc<Closing>,
     ) -> Worker {
         let mut worker = Worker {
             batch: Vec::with_capacity(config.batch_bytes + 4096),
@@ -86,16 +103,21 @@ impl Worker {
             counters,
             file: Some(file),
             batch_lines: 0,
+            batch_replayed: 0,
+            unverified: Unverified::default(),
             flush_acks: Vec::new(),
             sync_acks: Vec::new(),
             now: SystemTime::now(),
             next_rotation: None,
-            last_identity_check: Instant::now(),
+            rotation_retry: None,
+            rotation_failures: 0,
             last_message: Instant::now(),
             unsynced_since: None,
             failures_in_burst: 0,
             jobs: Some(jobs),
             clock: SystemTime::now,
+            closing,
+            gave_up: false,
             _done: done,
             recycle: None,
         };
@@ -103,34 +125,35 @@ impl Worker {
         worker
     }
 
+    /// Runs until the channel disconnects: closing has begun and every send
+    /// under way has finished, so every accepted line has been received.
     pub(crate) fn run(mut self) {
-        let mut shutdown = false;
-        while !shutdown {
+        loop {
             let first = self.next_message();
             self.now = (self.clock)();
             match first {
-                Ok(msg) => shutdown = self.take(msg),
+                Ok(msg) => self.take(msg),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
-            while !shutdown && self.batch.len() < self.config.batch_bytes {
+            while self.batch.len() < self.config.batch_bytes {
                 match self.rx.try_recv() {
-                    Ok(msg) => shutdown = self.take(msg),
+                    Ok(msg) => self.take(msg),
                     Err(_) => break,
                 }
             }
             self.finish_batch();
         }
-        // Lines that other handles raced in after the shutdown message.
-        while let Ok(msg) = self.rx.try_recv() {
-            self.take(msg);
-            if self.batch.len() >= self.config.batch_bytes {
-                self.finish_batch();
-            }
+        if !self.gave_up {
+            // The last lines may have gone into a file that vanished since
+            // the last check.
+            self.verify();
+            self.write_batch();
         }
-        self.finish_batch();
-        if let Err(e) = self.sync_file() {
-            self.note_error(&e, "sync");
+        if !self.gave_up {
+            if let Err(e) = self.sync_file() {
+                self.note_error(&e, "sync");
+            }
         }
         // Dropping `jobs` lets the maintenance thread finish; dropping
         // `_done` tells the guard we are done.
@@ -182,20 +205,25 @@ impl Worker {
     /// How long the next wait for a message may last.
     fn wait_limit(&self) -> Option<Duration> {
         let mut limit = None;
+        let mut at_most = |d: Duration| limit = Some(limit.map_or(d, |l: Duration| l.min(d)));
         if self.config.backpressure == super::Backpressure::Drop {
-            limit = Some(DROP_REPORT_EVERY);
+            at_most(DROP_REPORT_EVERY);
         }
         if let (Durability::SyncEvery(every), Some(since)) =
             (self.config.durability, self.unsynced_since)
         {
-            let left = every.saturating_sub(since.elapsed());
-            limit = Some(limit.map_or(left, |l: Duration| l.min(left)));
+            at_most(every.saturating_sub(since.elapsed()));
+        }
+        // Written lines are checked for a vanished file even when no more
+        // come.
+        if let Some(due) = self.unverified.due_in() {
+            at_most(due);
         }
         limit
     }
 
-    /// Adds a message to the batch; true for the shutdown message.
-    fn take(&mut self, msg: Msg) -> bool {
+    /// Adds a message to the batch.
+    fn take(&mut self, msg: Msg) {
         match msg {
             Msg::Line(line) => {
                 self.push_line(&line);
@@ -207,48 +235,29 @@ impl Worker {
             }
             Msg::Flush(ack) => self.flush_acks.push(ack),
             Msg::Sync(ack) => self.sync_acks.push(ack),
-            Msg::Shutdown => return true,
         }
-        false
-    }
-
-    fn push_line(&mut self, line: &[u8]) {
-        if let Some(name_time) = self.rotation_due(line.len() as u64) {
-            self.write_batch();
-            self.rotate(name_time);
-        }
-        self.batch.extend_from_slice(line);
-        self.batch_lines += 1;
-    }
-
-    /// When the file must be rotated before `incoming` more bytes, the time
-    /// to name the rotated file after: the UTC boundary for a time rotation
-    /// (the file holds lines from before it), the present for a size one.
-    fn rotation_due(&self, incoming: u64) -> Option<SystemTime> {
-        let occupied = self.file.as_ref().map_or(0, |f| f.len) + self.batch.len() as u64;
-        if occupied == 0 {
-            return None;
-        }
-        if let Some(boundary) = self.next_rotation.filter(|&at| self.now >= at) {
-            return Some(boundary);
-        }
-        self.config
-            .max_file_size
-            .filter(|&max| occupied + incoming > max)
-            .map(|_| (self.clock)())
-    }
-
-    fn schedule_time_rotation(&mut self) {
-        self.next_rotation = self
-            .config
-            .time_rotation
-            .map(|r| next_boundary(self.now, r.period()));
     }
 
     fn finish_batch(&mut self) {
         self.report_drops();
+        if !self.sync_acks.is_empty() {
+            // A sync promises the lines are on disk in the file at the
+            // path, not in one that vanished.
+            self.verify();
+        }
         let wrote = !self.batch.is_empty();
         self.write_batch();
+        if self.gave_up {
+            // Nothing more is written: waiters are told so.
+            self.flush_acks.clear();
+            for ack in self.sync_acks.drain(..) {
+                let _ = ack.send(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "appender gave up at its shutdown timeout",
+                )));
+            }
+            return;
+        }
         let sync_due = match self.config.durability {
             Durability::Write => false,
             Durability::SyncEachBatch => wrote,
@@ -277,6 +286,10 @@ impl Worker {
     /// In drop mode, puts one line in the file for the lines refused since
     /// the last report.
     fn report_drops(&mut self) {
+        if self.gave_up {
+            // Nothing more reaches the file; `Stats::dropped` has them.
+            return;
+        }
         let dropped = self.counters.dropped_unreported.swap(0, Relaxed);
         if dropped == 0 {
             return;
@@ -295,18 +308,18 @@ impl Worker {
         self.push_line(&line);
     }
 
-    /// Writes the whole batch, retrying until it is in the file.
-    fn write_batch(&mut self) {
+    /// Writes the whole batch, retrying until it is in the file or the
+    /// shutdown deadline passes (then the rest is counted as abandoned).
+    pub(super) fn write_batch(&mut self) {
+        if self.unverified.check_due() {
+            self.verify();
+        }
         if self.batch.is_empty() {
             return;
         }
-        if self.last_identity_check.elapsed() >= IDENTITY_CHECK_EVERY {
-            self.last_identity_check = Instant::now();
-            if let Some(file) = &self.file {
-                if !file.still_at(&self.config.path) {
-                    self.file = None;
-                }
-            }
+        if self.gave_up {
+            self.abandon_batch(0);
+            return;
         }
         let mut written = 0;
         let mut backoff = BACKOFF_FIRST;
@@ -314,6 +327,10 @@ impl Worker {
             let Some(file) = self.file.as_mut() else {
                 self.reopen();
                 if self.file.is_none() {
+                    if self.closing.expired() {
+                        self.abandon_batch(written);
+                        return;
+                    }
                     backoff = self.pause(backoff);
                 }
                 continue;
@@ -330,13 +347,24 @@ impl Worker {
             };
             self.note_error(&error, "write to");
             written = self.cut_torn_line(written);
+            if self.closing.expired() {
+                self.abandon_batch(written);
+                return;
+            }
             backoff = self.pause(backoff);
-            self.recover(&error);
+            if self.recover(&error) {
+                // What was written went into a file that vanished: the
+                // whole batch, now behind the replayed lines, again.
+                written = 0;
+            }
         }
-        Counters::add(&self.counters.lines_written, self.batch_lines);
+        let new_lines = self.batch_lines - self.batch_replayed;
+        Counters::add(&self.counters.lines_written, new_lines);
         Counters::add(&self.counters.bytes_written, self.batch.len() as u64);
+        self.unverified.record(&mut self.batch, self.batch_lines);
         self.batch.clear();
         self.batch_lines = 0;
+        self.batch_replayed = 0;
         if self.unsynced_since.is_none() {
             self.unsynced_since = Some(Instant::now());
         }
@@ -348,6 +376,61 @@ impl Worker {
             );
             self.failures_in_burst = 0;
         }
+    }
+
+    /// The shutdown deadline passed: counts the lines of the batch from
+    /// `written` on as abandoned (those before it are in the file), and
+    /// every line after them too.
+    pub(super) fn abandon_batch(&mut self, written: usize) {
+        let rest = &self.batch[written.min(self.batch.len())..];
+        let unwritten = rest.iter().filter(|&&b| b == b'\n').count() as u64;
+        let done = self.batch_lines.saturating_sub(unwritten);
+        Counters::add(
+            &self.counters.lines_written,
+            done.saturating_sub(self.batch_replayed),
+        );
+        Counters::add(&self.counters.abandoned, unwritten);
+        self.batch.clear();
+        self.batch_lines = 0;
+        self.batch_replayed = 0;
+        self.unverified.clear();
+        self.gave_up = true;
+    }
+
+    /// Checks that the path still names the file written to; if not, the
+    /// lines written since the last check go to the front of the batch, to
+    /// be written into a new file.
+    pub(super) fn verify(&mut self) {
+        if !self
+            .file
+            .as_ref()
+            .is_some_and(|f| f.still_at(&self.config.path))
+        {
+            self.drop_file();
+        } else {
+            self.unverified.clear();
+        }
+    }
+
+    /// Puts the unverified lines back at the front of the batch, to be
+    /// written into the next file; true if there were any.
+    pub(super) fn replay_unverified(&mut self) -> bool {
+        let (mut bytes, lines) = self.unverified.take();
+        if lines == 0 {
+            return false;
+        }
+        eprintln!(
+            "tracing-audit: {} no longer names the file being written (deleted, its directory \
+             removed, or renamed away); writing the {lines} line(s) written since the last \
+             check again into a new file (counted in Stats::rewritten)",
+            self.config.path.display()
+        );
+        Counters::add(&self.counters.rewritten, lines);
+        bytes.extend_from_slice(&self.batch);
+        self.batch = bytes;
+        self.batch_lines += lines;
+        self.batch_replayed += lines;
+        true
     }
 
     /// After a failed write, removes a partly written line from the end of
@@ -372,33 +455,56 @@ impl Worker {
                 Err(e) => {
                     // Reopening heals the torn line with a newline.
                     self.note_error(&e, "truncate torn line in");
-                    self.file = None;
+                    if self.drop_file() {
+                        return 0;
+                    }
                 }
             }
         }
         whole
     }
 
-    /// Chooses how to get going again after `error`.
-    fn recover(&mut self, error: &io::Error) {
-        if is_file_too_large(error) {
-            self.rotate((self.clock)());
-        } else if self.failures_in_burst >= 3
-            || !self
-                .file
-                .as_ref()
-                .is_some_and(|f| f.still_at(&self.config.path))
-        {
-            self.file = None;
+    /// Closes the live file; if the path no longer names it, puts its
+    /// unverified lines back into the batch and returns true.
+    fn drop_file(&mut self) -> bool {
+        let here = self
+            .file
+            .as_ref()
+            .is_some_and(|f| f.still_at(&self.config.path));
+        self.file = None;
+        if here {
+            self.unverified.clear();
+            false
+        } else {
+            self.replay_unverified()
         }
     }
 
-    fn pause(&self, backoff: Duration) -> Duration {
-        std::thread::sleep(backoff);
+    /// Chooses how to get going again after `error`; true if the file had
+    /// vanished and its unverified lines were put back into the batch.
+    fn recover(&mut self, error: &io::Error) -> bool {
+        if is_file_too_large(error) {
+            return self.rotate((self.clock)()) == super::rotation::Rotated::Replayed;
+        }
+        let here = self
+            .file
+            .as_ref()
+            .is_some_and(|f| f.still_at(&self.config.path));
+        if !here || self.failures_in_burst >= 3 {
+            // Start afresh with a new open.
+            return self.drop_file();
+        }
+        false
+    }
+
+    /// Sleeps for `backoff` (no later than the shutdown deadline; the
+    /// guard wakes it) and returns the next backoff.
+    pub(super) fn pause(&self, backoff: Duration) -> Duration {
+        std::thread::park_timeout(self.closing.cap(backoff));
         (backoff * 2).min(BACKOFF_MAX)
     }
 
-    fn reopen(&mut self) {
+    pub(super) fn reopen(&mut self) {
         match LiveFile::open(&self.config.path, self.config.file_mode) {
             Ok(file) => self.file = Some(file),
             Err(e) => {
@@ -408,30 +514,7 @@ impl Worker {
         }
     }
 
-    /// Renames the live file aside, named after `name_time`, and opens a
-    /// fresh one. The batch must already be written.
-    fn rotate(&mut self, name_time: SystemTime) {
-        if self.config.durability != Durability::Write {
-            if let Err(e) = self.sync_file() {
-                self.note_error(&e, "sync");
-            }
-        }
-        self.file = None;
-        match rename_aside(&self.config.path, name_time) {
-            Ok(archive) => {
-                Counters::add(&self.counters.rotations, 1);
-                if let Some(jobs) = &self.jobs {
-                    let _ = jobs.send(Job::Rotated(archive));
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => self.note_error(&e, "rotate"),
-        }
-        self.reopen();
-        self.schedule_time_rotation();
-    }
-
-    fn sync_file(&mut self) -> io::Result<()> {
+    pub(super) fn sync_file(&mut self) -> io::Result<()> {
         self.unsynced_since = None;
         match &self.file {
             Some(file) => file.file.sync_data(),
@@ -440,7 +523,7 @@ impl Worker {
     }
 
     /// Counts a failure; the first of a burst is reported on stderr.
-    fn note_error(&mut self, error: &io::Error, action: &str) {
+    pub(super) fn note_error(&mut self, error: &io::Error, action: &str) {
         Counters::add(&self.counters.write_errors, 1);
         if self.failures_in_burst == 0 {
             eprintln!(
@@ -492,7 +575,15 @@ mod tests {
         let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded();
         let (done_tx, _done_rx) = crossbeam_channel::bounded(0);
         let file = LiveFile::open(&path, 0o640).unwrap();
-        let mut worker = Worker::new(config, rx, Arc::default(), file, jobs_tx, done_tx);
+        let mut worker = Worker::new(
+            config,
+            rx,
+            Arc::default(),
+            file,
+            jobs_tx,
+            done_tx,
+            Arc::default(),
+        );
         worker.clock = fake_clock;
         worker.now = fake_clock();
         worker.schedule_time_rotation();
