@@ -50,6 +50,12 @@ pub struct AuditLayer {
     peers: Vec<Peer>,
 }
 
+impl Drop for AuditLayer {
+    fn drop(&mut self) {
+        peers::unregister(self.me.id);
+    }
+}
+
 impl fmt::Debug for AuditLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuditLayer")
@@ -105,6 +111,7 @@ impl AuditLayer {
             string_cap,
             max_depth,
         };
+        peers::register(&me);
         AuditLayer {
             sinks,
             policy,
@@ -468,10 +475,19 @@ fn set_user_in<S>(
     let Some(span) = subscriber.span(id) else {
         return;
     };
+    // Every audit layer of the subscriber: those this one knows of, and
+    // those that keep data in the spans of the scope (composed so that
+    // they could not learn of each other, with `and_then` or in a `Vec`).
+    let mut all: Vec<Peer> = layer.all_peers().cloned().collect();
+    for s in span.scope() {
+        let extensions = s.extensions();
+        peers::extend_with(&mut all, span_data::layers::<SpanContext>(&extensions));
+        peers::extend_with(&mut all, span_data::layers::<TxBuffer>(&extensions));
+    }
     // Rendered by each audit layer of the subscriber as it renders context
     // values (its own policy and caps).
-    let rendered: Vec<_> = layer
-        .all_peers()
+    let rendered: Vec<_> = all
+        .iter()
         .map(|peer| (peer.id, peer.render_user(user_id, user_info)))
         .collect();
     // The current span, and outwards up to the span that carries the
@@ -482,7 +498,7 @@ fn set_user_in<S>(
     let carries_request = |span: &tracing_subscriber::registry::SpanRef<'_, S>| {
         request_id.is_some_and(|i| {
             let extensions = span.extensions();
-            layer.all_peers().any(|peer| {
+            all.iter().any(|peer| {
                 span_data::get::<SpanContext>(&extensions, peer.id)
                     .is_some_and(|sc| sc.get(i).is_some())
             })
@@ -520,8 +536,14 @@ where
     let Some(span) = subscriber.span(id) else {
         return;
     };
-    // Every audit layer of the subscriber holds its own records.
-    for peer in layer.all_peers() {
+    // Every audit layer of the subscriber holds its own records: those
+    // this one knows of, and any other that holds a buffer in the span.
+    let mut all: Vec<Peer> = layer.all_peers().cloned().collect();
+    peers::extend_with(
+        &mut all,
+        span_data::layers::<TxBuffer>(&span.extensions()),
+    );
+    for peer in &all {
         finish_tx_of(&span, peer, commit);
     }
 }

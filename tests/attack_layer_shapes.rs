@@ -1,0 +1,104 @@
+//! Two audit layers composed in the other ways `tracing-subscriber` offers
+//! (`a.and_then(b)`, a `Vec<Box<dyn Layer>>`): no panic, and every layer
+//! writes every committed transaction record and gets the user set by
+//! `set_user`.
+
+mod common;
+
+use common::records::{read_records, Record};
+use serde_json::json;
+use tracing_audit::record::Kind;
+use tracing_audit::{AuditGuard, Transaction};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::{Layer, Registry};
+
+fn records(guard: &AuditGuard, kind: Kind) -> Vec<Record> {
+    guard.flush().unwrap();
+    read_records(guard.path(kind).unwrap())
+}
+
+fn two() -> (
+    (tempfile::TempDir, tempfile::TempDir),
+    tracing_audit::FilteredAuditLayer<Registry>,
+    AuditGuard,
+    tracing_audit::FilteredAuditLayer<Registry>,
+    AuditGuard,
+) {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, guard_a) = tracing_audit::layer()
+        .log_dir(dir_a.path())
+        .app_filter("off")
+        .build()
+        .unwrap();
+    let (b, guard_b) = tracing_audit::layer()
+        .log_dir(dir_b.path())
+        .app_filter("off")
+        .build()
+        .unwrap();
+    ((dir_a, dir_b), a, guard_a, b, guard_b)
+}
+
+fn workload() {
+    let request = tracing::info_span!("request", request_id = "r-1");
+    let _request = request.enter();
+    tracing_audit::set_user(7, Some(&json!({"name": "alice"})));
+    tracing_audit::create!(model: "Order", id: "direct");
+    let tx = Transaction::begin();
+    tx.in_scope(|| tracing_audit::create!(model: "Order", id: "committed"));
+    tx.commit();
+    let tx = Transaction::begin();
+    tx.in_scope(|| tracing_audit::create!(model: "Order", id: "rolled-back"));
+    tx.rollback();
+}
+
+fn check(name: &str, guard: &AuditGuard) {
+    let audit = records(guard, Kind::Audit);
+    let ids: Vec<&str> = audit
+        .iter()
+        .map(|r| r["instance_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["direct", "committed"], "layer {name}: {audit:?}");
+    for r in &audit {
+        assert_eq!(r["request_id"], "r-1", "layer {name}: {r:?}");
+        assert_eq!(r["user_id"], "7", "layer {name}: {r:?}");
+        assert_eq!(r["user_info"], json!({"name": "alice"}), "layer {name}: {r:?}");
+    }
+}
+
+#[test]
+fn two_audit_layers_joined_with_and_then_each_get_the_user_and_the_transactions() {
+    let (_dirs, a, guard_a, b, guard_b) = two();
+    let subscriber = tracing_subscriber::registry().with(a.and_then(b));
+    tracing::subscriber::with_default(subscriber, workload);
+    check("a", &guard_a);
+    check("b", &guard_b);
+}
+
+#[test]
+fn two_audit_layers_in_a_vec_each_get_the_user_and_the_transactions() {
+    let (_dirs, a, guard_a, b, guard_b) = two();
+    let layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = vec![Box::new(a), Box::new(b)];
+    let subscriber = tracing_subscriber::registry().with(layers);
+    tracing::subscriber::with_default(subscriber, workload);
+    check("a", &guard_a);
+    check("b", &guard_b);
+}
+
+#[test]
+fn an_audit_layer_wrapped_in_an_option_and_a_second_one_both_work() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, guard_a) = tracing_audit::layer()
+        .log_dir(dir_a.path())
+        .app_filter("off")
+        .build()
+        .unwrap();
+    let (b, guard_b) = tracing_audit::layer()
+        .log_dir(dir_b.path())
+        .app_filter("off")
+        .build()
+        .unwrap();
+    let subscriber = tracing_subscriber::registry().with(Some(a)).with(b);
+    tracing::subscriber::with_default(subscriber, workload);
+    check("a", &guard_a);
+    check("b", &guard_b);
+}
