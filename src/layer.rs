@@ -599,11 +599,21 @@ where
         let mut sc = SpanContext::default();
         self.collect_context(attrs, &mut sc);
         let is_tx = attrs.metadata().target() == record::target::TRANSACTION;
-        if sc.is_empty() && !is_tx {
+        // A span that declares a context field keeps a slot even with no
+        // value yet (`user_id = Empty`): it leaves this layer's id in the
+        // span, where `set_user` called through another audit layer finds
+        // it (see `peers::extend_with`).
+        let declares = !sc.is_empty()
+            || attrs
+                .metadata()
+                .fields()
+                .iter()
+                .any(|field| self.names.index(field.name()).is_some());
+        if !declares && !is_tx {
             return;
         }
         let mut extensions = span.extensions_mut();
-        if !sc.is_empty() {
+        if declares {
             if let Some(slot) =
                 span_data::get_or_insert_with(&mut extensions, self.me.id, SpanContext::default)
             {

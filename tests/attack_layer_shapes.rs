@@ -102,3 +102,41 @@ fn an_audit_layer_wrapped_in_an_option_and_a_second_one_both_work() {
     check("a", &guard_a);
     check("b", &guard_b);
 }
+
+/// The span that holds the user declares `user_id` but gives no value.
+fn workload_empty_user_span() {
+    let span = tracing::info_span!("session", user_id = tracing::field::Empty);
+    let _span = span.enter();
+    tracing_audit::set_user(7, Some(&json!({"name": "alice"})));
+    tracing_audit::create!(model: "Order", id: "direct");
+    let tx = Transaction::begin();
+    tx.in_scope(|| tracing_audit::create!(model: "Order", id: "committed"));
+    tx.commit();
+}
+
+fn check_user(name: &str, guard: &AuditGuard) {
+    let audit = records(guard, Kind::Audit);
+    assert_eq!(audit.len(), 2, "layer {name}: {audit:?}");
+    for r in &audit {
+        assert_eq!(r["user_id"], "7", "layer {name}: {r:?}");
+    }
+}
+
+#[test]
+fn set_user_on_a_span_declaring_an_empty_user_id_reaches_both_layers_of_a_vec() {
+    let (_dirs, a, guard_a, b, guard_b) = two();
+    let layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = vec![Box::new(a), Box::new(b)];
+    let subscriber = tracing_subscriber::registry().with(layers);
+    tracing::subscriber::with_default(subscriber, workload_empty_user_span);
+    check_user("a", &guard_a);
+    check_user("b", &guard_b);
+}
+
+#[test]
+fn set_user_on_a_span_declaring_an_empty_user_id_reaches_both_layers_of_and_then() {
+    let (_dirs, a, guard_a, b, guard_b) = two();
+    let subscriber = tracing_subscriber::registry().with(a.and_then(b));
+    tracing::subscriber::with_default(subscriber, workload_empty_user_span);
+    check_user("a", &guard_a);
+    check_user("b", &guard_b);
+}
