@@ -539,10 +539,7 @@ where
     // Every audit layer of the subscriber holds its own records: those
     // this one knows of, and any other that holds a buffer in the span.
     let mut all: Vec<Peer> = layer.all_peers().cloned().collect();
-    peers::extend_with(
-        &mut all,
-        span_data::layers::<TxBuffer>(&span.extensions()),
-    );
+    peers::extend_with(&mut all, span_data::layers::<TxBuffer>(&span.extensions()));
     for peer in &all {
         finish_tx_of(&span, peer, commit);
     }

@@ -61,7 +61,11 @@ fn check(name: &str, guard: &AuditGuard) {
     for r in &audit {
         assert_eq!(r["request_id"], "r-1", "layer {name}: {r:?}");
         assert_eq!(r["user_id"], "7", "layer {name}: {r:?}");
-        assert_eq!(r["user_info"], json!({"name": "alice"}), "layer {name}: {r:?}");
+        assert_eq!(
+            r["user_info"],
+            json!({"name": "alice"}),
+            "layer {name}: {r:?}"
+        );
     }
 }
 
