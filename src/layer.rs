@@ -17,6 +17,7 @@ use tracing_subscriber::Layer;
 use crate::clock;
 use crate::context::{self, Collect, Names, SpanContext};
 use crate::fallback;
+use crate::filter::AuditFilter;
 use crate::json::{self, Limits, Opts, Out};
 use crate::nesting;
 use crate::peers::{self, Peer};
@@ -77,7 +78,14 @@ pub(crate) struct TxBuffer {
 /// added to (known only in `on_layer`).
 #[derive(Clone, Copy)]
 struct Access {
-    set_user: fn(&Dispatch, &Id, &AuditLayer, &dyn fmt::Display, Option<&dyn record::ToJson>),
+    set_user: fn(
+        &Dispatch,
+        &Id,
+        &AuditLayer,
+        Option<&AuditFilter>,
+        &dyn fmt::Display,
+        Option<&dyn record::ToJson>,
+    ),
     finish_tx: fn(&Dispatch, &Id, &AuditLayer, bool),
 }
 
@@ -412,11 +420,12 @@ impl AuditLayer {
         &self,
         dispatch: &Dispatch,
         id: &Id,
+        filter: Option<&AuditFilter>,
         user_id: &dyn fmt::Display,
         user_info: Option<&dyn record::ToJson>,
     ) {
         if let Some(access) = self.access {
-            (access.set_user)(dispatch, id, self, user_id, user_info);
+            (access.set_user)(dispatch, id, self, filter, user_id, user_info);
         }
     }
 
@@ -464,6 +473,7 @@ fn set_user_in<S>(
     dispatch: &Dispatch,
     id: &Id,
     layer: &AuditLayer,
+    filter: Option<&AuditFilter>,
     user_id: &dyn fmt::Display,
     user_info: Option<&dyn record::ToJson>,
 ) where
@@ -472,7 +482,16 @@ fn set_user_in<S>(
     let Some(subscriber) = dispatch.downcast_ref::<S>() else {
         return;
     };
-    let Some(span) = subscriber.span(id) else {
+    let Some(current) = subscriber.span(id) else {
+        return;
+    };
+    // The innermost span the audit layer sees: a span made only because
+    // another layer's filter wanted it is skipped by the audit layer, so
+    // a user kept there would reach no record.
+    let seen = |s: &tracing_subscriber::registry::SpanRef<'_, S>| {
+        filter.map_or(true, |f| f.lets_span_through(s.metadata()))
+    };
+    let Some(span) = current.scope().find(|s| seen(s)) else {
         return;
     };
     // Every audit layer of the subscriber: those this one knows of, and
