@@ -333,6 +333,7 @@ impl AuditLayer {
                     opts,
                     first: true,
                     plain_login,
+                    set: event.metadata().fields(),
                 };
                 event.record(&mut fields);
             }
@@ -368,11 +369,13 @@ impl AuditLayer {
                 continue;
             };
             if let Some(context_user) = sc.get(context::USER_ID) {
-                return if own == Some(context_user.json.as_str()) {
-                    0
-                } else {
-                    user_info
-                };
+                // Two ids cut to the same text may be two users: only whole
+                // ids that are equal name the same one.
+                let same = !context_user.truncated
+                    && own.is_some_and(|own| {
+                        own == context_user.json.as_str() && !own.contains("…[cut ")
+                    });
+                return if same { 0 } else { user_info };
             }
         }
         // No user in the context: its details belong to nobody named.
@@ -859,6 +862,9 @@ struct Fields<'a, 'o> {
     first: bool,
     /// The login keys were written at the top level (`plain_login`).
     plain_login: bool,
+    /// The event's fields: a name given twice (`info!(a = 1, a = 2)`) is
+    /// written once, the first time, like context fields and login keys.
+    set: &'a tracing_core::field::FieldSet,
 }
 
 impl Fields<'_, '_> {
@@ -868,6 +874,11 @@ impl Fields<'_, '_> {
             || self.names.index(name).is_some()
             || name.starts_with("log.")
             || (self.plain_login && crate::plain_login::is_key(name))
+            || self
+                .set
+                .iter()
+                .take(field.index())
+                .any(|earlier| earlier.name() == name)
         {
             return;
         }
