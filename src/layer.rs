@@ -383,13 +383,23 @@ impl AuditLayer {
     }
 
     /// Hands a finished line to its sink, or to the open transaction.
-    fn deliver<S>(&self, line: &[u8], kind: Kind, event: &Event<'_>, ctx: &Context<'_, S>)
-    where
+    ///
+    /// `target` is the record's own (for one bridged from the `log` crate,
+    /// its `log` target, not `log`): a CRUD record from `log` is held by a
+    /// transaction like one from `tracing`.
+    fn deliver<S>(
+        &self,
+        line: &[u8],
+        kind: Kind,
+        target: &str,
+        event: &Event<'_>,
+        ctx: &Context<'_, S>,
+    ) where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         if kind == Kind::Audit
             && OPEN_TRANSACTIONS.load(Relaxed) > 0
-            && event.metadata().target() == record::target::CRUD
+            && target == record::target::CRUD
         {
             if let Some(scope) = ctx.event_scope(event) {
                 for span in scope {
@@ -690,7 +700,7 @@ where
         LINE.with(|cell| match cell.try_borrow_mut() {
             Ok(mut buf) => {
                 self.render_guarded(&mut buf, event, meta, kind, &ctx);
-                self.deliver(buf.as_bytes(), kind, event, &ctx);
+                self.deliver(buf.as_bytes(), kind, meta.target(), event, &ctx);
                 if buf.capacity() > 64 * 1024 {
                     *buf = String::with_capacity(1024);
                 }
@@ -700,7 +710,7 @@ where
             Err(_) => {
                 let mut buf = String::new();
                 self.render_guarded(&mut buf, event, meta, kind, &ctx);
-                self.deliver(buf.as_bytes(), kind, event, &ctx);
+                self.deliver(buf.as_bytes(), kind, meta.target(), event, &ctx);
             }
         });
     }
