@@ -144,3 +144,49 @@ fn set_user_on_a_span_declaring_an_empty_user_id_reaches_both_layers_of_and_then
     check_user("a", &guard_a);
     check_user("b", &guard_b);
 }
+
+struct Boom;
+
+impl serde::Serialize for Boom {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        panic!("boom in user_info")
+    }
+}
+
+impl std::fmt::Display for Boom {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("boom in user_id")
+    }
+}
+
+#[test]
+fn panics_in_set_user_and_in_a_transaction_with_two_layers_lose_nothing() {
+    let (_dirs, a, guard_a, b, guard_b) = two();
+    let layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = vec![Box::new(a), Box::new(b)];
+    let subscriber = tracing_subscriber::registry().with(layers);
+    tracing::subscriber::with_default(subscriber, || {
+        let request = tracing::info_span!("request", request_id = "r-1");
+        let _request = request.enter();
+        tracing_audit::set_user(Boom, Some(&Boom));
+        let tx = Transaction::begin();
+        tx.in_scope(|| {
+            tracing_audit::set_user(Boom, Some(&Boom));
+            tracing_audit::create!(model: Boom, id: Boom, instance: Boom, user_info: Boom);
+        });
+        tx.commit();
+        tracing_audit::create!(model: "Order", id: "after");
+    });
+    for (name, guard) in [("a", &guard_a), ("b", &guard_b)] {
+        let audit = records(guard, Kind::Audit);
+        assert_eq!(audit.len(), 2, "layer {name}: {audit:?}");
+        for r in &audit {
+            assert_eq!(r["request_id"], "r-1", "layer {name}: {r:?}");
+            let user = r["user_id"].as_str().unwrap();
+            assert!(
+                user.contains("[panicked: boom in user_id]"),
+                "layer {name}: {r:?}"
+            );
+        }
+        assert_eq!(audit[1]["instance_id"], "after");
+    }
+}
