@@ -74,18 +74,21 @@ pub(crate) struct TxBuffer {
     lines: Vec<Vec<u8>>,
 }
 
+/// [`set_user_in`] for the subscriber's type.
+type SetUserFn = fn(
+    &Dispatch,
+    &Id,
+    &AuditLayer,
+    Option<&AuditFilter>,
+    &dyn fmt::Display,
+    Option<&dyn record::ToJson>,
+);
+
 /// Functions that reach a span's data through the subscriber the layer was
 /// added to (known only in `on_layer`).
 #[derive(Clone, Copy)]
 struct Access {
-    set_user: fn(
-        &Dispatch,
-        &Id,
-        &AuditLayer,
-        Option<&AuditFilter>,
-        &dyn fmt::Display,
-        Option<&dyn record::ToJson>,
-    ),
+    set_user: SetUserFn,
     finish_tx: fn(&Dispatch, &Id, &AuditLayer, bool),
 }
 

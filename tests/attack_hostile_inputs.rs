@@ -105,7 +105,7 @@ fn everything() -> (usize, usize, usize) {
     tracing_audit::create!(model: s, id: s, user: s, user_info: deep, instance: deep, extra: ManyKeys);
     tracing_audit::read!(model: Huge(BIG), id: Huge(BIG), user: Huge(BIG), user_info: ManyKeys);
     tracing_audit::update!(model: "M", id: 1, changes: diff(&deep, &Nest(99_999)));
-    tracing_audit::update!(model: "M", id: 2, changes: Changes::new().with(&s, &s, &deep).with(&s, 1, 2));
+    tracing_audit::update!(model: "M", id: 2, changes: Changes::new().with(&s, &s, deep).with(&s, 1, 2));
     tracing_audit::delete!(model: "M", id: 3, extra: json!({"a": s}), instance: ManyKeys);
     audit += 5;
     tracing_audit::bulk_create!(model: s, ids: vec![s.clone(); 8], user_info: deep);
