@@ -504,8 +504,14 @@ fn set_user_in<S>(
     // The innermost span the audit layer sees: a span made only because
     // another layer's filter wanted it is skipped by the audit layer, so
     // a user kept there would reach no record.
+    // (A span some audit layer keeps data in was seen by that layer, even
+    // if the filter found here, the outermost layer's, leaves it out.)
     let seen = |s: &tracing_subscriber::registry::SpanRef<'_, S>| {
-        filter.map_or(true, |f| f.lets_span_through(s.metadata()))
+        filter.map_or(true, |f| f.lets_span_through(s.metadata())) || {
+            let extensions = s.extensions();
+            !span_data::layers::<SpanContext>(&extensions).is_empty()
+                || !span_data::layers::<TxBuffer>(&extensions).is_empty()
+        }
     };
     let Some(span) = current.scope().find(|s| seen(s)) else {
         return;

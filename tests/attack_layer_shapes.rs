@@ -190,3 +190,33 @@ fn panics_in_set_user_and_in_a_transaction_with_two_layers_lose_nothing() {
         assert_eq!(audit[1]["instance_id"], "after");
     }
 }
+
+#[test]
+fn set_user_in_a_span_only_the_inner_layer_has_a_context_field_for() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, guard_a) = tracing_audit::layer()
+        .log_dir(dir_a.path())
+        .app_filter("off")
+        .context_field("org")
+        .build()
+        .unwrap();
+    let (b, guard_b) = tracing_audit::layer()
+        .log_dir(dir_b.path())
+        .app_filter("off")
+        .build()
+        .unwrap();
+    let subscriber = tracing_subscriber::registry().with(a).with(b);
+    tracing::subscriber::with_default(subscriber, || {
+        // Only layer `a` declares `org`: the outer layer `b` leaves the
+        // span out.
+        tracing::info_span!("job", org = "o-1").in_scope(|| {
+            tracing_audit::set_user(5, None::<&()>);
+            tracing_audit::read!(model: "Doc", id: 1);
+        });
+    });
+    let audit = records(&guard_a, Kind::Audit);
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0]["org"], "o-1");
+    assert_eq!(audit[0]["user_id"], "5", "{:?}", audit[0]);
+    assert_eq!(records(&guard_b, Kind::Audit).len(), 1);
+}
