@@ -220,3 +220,27 @@ fn set_user_in_a_span_only_the_inner_layer_has_a_context_field_for() {
     assert_eq!(audit[0]["user_id"], "5", "{:?}", audit[0]);
     assert_eq!(records(&guard_b, Kind::Audit).len(), 1);
 }
+
+#[test]
+fn two_audit_layers_writing_into_the_same_directory_tear_no_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let builder = || {
+        tracing_audit::layer()
+            .log_dir(dir.path())
+            .app_filter("off")
+            .max_file_size(None)
+    };
+    let (a, guard_a) = builder().build().unwrap();
+    let (b, guard_b) = builder().build().unwrap();
+    let subscriber = tracing_subscriber::registry().with(a).with(b);
+    tracing::subscriber::with_default(subscriber, || {
+        for i in 0..20_000 {
+            tracing_audit::create!(model: "Order", id: i, extra: json!({"pad": "x".repeat(i % 300)}));
+        }
+    });
+    drop(guard_a);
+    drop(guard_b);
+    // The strict reader refuses a torn line.
+    let audit = read_records(&dir.path().join(Kind::Audit.file_name()));
+    assert_eq!(audit.len(), 40_000);
+}
