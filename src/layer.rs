@@ -271,7 +271,7 @@ impl AuditLayer {
         if plain_login {
             crate::plain_login::write(out, event, opts);
         }
-        let skip = self.other_users_info(out, written, event, ctx);
+        let mut skip = self.other_users_info(out, written, event, ctx);
 
         // The span context, nearest span first.
         if let Some(scope) = ctx.event_scope(event) {
@@ -287,6 +287,12 @@ impl AuditLayer {
                         out.push_str(self.names.prefix(index));
                         write_context_value(out, value, opts)?;
                     }
+                }
+                // The details of a user further out are not this user's:
+                // `user_info` comes from the span that names the user or
+                // from spans inside it.
+                if sc.get(context::USER_ID).is_some() {
+                    skip |= 1u64 << context::USER_INFO;
                 }
             }
         }

@@ -185,3 +185,29 @@ fn diff_paths_of_hostile_keys_are_unique_and_written_once() {
         assert_eq!(r["truncated"], Value::Bool(true));
     }
 }
+
+#[test]
+fn a_span_naming_another_user_does_not_take_the_outer_users_details() {
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing::info_span!("request", request_id = "r").in_scope(|| {
+            tracing_audit::set_user("Y", Some(&json!({"name": "Y's details"})));
+            // An inner span acting as another user, with no details.
+            tracing::info_span!("impersonate", user_id = "X").in_scope(|| {
+                tracing_audit::read!(model: "Doc", id: 1);
+                tracing_audit::login!(user: "X");
+                tracing::info!("app");
+            });
+        });
+    });
+    for kind in [Kind::Audit, Kind::Login, Kind::App] {
+        for r in logs.records(kind) {
+            assert_eq!(r["user_id"], "X", "{kind:?}: {r:?}");
+            assert_ne!(
+                r.get("user_info"),
+                Some(&json!({"name": "Y's details"})),
+                "{kind:?}: user X written with Y's details: {r:?}"
+            );
+        }
+    }
+}
