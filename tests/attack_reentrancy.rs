@@ -41,6 +41,29 @@ impl Serialize for ReenterTx {
     }
 }
 
+/// Calls `set_user` and makes a record from inside `set_user`'s own
+/// rendering of the user's details, then panics.
+struct ReenterSetUser;
+
+impl Serialize for ReenterSetUser {
+    fn serialize<S: Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        tracing_audit::set_user("nested", None::<&()>);
+        tracing_audit::create!(model: "InnerSetUser", id: 1);
+        panic!("after a nested set_user")
+    }
+}
+
+/// A span value whose `Debug` makes a record and sets the user.
+struct ReenterDebug;
+
+impl std::fmt::Debug for ReenterDebug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        tracing_audit::set_user("from-debug", None::<&()>);
+        tracing_audit::create!(model: "InnerDebug", id: 1);
+        f.write_str("t-1")
+    }
+}
+
 fn has_marker(v: &Value, what: &str) -> bool {
     match v {
         Value::String(s) => s.contains("[panicked: ") && s.contains(what),
@@ -116,6 +139,33 @@ fn a_serialize_that_makes_records_or_transactions_then_panics_loses_nothing() {
         ["Direct", "InnerTx", "InnerTx", "Outer"],
         "{audit:?}"
     );
+
+    // `set_user` whose details' Serialize calls `set_user` and makes a
+    // record; a span value whose Debug does the same.
+    let (done_tx, done_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let request = tracing::info_span!("request", request_id = "r-3");
+        let _request = request.enter();
+        tracing_audit::set_user("outer", Some(&ReenterSetUser));
+        tracing_audit::create!(model: "AfterSetUser", id: 2);
+        let tenant = tracing::info_span!("tenant", tenant = ?ReenterDebug);
+        tenant.in_scope(|| tracing_audit::create!(model: "InTenant", id: 3));
+        done_tx.send(()).unwrap();
+    });
+    done_rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("deadlocked (or panicked) in a reentrant set_user");
+    let audit: Vec<Record> = logs.take(Kind::Audit).into_iter().map(|l| l.record).collect();
+    assert_eq!(
+        models(&audit),
+        ["AfterSetUser", "InTenant", "InnerDebug", "InnerSetUser"],
+        "{audit:?}"
+    );
+    let after = audit.iter().find(|r| r["model"] == "AfterSetUser").unwrap();
+    assert_eq!(after["user_id"], "outer", "{after:?}");
+    assert!(has_marker(&after["user_info"], "after a nested set_user"), "{after:?}");
+    let in_tenant = audit.iter().find(|r| r["model"] == "InTenant").unwrap();
+    assert_eq!(in_tenant["tenant"], "t-1", "{in_tenant:?}");
 
     // The thread keeps working.
     for i in 0..1000 {
