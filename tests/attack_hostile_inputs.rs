@@ -327,6 +327,41 @@ fn every_entry_point_with_the_default_caps() {
     run_with(|b| b, tracing_audit::DEFAULT_MAX_LINE_BYTES);
 }
 
+/// The longest string (key or value) anywhere in `v`.
+fn longest(v: &Value) -> usize {
+    match v {
+        Value::String(s) => s.len(),
+        Value::Array(a) => a.iter().map(longest).max().unwrap_or(0),
+        Value::Object(o) => o
+            .iter()
+            .map(|(k, v)| k.len().max(longest(v)))
+            .max()
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
+#[test]
+fn every_string_from_every_entry_point_is_capped() {
+    // A line cap high enough that records are not shrunk: the string cap
+    // alone must hold every string.
+    let cap = 4096;
+    let logs = Logs::with(|b| {
+        b.context_field("org")
+            .max_string_bytes(cap)
+            .max_line_bytes(64 * 1024 * 1024)
+            .max_file_size(None)
+    });
+    logs.run(everything);
+    for kind in [Kind::Audit, Kind::Login, Kind::App, Kind::Api] {
+        for l in logs.lines(kind) {
+            let n = longest(&Value::Object(l.record.clone()));
+            // The cut marker `…[cut N bytes #k]` comes on top of the cap.
+            assert!(n <= cap + 40, "{kind:?}: a string of {n} bytes: {}", excerpt(&l.text));
+        }
+    }
+}
+
 #[test]
 fn every_entry_point_with_the_smallest_line_and_string_caps() {
     run_with(|b| b.max_line_bytes(0).max_string_bytes(0), 1024);
