@@ -327,6 +327,26 @@ fn every_entry_point_with_the_default_caps() {
     run_with(|b| b, tracing_audit::DEFAULT_MAX_LINE_BYTES);
 }
 
+#[test]
+fn every_line_nests_no_deeper_than_max_depth() {
+    for (asked, limit) in [(0, 4), (4, 4), (5, 5), (9, 9), (127, 127)] {
+        let logs = Logs::with(|b| b.context_field("org").max_depth(asked));
+        logs.run(everything);
+        logs.guard.flush().unwrap();
+        for kind in [Kind::Audit, Kind::Login, Kind::App, Kind::Api] {
+            let text = std::fs::read_to_string(logs.path(kind)).unwrap();
+            for l in text.lines() {
+                let depth = validate_flat(l).unwrap_or_else(|e| panic!("{e}: {}", excerpt(l)));
+                assert!(
+                    depth <= limit,
+                    "max_depth({asked}): {kind:?} nests {depth} deep: {}",
+                    excerpt(l)
+                );
+            }
+        }
+    }
+}
+
 /// The longest string (key or value) anywhere in `v`.
 fn longest(v: &Value) -> usize {
     match v {
