@@ -343,6 +343,7 @@ impl AuditLayer {
                     first: true,
                     plain_login,
                     set: event.metadata().fields(),
+                    bridged: event.is_log(),
                 };
                 event.record(&mut fields);
             }
@@ -890,6 +891,10 @@ struct Fields<'a, 'o> {
     /// The event's fields: a name given twice (`info!(a = 1, a = 2)`) is
     /// written once, the first time, like context fields and login keys.
     set: &'a tracing_core::field::FieldSet,
+    /// A record bridged from the `log` crate: its `log.*` fields (target,
+    /// module, file, line) are in the envelope already. A `tracing` event's
+    /// own `log.*` fields are the caller's, written like any other.
+    bridged: bool,
 }
 
 impl Fields<'_, '_> {
@@ -897,7 +902,7 @@ impl Fields<'_, '_> {
         let name = field.name();
         if name == "message"
             || self.names.index(name).is_some()
-            || name.starts_with("log.")
+            || (self.bridged && name.starts_with("log."))
             || (self.plain_login && crate::plain_login::is_key(name))
             || self
                 .set

@@ -377,7 +377,11 @@ fn every_string_from_every_entry_point_is_capped() {
         for l in logs.lines(kind) {
             let n = longest(&Value::Object(l.record.clone()));
             // The cut marker `…[cut N bytes #k]` comes on top of the cap.
-            assert!(n <= cap + 40, "{kind:?}: a string of {n} bytes: {}", excerpt(&l.text));
+            assert!(
+                n <= cap + 40,
+                "{kind:?}: a string of {n} bytes: {}",
+                excerpt(&l.text)
+            );
         }
     }
 }

@@ -73,3 +73,14 @@ fn context_fields_with_odd_names_give_valid_lines_or_a_build_error() {
     }
     assert!(built_any >= 1);
 }
+
+#[test]
+fn a_tracing_field_named_like_a_log_bridge_field_is_kept() {
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing::info!(log.target = "mine", log.level = "custom", "x");
+    });
+    let app = logs.records(Kind::App);
+    assert_eq!(app[0]["fields"]["log.target"], "mine", "{:?}", app[0]);
+    assert_eq!(app[0]["fields"]["log.level"], "custom", "{:?}", app[0]);
+}

@@ -155,7 +155,11 @@ fn a_serialize_that_makes_records_or_transactions_then_panics_loses_nothing() {
     done_rx
         .recv_timeout(Duration::from_secs(120))
         .expect("deadlocked (or panicked) in a reentrant set_user");
-    let audit: Vec<Record> = logs.take(Kind::Audit).into_iter().map(|l| l.record).collect();
+    let audit: Vec<Record> = logs
+        .take(Kind::Audit)
+        .into_iter()
+        .map(|l| l.record)
+        .collect();
     assert_eq!(
         models(&audit),
         ["AfterSetUser", "InTenant", "InnerDebug", "InnerSetUser"],
@@ -163,7 +167,10 @@ fn a_serialize_that_makes_records_or_transactions_then_panics_loses_nothing() {
     );
     let after = audit.iter().find(|r| r["model"] == "AfterSetUser").unwrap();
     assert_eq!(after["user_id"], "outer", "{after:?}");
-    assert!(has_marker(&after["user_info"], "after a nested set_user"), "{after:?}");
+    assert!(
+        has_marker(&after["user_info"], "after a nested set_user"),
+        "{after:?}"
+    );
     let in_tenant = audit.iter().find(|r| r["model"] == "InTenant").unwrap();
     assert_eq!(in_tenant["tenant"], "t-1", "{in_tenant:?}");
 
