@@ -435,3 +435,46 @@ fn every_entry_point_with_no_caps_at_all() {
         .join()
         .unwrap();
 }
+
+#[test]
+fn every_entry_point_with_two_layers_in_a_vec_with_different_caps() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::{Layer, Registry};
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, guard_a) = tracing_audit::layer()
+        .log_dir(dir_a.path())
+        .app_filter("info")
+        .context_field("org")
+        .max_line_bytes(1024)
+        .max_depth(4)
+        .build()
+        .unwrap();
+    let (b, guard_b) = tracing_audit::layer()
+        .log_dir(dir_b.path())
+        .app_filter("info")
+        .context_field("org")
+        .build()
+        .unwrap();
+    let layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = vec![Box::new(a), Box::new(b)];
+    let subscriber = tracing_subscriber::registry().with(layers);
+    let counts = tracing::subscriber::with_default(subscriber, everything);
+    for (guard, cap) in [
+        (&guard_a, 1024),
+        (&guard_b, tracing_audit::DEFAULT_MAX_LINE_BYTES),
+    ] {
+        guard.flush().unwrap();
+        for (kind, n) in [
+            (Kind::Audit, counts.0),
+            (Kind::Login, counts.1),
+            (Kind::App, counts.2),
+            (Kind::Api, 1),
+        ] {
+            // The strict reader refuses a broken line or a key twice.
+            let lines = common::records::read_lines(guard.path(kind).unwrap());
+            assert_eq!(lines.len(), n, "{kind:?}");
+            for l in &lines {
+                assert!(l.text.len() < cap, "{kind:?}: {}", excerpt(&l.text));
+            }
+        }
+    }
+}
