@@ -86,6 +86,16 @@ impl AuditFilter {
     }
 }
 
+impl AuditFilter {
+    /// Whether a span with this metadata may have reached the audit layer
+    /// (its callsite's interest is not `never`): `set_user` skips the
+    /// spans it left out, which another layer's filter may have made.
+    pub(crate) fn lets_span_through(&self, meta: &'static Metadata<'static>) -> bool {
+        self.always(meta)
+            || !Filter::<tracing_subscriber::Registry>::callsite_enabled(&self.app, meta).is_never()
+    }
+}
+
 impl<S> Filter<S> for AuditFilter
 where
     S: Subscriber + for<'a> LookupSpan<'a>,

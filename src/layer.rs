@@ -17,6 +17,7 @@ use tracing_subscriber::Layer;
 use crate::clock;
 use crate::context::{self, Collect, Names, SpanContext};
 use crate::fallback;
+use crate::filter::AuditFilter;
 use crate::json::{self, Limits, Opts, Out};
 use crate::nesting;
 use crate::peers::{self, Peer};
@@ -50,6 +51,12 @@ pub struct AuditLayer {
     peers: Vec<Peer>,
 }
 
+impl Drop for AuditLayer {
+    fn drop(&mut self) {
+        peers::unregister(self.me.id);
+    }
+}
+
 impl fmt::Debug for AuditLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuditLayer")
@@ -67,11 +74,21 @@ pub(crate) struct TxBuffer {
     lines: Vec<Vec<u8>>,
 }
 
+/// [`set_user_in`] for the subscriber's type.
+type SetUserFn = fn(
+    &Dispatch,
+    &Id,
+    &AuditLayer,
+    Option<&AuditFilter>,
+    &dyn fmt::Display,
+    Option<&dyn record::ToJson>,
+);
+
 /// Functions that reach a span's data through the subscriber the layer was
 /// added to (known only in `on_layer`).
 #[derive(Clone, Copy)]
 struct Access {
-    set_user: fn(&Dispatch, &Id, &AuditLayer, &dyn fmt::Display, Option<&dyn record::ToJson>),
+    set_user: SetUserFn,
     finish_tx: fn(&Dispatch, &Id, &AuditLayer, bool),
 }
 
@@ -105,6 +122,7 @@ impl AuditLayer {
             string_cap,
             max_depth,
         };
+        peers::register(&me);
         AuditLayer {
             sinks,
             policy,
@@ -253,7 +271,7 @@ impl AuditLayer {
         if plain_login {
             crate::plain_login::write(out, event, opts);
         }
-        let skip = self.other_users_info(out, written, event, ctx);
+        let mut skip = self.other_users_info(out, written, event, ctx);
 
         // The span context, nearest span first.
         if let Some(scope) = ctx.event_scope(event) {
@@ -269,6 +287,12 @@ impl AuditLayer {
                         out.push_str(self.names.prefix(index));
                         write_context_value(out, value, opts)?;
                     }
+                }
+                // The details of a user further out are not this user's:
+                // `user_info` comes from the span that names the user or
+                // from spans inside it.
+                if sc.get(context::USER_ID).is_some() {
+                    skip |= 1u64 << context::USER_INFO;
                 }
             }
         }
@@ -318,6 +342,8 @@ impl AuditLayer {
                     opts,
                     first: true,
                     plain_login,
+                    set: event.metadata().fields(),
+                    bridged: event.is_log(),
                 };
                 event.record(&mut fields);
             }
@@ -353,11 +379,13 @@ impl AuditLayer {
                 continue;
             };
             if let Some(context_user) = sc.get(context::USER_ID) {
-                return if own == Some(context_user.json.as_str()) {
-                    0
-                } else {
-                    user_info
-                };
+                // Two ids cut to the same text may be two users: only whole
+                // ids that are equal name the same one.
+                let same = !context_user.truncated
+                    && own.is_some_and(|own| {
+                        own == context_user.json.as_str() && !own.contains("…[cut ")
+                    });
+                return if same { 0 } else { user_info };
             }
         }
         // No user in the context: its details belong to nobody named.
@@ -365,13 +393,23 @@ impl AuditLayer {
     }
 
     /// Hands a finished line to its sink, or to the open transaction.
-    fn deliver<S>(&self, line: &[u8], kind: Kind, event: &Event<'_>, ctx: &Context<'_, S>)
-    where
+    ///
+    /// `target` is the record's own (for one bridged from the `log` crate,
+    /// its `log` target, not `log`): a CRUD record from `log` is held by a
+    /// transaction like one from `tracing`.
+    fn deliver<S>(
+        &self,
+        line: &[u8],
+        kind: Kind,
+        target: &str,
+        event: &Event<'_>,
+        ctx: &Context<'_, S>,
+    ) where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         if kind == Kind::Audit
             && OPEN_TRANSACTIONS.load(Relaxed) > 0
-            && event.metadata().target() == record::target::CRUD
+            && target == record::target::CRUD
         {
             if let Some(scope) = ctx.event_scope(event) {
                 for span in scope {
@@ -405,11 +443,12 @@ impl AuditLayer {
         &self,
         dispatch: &Dispatch,
         id: &Id,
+        filter: Option<&AuditFilter>,
         user_id: &dyn fmt::Display,
         user_info: Option<&dyn record::ToJson>,
     ) {
         if let Some(access) = self.access {
-            (access.set_user)(dispatch, id, self, user_id, user_info);
+            (access.set_user)(dispatch, id, self, filter, user_id, user_info);
         }
     }
 
@@ -457,6 +496,7 @@ fn set_user_in<S>(
     dispatch: &Dispatch,
     id: &Id,
     layer: &AuditLayer,
+    filter: Option<&AuditFilter>,
     user_id: &dyn fmt::Display,
     user_info: Option<&dyn record::ToJson>,
 ) where
@@ -465,13 +505,37 @@ fn set_user_in<S>(
     let Some(subscriber) = dispatch.downcast_ref::<S>() else {
         return;
     };
-    let Some(span) = subscriber.span(id) else {
+    let Some(current) = subscriber.span(id) else {
         return;
     };
+    // The innermost span the audit layer sees: a span made only because
+    // another layer's filter wanted it is skipped by the audit layer, so
+    // a user kept there would reach no record.
+    // (A span some audit layer keeps data in was seen by that layer, even
+    // if the filter found here, the outermost layer's, leaves it out.)
+    let seen = |s: &tracing_subscriber::registry::SpanRef<'_, S>| {
+        filter.map_or(true, |f| f.lets_span_through(s.metadata())) || {
+            let extensions = s.extensions();
+            !span_data::layers::<SpanContext>(&extensions).is_empty()
+                || !span_data::layers::<TxBuffer>(&extensions).is_empty()
+        }
+    };
+    let Some(span) = current.scope().find(|s| seen(s)) else {
+        return;
+    };
+    // Every audit layer of the subscriber: those this one knows of, and
+    // those that keep data in the spans of the scope (composed so that
+    // they could not learn of each other, with `and_then` or in a `Vec`).
+    let mut all: Vec<Peer> = layer.all_peers().cloned().collect();
+    for s in span.scope() {
+        let extensions = s.extensions();
+        peers::extend_with(&mut all, span_data::layers::<SpanContext>(&extensions));
+        peers::extend_with(&mut all, span_data::layers::<TxBuffer>(&extensions));
+    }
     // Rendered by each audit layer of the subscriber as it renders context
     // values (its own policy and caps).
-    let rendered: Vec<_> = layer
-        .all_peers()
+    let rendered: Vec<_> = all
+        .iter()
         .map(|peer| (peer.id, peer.render_user(user_id, user_info)))
         .collect();
     // The current span, and outwards up to the span that carries the
@@ -482,7 +546,7 @@ fn set_user_in<S>(
     let carries_request = |span: &tracing_subscriber::registry::SpanRef<'_, S>| {
         request_id.is_some_and(|i| {
             let extensions = span.extensions();
-            layer.all_peers().any(|peer| {
+            all.iter().any(|peer| {
                 span_data::get::<SpanContext>(&extensions, peer.id)
                     .is_some_and(|sc| sc.get(i).is_some())
             })
@@ -520,8 +584,11 @@ where
     let Some(span) = subscriber.span(id) else {
         return;
     };
-    // Every audit layer of the subscriber holds its own records.
-    for peer in layer.all_peers() {
+    // Every audit layer of the subscriber holds its own records: those
+    // this one knows of, and any other that holds a buffer in the span.
+    let mut all: Vec<Peer> = layer.all_peers().cloned().collect();
+    peers::extend_with(&mut all, span_data::layers::<TxBuffer>(&span.extensions()));
+    for peer in &all {
         finish_tx_of(&span, peer, commit);
     }
 }
@@ -577,11 +644,21 @@ where
         let mut sc = SpanContext::default();
         self.collect_context(attrs, &mut sc);
         let is_tx = attrs.metadata().target() == record::target::TRANSACTION;
-        if sc.is_empty() && !is_tx {
+        // A span that declares a context field keeps a slot even with no
+        // value yet (`user_id = Empty`): it leaves this layer's id in the
+        // span, where `set_user` called through another audit layer finds
+        // it (see `peers::extend_with`).
+        let declares = !sc.is_empty()
+            || attrs
+                .metadata()
+                .fields()
+                .iter()
+                .any(|field| self.names.index(field.name()).is_some());
+        if !declares && !is_tx {
             return;
         }
         let mut extensions = span.extensions_mut();
-        if !sc.is_empty() {
+        if declares {
             if let Some(slot) =
                 span_data::get_or_insert_with(&mut extensions, self.me.id, SpanContext::default)
             {
@@ -639,7 +716,7 @@ where
         LINE.with(|cell| match cell.try_borrow_mut() {
             Ok(mut buf) => {
                 self.render_guarded(&mut buf, event, meta, kind, &ctx);
-                self.deliver(buf.as_bytes(), kind, event, &ctx);
+                self.deliver(buf.as_bytes(), kind, meta.target(), event, &ctx);
                 if buf.capacity() > 64 * 1024 {
                     *buf = String::with_capacity(1024);
                 }
@@ -649,7 +726,7 @@ where
             Err(_) => {
                 let mut buf = String::new();
                 self.render_guarded(&mut buf, event, meta, kind, &ctx);
-                self.deliver(buf.as_bytes(), kind, event, &ctx);
+                self.deliver(buf.as_bytes(), kind, meta.target(), event, &ctx);
             }
         });
     }
@@ -821,6 +898,13 @@ struct Fields<'a, 'o> {
     first: bool,
     /// The login keys were written at the top level (`plain_login`).
     plain_login: bool,
+    /// The event's fields: a name given twice (`info!(a = 1, a = 2)`) is
+    /// written once, the first time, like context fields and login keys.
+    set: &'a tracing_core::field::FieldSet,
+    /// A record bridged from the `log` crate: its `log.*` fields (target,
+    /// module, file, line) are in the envelope already. A `tracing` event's
+    /// own `log.*` fields are the caller's, written like any other.
+    bridged: bool,
 }
 
 impl Fields<'_, '_> {
@@ -828,8 +912,13 @@ impl Fields<'_, '_> {
         let name = field.name();
         if name == "message"
             || self.names.index(name).is_some()
-            || name.starts_with("log.")
+            || (self.bridged && name.starts_with("log."))
             || (self.plain_login && crate::plain_login::is_key(name))
+            || self
+                .set
+                .iter()
+                .take(field.index())
+                .any(|earlier| earlier.name() == name)
         {
             return;
         }

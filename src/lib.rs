@@ -207,6 +207,9 @@ pub use transaction::Transaction;
 /// no context field that no filter wants is not made (see
 /// [`AuditFilter`]), so give the span that should hold the user a context
 /// field (`user_id = tracing::field::Empty`) when it has no `request_id`.
+/// A span made only because another layer's filter wants it is skipped
+/// the same way: the audit layer does not see it, so the user goes to the
+/// nearest span around it that the audit layer sees.
 /// With several audit layers in one subscriber, each gets the user.
 ///
 /// Without the crate's layer installed this does nothing.
@@ -214,7 +217,10 @@ pub fn set_user<T: serde::Serialize>(user_id: impl std::fmt::Display, user_info:
     tracing::Span::current().with_subscriber(|(id, dispatch)| {
         if let Some(layer) = dispatch.downcast_ref::<AuditLayer>() {
             let info = user_info.map(|i| i as &dyn record::ToJson);
-            layer.set_user(dispatch, id, &user_id, info);
+            // The filter of the same `Filtered` layer (found the same way,
+            // outermost first): spans it left out do not hold the user.
+            let filter = dispatch.downcast_ref::<AuditFilter>();
+            layer.set_user(dispatch, id, filter, &user_id, info);
         }
     });
 }

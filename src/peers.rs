@@ -10,7 +10,7 @@
 
 use std::any::TypeId;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tracing_core::Subscriber;
 
@@ -61,6 +61,47 @@ impl Peer {
             (id, info)
         });
         rendered
+    }
+}
+
+/// Every audit layer alive in the process, by id: composed with
+/// `a.and_then(b)`, in a `Vec<Box<dyn Layer>>` or in an `Option`, a layer
+/// does not learn of the others in `on_layer`, but it leaves its id in the
+/// spans it keeps data in, and that id leads here.
+static LIVE: Mutex<Vec<Peer>> = Mutex::new(Vec::new());
+
+fn live() -> std::sync::MutexGuard<'static, Vec<Peer>> {
+    LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Makes `peer` findable by its id (while its layer lives).
+pub(crate) fn register(peer: &Peer) {
+    live().push(peer.clone());
+}
+
+/// Forgets the layer `id` (its layer is dropped).
+pub(crate) fn unregister(id: LayerId) {
+    live().retain(|p| p.id != id);
+}
+
+/// Adds to `peers` the live layers named by `ids` that are not in it yet.
+pub(crate) fn extend_with(peers: &mut Vec<Peer>, ids: impl IntoIterator<Item = LayerId>) {
+    let mut missing: Vec<LayerId> = ids
+        .into_iter()
+        .filter(|id| peers.iter().all(|p| p.id != *id))
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    missing.dedup();
+    let live = live();
+    for id in missing {
+        if peers.iter().any(|p| p.id == id) {
+            continue;
+        }
+        if let Some(peer) = live.iter().find(|p| p.id == id) {
+            peers.push(peer.clone());
+        }
     }
 }
 

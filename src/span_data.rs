@@ -88,6 +88,16 @@ pub(crate) fn get_or_insert_with<'a, T: Send + Sync + 'static>(
     get_mut(extensions, layer)
 }
 
+/// The layers that keep a value of type `T` in the span.
+pub(crate) fn layers<T: Send + Sync + 'static>(extensions: &Extensions<'_>) -> Vec<LayerId> {
+    match extensions.get::<PerLayer<T>>() {
+        Some(all) => std::iter::once(all.first.0)
+            .chain(all.rest.iter().map(|(l, _)| *l))
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
 /// Takes `layer`'s value out of the span (other layers' values stay).
 pub(crate) fn remove<T: Send + Sync + 'static>(
     extensions: &mut ExtensionsMut<'_>,

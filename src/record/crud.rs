@@ -67,6 +67,9 @@ pub struct Crud<'a> {
     model: &'a dyn fmt::Display,
     id: Option<&'a dyn fmt::Display>,
     ids: Option<Vec<String>>,
+    /// Whether the ids were cut at the nesting limit: the record is marked
+    /// `truncated`.
+    ids_cut: bool,
     user: Option<&'a dyn fmt::Display>,
     user_info: Option<&'a dyn ToJson>,
     changes: Option<&'a Changes>,
@@ -86,6 +89,7 @@ impl<'a> Crud<'a> {
             model,
             id: Some(id),
             ids: None,
+            ids_cut: false,
             user: None,
             user_info: None,
             changes: None,
@@ -110,6 +114,7 @@ impl<'a> Crud<'a> {
         };
         Crud {
             ids: Some(ids),
+            ids_cut: cut.get(),
             id: None,
             ..Crud::new(event_type, model, &"")
         }
@@ -199,6 +204,9 @@ impl<'a> Crud<'a> {
             json::capped_string(out, id, opts)?;
             Ok::<_, fmt::Error>(())
         })?;
+        if self.ids_cut {
+            opts.truncated.set(true);
+        }
         if let Some(ids) = &self.ids {
             // A scalar that identifies the record: kept in a shrunk one.
             json::lit(out, &mut first, "\"count\":")?;
