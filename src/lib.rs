@@ -159,6 +159,7 @@
 pub mod appender;
 mod builder;
 mod clock;
+mod console;
 mod context;
 pub mod diff;
 mod event_id;
