@@ -591,7 +591,13 @@ impl Builder {
     /// example.
     pub fn finish(
         mut self,
-    ) -> Result<(impl tracing_core::Subscriber + Send + Sync + 'static, AuditGuard), Error> {
+    ) -> Result<
+        (
+            impl tracing_core::Subscriber + Send + Sync + 'static,
+            AuditGuard,
+        ),
+        Error,
+    > {
         let console = self.console;
         let console_filter = Self::filter(&self.console_filter)?;
         let console_writer = self.console_writer.take();

@@ -13,8 +13,10 @@
 //! clear the screen or disguise the line.
 
 use std::borrow::Cow;
+use std::fmt;
 
-use serde_json::{Map, Value};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
 
 use crate::record::Kind;
 
@@ -62,12 +64,17 @@ impl Line<'_> {
     /// ` key=value`, the key dimmed; strings with spaces, quotes or `=`
     /// (and empty ones) are quoted.
     fn pair(&mut self, key: &str, value: &Value) {
+        self.key(key);
+        push_value(self.out, value);
+    }
+
+    /// ` key=`, the key dimmed.
+    fn key(&mut self, key: &str) {
         self.out.push(' ');
         self.paint(DIM, |o| {
             push_clean(o, key, VALUE_CAP, false);
             o.push('=');
         });
-        push_value(self.out, value);
     }
 
     /// ` key=value` for a string value.
@@ -80,17 +87,14 @@ impl Line<'_> {
 /// renders it) of `kind` into `out`, without the newline.
 pub(crate) fn write(out: &mut String, record: &str, kind: Kind, ansi: bool) {
     let mut line = Line { out, ansi };
-    let parsed = serde_json::from_str::<Value>(record.trim_end());
-    let Ok(Value::Object(r)) = parsed else {
+    let parsed = serde_json::from_str::<Member>(record.trim_end());
+    let Ok(Member::Object(r)) = parsed else {
         // Not expected: the layer writes one JSON object per record.
         line.out.push_str(kind.level().unwrap_or("?"));
         line.out.push_str("  [unreadable record]");
         return;
     };
-    let level = kind
-        .level()
-        .or_else(|| r.get("level").and_then(Value::as_str))
-        .unwrap_or("?");
+    let level = kind.level().or_else(|| str_of(&r, "level")).unwrap_or("?");
     let time = str_of(&r, "timestamp").unwrap_or("");
     line.paint(DIM, |o| push_clean(o, short_time(time), 40, false));
     line.out.push_str("  ");
@@ -110,33 +114,33 @@ pub(crate) fn write(out: &mut String, record: &str, kind: Kind, ansi: bool) {
 /// `UPDATE Product 42 (price, stock) user=7 request=r-1`; a record that is
 /// not a CRUD record (`audit.process`, plain macros): its message and the
 /// fields in `extra`.
-fn audit(line: &mut Line<'_>, r: &Map<String, Value>) {
+fn audit(line: &mut Line<'_>, r: &Object) {
     let (Some(event_type), Some(model)) = (str_of(r, "event_type"), str_of(r, "model")) else {
         message(line, r);
-        fields(line, r.get("extra"));
+        fields(line, get(r, "extra"));
         context(line, r, true);
         return;
     };
     push_clean(line.out, event_type, VALUE_CAP, false);
     line.out.push(' ');
     push_clean(line.out, model, VALUE_CAP, false);
-    if let Some(ids) = r.get("instance_ids").and_then(Value::as_array) {
+    if let Some(ids) = value_of(r, "instance_ids").and_then(Value::as_array) {
         line.out.push_str(" [");
         list(line.out, ids.iter().map(text_of), ids.len());
         line.out.push(']');
-    } else if let Some(count) = r.get("count").and_then(Value::as_u64) {
+    } else if let Some(count) = value_of(r, "count").and_then(Value::as_u64) {
         // A shrunk bulk record keeps the count only.
         line.out.push_str(&format!(" ({count} instances)"));
     } else if let Some(id) = str_of(r, "instance_id") {
         line.out.push(' ');
         push_clean(line.out, id, VALUE_CAP, false);
     }
-    if let Some(changes) = r.get("changes").and_then(Value::as_object) {
+    if let Some(Member::Object(changes)) = get(r, "changes") {
         if !changes.is_empty() {
             line.out.push_str(" (");
             list(
                 line.out,
-                changes.keys().map(|k| Cow::Borrowed(k.as_str())),
+                changes.iter().map(|(k, _)| Cow::Borrowed(k.as_str())),
                 changes.len(),
             );
             line.out.push(')');
@@ -146,7 +150,7 @@ fn audit(line: &mut Line<'_>, r: &Map<String, Value>) {
 }
 
 /// `login failed user=alice ip=10.0.0.1 error=…`.
-fn login(line: &mut Line<'_>, r: &Map<String, Value>) {
+fn login(line: &mut Line<'_>, r: &Object) {
     match str_of(r, "event") {
         Some("login") => line.out.push_str("login"),
         Some("logout") => line.out.push_str("logout"),
@@ -158,7 +162,7 @@ fn login(line: &mut Line<'_>, r: &Map<String, Value>) {
         line.pair_str("user", user);
     }
     for (key, shown) in [("client_ip", "ip"), ("error", "error")] {
-        match r.get(key) {
+        match value_of(r, key) {
             None | Some(Value::Null) => {}
             Some(v) => line.pair(shown, v),
         }
@@ -168,14 +172,16 @@ fn login(line: &mut Line<'_>, r: &Map<String, Value>) {
 
 /// `GET /orders 200 user=7 request=r-1`: method, path and status from the
 /// record or its `extra`; without any of them, the message.
-fn api(line: &mut Line<'_>, r: &Map<String, Value>) {
-    let extra = r.get("extra").and_then(Value::as_object);
+fn api(line: &mut Line<'_>, r: &Object) {
+    let extra = match get(r, "extra") {
+        Some(Member::Object(extra)) => extra.as_slice(),
+        _ => &[],
+    };
     let find = |keys: &[&str]| {
         keys.iter().find_map(|k| {
-            extra
-                .and_then(|e| e.get(*k))
-                .or_else(|| r.get(*k))
-                .filter(|v| !v.is_null() && !v.is_object() && !v.is_array())
+            value_of(extra, k)
+                .or_else(|| value_of(r, k))
+                .filter(|v| !v.is_null() && !v.is_array())
         })
     };
     let parts = [
@@ -198,7 +204,7 @@ fn api(line: &mut Line<'_>, r: &Map<String, Value>) {
 }
 
 /// `billing::db: message key=value … user=7 request=r-1`.
-fn app(line: &mut Line<'_>, r: &Map<String, Value>) {
+fn app(line: &mut Line<'_>, r: &Object) {
     if let Some(target) = str_of(r, "name") {
         line.paint(DIM, |o| {
             push_clean(o, target, VALUE_CAP, false);
@@ -207,34 +213,42 @@ fn app(line: &mut Line<'_>, r: &Map<String, Value>) {
         line.out.push(' ');
     }
     message(line, r);
-    fields(line, r.get("fields"));
+    fields(line, get(r, "fields"));
     context(line, r, true);
 }
 
 /// The record's message, cut at [`MESSAGE_CAP`].
-fn message(line: &mut Line<'_>, r: &Map<String, Value>) {
+fn message(line: &mut Line<'_>, r: &Object) {
     if let Some(m) = str_of(r, "message") {
         push_clean(line.out, m, MESSAGE_CAP, false);
     }
 }
 
-/// ` key=value` for each member of an object.
-fn fields(line: &mut Line<'_>, object: Option<&Value>) {
-    if let Some(object) = object.and_then(Value::as_object) {
+/// ` key=value` for each member of an object, in the record's order.
+fn fields(line: &mut Line<'_>, object: Option<&Member>) {
+    if let Some(Member::Object(object)) = object {
         for (k, v) in object {
-            line.pair(k, v);
+            match v {
+                Member::Value(v) => line.pair(k, v),
+                Member::Object(_) => {
+                    let mut json = String::new();
+                    v.compact(&mut json);
+                    line.key(k);
+                    push_clean(line.out, &json, VALUE_CAP, false);
+                }
+            }
         }
     }
 }
 
 /// ` user=… request=…` from the record's context keys.
-fn context(line: &mut Line<'_>, r: &Map<String, Value>, with_user: bool) {
+fn context(line: &mut Line<'_>, r: &Object, with_user: bool) {
     if with_user {
-        if let Some(user) = r.get("user_id").filter(|u| u.as_str() != Some("")) {
+        if let Some(user) = value_of(r, "user_id").filter(|u| u.as_str() != Some("")) {
             line.pair("user", user);
         }
     }
-    if let Some(request) = r.get("request_id") {
+    if let Some(request) = value_of(r, "request_id") {
         line.pair("request", request);
     }
 }
@@ -252,8 +266,118 @@ fn list<'v>(out: &mut String, items: impl Iterator<Item = Cow<'v, str>>, len: us
     }
 }
 
-fn str_of<'r>(r: &'r Map<String, Value>, key: &str) -> Option<&'r str> {
-    r.get(key).and_then(Value::as_str)
+/// A record, or an object in it, with its members in the record's order
+/// (`serde_json::Map` would sort them).
+type Object = Vec<(String, Member)>;
+
+/// A member of a record: an object (its members in order), or any other
+/// value (objects inside arrays come sorted).
+#[derive(Debug)]
+enum Member {
+    Object(Object),
+    Value(Value),
+}
+
+impl Member {
+    /// Appends the member as compact JSON, objects in their order.
+    fn compact(&self, out: &mut String) {
+        match self {
+            Member::Value(v) => out.push_str(&v.to_string()),
+            Member::Object(members) => {
+                out.push('{');
+                for (i, (k, v)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(k.clone()).to_string());
+                    out.push(':');
+                    v.compact(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Member, D::Error> {
+        d.deserialize_any(MemberVisitor)
+    }
+}
+
+struct MemberVisitor;
+
+impl<'de> Visitor<'de> for MemberVisitor {
+    type Value = Member;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Member, E> {
+        Ok(Member::Value(Value::Bool(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Member, E> {
+        Ok(Member::Value(Value::from(v)))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Member, E> {
+        Ok(Member::Value(Value::from(v)))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Member, E> {
+        Ok(Member::Value(Value::from(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Member, E> {
+        Ok(Member::Value(Value::String(v.to_owned())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Member, E> {
+        Ok(Member::Value(Value::String(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Member, E> {
+        Ok(Member::Value(Value::Null))
+    }
+
+    fn visit_none<E>(self) -> Result<Member, E> {
+        Ok(Member::Value(Value::Null))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Member, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Value>()? {
+            items.push(item);
+        }
+        Ok(Member::Value(Value::Array(items)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Member, A::Error> {
+        let mut members = Vec::new();
+        while let Some((k, v)) = map.next_entry::<String, Member>()? {
+            members.push((k, v));
+        }
+        Ok(Member::Object(members))
+    }
+}
+
+/// The first member named `key`.
+fn get<'r>(r: &'r [(String, Member)], key: &str) -> Option<&'r Member> {
+    r.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+/// The member named `key`, if it is not an object.
+fn value_of<'r>(r: &'r [(String, Member)], key: &str) -> Option<&'r Value> {
+    match get(r, key) {
+        Some(Member::Value(v)) => Some(v),
+        _ => None,
+    }
+}
+
+fn str_of<'r>(r: &'r [(String, Member)], key: &str) -> Option<&'r str> {
+    value_of(r, key).and_then(Value::as_str)
 }
 
 /// A value as text: a string as it is, anything else as compact JSON.
@@ -342,9 +466,15 @@ mod tests {
         })
         .to_string();
         let out = shown(&record, Kind::App);
-        assert!(!out.contains('\u{1b}') && !out.contains('\u{202e}'), "{out}");
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+            "{out}"
+        );
         assert!(out.contains(r"a\u{1b}[2Jb\u{202e}c"), "{out}");
-        assert!(out.contains(&format!("k={}…", "x".repeat(VALUE_CAP))), "{out}");
+        assert!(
+            out.contains(&format!("k={}…", "x".repeat(VALUE_CAP))),
+            "{out}"
+        );
         assert!(out.contains(r#"q="say \"hi\"""#), "{out}");
     }
 

@@ -69,10 +69,7 @@ where
             let mut text = String::with_capacity(160);
             line::write(&mut text, &record, kind, self.ansi);
             text.push('\n');
-            let _ = self
-                .writer
-                .make_writer_for(meta)
-                .write_all(text.as_bytes());
+            let _ = self.writer.make_writer_for(meta).write_all(text.as_bytes());
         });
     }
 }
