@@ -96,7 +96,7 @@ pub(crate) fn write(out: &mut String, record: &str, kind: Kind, ansi: bool) {
     };
     let level = kind.level().or_else(|| str_of(&r, "level")).unwrap_or("?");
     let time = str_of(&r, "timestamp").unwrap_or("");
-    line.paint(DIM, |o| push_clean(o, short_time(time), 40, false));
+    line.paint(DIM, |o| push_clean(o, &short_time(time), 40, false));
     line.out.push_str("  ");
     line.paint(level_colour(level), |o| push_clean(o, level, 8, false));
     for _ in level.chars().count()..5 {
@@ -419,8 +419,8 @@ fn push_value(out: &mut String, v: &Value) {
 /// Appends at most `cap` characters of `s` (then `…`), with control and
 /// bidirectional-override characters escaped, and `"` and `\` too when
 /// `quoted`.
-fn push_clean(out: &mut String, s: impl AsRef<str>, cap: usize, quoted: bool) {
-    for (n, c) in s.as_ref().chars().enumerate() {
+fn push_clean(out: &mut String, s: &str, cap: usize, quoted: bool) {
+    for (n, c) in s.chars().enumerate() {
         if n == cap {
             out.push('…');
             return;
