@@ -367,6 +367,9 @@ impl Builder {
     }
 
     /// Which records reach the console (default: `RUST_LOG`, else `info`).
+    /// It filters spans too, as any per-layer filter does: a span it leaves
+    /// out gives the console lines no `user` or `request` (the files are
+    /// not affected).
     pub fn console_filter(mut self, directives: impl Into<String>) -> Self {
         self.console_filter = Some(directives.into());
         self

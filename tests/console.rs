@@ -314,6 +314,20 @@ fn the_console_filter_still_applies() {
     assert!(!text.contains("hidden"), "{text}");
     assert!(text.contains("WARN   console: shown"), "{text}");
 
+    // Spans too: one the console filter leaves out gives no context.
+    let text = console_with(
+        |b| b.console_filter("warn"),
+        || {
+            let info = tracing::info_span!("request", request_id = "r-info");
+            let _info = info.enter();
+            let warn = tracing::warn_span!("job", user_id = 9);
+            let _warn = warn.enter();
+            tracing::warn!("in both");
+        },
+    );
+    let line = line_with(&text, "in both");
+    assert!(line.ends_with("in both user=9"), "{text}");
+
     let text = console_with(
         |b| b.console(false),
         || {
