@@ -120,10 +120,12 @@ impl AuditLayer {
         }
     }
 
-    /// A copy of this layer that renders records exactly as it does (same
-    /// policy, context names, caps, and the same span data), for the
-    /// console, which shows what the files get. It has no access to the
-    /// subscriber and no peers: it only renders, it writes nothing.
+    /// A copy of this layer that renders records as it does (same policy,
+    /// context names, caps, and the same span data), for the console, which
+    /// shows what the files get. Its lines nest at most
+    /// [`DEFAULT_MAX_DEPTH`](nesting::DEFAULT_MAX_DEPTH) deep, so that the
+    /// console can read them back with `serde_json`. It has no access to
+    /// the subscriber and no peers: it only renders, it writes nothing.
     pub(crate) fn renderer(&self) -> AuditLayer {
         AuditLayer {
             sinks: Arc::clone(&self.sinks),
@@ -133,7 +135,7 @@ impl AuditLayer {
             service_name: self.service_name.clone(),
             string_cap: self.string_cap,
             line_cap: self.line_cap,
-            max_depth: self.max_depth,
+            max_depth: self.max_depth.min(nesting::DEFAULT_MAX_DEPTH),
             access: None,
             me: self.me.clone(),
             peers: Vec::new(),

@@ -337,3 +337,20 @@ fn the_console_filter_still_applies() {
     );
     assert!(text.is_empty(), "{text}");
 }
+
+#[test]
+fn a_record_deeper_than_serde_json_reads_is_still_shown() {
+    let mut deep = json!("bottom");
+    for _ in 0..300 {
+        deep = json!({ "a": deep });
+    }
+    let text = console_with(
+        |b| b.max_depth(1024),
+        || {
+            tracing_audit::create!(model: "Tree", id: 1, instance: deep);
+            tracing::info!(value = %deep, "as text");
+        },
+    );
+    assert!(text.contains("AUDIT  CREATE Tree 1"), "{text}");
+    assert!(text.contains("INFO   console: as text value="), "{text}");
+}

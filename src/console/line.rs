@@ -89,9 +89,11 @@ pub(crate) fn write(out: &mut String, record: &str, kind: Kind, ansi: bool) {
     let mut line = Line { out, ansi };
     let parsed = serde_json::from_str::<Member>(record.trim_end());
     let Ok(Member::Object(r)) = parsed else {
-        // Not expected: the layer writes one JSON object per record.
+        // A context value nested deeper than `serde_json` reads (with a
+        // `max_depth` above the default): the file has the record.
         line.out.push_str(kind.level().unwrap_or("?"));
-        line.out.push_str("  [unreadable record]");
+        line.out
+            .push_str("  [a record too deeply nested for the console; see the file]");
         return;
     };
     let level = kind.level().or_else(|| str_of(&r, "level")).unwrap_or("?");
