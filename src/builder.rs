@@ -17,6 +17,7 @@ use tracing_subscriber::{EnvFilter, Layer};
 use crate::appender::{
     Appender, AppenderBuilder, AppenderGuard, Backpressure, ConfigError, Stats, TimeRotation,
 };
+use crate::console::ConsoleLayer;
 use crate::context::Names;
 use crate::filter::AuditFilter;
 use crate::json::DEFAULT_STRING_CAP;
@@ -112,7 +113,7 @@ type Configure = Box<dyn Fn(Kind, AppenderBuilder) -> AppenderBuilder + Send + S
 /// | [`max_files`](Builder::max_files) | 5 rotated files per kind |
 /// | [`drain_on_exit`](Builder::drain_on_exit) | on: `std::process::exit` drains and fsyncs every file (Unix) |
 /// | backpressure | `Block` for audit, API and login; `Drop` (counted) for app ([`app_backpressure`](Builder::app_backpressure)) |
-/// | [`console`](Builder::console) | on with `init`, off with `build`; stderr, colours on a terminal |
+/// | [`console`](Builder::console) | on with `init`, off with `build`; stderr ([`console_writer`](Builder::console_writer)), colours on a terminal unless `NO_COLOR` |
 /// | [`app_filter`](Builder::app_filter), [`console_filter`](Builder::console_filter) | `RUST_LOG`, else `info` |
 /// | [`redaction`](Builder::redaction) | [`Policy::default()`] |
 /// | [`context_field`](Builder::context_field) | `user_id`, `user_info`, `request_id`, `tenant` |
@@ -135,6 +136,7 @@ pub struct Builder {
     drain_on_exit: bool,
     configure: Option<Configure>,
     console: bool,
+    console_writer: Option<BoxMakeWriter>,
     app_filter: Option<String>,
     console_filter: Option<String>,
     policy: Policy,
@@ -174,6 +176,7 @@ impl Builder {
             drain_on_exit: true,
             configure: None,
             console,
+            console_writer: None,
             app_filter: None,
             console_filter: None,
             policy: Policy::default(),
@@ -292,10 +295,67 @@ impl Builder {
         self
     }
 
-    /// Whether [`init`](Builder::init) adds a human-readable console layer
-    /// on stderr.
+    /// Whether [`init`](Builder::init) adds a console: one line a person
+    /// can read per record, on stderr.
+    ///
+    /// ```text
+    /// 2026-11-29T10:00:00.123Z  AUDIT  UPDATE Product 42 (price, stock) user=7 request=r-1
+    /// 2026-11-29T10:00:00.124Z  LOGIN  login failed user=alice ip=10.0.0.1 error="bad password"
+    /// 2026-11-29T10:00:00.125Z  INFO   billing::db: connected pool=4 user=7
+    /// ```
+    ///
+    /// Audit kinds show under their own level (`AUDIT`, `LOGIN`, `API`)
+    /// with the keys that matter: the CRUD kind, model and id and the names
+    /// of the changed fields; the login event, user, client address and
+    /// error; the method, path and status of an `API` record found in its
+    /// fields; then the `user` and `request` of the span context.
+    /// Application records show their target, message and fields. Every
+    /// value is redacted by the same [`redaction`](Builder::redaction)
+    /// policy as the files (the console shows the record the files get),
+    /// cut at 200 characters, and its control characters escaped. Colours
+    /// only on a terminal, and not when `NO_COLOR` is set (not empty).
     pub fn console(mut self, on: bool) -> Self {
         self.console = on;
+        self
+    }
+
+    /// Where the console writes, instead of stderr: any `MakeWriter` (a
+    /// file, a buffer in a test). Each line is one `write_all`. No colours
+    /// are written to it. Turns the console on.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// #[derive(Clone, Default)]
+    /// struct Shared(Arc<Mutex<Vec<u8>>>);
+    /// impl std::io::Write for Shared {
+    ///     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+    ///         self.0.lock().unwrap().extend_from_slice(b);
+    ///         Ok(b.len())
+    ///     }
+    ///     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+    /// }
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// let console = Shared::default();
+    /// let writer = console.clone();
+    /// let (subscriber, _guard) = tracing_audit::builder()
+    ///     # .log_dir(dir.path())
+    ///     .console_writer(move || writer.clone())
+    ///     .finish()?;
+    /// tracing::subscriber::with_default(subscriber, || {
+    ///     tracing::info!(password = "hunter2", "signed in");
+    /// });
+    /// let text = String::from_utf8(console.0.lock().unwrap().clone())?;
+    /// assert!(text.contains("signed in password=[REDACTED]"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn console_writer<W>(mut self, writer: W) -> Self
+    where
+        W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+    {
+        self.console = true;
+        self.console_writer = Some(BoxMakeWriter::new(writer));
         self
     }
 
@@ -307,6 +367,9 @@ impl Builder {
     }
 
     /// Which records reach the console (default: `RUST_LOG`, else `info`).
+    /// It filters spans too, as any per-layer filter does: a span it leaves
+    /// out gives the console lines no `user` or `request` (the files are
+    /// not affected).
     pub fn console_filter(mut self, directives: impl Into<String>) -> Self {
         self.console_filter = Some(directives.into());
         self
@@ -511,27 +574,52 @@ impl Builder {
         Ok((layer.with_filter(filter), guard))
     }
 
-    /// Installs the audit layer, the console (unless turned off) and the
-    /// `log` crate bridge as the global default subscriber. Unless
-    /// [`drain_on_exit(false)`](Builder::drain_on_exit), `std::process::exit`
-    /// with the guard alive still writes and fsyncs every queued record.
+    /// Installs the audit layer, the [`console`](Builder::console) (unless
+    /// turned off) and the `log` crate bridge as the global default
+    /// subscriber. Unless [`drain_on_exit(false)`](Builder::drain_on_exit),
+    /// `std::process::exit` with the guard alive still writes and fsyncs
+    /// every queued record.
     pub fn init(self) -> Result<AuditGuard, Error> {
-        let console = self.console;
-        let console_filter = Self::filter(&self.console_filter)?;
-        let (layer, app, guard) = self.build_layer()?;
-        let filter = AuditFilter::new(app).with_names(layer.names.clone());
-        let console = console.then(|| {
-            tracing_subscriber::fmt::layer()
-                .with_writer(io::stderr)
-                .with_ansi(io::stderr().is_terminal())
-                .with_filter(console_filter)
-        });
-        tracing_subscriber::registry()
-            .with(layer.with_filter(filter))
-            .with(console)
+        let (subscriber, guard) = self.finish()?;
+        subscriber
             .try_init()
             .map_err(|e| Error::Init(e.to_string()))?;
         Ok(guard)
+    }
+
+    /// Builds the subscriber [`init`](Builder::init) installs (the audit
+    /// layer and the console), without installing it or the `log` bridge:
+    /// for `tracing::subscriber::with_default`, in tests say, or to install
+    /// it yourself. See [`console_writer`](Builder::console_writer) for an
+    /// example.
+    pub fn finish(
+        mut self,
+    ) -> Result<
+        (
+            impl tracing_core::Subscriber + Send + Sync + 'static,
+            AuditGuard,
+        ),
+        Error,
+    > {
+        let console = self.console;
+        let console_filter = Self::filter(&self.console_filter)?;
+        let console_writer = self.console_writer.take();
+        let (layer, app, guard) = self.build_layer()?;
+        let filter = AuditFilter::new(app).with_names(layer.names.clone());
+        let console = console.then(|| {
+            let (writer, ansi) = match console_writer {
+                Some(w) => (w, false),
+                None => (
+                    BoxMakeWriter::new(io::stderr),
+                    io::stderr().is_terminal() && crate::console::colour_allowed(),
+                ),
+            };
+            ConsoleLayer::new(&layer, writer, ansi).with_filter(console_filter)
+        });
+        let subscriber = tracing_subscriber::registry()
+            .with(layer.with_filter(filter))
+            .with(console);
+        Ok((subscriber, guard))
     }
 }
 

@@ -107,7 +107,9 @@ thread_local! {
 static DEFAULT_POLICY: LazyLock<Arc<Policy>> = LazyLock::new(|| Arc::new(Policy::default()));
 
 /// The policy of the most recently built layer: what a record body printed
-/// outside the layer (by the console, say) is redacted with.
+/// outside the layer (by another crate's `fmt` layer, say) is redacted
+/// with. The crate's own console does not need it: it renders records with
+/// the layer's policy in scope (see [`scope`]).
 static PRINT_POLICY: RwLock<Option<Arc<Policy>>> = RwLock::new(None);
 
 /// Makes `policy` the one record bodies printed outside the layer use.

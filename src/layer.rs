@@ -138,6 +138,28 @@ impl AuditLayer {
         }
     }
 
+    /// A copy of this layer that renders records as it does (same policy,
+    /// context names, caps, and the same span data), for the console, which
+    /// shows what the files get. Its lines nest at most
+    /// [`DEFAULT_MAX_DEPTH`](nesting::DEFAULT_MAX_DEPTH) deep, so that the
+    /// console can read them back with `serde_json`. It has no access to
+    /// the subscriber and no peers: it only renders, it writes nothing.
+    pub(crate) fn renderer(&self) -> AuditLayer {
+        AuditLayer {
+            sinks: Arc::clone(&self.sinks),
+            policy: Arc::clone(&self.policy),
+            names: self.names.clone(),
+            service: self.service.clone(),
+            service_name: self.service_name.clone(),
+            string_cap: self.string_cap,
+            line_cap: self.line_cap,
+            max_depth: self.max_depth.min(nesting::DEFAULT_MAX_DEPTH),
+            access: None,
+            me: self.me.clone(),
+            peers: Vec::new(),
+        }
+    }
+
     /// This layer and the audit layers added to its subscriber before it.
     pub(crate) fn all_peers(&self) -> impl Iterator<Item = &Peer> {
         std::iter::once(&self.me).chain(&self.peers)
@@ -146,7 +168,7 @@ impl AuditLayer {
     /// [`render`](Self::render), and if it panics (the caller's code is
     /// guarded where it is called; this catches anything else), a
     /// [`fallback`] record, so that a record is written all the same.
-    fn render_guarded<S>(
+    pub(crate) fn render_guarded<S>(
         &self,
         buf: &mut String,
         event: &Event<'_>,

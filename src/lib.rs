@@ -16,7 +16,8 @@
 //! struct Product { id: u64, price: f64 }
 //!
 //! // audit.log, api.log, login.log, app.log in audit_logs/ and a console
-//! // on stderr. Keep the guard: dropping it writes out and fsyncs.
+//! // on stderr (see below). Keep the guard: dropping it writes out and
+//! // fsyncs.
 //! let _guard = tracing_audit::builder().service_name("billing").init()?;
 //!
 //! let before = Product { id: 42, price: 10.99 };
@@ -41,6 +42,25 @@
 //! serialized once, on the caller's thread, into a reused buffer, and handed
 //! to its file's [`appender`] as one whole line.
 //!
+//! # The console
+//!
+//! [`builder()`]'s console shows each record as one line a person can
+//! read, on stderr:
+//!
+//! ```text
+//! 2026-11-29T10:00:00.123Z  AUDIT  UPDATE Product 42 (price, stock) user=7 request=r-1
+//! 2026-11-29T10:00:00.124Z  LOGIN  login failed user=alice ip=10.0.0.1
+//! 2026-11-29T10:00:00.125Z  INFO   billing::db: connected pool=4 password=[REDACTED] user=7
+//! ```
+//!
+//! Audit kinds show under their own level, with the keys that matter
+//! rather than the JSON body; application records with their target,
+//! message and fields. It shows the very record the files get, so every
+//! value is redacted by the same [`redact::Policy`]; values are cut at 200
+//! characters and control characters escaped. Colours only on a terminal,
+//! and not when `NO_COLOR` is set. See [`Builder::console`],
+//! [`Builder::console_filter`] and [`Builder::console_writer`].
+//!
 //! # Composing with your own subscriber
 //!
 //! [`builder()`] installs everything; [`layer()`] gives the audit layer
@@ -57,6 +77,12 @@
 //!     .init();
 //! # Ok::<(), tracing_audit::Error>(())
 //! ```
+//!
+//! A `fmt` layer of your own, as here, prints application fields and
+//! messages as they are: redaction applies to the audit layer's records
+//! (and to the record bodies `fmt` prints), not to what another layer
+//! formats itself. [`Builder::finish`] gives the whole subscriber
+//! `builder()` would install, console included, without installing it.
 //!
 //! # Filters
 //!
@@ -159,6 +185,7 @@
 pub mod appender;
 mod builder;
 mod clock;
+mod console;
 mod context;
 pub mod diff;
 mod event_id;

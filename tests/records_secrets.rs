@@ -6,10 +6,9 @@
 //! text that look like secrets to a careless matcher are written as they
 //! are.
 //!
-//! Not covered here: the console (a `tracing_subscriber::fmt` layer that
-//! prints application fields as they are: not the crate's writer), and the
-//! `log` bridge's target and module path and object keys (not scanned: names
-//! of code and of fields, not values).
+//! Not covered here: the console (see `tests/console.rs`), and the `log`
+//! bridge's target and module path and object keys (not scanned: names of
+//! code and of fields, not values).
 
 mod common;
 
