@@ -598,7 +598,7 @@ pub(crate) fn data_key<W: Write + ?Sized>(
 /// Writes a float, `null` when JSON cannot hold it.
 pub(crate) fn float<W: Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
     if v.is_finite() {
-        let mut buf = ryu::Buffer::new();
+        let mut buf = zmij::Buffer::new();
         out.write_str(buf.format_finite(v))
     } else {
         out.write_str("null")
