@@ -53,7 +53,10 @@ fn retention_never_deletes_files_it_did_not_make() {
     assert!(stats.rotations > 10, "{stats:?}");
     for name in FOREIGN {
         let p = dir.path().join(name);
-        assert!(p.exists(), "retention deleted {name}, a file it did not create");
+        assert!(
+            p.exists(),
+            "retention deleted {name}, a file it did not create"
+        );
         assert_eq!(fs::read(&p).unwrap(), b"precious\n");
     }
     // Only our rotated files were removed, and each one was counted.

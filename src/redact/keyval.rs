@@ -11,6 +11,37 @@ const SCHEMES: &[&[u8]] = &[b"bearer", b"basic", b"token", b"digest", b"negotiat
 /// The longest key looked at.
 const MAX_KEY: usize = 64;
 
+/// The most spaces or tabs between a key and its separator.
+const MAX_GAP: usize = 4;
+
+/// The end of the bracketed value opening at `open` (`(`, `[` or `{`):
+/// just after its closing bracket, skipping nested brackets and strings in
+/// double quotes, and whether it is closed (if not, the end of `s`).
+fn balanced(s: &[u8], open: usize) -> (usize, bool) {
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < s.len() {
+        match s[i] {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return (i + 1, true);
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < s.len() && s[i] != b'"' {
+                    i += if s[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (s.len(), false)
+}
+
 fn is_key_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
 }
@@ -21,13 +52,22 @@ pub(super) fn at_separator(
     s: &[u8],
     at: usize,
     is_secret_key: &dyn Fn(&str) -> bool,
+    mask: &str,
 ) -> Option<Range<usize>> {
-    // The key, bare (`password=`) or quoted (`"password":`).
-    let quote = at
+    // The key, bare (`password=`) or quoted (`"password":`), maybe with
+    // spaces or tabs before the separator (`password = …` in TOML or INI,
+    // `"password" : …` from a pretty printer).
+    let mut key_end = at;
+    while key_end > 0 && at - key_end < MAX_GAP && matches!(s[key_end - 1], b' ' | b'\t') {
+        key_end -= 1;
+    }
+    let quote = key_end
         .checked_sub(1)
         .map(|i| s[i])
         .filter(|&b| b == b'"' || b == b'\'');
-    let end = at - usize::from(quote.is_some());
+    // An escaped quote (`\"password\":`, JSON text inside a JSON string).
+    let escaped = quote.is_some() && key_end >= 2 && s[key_end - 2] == b'\\';
+    let end = key_end - usize::from(quote.is_some()) - usize::from(escaped);
     let mut start = end;
     while start > 0 && end - start < MAX_KEY && is_key_char(s[start - 1]) {
         start -= 1;
@@ -60,8 +100,26 @@ pub(super) fn at_separator(
     {
         v += word + spaces;
     }
+    // Already masked (text redacted once, then scanned again).
+    if !mask.is_empty() && s[v..].starts_with(mask.as_bytes()) {
+        return None;
+    }
     let range = match *s.get(v)? {
-        b'{' | b'[' | b'/' => return None,
+        // A list or an object under a secret key is secret whole, as it is
+        // in structured data: its inside is masked, the brackets stay.
+        b'{' | b'[' => match balanced(s, v) {
+            (end, true) => v + 1..end - 1,
+            (end, false) => v + 1..end,
+        },
+        // JSON text inside a JSON string: `{\"password\":\"…\"}`.
+        b'\\' if s.get(v + 1) == Some(&b'"') => {
+            let mut j = v + 2;
+            while j < s.len() && !(s[j] == b'\\' && s.get(j + 1) == Some(&b'"')) {
+                j += if s[j] == b'\\' { 2 } else { 1 };
+            }
+            v + 2..j.min(s.len())
+        }
+        b'/' => return None,
         q @ (b'"' | b'\'') => {
             let mut j = v + 1;
             while j < s.len() && s[j] != q {
@@ -80,7 +138,20 @@ pub(super) fn at_separator(
                         )
                 })
                 .count();
-            v..v + len
+            // `Debug` of a wrapper: `Secret("…")`, `Some("…")`,
+            // `SecretBox { inner: "…" }`: masked up to its closing bracket.
+            let word = s[v..v + len]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b':')
+                .count();
+            let after = v + word;
+            if word > 0 && s.get(after) == Some(&b'(') {
+                v..balanced(s, after).0
+            } else if word == len && word > 0 && s[after..].starts_with(b" {") {
+                v..balanced(s, after + 1).0
+            } else {
+                v..v + len
+            }
         }
     };
     if range.is_empty() {

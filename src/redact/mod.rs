@@ -91,10 +91,15 @@
 //! value masked: `password=hunter2` (a message, a query string:
 //! `?access_token=[REDACTED]&state=1`), `password: hunter2`, JSON text
 //! (`{"password":"[REDACTED]"}`) and `Debug` output
-//! (`User { password: "[REDACTED]" }`). A value in quotes is masked up to
+//! (`User { password: "[REDACTED]" }`), with spaces or tabs before the
+//! separator too (`password = hunter2` in TOML or INI text,
+//! `"password" : "…"`), and JSON text inside a JSON string
+//! (`{\"password\":\"[REDACTED]\"}`). A value in quotes is masked up to
 //! its closing quote; a bare one up to a space or `,;&)]}<>`; after
 //! `Authorization: Bearer` the scheme stays. A value that is an object or
-//! a list (`{`, `[`) is left to the keys inside it. This errs on the safe
+//! a list is masked whole, its brackets kept (`"passwords":[[REDACTED]]`),
+//! and so is a `Debug` wrapper (`password: [REDACTED]` for
+//! `Secret("…")`, `Some("…")` or `SecretBox { inner: "…" }`). This errs on the safe
 //! side: prose such as `"invalid token: expired"` is written
 //! `"invalid token: [REDACTED]"`; [`Policy::mask_key_value_pairs`] turns it
 //! off.
@@ -125,6 +130,7 @@ const DEFAULT_KEYS: &[&str] = &[
     "pwd",
     "pass",
     "passphrase",
+    "passcode",
     "secret",
     "token",
     "jwt",
@@ -166,6 +172,10 @@ const DEFAULT_KEY_SUBSTRINGS: &[&str] = &[
     "refreshtoken",
     "authtoken",
     "sessionid",
+    "sessid",
+    "csrftoken",
+    "xsrftoken",
+    "apitoken",
     "credential",
 ];
 
@@ -188,8 +198,8 @@ pub const DEFAULT_MASK: &str = "[REDACTED]";
 ///
 /// | setting | default |
 /// |---|---|
-/// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `access`, `refresh`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn` |
-/// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `credential` |
+/// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `passcode`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `access`, `refresh`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn` |
+/// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `sessid`, `csrftoken`, `xsrftoken`, `apitoken`, `credential` |
 /// | headers | `authorization`, `proxy-authorization`, `cookie`, `set-cookie`, `x-api-key`, `x-auth-token`, `x-csrf-token` |
 /// | values | `Bearer`/`Basic` credentials, JWTs, URL userinfo, well-known token prefixes, PEM private keys, card numbers, values after a secret key in text: all masked |
 /// | mask | `"[REDACTED]"` |
@@ -445,7 +455,13 @@ impl Policy {
         if self.values == 0 {
             return None;
         }
-        scan::next(text.as_bytes(), 0, self.values, &|k| self.is_secret_key(k))
+        scan::next(
+            text.as_bytes(),
+            0,
+            self.values,
+            &|k| self.is_secret_key(k),
+            &self.mask,
+        )
     }
 
     /// `text` redacted, its first secret being at `first`.
@@ -457,9 +473,13 @@ impl Policy {
             out.push_str(&text[last..range.start]);
             out.push_str(&self.mask);
             last = range.end;
-            next = scan::next(text.as_bytes(), range.end, self.values, &|k| {
-                self.is_secret_key(k)
-            });
+            next = scan::next(
+                text.as_bytes(),
+                range.end,
+                self.values,
+                &|k| self.is_secret_key(k),
+                &self.mask,
+            );
         }
         out.push_str(&text[last..]);
         out

@@ -1,0 +1,175 @@
+//! Attack on redaction (issue 10, items 5-6) from outside: secret shapes
+//! the value scan or the key words let through, placed in messages, `?`
+//! values (`Debug` of structs), errors and JSON text; every produced file
+//! is then read as bytes and searched for the raw secret.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::records::Logs;
+use tracing_audit::redact::Policy;
+
+/// Text that carries a secret, and the raw secret that must not survive.
+const LEAKS: &[(&str, &str)] = &[
+    // A space or tab before the separator (TOML, INI, pretty printers).
+    ("password = hunter2-toml", "hunter2-toml"),
+    ("db_password = \"hunter2-quoted\"", "hunter2-quoted"),
+    ("password\t=\thunter2-tab", "hunter2-tab"),
+    (
+        "{\"client_secret\" : \"cs-spaced-colon\"}",
+        "cs-spaced-colon",
+    ),
+    // `Debug` of a newtype or an `Option` under a secret field.
+    (
+        "User { password: Secret(\"hunter2-newtype\") }",
+        "hunter2-newtype",
+    ),
+    (
+        "Login { password: Some(\"hunter2-option\"), user: \"bob\" }",
+        "hunter2-option",
+    ),
+    (
+        "Cfg { api_key: SecretBox { inner: \"ak-boxed-123\" } }",
+        "ak-boxed-123",
+    ),
+    // A list or an object under a secret key, in JSON text.
+    ("{\"passwords\":[\"hunter2-in-list\"]}", "hunter2-in-list"),
+    (
+        "{\"password\":{\"old\":\"pw-old-1\",\"new\":\"pw-new-2\"}}",
+        "pw-new-2",
+    ),
+    // JSON text inside JSON text (escaped quotes).
+    (
+        "{\\\"password\\\":\\\"hunter2-escaped\\\"}",
+        "hunter2-escaped",
+    ),
+    // Django's cookies, PHP's session cookie, a glued API token key.
+    (
+        "Cookie: csrftoken=Xq9csrfvalue77; theme=dark",
+        "Xq9csrfvalue77",
+    ),
+    ("csrftoken=Xq9csrfvalue88", "Xq9csrfvalue88"),
+    ("PHPSESSID=php5sess1d0n", "php5sess1d0n"),
+    ("apitoken=glued-api-token-1", "glued-api-token-1"),
+    ("passcode=918273", "918273"),
+];
+
+#[test]
+fn policy_masks_each_shape() {
+    let p = Policy::default();
+    let mut failures = Vec::new();
+    for (text, raw) in LEAKS {
+        let out = p.redact_text(text);
+        if out.contains(raw) {
+            failures.push(format!("{text:?} -> {out:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "leaked:\n{}", failures.join("\n"));
+}
+
+/// Text redacted once and scanned again (a span's `user_info` text is
+/// redacted, then parsed and redacted as a value) comes out the same.
+#[test]
+fn redacting_twice_changes_nothing_more() {
+    let p = Policy::default();
+    let extra = [
+        "Authorization: Bearer 9f8e7d6c5b4a3f2e1d0c",
+        "password=[x]",
+        "{\"password\":[\"a\",\"b\"]}",
+        "Authorization: Bearer [REDACTED]",
+    ];
+    for text in LEAKS.iter().map(|(t, _)| *t).chain(extra) {
+        let once = p.redact_text(text).into_owned();
+        assert_eq!(p.redact_text(&once), once, "{text:?}");
+    }
+}
+
+#[derive(Debug)]
+#[allow(dead_code)]
+struct Secret(&'static str);
+
+#[derive(Debug)]
+#[allow(dead_code)]
+struct Credentials {
+    user: &'static str,
+    password: Secret,
+    api_key: Option<&'static str>,
+    session_token: Vec<&'static str>,
+}
+
+fn every_file(dir: &Path) -> String {
+    let mut all = String::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        all.push_str(&String::from_utf8_lossy(&fs::read(&path).unwrap()));
+    }
+    all
+}
+
+#[test]
+fn no_file_holds_a_secret_from_debug_or_text() {
+    let logs = Logs::new();
+    let creds = Credentials {
+        user: "bob",
+        password: Secret("hunter2-debug-newtype"),
+        api_key: Some("ak-debug-option-42"),
+        session_token: vec!["st-debug-list-7"],
+    };
+    logs.run(|| {
+        tracing::info!(creds = ?creds, "login attempt");
+        tracing::info!("config loaded: {creds:?}");
+        tracing_audit::update!(model: "Cfg", id: 1, extra: format!("{creds:?}"));
+        tracing_audit::login_failed!(user: "bob", error: format!("{creds:?}"));
+        for (text, _) in LEAKS {
+            tracing::warn!(detail = %text, "{text}");
+            tracing_audit::create!(model: "Doc", id: 1, extra: *text);
+        }
+    });
+    logs.guard.flush().unwrap();
+    let all = every_file(logs.dir.path());
+    assert!(all.contains("login attempt"));
+    let mut raws: Vec<&str> = vec![
+        "hunter2-debug-newtype",
+        "ak-debug-option-42",
+        "st-debug-list-7",
+    ];
+    raws.extend(LEAKS.iter().map(|(_, raw)| *raw));
+    let leaked: Vec<&&str> = raws.iter().filter(|r| all.contains(**r)).collect();
+    assert!(leaked.is_empty(), "in the files: {leaked:?}");
+}
+
+/// What must stay as written: audit data that only looks like a secret.
+#[test]
+fn ordinary_values_are_kept() {
+    let p = Policy::default();
+    for text in [
+        "authorId=42",
+        "tokenizer=bpe",
+        "passport_country=FR",
+        "550e8400-e29b-41d4-a716-446655440000",
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "2026-11-22T10:00:00.123456Z",
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+        "order 79927398713",
+        "isbn 9780306406157",
+        "bob@example.com",
+        "git@github.com:org/repo.git",
+        "Bearer token missing",
+        "Basic auth failed",
+        "result = ok",
+        "User { name: \"bob\", role: Admin(\"x\") }",
+    ] {
+        assert_eq!(p.redact_text(text), text, "{text:?} was changed");
+    }
+    for key in [
+        "authorId",
+        "tokenizer",
+        "passport_country",
+        "accessibility",
+        "compass",
+    ] {
+        assert!(!p.is_secret_key(key), "{key}");
+    }
+}
