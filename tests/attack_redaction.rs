@@ -54,6 +54,12 @@ const LEAKS: &[(&str, &str)] = &[
     ("PHPSESSID=php5sess1d0n", "php5sess1d0n"),
     ("apitoken=glued-api-token-1", "glued-api-token-1"),
     ("passcode=918273", "918273"),
+    // `Debug` of a header list or a pair.
+    (
+        "[(\"X-Api-Key\", \"xak-pair-12\"), (\"Accept\", \"*/*\")]",
+        "xak-pair-12",
+    ),
+    ("Some((\"password\", \"pw-tuple-16\"))", "pw-tuple-16"),
 ];
 
 #[test]
@@ -97,6 +103,7 @@ struct Credentials {
     password: Secret,
     api_key: Option<&'static str>,
     session_token: Vec<&'static str>,
+    headers: Vec<(&'static str, &'static str)>,
 }
 
 fn every_file(dir: &Path) -> String {
@@ -116,6 +123,10 @@ fn no_file_holds_a_secret_from_debug_or_text() {
         password: Secret("hunter2-debug-newtype"),
         api_key: Some("ak-debug-option-42"),
         session_token: vec!["st-debug-list-7"],
+        headers: vec![
+            ("Cookie", "sid=ck-debug-hdr-8"),
+            ("x-api-key", "xak-debug-hdr-9"),
+        ],
     };
     logs.run(|| {
         tracing::info!(creds = ?creds, "login attempt");
@@ -134,6 +145,8 @@ fn no_file_holds_a_secret_from_debug_or_text() {
         "hunter2-debug-newtype",
         "ak-debug-option-42",
         "st-debug-list-7",
+        "ck-debug-hdr-8",
+        "xak-debug-hdr-9",
     ];
     raws.extend(LEAKS.iter().map(|(_, raw)| *raw));
     let leaked: Vec<&&str> = raws.iter().filter(|r| all.contains(**r)).collect();
@@ -160,6 +173,7 @@ fn ordinary_values_are_kept() {
         "Basic auth failed",
         "result = ok",
         "User { name: \"bob\", role: Admin(\"x\") }",
+        "[(\"Accept\", \"*/*\"), (\"Content-Type\", \"text/plain\")]",
     ] {
         assert_eq!(p.redact_text(text), text, "{text:?} was changed");
     }

@@ -160,3 +160,39 @@ pub(super) fn at_separator(
     let key = std::str::from_utf8(&s[start..end]).ok()?;
     is_secret_key(key).then_some(range)
 }
+
+/// At a `,` at `at`: the value of a `("key", "value")` pair, as `Debug`
+/// writes a header list (`[("X-Api-Key", "…")]`), when the key is secret.
+pub(super) fn at_comma(
+    s: &[u8],
+    at: usize,
+    is_secret_key: &dyn Fn(&str) -> bool,
+    mask: &str,
+) -> Option<Range<usize>> {
+    let quote = *s.get(at.checked_sub(1)?)?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let end = at - 1;
+    let mut start = end;
+    while start > 0 && end - start < MAX_KEY && is_key_char(s[start - 1]) {
+        start -= 1;
+    }
+    if start == end || start < 2 || s[start - 1] != quote || s[start - 2] != b'(' {
+        return None;
+    }
+    let mut v = at + 1;
+    while v < s.len() && s[v] == b' ' {
+        v += 1;
+    }
+    if s.get(v) != Some(&quote) || s[v + 1..].starts_with(mask.as_bytes()) {
+        return None;
+    }
+    let mut j = v + 1;
+    while j < s.len() && s[j] != quote {
+        j += if s[j] == b'\\' { 2 } else { 1 };
+    }
+    let range = v + 1..j.min(s.len());
+    let key = std::str::from_utf8(&s[start..end]).ok()?;
+    (!range.is_empty() && is_secret_key(key)).then_some(range)
+}

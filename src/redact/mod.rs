@@ -99,7 +99,8 @@
 //! `Authorization: Bearer` the scheme stays. A value that is an object or
 //! a list is masked whole, its brackets kept (`"passwords":[[REDACTED]]`),
 //! and so is a `Debug` wrapper (`password: [REDACTED]` for
-//! `Secret("…")`, `Some("…")` or `SecretBox { inner: "…" }`). This errs on the safe
+//! `Secret("…")`, `Some("…")` or `SecretBox { inner: "…" }`), and the
+//! value of a `("secret key", "…")` pair (`Debug` of a header list). This errs on the safe
 //! side: prose such as `"invalid token: expired"` is written
 //! `"invalid token: [REDACTED]"`; [`Policy::mask_key_value_pairs`] turns it
 //! off.

@@ -14,6 +14,7 @@
 //! | `_`, `-`, `.`, `A` | a [well-known prefix](super::prefixes), a PEM private key |
 //! | digits (13 or more in the text) | a [card number](super::cards) |
 //! | `:`, `=` | the value of a [secret key](super::keyval) (`password=…`) |
+//! | `,` | the value of a `("secret key", "…")` pair (`Debug` of a header list) |
 //!
 //! Only the secret part is reported: `Bearer [REDACTED]`,
 //! `https://[REDACTED]@host/path`, `sk_live_[REDACTED]`.
@@ -49,7 +50,7 @@ fn possible(s: &[u8]) -> u8 {
         flags[0] |= u8::from(c == b':');
         flags[1] |= u8::from(c == b'J');
         flags[2] |= u8::from((c | 0x20) == b'b');
-        flags[4] |= u8::from(c == b'=');
+        flags[4] |= u8::from(c == b'=') | u8::from(c == b',');
         flags[3] |=
             u8::from(c == b'_') | u8::from(c == b'-') | u8::from(c == b'.') | u8::from(c == b'A');
     }
@@ -96,6 +97,7 @@ static TRIGGER: [u8; 256] = {
     t[b'J' as usize] = JWT;
     t[b':' as usize] = URL | KEYVAL;
     t[b'=' as usize] = KEYVAL;
+    t[b',' as usize] = KEYVAL;
     t[b'_' as usize] = PREFIX;
     t[b'-' as usize] = PREFIX;
     t[b'.' as usize] = PREFIX;
@@ -157,6 +159,7 @@ pub(super) fn next(
                 })
             }
             b'=' => keyval::at_separator(s, i, is_secret_key, mask),
+            b',' => keyval::at_comma(s, i, is_secret_key, mask),
             b'-' => prefixes::at_pem(s, i).or_else(|| prefixes::at_separator(s, i)),
             b'_' | b'.' => prefixes::at_separator(s, i),
             b'A' => prefixes::at_capital_a(s, i),
