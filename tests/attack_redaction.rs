@@ -187,3 +187,23 @@ fn ordinary_values_are_kept() {
         assert!(!p.is_secret_key(key), "{key}");
     }
 }
+
+/// A phone number in E.164 form (`+49 151 …`, 13 digits) can pass the Luhn
+/// check and start like a Visa number; no card number is written with a
+/// leading `+`, so it is kept: masking it would destroy audit data.
+#[test]
+fn e164_phone_numbers_are_not_card_numbers() {
+    let p = Policy::default();
+    assert!(p.is_secret_value("4915112345678"), "Luhn-valid, Visa-like");
+    for text in [
+        "+4915112345678",
+        "phone +4915112345678",
+        "tel:+4915112345678",
+    ] {
+        assert_eq!(p.redact_text(text), text);
+    }
+    // A card after a `+` and a space, or after a short `+` number, is
+    // still a card.
+    assert_eq!(p.redact_text("+1 4111 1111 1111 1111"), "+1 [REDACTED]");
+    assert_eq!(p.redact_text("x1 4111111111111111"), "x1 [REDACTED]");
+}

@@ -25,7 +25,8 @@
 //!   (`sk_live_`, `ghp_`, `AKIA`, … see the table below), PEM private keys,
 //!   and payment card numbers (13 to 19 digits of a card brand's ranges,
 //!   whole or in groups split by single spaces or dashes, passing the Luhn
-//!   check). Only the secret part is replaced: `"Bearer [REDACTED]"`,
+//!   check; not right after a `+`, which starts a phone number: a 13-digit
+//!   `+49…` number can pass both tests by chance). Only the secret part is replaced: `"Bearer [REDACTED]"`,
 //!   `"https://[REDACTED]@db.internal/app"`, `"sk_live_[REDACTED]"`,
 //!   `"paid with [REDACTED] today"`; and the value after a secret key
 //!   inside text (`password=[REDACTED]`, see below). Each class can be

@@ -130,6 +130,11 @@ pub(super) fn next(
             b'0'..=b'9' => {
                 if i > 0 && s[i - 1].is_ascii_alphanumeric() {
                     None
+                } else if i > 0 && s[i - 1] == b'+' {
+                    // A phone number (`+4915112345678`): no card number is
+                    // written with a leading `+`. Its digits are skipped.
+                    i += count(s, i, |b| b.is_ascii_digit());
+                    continue;
                 } else {
                     // Most runs are short numbers, skipped whole.
                     let (digits, end) = cards::count_run(s, i);
