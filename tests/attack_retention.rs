@@ -68,3 +68,35 @@ fn retention_never_deletes_files_it_did_not_make() {
     assert!(ours.len() <= 1, "{ours:?}");
     assert_eq!(stats.files_removed, stats.rotations - ours.len() as u64);
 }
+
+/// `max_age(0)` (or a few milliseconds) deletes every rotated file as soon
+/// as it is made, as `max_files(0)` would: refused the same way.
+#[test]
+fn a_max_age_that_deletes_every_rotated_file_at_once_is_refused() {
+    use tracing_audit::appender::ConfigError;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    for age in [
+        Duration::ZERO,
+        Duration::from_nanos(1),
+        Duration::from_millis(500),
+    ] {
+        let err = Appender::builder(&path)
+            .max_age(age)
+            .build()
+            .expect_err("a max_age under a second deletes rotated files at once");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        let e = err
+            .get_ref()
+            .unwrap()
+            .downcast_ref::<ConfigError>()
+            .copied();
+        assert_eq!(e, Some(ConfigError::MaxAgeTooShort), "{age:?}");
+    }
+    assert!(!path.exists());
+    let (_appender, guard) = Appender::builder(&path)
+        .max_age(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    drop(guard);
+}
