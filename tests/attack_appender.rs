@@ -287,3 +287,125 @@ fn rm_rf_during_rotations_keeps_every_line_accepted_after_it() {
         }
     }
 }
+
+/// Mounts a tmpfs of `size` at `dir`; false where that is not possible
+/// (not root, no mount namespace): the test is then skipped.
+#[cfg(target_os = "linux")]
+fn mount_tmpfs(dir: &std::path::Path, size: &str) -> bool {
+    std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(dir)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A disk that fills up while lines are written, with size rotation, then
+/// gets room again: every line lands exactly once, none torn, the failures
+/// counted.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_disk_that_fills_up_then_recovers_loses_and_tears_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("mnt");
+    fs::create_dir(&mnt).unwrap();
+    if !mount_tmpfs(&mnt, "256k") {
+        eprintln!("skipped: cannot mount a tmpfs here");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(mnt.clone());
+    // Leave about 12 KiB free.
+    let filler = mnt.join("filler");
+    let mut size = 0usize;
+    {
+        use std::io::Write;
+        let mut f = fs::File::create(&filler).unwrap();
+        while f.write_all(&[b'x'; 4096]).is_ok() {
+            size += 4096;
+        }
+        f.set_len((size - 12 * 1024) as u64).unwrap();
+        f.sync_all().unwrap();
+    }
+    let path = mnt.join("audit.log");
+    let (appender, guard) = Appender::builder(&path)
+        .max_file_size(16 * 1024)
+        .max_files(None)
+        .build()
+        .unwrap();
+    let total = 1_500u64;
+    for n in 0..total {
+        appender.send_line(line(0, n)).unwrap();
+    }
+    // Wait for the disk to be found full.
+    let mut waited = 0;
+    while appender.stats().write_errors == 0 && waited < 5_000 {
+        thread::sleep(Duration::from_millis(1));
+        waited += 1;
+    }
+    assert!(appender.stats().write_errors > 0, "{:?}", appender.stats());
+    fs::remove_file(&filler).unwrap();
+    appender.flush_timeout(Duration::from_secs(60)).unwrap();
+    drop(guard);
+    let stats = appender.stats();
+    assert_eq!(stats.lines_written, total, "{stats:?}");
+    assert_eq!(stats.abandoned, 0);
+    let files = files_of(&path);
+    let tally = Tally::of_files(&files);
+    tally.assert_exactly_once(1, total);
+}
+
+/// No inode left when rotation must open a fresh file; then some are
+/// freed: every line lands exactly once.
+#[cfg(target_os = "linux")]
+#[test]
+fn no_inode_for_the_new_file_at_rotation_then_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("mnt");
+    fs::create_dir(&mnt).unwrap();
+    if !mount_tmpfs(&mnt, "4m,nr_inodes=64") {
+        eprintln!("skipped: cannot mount a tmpfs here");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(mnt.clone());
+    let path = mnt.join("audit.log");
+    let (appender, guard) = Appender::builder(&path)
+        .max_file_size(8 * 1024)
+        .max_files(None)
+        .build()
+        .unwrap();
+    let mut fillers = Vec::new();
+    while fs::File::create(mnt.join(format!("f{}", fillers.len()))).is_ok() {
+        fillers.push(mnt.join(format!("f{}", fillers.len())));
+    }
+    let total = 2_000u64;
+    for n in 0..total {
+        appender.send_line(line(0, n)).unwrap();
+    }
+    let mut waited = 0;
+    while appender.stats().write_errors == 0 && waited < 5_000 {
+        thread::sleep(Duration::from_millis(1));
+        waited += 1;
+    }
+    assert!(appender.stats().write_errors > 0, "{:?}", appender.stats());
+    for f in &fillers {
+        fs::remove_file(f).unwrap();
+    }
+    appender.flush_timeout(Duration::from_secs(60)).unwrap();
+    drop(guard);
+    let stats = appender.stats();
+    assert_eq!(stats.lines_written, total, "{stats:?}");
+    let tally = Tally::of_files(&files_of(&path));
+    tally.assert_exactly_once(1, total);
+}
