@@ -54,6 +54,15 @@ const LEAKS: &[(&str, &str)] = &[
     ("PHPSESSID=php5sess1d0n", "php5sess1d0n"),
     ("apitoken=glued-api-token-1", "glued-api-token-1"),
     ("passcode=918273", "918273"),
+    // Percent-encoded, as in a redirect URL's query.
+    (
+        "GET /login?next=%2Fcb%3Faccess_token%3Dat-pct-17%26state%3D1",
+        "at-pct-17",
+    ),
+    ("next=%2Fcb%3Fpassword%3dpw-pct-18", "pw-pct-18"),
+    ("h=Authorization%3A%20Bearer%20bt9pct19xyz0", "bt9pct19xyz0"),
+    ("auth header Bearer%20bt9pct20xyz0 rejected", "bt9pct20xyz0"),
+    ("form: Authorization=Bearer+bt9pct21xyz0", "bt9pct21xyz0"),
     // `Debug` of a header list or a pair.
     (
         "[(\"X-Api-Key\", \"xak-pair-12\"), (\"Accept\", \"*/*\")]",
@@ -174,6 +183,8 @@ fn ordinary_values_are_kept() {
         "result = ok",
         "User { name: \"bob\", role: Admin(\"x\") }",
         "[(\"Accept\", \"*/*\"), (\"Content-Type\", \"text/plain\")]",
+        "GET /search?q=100%25%20cotton&page=2",
+        "next=%2Fcb%3Fstate%3Dabc%26lang%3Den",
     ] {
         assert_eq!(p.redact_text(text), text, "{text:?} was changed");
     }
@@ -206,4 +217,71 @@ fn e164_phone_numbers_are_not_card_numbers() {
     // still a card.
     assert_eq!(p.redact_text("+1 4111 1111 1111 1111"), "+1 [REDACTED]");
     assert_eq!(p.redact_text("x1 4111111111111111"), "x1 [REDACTED]");
+}
+
+/// Hostile text made of the scan's trigger pieces, glued at random: the
+/// scan never panics (a slice off a character boundary, an index past the
+/// end), on the text or on its redacted form.
+#[test]
+fn glued_trigger_pieces_never_panic() {
+    const PIECES: &[&str] = &[
+        "password",
+        "token",
+        "Bearer",
+        "Basic",
+        "%3D",
+        "%3a",
+        "%20",
+        "%2",
+        "%",
+        "=",
+        ":",
+        " ",
+        "\"",
+        "'",
+        "\\",
+        "\\\"",
+        "(",
+        ")",
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        "+",
+        "hunter2",
+        "é",
+        "€",
+        "4111",
+        "1111",
+        "-",
+        "eyJhbGciOi",
+        ".",
+        "https://",
+        "@",
+        "sk_live_",
+        "AKIA",
+        "\n",
+        "\t",
+        "Secret",
+        "Some",
+        " {",
+        "[REDACTED]",
+    ];
+    let p = Policy::default();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..200_000 {
+        let n = 1 + (next() % 12) as usize;
+        let text: String = (0..n)
+            .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+            .collect();
+        let out = p.redact_text(&text);
+        let _ = p.redact_text(&out);
+    }
 }

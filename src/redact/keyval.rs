@@ -46,6 +46,48 @@ fn is_key_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
 }
 
+/// At a `%` at `at`: a percent-encoded `=` or `:` (`%3D`, `%3A`), as in a
+/// URL inside a query (`?next=%2Fcb%3Faccess_token%3D…`): the value after
+/// it, when the key before it is secret. The value ends at an encoded
+/// delimiter (`%26` …) too.
+pub(super) fn at_percent(
+    s: &[u8],
+    at: usize,
+    is_secret_key: &dyn Fn(&str) -> bool,
+    mask: &str,
+) -> Option<Range<usize>> {
+    let code = s.get(at + 1..at + 3)?;
+    if !(code.eq_ignore_ascii_case(b"3d") || code.eq_ignore_ascii_case(b"3a")) {
+        return None;
+    }
+    at_separator_of(s, at, 3, is_secret_key, mask)
+}
+
+/// `%XX` at `i`, one of the encoded delimiters that end a bare value in
+/// percent-encoded text: `&`, space, `,`, `;`, `"`, `'`.
+fn encoded_delimiter(s: &[u8], i: usize) -> bool {
+    s[i] == b'%'
+        && s.get(i + 1..i + 3).is_some_and(|c| {
+            [b"26", b"20", b"2c", b"3b", b"22", b"27"]
+                .iter()
+                .any(|d| c.eq_ignore_ascii_case(*d))
+        })
+}
+
+/// Percent-encoded spaces (`%20`, and `+` of a form) at `i`: their length.
+fn encoded_spaces(s: &[u8], mut i: usize) -> usize {
+    let start = i;
+    loop {
+        if s.get(i) == Some(&b'+') {
+            i += 1;
+        } else if s.get(i..i + 3) == Some(b"%20") {
+            i += 3;
+        } else {
+            return i - start;
+        }
+    }
+}
+
 /// At a `:` or `=` at `at`: the value after it, when the key before it
 /// (bare or in quotes) is secret by `is_secret_key`.
 pub(super) fn at_separator(
@@ -54,6 +96,19 @@ pub(super) fn at_separator(
     is_secret_key: &dyn Fn(&str) -> bool,
     mask: &str,
 ) -> Option<Range<usize>> {
+    at_separator_of(s, at, 1, is_secret_key, mask)
+}
+
+/// As [`at_separator`], for a separator `sep_len` bytes long (3 when
+/// percent-encoded).
+fn at_separator_of(
+    s: &[u8],
+    at: usize,
+    sep_len: usize,
+    is_secret_key: &dyn Fn(&str) -> bool,
+    mask: &str,
+) -> Option<Range<usize>> {
+    let encoded = sep_len > 1;
     // The key, bare (`password=`) or quoted (`"password":`), maybe with
     // spaces or tabs before the separator (`password = …` in TOML or INI,
     // `"password" : …` from a pretty printer).
@@ -72,6 +127,15 @@ pub(super) fn at_separator(
     while start > 0 && end - start < MAX_KEY && is_key_char(s[start - 1]) {
         start -= 1;
     }
+    // After an encoded delimiter (`%3Faccess_token`), the key starts past
+    // its two hex digits.
+    if start >= 1
+        && end - start > 2
+        && s[start - 1] == b'%'
+        && s[start..start + 2].iter().all(u8::is_ascii_hexdigit)
+    {
+        start += 2;
+    }
     // A key starts with a letter or `_` (not `05` of `05:17`, not `8443`).
     let starts_like_a_key = s
         .get(start)
@@ -83,16 +147,22 @@ pub(super) fn at_separator(
         return None;
     }
     // The value: quoted up to its closing quote, or bare up to a delimiter.
-    let mut v = at + 1;
+    let mut v = at + sep_len;
     while v < s.len() && matches!(s[v], b' ' | b'\t') {
         v += 1;
+    }
+    if encoded {
+        v += encoded_spaces(s, v);
     }
     // `Authorization: Bearer …`: the scheme stays, the credentials go.
     let word = s[v..]
         .iter()
         .take_while(|b| b.is_ascii_alphabetic())
         .count();
-    let spaces = s[v + word..].iter().take_while(|&&b| b == b' ').count();
+    let mut spaces = s[v + word..].iter().take_while(|&&b| b == b' ').count();
+    if spaces == 0 && encoded {
+        spaces = encoded_spaces(s, v + word);
+    }
     if spaces > 0
         && SCHEMES
             .iter()
@@ -126,6 +196,17 @@ pub(super) fn at_separator(
                 j += if s[j] == b'\\' { 2 } else { 1 };
             }
             v + 1..j.min(s.len())
+        }
+        _ if encoded => {
+            let mut j = v;
+            while j < s.len()
+                && !s[j].is_ascii_whitespace()
+                && !matches!(s[j], b'&' | b'"' | b'\'' | b'<' | b'>')
+                && !encoded_delimiter(s, j)
+            {
+                j += 1;
+            }
+            v..j
         }
         _ => {
             let len = s[v..]

@@ -101,7 +101,9 @@
 //! a list is masked whole, its brackets kept (`"passwords":[[REDACTED]]`),
 //! and so is a `Debug` wrapper (`password: [REDACTED]` for
 //! `Secret("…")`, `Some("…")` or `SecretBox { inner: "…" }`), and the
-//! value of a `("secret key", "…")` pair (`Debug` of a header list). This errs on the safe
+//! value of a `("secret key", "…")` pair (`Debug` of a header list).
+//! Percent-encoded text is read too: `%3Faccess_token%3D[REDACTED]%26state`
+//! in a redirect URL, `Bearer%20[REDACTED]`. This errs on the safe
 //! side: prose such as `"invalid token: expired"` is written
 //! `"invalid token: [REDACTED]"`; [`Policy::mask_key_value_pairs`] turns it
 //! off.

@@ -15,6 +15,7 @@
 //! | digits (13 or more in the text) | a [card number](super::cards) |
 //! | `:`, `=` | the value of a [secret key](super::keyval) (`password=…`) |
 //! | `,` | the value of a `("secret key", "…")` pair (`Debug` of a header list) |
+//! | `%` (of `%3D`, `%3A`) | the value of a secret key, percent-encoded (`%3Ftoken%3D…`) |
 //!
 //! Only the secret part is reported: `Bearer [REDACTED]`,
 //! `https://[REDACTED]@host/path`, `sk_live_[REDACTED]`.
@@ -50,7 +51,7 @@ fn possible(s: &[u8]) -> u8 {
         flags[0] |= u8::from(c == b':');
         flags[1] |= u8::from(c == b'J');
         flags[2] |= u8::from((c | 0x20) == b'b');
-        flags[4] |= u8::from(c == b'=') | u8::from(c == b',');
+        flags[4] |= u8::from(c == b'=') | u8::from(c == b',') | u8::from(c == b'%');
         flags[3] |=
             u8::from(c == b'_') | u8::from(c == b'-') | u8::from(c == b'.') | u8::from(c == b'A');
     }
@@ -98,6 +99,7 @@ static TRIGGER: [u8; 256] = {
     t[b':' as usize] = URL | KEYVAL;
     t[b'=' as usize] = KEYVAL;
     t[b',' as usize] = KEYVAL;
+    t[b'%' as usize] = KEYVAL;
     t[b'_' as usize] = PREFIX;
     t[b'-' as usize] = PREFIX;
     t[b'.' as usize] = PREFIX;
@@ -165,6 +167,7 @@ pub(super) fn next(
             }
             b'=' => keyval::at_separator(s, i, is_secret_key, mask),
             b',' => keyval::at_comma(s, i, is_secret_key, mask),
+            b'%' => keyval::at_percent(s, i, is_secret_key, mask),
             b'-' => prefixes::at_pem(s, i).or_else(|| prefixes::at_separator(s, i)),
             b'_' | b'.' => prefixes::at_separator(s, i),
             b'A' => prefixes::at_capital_a(s, i),
@@ -245,9 +248,18 @@ fn auth(s: &[u8], at: usize) -> Option<Range<usize>> {
     } else {
         return None;
     };
-    let spaces = count(s, at + word, |b| b == b' ' || b == b'\t');
+    let mut spaces = count(s, at + word, |b| b == b' ' || b == b'\t');
     if spaces == 0 {
-        return None;
+        // Percent-encoded (`Bearer%20…`, in a URL) or form-encoded
+        // (`Bearer+…`).
+        let rest = &s[at + word..];
+        if rest.starts_with(b"%20") {
+            spaces = 3;
+        } else if rest.starts_with(b"+") {
+            spaces = 1;
+        } else {
+            return None;
+        }
     }
     let start = at + word + spaces;
     let token = |b: u8| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b);
