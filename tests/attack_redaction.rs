@@ -285,3 +285,49 @@ fn glued_trigger_pieces_never_panic() {
         let _ = p.redact_text(&out);
     }
 }
+
+/// `access` and `refresh` are secret as the JWT pair a login returns
+/// (`{"access": …, "refresh": …}`), but as one segment among others they
+/// name audit data: a privilege change (`access_level` from `read` to
+/// `admin`) masked is the record a compliance audit needs most, lost.
+#[test]
+fn access_level_and_refresh_rate_are_audit_data() {
+    let p = Policy::default();
+    for key in [
+        "access",
+        "refresh",
+        "Access",
+        "accessToken",
+        "refresh_token",
+        "access_key_id",
+    ] {
+        assert!(p.is_secret_key(key), "{key}");
+    }
+    for key in [
+        "access_level",
+        "accessLevel",
+        "access_time",
+        "access_count",
+        "last_access",
+        "refresh_rate",
+        "refresh_interval",
+        "auto_refresh",
+    ] {
+        assert!(!p.is_secret_key(key), "{key} is audit data");
+    }
+    assert_eq!(
+        p.redact_text("granted access_level=admin"),
+        "granted access_level=admin"
+    );
+    assert_eq!(
+        p.redact_text("{\"access\":\"at-1\"}"),
+        "{\"access\":\"[REDACTED]\"}"
+    );
+    // Asked for as a word, `access` is one again.
+    assert!(Policy::default()
+        .with_key("access")
+        .is_secret_key("access_level"));
+    assert!(!Policy::default()
+        .without_key("access")
+        .is_secret_key("access"));
+}

@@ -12,6 +12,10 @@
 //!   plural at the end of the key (`tokens`, `api_keys`). So `authorId` is
 //!   not `auth`, `shipping` is not `pin`, `passenger` is not `pass`, and
 //!   `sessions_count` is not `session` (a plural counts only at the end).
+//!   Two default words count only as the *whole* key: `access` and
+//!   `refresh`, the token pair of a JWT login (`{"access": …, "refresh":
+//!   …}`); `access_level` and `refresh_rate` are audit data (their tokens,
+//!   `access_token`, `refreshToken`, are secret by `token`).
 //!   *Substrings* ([`Policy::with_key_substring`]) match anywhere in the key
 //!   lower-cased without separators: the defaults catch long compounds
 //!   written in one piece (`newpassword`, `accesstoken`);
@@ -50,7 +54,7 @@
 //! assert!(!policy.is_secret_key("shipping"));
 //! assert!(policy.is_secret_key("dbpw"));
 //! assert!(!policy.is_secret_key("token_count"));
-//! assert!(policy.is_secret_key("accessToken"), "`access` is still a word");
+//! assert!(policy.is_secret_key("accessToken"), "by the substring `accesstoken`");
 //! assert!(policy.is_secret_header("X-Session"));
 //! assert_eq!(
 //!     policy.redact_text("GET https://bob:hunter2@api.example.com with Bearer abc123xyz789"),
@@ -146,8 +150,6 @@ const DEFAULT_KEYS: &[&str] = &[
     "apikey",
     "accesskey",
     "privatekey",
-    "access",
-    "refresh",
     "session",
     "sessionid",
     "cookie",
@@ -160,6 +162,13 @@ const DEFAULT_KEYS: &[&str] = &[
     "cvc",
     "ssn",
 ];
+
+/// The words that make a key secret by default only when they are the
+/// whole key (or its plural): `access` and `refresh`, the token pair a JWT
+/// login returns (`{"access": …, "refresh": …}`). As one segment among
+/// others they name audit data (`access_level`, `refresh_rate`); their
+/// tokens are caught by `token` (`access_token`) and `accesskey`.
+const DEFAULT_WHOLE_KEYS: &[&str] = &["access", "refresh"];
 
 /// The substrings a key is checked against by default: compounds that are
 /// secret even when written in one lower-case piece (`newpassword`,
@@ -202,7 +211,8 @@ pub const DEFAULT_MASK: &str = "[REDACTED]";
 ///
 /// | setting | default |
 /// |---|---|
-/// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `passcode`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `access`, `refresh`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn` |
+/// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `passcode`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn` |
+/// | whole keys only | `access`, `refresh` (not `access_level`, `refresh_rate`) |
 /// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `sessid`, `csrftoken`, `xsrftoken`, `apitoken`, `credential` |
 /// | headers | `authorization`, `proxy-authorization`, `cookie`, `set-cookie`, `x-api-key`, `x-auth-token`, `x-csrf-token` |
 /// | values | `Bearer`/`Basic` credentials, JWTs, URL userinfo, well-known token prefixes, PEM private keys, card numbers, values after a secret key in text: all masked |
@@ -215,6 +225,8 @@ pub struct Policy {
     /// The length of the shortest word or substring (`usize::MAX` if none).
     shortest_key: usize,
     keys: Vec<String>,
+    /// Words that are secret only as the whole key (`DEFAULT_WHOLE_KEYS`).
+    whole_keys: Vec<String>,
     substrings: Vec<String>,
     headers: Vec<String>,
     /// The value classes scanned for (`scan::AUTH` …).
@@ -225,6 +237,7 @@ pub struct Policy {
 impl PartialEq for Policy {
     fn eq(&self, other: &Self) -> bool {
         self.keys == other.keys
+            && self.whole_keys == other.whole_keys
             && self.substrings == other.substrings
             && self.headers == other.headers
             && self.values == other.values
@@ -246,6 +259,7 @@ impl Default for Policy {
             keys_id: next_keys_id(),
             shortest_key: 0,
             keys: owned(DEFAULT_KEYS),
+            whole_keys: owned(DEFAULT_WHOLE_KEYS),
             substrings: owned(DEFAULT_KEY_SUBSTRINGS),
             headers: owned(DEFAULT_HEADERS),
             values: scan::ALL,
@@ -260,6 +274,7 @@ impl fmt::Debug for Policy {
         let on = |class| self.values & class != 0;
         f.debug_struct("Policy")
             .field("keys", &self.keys)
+            .field("whole_keys", &self.whole_keys)
             .field("key_substrings", &self.substrings)
             .field("headers", &self.headers)
             .field("auth_credentials", &on(scan::AUTH))
@@ -281,6 +296,7 @@ impl Policy {
             keys_id: next_keys_id(),
             shortest_key: usize::MAX,
             keys: Vec::new(),
+            whole_keys: Vec::new(),
             substrings: Vec::new(),
             headers: Vec::new(),
             values: 0,
@@ -294,6 +310,7 @@ impl Policy {
         self.shortest_key = self
             .keys
             .iter()
+            .chain(&self.whole_keys)
             .chain(&self.substrings)
             .map(String::len)
             .min()
@@ -326,12 +343,13 @@ impl Policy {
         self
     }
 
-    /// Stops treating `word` as secret, both as a word and as a substring.
-    /// Other words still apply: without `token`, `access_token` is still
-    /// secret by `access` (and by the substring `accesstoken`).
+    /// Stops treating `word` as secret, as a word, a whole key or a
+    /// substring. Other words still apply: without `token`, `access_token`
+    /// is still secret by the substring `accesstoken`.
     pub fn without_key(mut self, word: &str) -> Self {
         let word = normalize(word);
         self.keys.retain(|k| *k != word);
+        self.whole_keys.retain(|k| *k != word);
         self.substrings.retain(|k| *k != word);
         self.keys_changed()
     }
@@ -428,6 +446,10 @@ impl Policy {
         let mut buf = SegmentBuf::new();
         let segments = buf.segments(key);
         self.keys.iter().any(|w| segments.has_word(w.as_bytes()))
+            || self
+                .whole_keys
+                .iter()
+                .any(|w| segments.is_whole_word(w.as_bytes()))
             || self
                 .substrings
                 .iter()
