@@ -468,3 +468,53 @@ fn two_appenders_on_one_path_never_overwrite_a_rotated_file() {
         b.stats()
     );
 }
+
+/// After the guard is gone: `flush`, `flush_timeout` and `sync` fail at
+/// once (no hang), `write_line` is refused and counted, `stats` still
+/// answers.
+#[test]
+fn flush_and_sync_after_shutdown_fail_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let (appender, guard) = Appender::builder(&path).build().unwrap();
+    appender.write_line(b"{\"n\":1}").unwrap();
+    drop(guard);
+    let clone = appender.clone();
+    let t = thread::spawn(move || {
+        (
+            clone.flush().is_err(),
+            clone.flush_timeout(Duration::from_secs(3600)).is_err(),
+            clone.sync().is_err(),
+        )
+    });
+    assert_eq!(t.join().unwrap(), (true, true, true));
+    assert!(appender.write_line(b"late").is_err());
+    let stats = appender.stats();
+    assert_eq!((stats.lines_written, stats.dropped), (1, 1));
+    assert_eq!(fs::read(&path).unwrap(), b"{\"n\":1}\n");
+}
+
+/// `sync` promises the lines are in the file at the path: after the
+/// directory is removed, a sync re-creates it and the lines written since
+/// the last check are there.
+#[test]
+fn sync_after_rm_rf_puts_the_recent_lines_in_the_new_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let path = logs.join("audit.log");
+    let (appender, guard) = Appender::builder(&path).build().unwrap();
+    for n in 0..100 {
+        appender.send_line(line(0, n)).unwrap();
+    }
+    appender.flush().unwrap();
+    fs::remove_dir_all(&logs).unwrap();
+    appender.sync().unwrap();
+    assert!(path.exists(), "sync re-creates the file");
+    // Unless the writer checked the file (every 100 ms) between the flush
+    // and the removal, which made those lines the removed file's.
+    if appender.stats().rewritten > 0 {
+        assert_eq!(appender.stats().rewritten, 100);
+        Tally::of_files(&[path.clone()]).assert_exactly_once(1, 100);
+    }
+    drop(guard);
+}
