@@ -518,3 +518,37 @@ fn sync_after_rm_rf_puts_the_recent_lines_in_the_new_file() {
     }
     drop(guard);
 }
+
+/// The directory is removed and a file put in its place, so the lines
+/// written since the last check cannot be written again anywhere; the
+/// shutdown timeout runs out. Every accepted line is in `lines_written` or
+/// `abandoned`; a line written into the vanished file and then given up on
+/// is counted in both (documented on `Stats::abandoned`), so the sum can
+/// exceed the accepted lines by at most `rewritten`.
+#[test]
+fn giving_up_on_replayed_lines_counts_them_as_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let path = logs.join("audit.log");
+    let (appender, guard) = Appender::builder(&path)
+        .shutdown_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    for n in 0..100 {
+        appender.send_line(line(0, n)).unwrap();
+    }
+    appender.flush().unwrap();
+    fs::remove_dir_all(&logs).unwrap();
+    fs::write(&logs, b"not a directory").unwrap();
+    for n in 100..150 {
+        appender.send_line(line(0, n)).unwrap();
+    }
+    drop(guard);
+    let stats = appender.stats();
+    assert_eq!(stats.lines_written, 150, "{stats:?}");
+    assert!(stats.abandoned > 0, "{stats:?}");
+    assert!(
+        stats.lines_written + stats.abandoned <= 150 + stats.rewritten,
+        "{stats:?}"
+    );
+}
