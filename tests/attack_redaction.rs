@@ -54,6 +54,12 @@ const LEAKS: &[(&str, &str)] = &[
     ("PHPSESSID=php5sess1d0n", "php5sess1d0n"),
     ("apitoken=glued-api-token-1", "glued-api-token-1"),
     ("passcode=918273", "918273"),
+    // Azure: a storage connection string, a SAS URL's signature.
+    (
+        "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=az0accountkey0/pct==;EndpointSuffix=core.windows.net",
+        "az0accountkey0",
+    ),
+    ("https://acme.blob.core.windows.net/c/b?sv=2022-11-02&se=2026-12-01&sig=az0sas0sig0value%3D", "az0sas0sig0value"),
     // Percent-encoded, as in a redirect URL's query.
     (
         "GET /login?next=%2Fcb%3Faccess_token%3Dat-pct-17%26state%3D1",

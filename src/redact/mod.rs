@@ -150,6 +150,7 @@ const DEFAULT_KEYS: &[&str] = &[
     "apikey",
     "accesskey",
     "privatekey",
+    "accountkey",
     "session",
     "sessionid",
     "cookie",
@@ -168,7 +169,9 @@ const DEFAULT_KEYS: &[&str] = &[
 /// login returns (`{"access": …, "refresh": …}`). As one segment among
 /// others they name audit data (`access_level`, `refresh_rate`); their
 /// tokens are caught by `token` (`access_token`) and `accesskey`.
-const DEFAULT_WHOLE_KEYS: &[&str] = &["access", "refresh"];
+///
+/// `sig` is the signature of an Azure SAS URL (`&sig=…`).
+const DEFAULT_WHOLE_KEYS: &[&str] = &["access", "refresh", "sig"];
 
 /// The substrings a key is checked against by default: compounds that are
 /// secret even when written in one lower-case piece (`newpassword`,
@@ -211,8 +214,8 @@ pub const DEFAULT_MASK: &str = "[REDACTED]";
 ///
 /// | setting | default |
 /// |---|---|
-/// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `passcode`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn` |
-/// | whole keys only | `access`, `refresh` (not `access_level`, `refresh_rate`) |
+/// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `passcode`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `accountkey`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn` |
+/// | whole keys only | `access`, `refresh` (not `access_level`, `refresh_rate`), `sig` |
 /// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `sessid`, `csrftoken`, `xsrftoken`, `apitoken`, `credential` |
 /// | headers | `authorization`, `proxy-authorization`, `cookie`, `set-cookie`, `x-api-key`, `x-auth-token`, `x-csrf-token` |
 /// | values | `Bearer`/`Basic` credentials, JWTs, URL userinfo, well-known token prefixes, PEM private keys, card numbers, values after a secret key in text: all masked |
