@@ -170,8 +170,9 @@ impl Config {
 /// | largest single write | 256 KiB | [`batch_bytes`](Self::batch_bytes) |
 ///
 /// Rotated files are named `<file>.<UTC time>Z`, for example
-/// `audit.log.20261122T100000.123456Z` (`.gz` added when compressed): the
-/// names sort by time and the live file's glob `*.log` does not match them,
+/// `audit.log.20261122T100000.123456Z` (`.gz` added when compressed;
+/// a microsecond after the previous rotated file's name if the clock was
+/// stepped back since): the names sort by time and the live file's glob `*.log` does not match them,
 /// so a file shipper never reads a file twice.
 ///
 /// # Example

@@ -84,12 +84,13 @@ pub(crate) fn archive_prefix(path: &Path) -> OsString {
 }
 
 /// Renames the live file to `<name>.<UTC time>Z`, picking the first free
-/// microsecond at or after `now`, and returns the new path.
+/// microsecond at or after `now`, and returns the new path and the time
+/// it is named after.
 ///
 /// On Linux the rename never replaces a file that appeared under the name
 /// after it was found free (another appender or process rotating the same
 /// path in the same microsecond): that would delete a rotated file.
-pub(crate) fn rename_aside(path: &Path, now: SystemTime) -> io::Result<PathBuf> {
+pub(crate) fn rename_aside(path: &Path, now: SystemTime) -> io::Result<(PathBuf, SystemTime)> {
     let mut when = now;
     loop {
         let mut name = archive_prefix(path);
@@ -97,7 +98,7 @@ pub(crate) fn rename_aside(path: &Path, now: SystemTime) -> io::Result<PathBuf> 
         let target = path.with_file_name(name);
         if !target.exists() && !gz_of(&target).exists() {
             match rename_no_replace(path, &target) {
-                Ok(()) => return Ok(target),
+                Ok(()) => return Ok((target, when)),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(e),
             }
