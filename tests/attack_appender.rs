@@ -514,7 +514,7 @@ fn sync_after_rm_rf_puts_the_recent_lines_in_the_new_file() {
     // and the removal, which made those lines the removed file's.
     if appender.stats().rewritten > 0 {
         assert_eq!(appender.stats().rewritten, 100);
-        Tally::of_files(&[path.clone()]).assert_exactly_once(1, 100);
+        Tally::of_files(std::slice::from_ref(&path)).assert_exactly_once(1, 100);
     }
     drop(guard);
 }
