@@ -92,6 +92,11 @@ pub enum ConfigError {
     /// [`discard_rotated_files`](AppenderBuilder::discard_rotated_files) if
     /// that is really what you want.
     ZeroMaxFiles,
+    /// `max_age` under one second: every rotated file would be deleted as
+    /// soon as it is made, as with `max_files(0)`. Use
+    /// [`discard_rotated_files`](AppenderBuilder::discard_rotated_files) if
+    /// that is really what you want.
+    MaxAgeTooShort,
 }
 
 impl fmt::Display for ConfigError {
@@ -104,6 +109,11 @@ impl fmt::Display for ConfigError {
             ConfigError::ZeroMaxFiles => {
                 "max_files(0) would delete every rotated file as soon as it is made; use \
                  max_files(None) to keep them all, or discard_rotated_files() to ask for it \
+                 explicitly"
+            }
+            ConfigError::MaxAgeTooShort => {
+                "a max_age under one second would delete every rotated file as soon as it is \
+                 made; use a longer age, max_age(None), or discard_rotated_files() to ask for it \
                  explicitly"
             }
         })
@@ -126,6 +136,12 @@ impl Config {
         }
         if self.max_files == Some(0) && !self.discard_rotated {
             return Err(ConfigError::ZeroMaxFiles);
+        }
+        if self
+            .max_age
+            .is_some_and(|age| age < Duration::from_secs(1) && !self.discard_rotated)
+        {
+            return Err(ConfigError::MaxAgeTooShort);
         }
         Ok(())
     }
@@ -154,8 +170,9 @@ impl Config {
 /// | largest single write | 256 KiB | [`batch_bytes`](Self::batch_bytes) |
 ///
 /// Rotated files are named `<file>.<UTC time>Z`, for example
-/// `audit.log.20261122T100000.123456Z` (`.gz` added when compressed): the
-/// names sort by time and the live file's glob `*.log` does not match them,
+/// `audit.log.20261122T100000.123456Z` (`.gz` added when compressed;
+/// a microsecond after the previous rotated file's name if the clock was
+/// stepped back since): the names sort by time and the live file's glob `*.log` does not match them,
 /// so a file shipper never reads a file twice.
 ///
 /// # Example
@@ -258,6 +275,11 @@ impl AppenderBuilder {
     }
 
     /// Delete rotated files whose last modification is older than this.
+    ///
+    /// Under one second makes [`build`](Self::build) fail with
+    /// [`ConfigError::MaxAgeTooShort`] (every rotated file would be deleted
+    /// as soon as it is made), unless
+    /// [`discard_rotated_files`](Self::discard_rotated_files) asks for it.
     pub fn max_age(mut self, age: impl Into<Option<Duration>>) -> Self {
         self.config.max_age = age.into();
         self

@@ -84,19 +84,66 @@ pub(crate) fn archive_prefix(path: &Path) -> OsString {
 }
 
 /// Renames the live file to `<name>.<UTC time>Z`, picking the first free
-/// microsecond at or after `now`, and returns the new path.
-pub(crate) fn rename_aside(path: &Path, now: SystemTime) -> io::Result<PathBuf> {
+/// microsecond at or after `now`, and returns the new path and the time
+/// it is named after.
+///
+/// On Linux the rename never replaces a file that appeared under the name
+/// after it was found free (another appender or process rotating the same
+/// path in the same microsecond): that would delete a rotated file.
+pub(crate) fn rename_aside(path: &Path, now: SystemTime) -> io::Result<(PathBuf, SystemTime)> {
     let mut when = now;
     loop {
         let mut name = archive_prefix(path);
         name.push(Utc::from_system(when).compact());
         let target = path.with_file_name(name);
         if !target.exists() && !gz_of(&target).exists() {
-            fs::rename(path, &target)?;
-            return Ok(target);
+            match rename_no_replace(path, &target) {
+                Ok(()) => return Ok((target, when)),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
         }
         when += std::time::Duration::from_micros(1);
     }
+}
+
+/// `rename`, failing with `AlreadyExists` instead of replacing `to`
+/// (`renameat2` with `RENAME_NOREPLACE`); a plain rename where the system
+/// or the file system does not offer it.
+#[cfg(target_os = "linux")]
+fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+    };
+    let (from_c, to_c) = (c(from)?, c(to)?);
+    // SAFETY: both paths are NUL-terminated strings that outlive the call;
+    // the syscall reads them only.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            from_c.as_ptr(),
+            libc::AT_FDCWD,
+            to_c.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    let e = io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::ENOSYS | libc::EINVAL) => fs::rename(from, to),
+        _ => Err(e),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
+    fs::rename(from, to)
 }
 
 pub(crate) fn gz_of(path: &Path) -> PathBuf {

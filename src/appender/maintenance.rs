@@ -63,7 +63,10 @@ impl Maintenance {
         }
     }
 
-    /// Every rotated file of this appender: `<name>.<digit>…`.
+    /// Every rotated file of this appender: `<name>.<UTC time>Z`, as
+    /// `rename_aside` names them, optionally `.gz` or `.gz.tmp`. Nothing
+    /// else, though it starts with `<name>.` and a digit (a user's
+    /// `audit.log.1`, a `….bak`): retention never deletes those.
     fn archives(&self) -> Vec<PathBuf> {
         let path = &self.config.path;
         let prefix = archive_prefix(path);
@@ -80,9 +83,7 @@ impl Maintenance {
             .filter(|e| {
                 let name = e.file_name();
                 let name = name.as_encoded_bytes();
-                name.len() > prefix.len()
-                    && name.starts_with(prefix)
-                    && name[prefix.len()].is_ascii_digit()
+                name.strip_prefix(prefix).is_some_and(is_archive_suffix)
             })
             .map(|e| e.path())
             .collect();
@@ -159,4 +160,21 @@ impl Maintenance {
             path.display()
         );
     }
+}
+
+/// True for what follows `<name>.` in the name of a file this appender
+/// made: `YYYYMMDDTHHMMSS.ffffffZ`, then nothing, `.gz` or `.gz.tmp`.
+fn is_archive_suffix(rest: &[u8]) -> bool {
+    if rest.len() < 23 {
+        return false;
+    }
+    let (stamp, tail) = rest.split_at(23);
+    let digits = |r: std::ops::Range<usize>| stamp[r].iter().all(u8::is_ascii_digit);
+    digits(0..8)
+        && stamp[8] == b'T'
+        && digits(9..15)
+        && stamp[15] == b'.'
+        && digits(16..22)
+        && stamp[22] == b'Z'
+        && matches!(tail, b"" | b".gz" | b".gz.tmp")
 }

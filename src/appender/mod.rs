@@ -41,7 +41,9 @@
 //! when [`shutdown_timeout`](AppenderBuilder::shutdown_timeout) (60 s)
 //! runs out: the lines of the batch in its hands and every line still
 //! queued are counted in [`Stats::abandoned`] and reported on stderr, so
-//! that `lines_written + abandoned` is every accepted line. (A writer
+//! that `lines_written + abandoned` is every accepted line (a line written
+//! into a file that vanished and not yet written again is in both: see
+//! [`Stats::abandoned`]). (A writer
 //! stuck inside a system call that never returns is reported as such after
 //! a further quarter of a second; its lines are then not counted.)
 //!

@@ -119,8 +119,16 @@ impl Worker {
                 self.note_error(&e, "sync");
             }
         }
+        // Names sort in the order files were rotated, even if the clock was
+        // stepped back since the last rotation: retention keeps the newest
+        // names, and must not take the newest files for the oldest.
+        let name_time = match self.last_archive {
+            Some(last) if name_time <= last => last + Duration::from_micros(1),
+            _ => name_time,
+        };
         let rotated = match rename_aside(&self.config.path, name_time) {
-            Ok(archive) => {
+            Ok((archive, named)) => {
+                self.last_archive = Some(named);
                 Counters::add(&self.counters.rotations, 1);
                 // Our lines are in the renamed file only if the path still
                 // named our file: check the file that got the new name.

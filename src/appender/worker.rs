@@ -72,6 +72,8 @@ pub(crate) struct Worker {
     /// While rotation fails: when to try again, and the next backoff.
     pub(super) rotation_retry: Option<(Instant, Duration)>,
     pub(super) rotation_failures: u64,
+    /// The time the last rotated file was named after.
+    pub(super) last_archive: Option<SystemTime>,
     /// When the last message arrived.
     last_message: Instant,
     unsynced_since: Option<Instant>,
@@ -111,6 +113,7 @@ impl Worker {
             next_rotation: None,
             rotation_retry: None,
             rotation_failures: 0,
+            last_archive: None,
             last_message: Instant::now(),
             unsynced_since: None,
             failures_in_burst: 0,
@@ -613,5 +616,55 @@ mod tests {
             "the next boundary is 12:00"
         );
         assert_eq!(worker.counters.rotations.load(Relaxed), 1);
+    }
+
+    static BACKWARDS_NOW: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+    fn backwards_clock() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(BACKWARDS_NOW.load(Relaxed))
+    }
+
+    /// The clock is stepped back an hour (NTP, a resumed VM) during a run:
+    /// rotated files are still named in the order they were rotated, so
+    /// that retention, which keeps the newest names, does not delete the
+    /// newest files and keep older ones.
+    #[test]
+    fn rotated_names_keep_their_order_when_the_clock_steps_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let config = AppenderBuilder::new(&path)
+            .max_file_size(8)
+            .max_files(None)
+            .into_config();
+        BACKWARDS_NOW.store(1_795_345_199, Relaxed);
+        let (tx, rx) = crossbeam_channel::bounded(16);
+        let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded();
+        let (done_tx, _done_rx) = crossbeam_channel::bounded(0);
+        let file = LiveFile::open(&path, 0o640).unwrap();
+        let mut worker = Worker::new(
+            config,
+            rx,
+            Arc::default(),
+            file,
+            jobs_tx,
+            done_tx,
+            Arc::default(),
+        );
+        worker.clock = backwards_clock;
+        drop(tx);
+        for (n, at) in [(1, 0u64), (2, 0), (3, 3600), (4, 3600)] {
+            BACKWARDS_NOW.store(1_795_345_199 - at, Relaxed);
+            worker.now = backwards_clock();
+            worker.push_line(format!("line {n}\n").as_bytes());
+            worker.finish_batch();
+        }
+        let names: Vec<String> = jobs_rx
+            .try_iter()
+            .map(|Job::Rotated(p)| p.file_name().unwrap().to_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(names.len(), 3);
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted, "rotated later, named earlier");
     }
 }

@@ -128,6 +128,12 @@ impl Segments<'_> {
         })
     }
 
+    /// Whether the whole key spells `word`, or its plural.
+    pub(super) fn is_whole_word(&self, word: &[u8]) -> bool {
+        let t = self.text;
+        t == word || (t.len() == word.len() + 1 && t.starts_with(word) && t.ends_with(b"s"))
+    }
+
     /// Whether the key, lower-cased without separators, contains `part`.
     pub(super) fn has_substring(&self, part: &[u8]) -> bool {
         part.is_empty() || self.text.windows(part.len()).any(|w| w == part)

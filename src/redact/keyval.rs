@@ -11,8 +11,81 @@ const SCHEMES: &[&[u8]] = &[b"bearer", b"basic", b"token", b"digest", b"negotiat
 /// The longest key looked at.
 const MAX_KEY: usize = 64;
 
+/// The most spaces or tabs between a key and its separator.
+const MAX_GAP: usize = 4;
+
+/// The end of the bracketed value opening at `open` (`(`, `[` or `{`):
+/// just after its closing bracket, skipping nested brackets and strings in
+/// double quotes, and whether it is closed (if not, the end of `s`).
+fn balanced(s: &[u8], open: usize) -> (usize, bool) {
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < s.len() {
+        match s[i] {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return (i + 1, true);
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < s.len() && s[i] != b'"' {
+                    i += if s[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (s.len(), false)
+}
+
 fn is_key_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+/// At a `%` at `at`: a percent-encoded `=` or `:` (`%3D`, `%3A`), as in a
+/// URL inside a query (`?next=%2Fcb%3Faccess_token%3D…`): the value after
+/// it, when the key before it is secret. The value ends at an encoded
+/// delimiter (`%26` …) too.
+pub(super) fn at_percent(
+    s: &[u8],
+    at: usize,
+    is_secret_key: &dyn Fn(&str) -> bool,
+    mask: &str,
+) -> Option<Range<usize>> {
+    let code = s.get(at + 1..at + 3)?;
+    if !(code.eq_ignore_ascii_case(b"3d") || code.eq_ignore_ascii_case(b"3a")) {
+        return None;
+    }
+    at_separator_of(s, at, 3, is_secret_key, mask)
+}
+
+/// `%XX` at `i`, one of the encoded delimiters that end a bare value in
+/// percent-encoded text: `&`, space, `,`, `;`, `"`, `'`.
+fn encoded_delimiter(s: &[u8], i: usize) -> bool {
+    s[i] == b'%'
+        && s.get(i + 1..i + 3).is_some_and(|c| {
+            [b"26", b"20", b"2c", b"3b", b"22", b"27"]
+                .iter()
+                .any(|d| c.eq_ignore_ascii_case(*d))
+        })
+}
+
+/// Percent-encoded spaces (`%20`, and `+` of a form) at `i`: their length.
+fn encoded_spaces(s: &[u8], mut i: usize) -> usize {
+    let start = i;
+    loop {
+        if s.get(i) == Some(&b'+') {
+            i += 1;
+        } else if s.get(i..i + 3) == Some(b"%20") {
+            i += 3;
+        } else {
+            return i - start;
+        }
+    }
 }
 
 /// At a `:` or `=` at `at`: the value after it, when the key before it
@@ -21,16 +94,47 @@ pub(super) fn at_separator(
     s: &[u8],
     at: usize,
     is_secret_key: &dyn Fn(&str) -> bool,
+    mask: &str,
 ) -> Option<Range<usize>> {
-    // The key, bare (`password=`) or quoted (`"password":`).
-    let quote = at
+    at_separator_of(s, at, 1, is_secret_key, mask)
+}
+
+/// As [`at_separator`], for a separator `sep_len` bytes long (3 when
+/// percent-encoded).
+fn at_separator_of(
+    s: &[u8],
+    at: usize,
+    sep_len: usize,
+    is_secret_key: &dyn Fn(&str) -> bool,
+    mask: &str,
+) -> Option<Range<usize>> {
+    let encoded = sep_len > 1;
+    // The key, bare (`password=`) or quoted (`"password":`), maybe with
+    // spaces or tabs before the separator (`password = …` in TOML or INI,
+    // `"password" : …` from a pretty printer).
+    let mut key_end = at;
+    while key_end > 0 && at - key_end < MAX_GAP && matches!(s[key_end - 1], b' ' | b'\t') {
+        key_end -= 1;
+    }
+    let quote = key_end
         .checked_sub(1)
         .map(|i| s[i])
         .filter(|&b| b == b'"' || b == b'\'');
-    let end = at - usize::from(quote.is_some());
+    // An escaped quote (`\"password\":`, JSON text inside a JSON string).
+    let escaped = quote.is_some() && key_end >= 2 && s[key_end - 2] == b'\\';
+    let end = key_end - usize::from(quote.is_some()) - usize::from(escaped);
     let mut start = end;
     while start > 0 && end - start < MAX_KEY && is_key_char(s[start - 1]) {
         start -= 1;
+    }
+    // After an encoded delimiter (`%3Faccess_token`), the key starts past
+    // its two hex digits.
+    if start >= 1
+        && end - start > 2
+        && s[start - 1] == b'%'
+        && s[start..start + 2].iter().all(u8::is_ascii_hexdigit)
+    {
+        start += 2;
     }
     // A key starts with a letter or `_` (not `05` of `05:17`, not `8443`).
     let starts_like_a_key = s
@@ -43,16 +147,22 @@ pub(super) fn at_separator(
         return None;
     }
     // The value: quoted up to its closing quote, or bare up to a delimiter.
-    let mut v = at + 1;
+    let mut v = at + sep_len;
     while v < s.len() && matches!(s[v], b' ' | b'\t') {
         v += 1;
+    }
+    if encoded {
+        v += encoded_spaces(s, v);
     }
     // `Authorization: Bearer …`: the scheme stays, the credentials go.
     let word = s[v..]
         .iter()
         .take_while(|b| b.is_ascii_alphabetic())
         .count();
-    let spaces = s[v + word..].iter().take_while(|&&b| b == b' ').count();
+    let mut spaces = s[v + word..].iter().take_while(|&&b| b == b' ').count();
+    if spaces == 0 && encoded {
+        spaces = encoded_spaces(s, v + word);
+    }
     if spaces > 0
         && SCHEMES
             .iter()
@@ -60,14 +170,43 @@ pub(super) fn at_separator(
     {
         v += word + spaces;
     }
+    // Already masked (text redacted once, then scanned again).
+    if !mask.is_empty() && s[v..].starts_with(mask.as_bytes()) {
+        return None;
+    }
     let range = match *s.get(v)? {
-        b'{' | b'[' | b'/' => return None,
+        // A list or an object under a secret key is secret whole, as it is
+        // in structured data: its inside is masked, the brackets stay.
+        b'{' | b'[' => match balanced(s, v) {
+            (end, true) => v + 1..end - 1,
+            (end, false) => v + 1..end,
+        },
+        // JSON text inside a JSON string: `{\"password\":\"…\"}`.
+        b'\\' if s.get(v + 1) == Some(&b'"') => {
+            let mut j = v + 2;
+            while j < s.len() && !(s[j] == b'\\' && s.get(j + 1) == Some(&b'"')) {
+                j += if s[j] == b'\\' { 2 } else { 1 };
+            }
+            v + 2..j.min(s.len())
+        }
+        b'/' => return None,
         q @ (b'"' | b'\'') => {
             let mut j = v + 1;
             while j < s.len() && s[j] != q {
                 j += if s[j] == b'\\' { 2 } else { 1 };
             }
             v + 1..j.min(s.len())
+        }
+        _ if encoded => {
+            let mut j = v;
+            while j < s.len()
+                && !s[j].is_ascii_whitespace()
+                && !matches!(s[j], b'&' | b'"' | b'\'' | b'<' | b'>')
+                && !encoded_delimiter(s, j)
+            {
+                j += 1;
+            }
+            v..j
         }
         _ => {
             let len = s[v..]
@@ -80,7 +219,20 @@ pub(super) fn at_separator(
                         )
                 })
                 .count();
-            v..v + len
+            // `Debug` of a wrapper: `Secret("…")`, `Some("…")`,
+            // `SecretBox { inner: "…" }`: masked up to its closing bracket.
+            let word = s[v..v + len]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b':')
+                .count();
+            let after = v + word;
+            if word > 0 && s.get(after) == Some(&b'(') {
+                v..balanced(s, after).0
+            } else if word == len && word > 0 && s[after..].starts_with(b" {") {
+                v..balanced(s, after + 1).0
+            } else {
+                v..v + len
+            }
         }
     };
     if range.is_empty() {
@@ -88,4 +240,40 @@ pub(super) fn at_separator(
     }
     let key = std::str::from_utf8(&s[start..end]).ok()?;
     is_secret_key(key).then_some(range)
+}
+
+/// At a `,` at `at`: the value of a `("key", "value")` pair, as `Debug`
+/// writes a header list (`[("X-Api-Key", "…")]`), when the key is secret.
+pub(super) fn at_comma(
+    s: &[u8],
+    at: usize,
+    is_secret_key: &dyn Fn(&str) -> bool,
+    mask: &str,
+) -> Option<Range<usize>> {
+    let quote = *s.get(at.checked_sub(1)?)?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let end = at - 1;
+    let mut start = end;
+    while start > 0 && end - start < MAX_KEY && is_key_char(s[start - 1]) {
+        start -= 1;
+    }
+    if start == end || start < 2 || s[start - 1] != quote || s[start - 2] != b'(' {
+        return None;
+    }
+    let mut v = at + 1;
+    while v < s.len() && s[v] == b' ' {
+        v += 1;
+    }
+    if s.get(v) != Some(&quote) || s[v + 1..].starts_with(mask.as_bytes()) {
+        return None;
+    }
+    let mut j = v + 1;
+    while j < s.len() && s[j] != quote {
+        j += if s[j] == b'\\' { 2 } else { 1 };
+    }
+    let range = v + 1..j.min(s.len());
+    let key = std::str::from_utf8(&s[start..end]).ok()?;
+    (!range.is_empty() && is_secret_key(key)).then_some(range)
 }

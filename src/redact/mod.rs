@@ -12,6 +12,10 @@
 //!   plural at the end of the key (`tokens`, `api_keys`). So `authorId` is
 //!   not `auth`, `shipping` is not `pin`, `passenger` is not `pass`, and
 //!   `sessions_count` is not `session` (a plural counts only at the end).
+//!   Two default words count only as the *whole* key: `access` and
+//!   `refresh`, the token pair of a JWT login (`{"access": …, "refresh":
+//!   …}`); `access_level` and `refresh_rate` are audit data (their tokens,
+//!   `access_token`, `refreshToken`, are secret by `token`).
 //!   *Substrings* ([`Policy::with_key_substring`]) match anywhere in the key
 //!   lower-cased without separators: the defaults catch long compounds
 //!   written in one piece (`newpassword`, `accesstoken`);
@@ -25,7 +29,8 @@
 //!   (`sk_live_`, `ghp_`, `AKIA`, … see the table below), PEM private keys,
 //!   and payment card numbers (13 to 19 digits of a card brand's ranges,
 //!   whole or in groups split by single spaces or dashes, passing the Luhn
-//!   check). Only the secret part is replaced: `"Bearer [REDACTED]"`,
+//!   check; not right after a `+`, which starts a phone number: a 13-digit
+//!   `+49…` number can pass both tests by chance). Only the secret part is replaced: `"Bearer [REDACTED]"`,
 //!   `"https://[REDACTED]@db.internal/app"`, `"sk_live_[REDACTED]"`,
 //!   `"paid with [REDACTED] today"`; and the value after a secret key
 //!   inside text (`password=[REDACTED]`, see below). Each class can be
@@ -49,7 +54,7 @@
 //! assert!(!policy.is_secret_key("shipping"));
 //! assert!(policy.is_secret_key("dbpw"));
 //! assert!(!policy.is_secret_key("token_count"));
-//! assert!(policy.is_secret_key("accessToken"), "`access` is still a word");
+//! assert!(policy.is_secret_key("accessToken"), "by the substring `accesstoken`");
 //! assert!(policy.is_secret_header("X-Session"));
 //! assert_eq!(
 //!     policy.redact_text("GET https://bob:hunter2@api.example.com with Bearer abc123xyz789"),
@@ -91,10 +96,18 @@
 //! value masked: `password=hunter2` (a message, a query string:
 //! `?access_token=[REDACTED]&state=1`), `password: hunter2`, JSON text
 //! (`{"password":"[REDACTED]"}`) and `Debug` output
-//! (`User { password: "[REDACTED]" }`). A value in quotes is masked up to
+//! (`User { password: "[REDACTED]" }`), with spaces or tabs before the
+//! separator too (`password = hunter2` in TOML or INI text,
+//! `"password" : "…"`), and JSON text inside a JSON string
+//! (`{\"password\":\"[REDACTED]\"}`). A value in quotes is masked up to
 //! its closing quote; a bare one up to a space or `,;&)]}<>`; after
 //! `Authorization: Bearer` the scheme stays. A value that is an object or
-//! a list (`{`, `[`) is left to the keys inside it. This errs on the safe
+//! a list is masked whole, its brackets kept (`"passwords":[[REDACTED]]`),
+//! and so is a `Debug` wrapper (`password: [REDACTED]` for
+//! `Secret("…")`, `Some("…")` or `SecretBox { inner: "…" }`), and the
+//! value of a `("secret key", "…")` pair (`Debug` of a header list).
+//! Percent-encoded text is read too: `%3Faccess_token%3D[REDACTED]%26state`
+//! in a redirect URL, `Bearer%20[REDACTED]`. This errs on the safe
 //! side: prose such as `"invalid token: expired"` is written
 //! `"invalid token: [REDACTED]"`; [`Policy::mask_key_value_pairs`] turns it
 //! off.
@@ -125,6 +138,7 @@ const DEFAULT_KEYS: &[&str] = &[
     "pwd",
     "pass",
     "passphrase",
+    "passcode",
     "secret",
     "token",
     "jwt",
@@ -136,8 +150,7 @@ const DEFAULT_KEYS: &[&str] = &[
     "apikey",
     "accesskey",
     "privatekey",
-    "access",
-    "refresh",
+    "accountkey",
     "session",
     "sessionid",
     "cookie",
@@ -150,6 +163,15 @@ const DEFAULT_KEYS: &[&str] = &[
     "cvc",
     "ssn",
 ];
+
+/// The words that make a key secret by default only when they are the
+/// whole key (or its plural): `access` and `refresh`, the token pair a JWT
+/// login returns (`{"access": …, "refresh": …}`). As one segment among
+/// others they name audit data (`access_level`, `refresh_rate`); their
+/// tokens are caught by `token` (`access_token`) and `accesskey`.
+///
+/// `sig` is the signature of an Azure SAS URL (`&sig=…`).
+const DEFAULT_WHOLE_KEYS: &[&str] = &["access", "refresh", "sig"];
 
 /// The substrings a key is checked against by default: compounds that are
 /// secret even when written in one lower-case piece (`newpassword`,
@@ -166,6 +188,10 @@ const DEFAULT_KEY_SUBSTRINGS: &[&str] = &[
     "refreshtoken",
     "authtoken",
     "sessionid",
+    "sessid",
+    "csrftoken",
+    "xsrftoken",
+    "apitoken",
     "credential",
 ];
 
@@ -188,8 +214,9 @@ pub const DEFAULT_MASK: &str = "[REDACTED]";
 ///
 /// | setting | default |
 /// |---|---|
-/// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `access`, `refresh`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn` |
-/// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `credential` |
+/// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `passcode`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `accountkey`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn` |
+/// | whole keys only | `access`, `refresh` (not `access_level`, `refresh_rate`), `sig` |
+/// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `sessid`, `csrftoken`, `xsrftoken`, `apitoken`, `credential` |
 /// | headers | `authorization`, `proxy-authorization`, `cookie`, `set-cookie`, `x-api-key`, `x-auth-token`, `x-csrf-token` |
 /// | values | `Bearer`/`Basic` credentials, JWTs, URL userinfo, well-known token prefixes, PEM private keys, card numbers, values after a secret key in text: all masked |
 /// | mask | `"[REDACTED]"` |
@@ -201,6 +228,8 @@ pub struct Policy {
     /// The length of the shortest word or substring (`usize::MAX` if none).
     shortest_key: usize,
     keys: Vec<String>,
+    /// Words that are secret only as the whole key (`DEFAULT_WHOLE_KEYS`).
+    whole_keys: Vec<String>,
     substrings: Vec<String>,
     headers: Vec<String>,
     /// The value classes scanned for (`scan::AUTH` …).
@@ -211,6 +240,7 @@ pub struct Policy {
 impl PartialEq for Policy {
     fn eq(&self, other: &Self) -> bool {
         self.keys == other.keys
+            && self.whole_keys == other.whole_keys
             && self.substrings == other.substrings
             && self.headers == other.headers
             && self.values == other.values
@@ -232,6 +262,7 @@ impl Default for Policy {
             keys_id: next_keys_id(),
             shortest_key: 0,
             keys: owned(DEFAULT_KEYS),
+            whole_keys: owned(DEFAULT_WHOLE_KEYS),
             substrings: owned(DEFAULT_KEY_SUBSTRINGS),
             headers: owned(DEFAULT_HEADERS),
             values: scan::ALL,
@@ -246,6 +277,7 @@ impl fmt::Debug for Policy {
         let on = |class| self.values & class != 0;
         f.debug_struct("Policy")
             .field("keys", &self.keys)
+            .field("whole_keys", &self.whole_keys)
             .field("key_substrings", &self.substrings)
             .field("headers", &self.headers)
             .field("auth_credentials", &on(scan::AUTH))
@@ -267,6 +299,7 @@ impl Policy {
             keys_id: next_keys_id(),
             shortest_key: usize::MAX,
             keys: Vec::new(),
+            whole_keys: Vec::new(),
             substrings: Vec::new(),
             headers: Vec::new(),
             values: 0,
@@ -280,6 +313,7 @@ impl Policy {
         self.shortest_key = self
             .keys
             .iter()
+            .chain(&self.whole_keys)
             .chain(&self.substrings)
             .map(String::len)
             .min()
@@ -312,12 +346,13 @@ impl Policy {
         self
     }
 
-    /// Stops treating `word` as secret, both as a word and as a substring.
-    /// Other words still apply: without `token`, `access_token` is still
-    /// secret by `access` (and by the substring `accesstoken`).
+    /// Stops treating `word` as secret, as a word, a whole key or a
+    /// substring. Other words still apply: without `token`, `access_token`
+    /// is still secret by the substring `accesstoken`.
     pub fn without_key(mut self, word: &str) -> Self {
         let word = normalize(word);
         self.keys.retain(|k| *k != word);
+        self.whole_keys.retain(|k| *k != word);
         self.substrings.retain(|k| *k != word);
         self.keys_changed()
     }
@@ -415,6 +450,10 @@ impl Policy {
         let segments = buf.segments(key);
         self.keys.iter().any(|w| segments.has_word(w.as_bytes()))
             || self
+                .whole_keys
+                .iter()
+                .any(|w| segments.is_whole_word(w.as_bytes()))
+            || self
                 .substrings
                 .iter()
                 .any(|p| segments.has_substring(p.as_bytes()))
@@ -445,7 +484,13 @@ impl Policy {
         if self.values == 0 {
             return None;
         }
-        scan::next(text.as_bytes(), 0, self.values, &|k| self.is_secret_key(k))
+        scan::next(
+            text.as_bytes(),
+            0,
+            self.values,
+            &|k| self.is_secret_key(k),
+            &self.mask,
+        )
     }
 
     /// `text` redacted, its first secret being at `first`.
@@ -457,9 +502,13 @@ impl Policy {
             out.push_str(&text[last..range.start]);
             out.push_str(&self.mask);
             last = range.end;
-            next = scan::next(text.as_bytes(), range.end, self.values, &|k| {
-                self.is_secret_key(k)
-            });
+            next = scan::next(
+                text.as_bytes(),
+                range.end,
+                self.values,
+                &|k| self.is_secret_key(k),
+                &self.mask,
+            );
         }
         out.push_str(&text[last..]);
         out

