@@ -6,8 +6,8 @@
 //! ```
 
 use serde::Serialize;
-use tracing_audit::diff::diff;
-use tracing_audit::record::Kind;
+use tracing_audit::diff;
+use tracing_audit::Kind;
 use tracing_audit::Transaction;
 
 #[derive(Serialize, Clone)]

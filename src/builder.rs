@@ -277,7 +277,7 @@ impl Builder {
     ///
     /// ```no_run
     /// use tracing_audit::appender::Durability;
-    /// use tracing_audit::record::Kind;
+    /// use tracing_audit::Kind;
     ///
     /// let _guard = tracing_audit::builder()
     ///     .configure_appender(|kind, appender| match kind {

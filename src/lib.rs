@@ -10,7 +10,7 @@
 //! # Quick start
 //!
 //! ```no_run
-//! use tracing_audit::diff::diff;
+//! use tracing_audit::diff;
 //!
 //! #[derive(serde::Serialize, Clone)]
 //! struct Product { id: u64, price: f64 }
@@ -112,7 +112,7 @@
 //!
 //! [`diff()`] gives the field-level changes between any two `Serialize`
 //! values (`{"price":{"old":10.99,"new":12.99}}`, nested fields by dotted
-//! path, with [`diff::diff_ignoring`] for fields such as `updated_at`).
+//! path, with [`diff_ignoring()`] for fields such as `updated_at`).
 //! CRUD records made inside a [`Transaction`] are held until it commits,
 //! and never written if it rolls back.
 //!
@@ -187,7 +187,7 @@ mod builder;
 mod clock;
 mod console;
 mod context;
-pub mod diff;
+mod diff;
 mod event_id;
 mod fallback;
 mod filter;
@@ -209,10 +209,11 @@ mod unwind;
 pub use builder::{
     builder, layer, AuditGuard, Builder, Error, FilteredAuditLayer, DEFAULT_MAX_LINE_BYTES,
 };
-pub use diff::{diff, Changes};
+pub use diff::{diff, diff_ignoring, Change, Changes};
 pub use filter::AuditFilter;
 pub use layer::AuditLayer;
 pub use nesting::{DEFAULT_MAX_DEPTH, DEPTH_MARKER};
+pub use record::Kind;
 pub use transaction::Transaction;
 
 /// Sets the acting user on the current span, after authentication: every

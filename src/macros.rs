@@ -16,7 +16,7 @@
 ///
 /// Keys: `model` and `id` (required, first, anything `Display`), then any
 /// of `user` (`Display`, overrides the span's user), `user_info`,
-/// `changes` (a [`Changes`](crate::diff::Changes)), `instance` (a snapshot,
+/// `changes` (a [`Changes`](crate::Changes)), `instance` (a snapshot,
 /// any `Serialize`), `extra` (any `Serialize`).
 #[macro_export]
 macro_rules! create {
@@ -37,7 +37,7 @@ macro_rules! read {
 /// for [`create!`].
 ///
 /// ```
-/// use tracing_audit::diff::diff;
+/// use tracing_audit::diff;
 /// # #[derive(serde::Serialize, Clone)] struct Product { price: f64 }
 /// let before = Product { price: 10.99 };
 /// let after = Product { price: 12.99 };
@@ -72,7 +72,7 @@ macro_rules! bulk_create {
 /// Records a `BULK_UPDATE`. Keys as for [`bulk_create!`].
 ///
 /// ```
-/// use tracing_audit::diff::Changes;
+/// use tracing_audit::Changes;
 /// let changes = Changes::new().with("status", "draft", "published");
 /// tracing_audit::bulk_update!(model: "Post", ids: vec!["p1", "p2"], changes: changes);
 /// ```

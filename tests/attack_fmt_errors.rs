@@ -9,9 +9,9 @@ use std::fmt;
 
 use common::records::Logs;
 use serde::{Serialize, Serializer};
-use tracing_audit::diff::{diff, Changes};
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_audit::Transaction;
+use tracing_audit::{diff, Changes};
 
 /// Writes some text, then fails.
 struct Fails;

@@ -13,8 +13,8 @@ use common::records::{excerpt, Line, Logs};
 use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
-use tracing_audit::diff::{diff, Changes};
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
+use tracing_audit::{diff, Changes};
 use tracing_audit::{Builder, Transaction};
 
 const BIG: usize = 2 * 1024 * 1024;

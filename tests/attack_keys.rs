@@ -12,8 +12,8 @@ use common::records::Logs;
 use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
-use tracing_audit::diff::{diff, Changes};
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
+use tracing_audit::{diff, Changes};
 
 #[test]
 fn two_users_whose_ids_differ_only_past_the_cap_are_not_the_same_user() {

@@ -10,8 +10,8 @@ use common::records::Logs;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::json;
-use tracing_audit::diff::diff;
-use tracing_audit::record::Kind;
+use tracing_audit::diff;
+use tracing_audit::Kind;
 
 /// A map whose keys collide once written as JSON strings.
 struct Colliding;

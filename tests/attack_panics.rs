@@ -12,7 +12,7 @@ use std::fmt;
 use common::records::{check_envelope, excerpt, Logs};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_audit::Transaction;
 
 struct Boom(&'static str);

@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::records::{Logs, Record};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_audit::Transaction;
 
 /// Makes records of its own, then panics: reentrancy.

@@ -7,7 +7,7 @@ mod common;
 
 use common::records::read_records;
 use serde_json::json;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_audit::Transaction;
 
 #[test]

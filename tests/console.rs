@@ -7,8 +7,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
-use tracing_audit::diff::Changes;
 use tracing_audit::redact::Policy;
+use tracing_audit::Changes;
 
 #[derive(Clone, Default)]
 struct Shared(Arc<Mutex<Vec<u8>>>);

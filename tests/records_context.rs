@@ -14,7 +14,7 @@ use std::time::Duration;
 use common::records::{check_envelope, read_records, Logs, Record};
 use serde_json::{json, Value};
 use tracing::Instrument;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_subscriber::layer::SubscriberExt;
 
 fn by_id(records: &[Record]) -> HashMap<String, Record> {

@@ -10,7 +10,7 @@ mod common;
 
 use common::records::{check_envelope, read_records, Logs};
 use serde_json::json;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
 

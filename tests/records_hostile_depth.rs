@@ -15,8 +15,8 @@ use std::process::Command;
 use common::records::{check_envelope, excerpt, Line, Logs};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Value};
-use tracing_audit::diff::{diff, Changes};
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
+use tracing_audit::{diff, Changes};
 use tracing_audit::{DEFAULT_MAX_DEPTH, DEPTH_MARKER};
 
 const DEEP: usize = 100_000;

@@ -11,8 +11,8 @@ use std::fmt;
 use common::records::{check_envelope, Logs, Record};
 use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
-use tracing_audit::diff::{diff, Changes};
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
+use tracing_audit::{diff, Changes};
 
 /// Panics in `Debug`, `Display` and `Serialize`, saying which.
 struct Boom;

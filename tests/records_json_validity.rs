@@ -18,10 +18,10 @@ use common::records::{
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Value};
-use tracing_audit::diff::{diff, Changes};
-use tracing_audit::record::Kind;
 use tracing_audit::redact::Policy;
+use tracing_audit::Kind;
 use tracing_audit::DEFAULT_MAX_LINE_BYTES;
+use tracing_audit::{diff, Changes};
 
 const TEN_MB: usize = 10 * 1024 * 1024;
 

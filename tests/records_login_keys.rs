@@ -7,7 +7,7 @@ mod common;
 
 use common::records::{check_envelope, Logs};
 use serde_json::{json, Value};
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 
 #[test]
 fn a_record_naming_another_user_does_not_get_the_span_users_info() {

@@ -11,9 +11,9 @@ use std::fs;
 use common::records::{Logs, Record};
 use serde::Serialize;
 use serde_json::{json, Value};
-use tracing_audit::diff::{diff, Changes};
-use tracing_audit::record::Kind;
 use tracing_audit::redact::Policy;
+use tracing_audit::Kind;
+use tracing_audit::{diff, Changes};
 
 const MASK: &str = "[REDACTED]";
 const CARD: &str = "4111 1111 1111 1111";

@@ -20,8 +20,8 @@ use std::sync::Once;
 
 use common::records::{Logs, Record};
 use serde_json::{json, Value};
-use tracing_audit::diff::{diff, Changes};
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
+use tracing_audit::{diff, Changes};
 
 const MASK: &str = "[REDACTED]";
 

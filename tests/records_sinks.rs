@@ -14,7 +14,7 @@ use common::records::{
     SERVICE,
 };
 use serde_json::json;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 

@@ -11,7 +11,7 @@ mod common;
 
 use common::records::{read_records, Logs};
 use tracing::field::Empty;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_audit::Transaction;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;

@@ -12,7 +12,7 @@ use std::thread;
 use common::files_of;
 use common::records::{check_envelope, read_records, Record};
 use serde_json::json;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_subscriber::layer::SubscriberExt;
 
 const THREADS: u64 = 8;

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::records::{check_envelope, read_records, Logs, Record};
 use serde_json::json;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_audit::Transaction;
 use tracing_subscriber::layer::SubscriberExt;
 

@@ -7,8 +7,8 @@ mod common;
 
 use common::records::{read_records, Record};
 use serde_json::json;
-use tracing_audit::record::Kind;
 use tracing_audit::redact::Policy;
+use tracing_audit::Kind;
 use tracing_audit::{AuditGuard, Transaction};
 use tracing_subscriber::layer::SubscriberExt;
 

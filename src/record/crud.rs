@@ -132,7 +132,7 @@ impl<'a> Crud<'a> {
         self
     }
 
-    /// The field-level changes (see [`diff`](crate::diff::diff)).
+    /// The field-level changes (see [`diff`](crate::diff())).
     pub fn changes(mut self, changes: &'a Changes) -> Self {
         self.changes = Some(changes);
         self

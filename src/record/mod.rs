@@ -48,7 +48,7 @@ impl Kind {
     /// The kind a target's events belong to.
     ///
     /// ```
-    /// use tracing_audit::record::Kind;
+    /// use tracing_audit::Kind;
     /// assert_eq!(Kind::of_target("audit.crud"), Kind::Audit);
     /// assert_eq!(Kind::of_target("audit.login"), Kind::Login);
     /// assert_eq!(Kind::of_target("my_app::db"), Kind::App);
