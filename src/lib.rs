@@ -104,7 +104,7 @@
 //! A span's `user_id`, `user_info`, `request_id` and `tenant` fields (and
 //! any declared with [`Builder::context_field`]) are carried into every
 //! record made inside it, across `.await` points and into tasks spawned
-//! with `.instrument(span)`. [`set_user`] fills in the user after
+//! with `.instrument(span)`. [`set_user`] (or [`set_user_info`], with details) fills in the user after
 //! authentication. A record made outside any span has `user_id` `""` and
 //! no `request_id`.
 //!
@@ -219,16 +219,17 @@ pub use transaction::Transaction;
 /// Sets the acting user on the current span, after authentication: every
 /// record made from now on in this span, in spans opened inside it, and in
 /// the enclosing spans up to the one that carries the `request_id` (the
-/// request's own span), gets this `user_id` and `user_info`. When no
-/// enclosing span carries a `request_id`, only the current span gets it:
-/// spans further out may be shared by other requests.
+/// request's own span), gets this `user_id` (and an empty `user_info`; use
+/// [`set_user_info`] to give details). When no enclosing span carries a
+/// `request_id`, only the current span gets it: spans further out may be
+/// shared by other requests.
 ///
 /// ```
-/// # #[derive(serde::Serialize)] struct Info { email: &'static str }
 /// let span = tracing::info_span!("request", request_id = "r-1");
 /// let _entered = span.enter();
-/// tracing_audit::set_user(7, Some(&Info { email: "a@b.c" }));
-/// tracing_audit::read!(model: "Invoice", id: 12); // user_id "7"
+/// tracing_audit::set_user(7); // no type annotation needed
+/// tracing_audit::set_user("alice");
+/// tracing_audit::read!(model: "Invoice", id: 12); // user_id "alice"
 /// ```
 ///
 /// The current span is the innermost span the subscriber made: a span with
@@ -241,14 +242,34 @@ pub use transaction::Transaction;
 /// With several audit layers in one subscriber, each gets the user.
 ///
 /// Without the crate's layer installed this does nothing.
-pub fn set_user<T: serde::Serialize>(user_id: impl std::fmt::Display, user_info: Option<&T>) {
+pub fn set_user(user_id: impl std::fmt::Display) {
+    set_user_dyn(&user_id, None);
+}
+
+/// [`set_user`] with the user's details: any `Serialize` value, written as
+/// the records' `user_info` (redacted like every other value).
+///
+/// ```
+/// #[derive(serde::Serialize)]
+/// struct Info { email: &'static str }
+///
+/// let span = tracing::info_span!("request", request_id = "r-1");
+/// let _entered = span.enter();
+/// tracing_audit::set_user_info(7, &Info { email: "a@b.c" });
+/// tracing_audit::set_user_info(7, &serde_json::json!({"role": "admin"}));
+/// tracing_audit::read!(model: "Invoice", id: 12); // user_id "7", user_info {"role":"admin"}
+/// ```
+pub fn set_user_info<T: serde::Serialize + ?Sized>(user_id: impl std::fmt::Display, user_info: &T) {
+    set_user_dyn(&user_id, Some(&user_info as &dyn record::ToJson));
+}
+
+fn set_user_dyn(user_id: &dyn std::fmt::Display, info: Option<&dyn record::ToJson>) {
     tracing::Span::current().with_subscriber(|(id, dispatch)| {
         if let Some(layer) = dispatch.downcast_ref::<AuditLayer>() {
-            let info = user_info.map(|i| i as &dyn record::ToJson);
             // The filter of the same `Filtered` layer (found the same way,
             // outermost first): spans it left out do not hold the user.
             let filter = dispatch.downcast_ref::<AuditFilter>();
-            layer.set_user(dispatch, id, filter, &user_id, info);
+            layer.set_user(dispatch, id, filter, user_id, info);
         }
     });
 }

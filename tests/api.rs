@@ -1,6 +1,9 @@
 //! The public API as a newcomer guesses it (issue 11): names at the root,
 //! calls without type annotations, errors that keep their source.
 
+mod common;
+
+use common::records::Logs;
 use tracing_audit::{diff, Changes, Kind};
 
 #[test]
@@ -14,4 +17,22 @@ fn kind_and_diff_are_at_the_root() {
     assert_eq!(Kind::of_target("audit.login"), Kind::Login);
     // The record module still names the same type.
     assert_eq!(tracing_audit::record::Kind::Audit, Kind::Audit);
+}
+
+#[test]
+fn set_user_needs_no_type_annotation() {
+    let logs = Logs::new();
+    logs.run(|| {
+        let span = tracing::info_span!("request", request_id = "r-1");
+        let _e = span.enter();
+        tracing_audit::set_user(7);
+        tracing_audit::read!(model: "Invoice", id: 1);
+        tracing_audit::set_user_info("alice", &serde_json::json!({"role": "admin"}));
+        tracing_audit::read!(model: "Invoice", id: 2);
+    });
+    let records = logs.records(Kind::Audit);
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(records[0]["user_id"], "7");
+    assert_eq!(records[1]["user_id"], "alice");
+    assert_eq!(records[1]["user_info"]["role"], "admin");
 }

@@ -241,7 +241,7 @@ fn emit(inp: &Input) {
     tracing::info_span!("req", request_id = a, tenant = %b, user_id = inp.i, org = c)
         .in_scope(|| tracing::info!(probe = true, "in span"));
     tracing::info_span!("req2", request_id = "fixed").in_scope(|| {
-        tracing_audit::set_user(a, Some(&value));
+        tracing_audit::set_user_info(a, &value);
         tracing::info!("after set_user");
         tracing_audit::create!(model: "User", id: 1);
     });
@@ -793,7 +793,7 @@ fn a_huge_user_info_keeps_the_line_under_the_cap() {
     let logs = Logs::new();
     logs.run(|| {
         tracing::info_span!("req", request_id = "r-1").in_scope(|| {
-            tracing_audit::set_user(7, Some(&info));
+            tracing_audit::set_user_info(7, &info);
             tracing_audit::read!(model: "Doc", id: 1);
         });
         tracing_audit::read!(model: "Doc", id: 2, user: 8, user_info: info);

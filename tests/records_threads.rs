@@ -36,7 +36,7 @@ fn work(t: u64, barrier: &Barrier) {
     let _entered = span.enter();
     barrier.wait();
     if t % 2 == 1 {
-        tracing_audit::set_user(&user, Some(&json!({"thread": t})));
+        tracing_audit::set_user_info(&user, &json!({"thread": t}));
     }
     for n in 0..PER_THREAD {
         let id = format!("{t}:{n}");
