@@ -58,13 +58,15 @@ pub enum Error {
         /// What went wrong.
         source: io::Error,
     },
-    /// A filter directive did not parse.
-    Filter(String),
-    /// Another global subscriber is already installed.
-    Init(String),
+    /// A filter directive did not parse: the message shows the directives
+    /// given, [`source`](std::error::Error::source) is the parser's error.
+    Filter(FilterError),
+    /// Another global subscriber is already installed
+    /// ([`source`](std::error::Error::source) says more).
+    Init(tracing_subscriber::util::TryInitError),
     /// A context field name that records already use as a key (such as
     /// `level` or `path`), or too many context fields (at most 56).
-    ContextField(String),
+    ContextField(ContextFieldError),
     /// A file setting that would destroy data, such as `max_file_size(0)`
     /// or `max_files(0)`.
     Config(ConfigError),
@@ -74,7 +76,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Io { path, source } => write!(f, "cannot open {}: {source}", path.display()),
-            Error::Filter(e) => write!(f, "bad filter directive: {e}"),
+            Error::Filter(e) => write!(f, "bad filter directive {e}"),
             Error::Init(e) => write!(f, "cannot install the subscriber: {e}"),
             Error::ContextField(e) => write!(f, "bad context field: {e}"),
             Error::Config(e) => write!(f, "bad file setting: {e}"),
@@ -87,10 +89,77 @@ impl std::error::Error for Error {
         match self {
             Error::Io { source, .. } => Some(source),
             Error::Config(e) => Some(e),
-            _ => None,
+            Error::Filter(e) => Some(e),
+            Error::Init(e) => Some(e),
+            Error::ContextField(e) => Some(e),
         }
     }
 }
+
+/// A filter directive that did not parse ([`Error::Filter`]): the
+/// directives as given, and the parser's error as its
+/// [`source`](std::error::Error::source).
+///
+/// ```
+/// use std::error::Error as _;
+///
+/// let err = tracing_audit::layer()
+///     .app_filter("warn,my_app=loud")
+///     .build::<tracing_subscriber::Registry>()
+///     .err()
+///     .unwrap();
+/// let tracing_audit::Error::Filter(filter) = &err else { panic!("{err}") };
+/// assert_eq!(filter.directives(), "warn,my_app=loud");
+/// assert!(err.to_string().contains("`warn,my_app=loud`"), "{err}");
+/// assert!(err.source().is_some());
+/// ```
+#[derive(Debug)]
+pub struct FilterError {
+    directives: String,
+    source: tracing_subscriber::filter::ParseError,
+}
+
+impl FilterError {
+    /// The directives that did not parse, as given.
+    pub fn directives(&self) -> &str {
+        &self.directives
+    }
+}
+
+impl fmt::Display for FilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`: {}", self.directives, self.source)
+    }
+}
+
+impl std::error::Error for FilterError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// A context field that cannot be declared ([`Error::ContextField`]): a
+/// name records already use as a key, an empty name, or too many fields.
+#[derive(Debug)]
+pub struct ContextFieldError {
+    name: Option<String>,
+    reason: String,
+}
+
+impl ContextFieldError {
+    /// The field's name, when one name is at fault (not for "too many").
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+}
+
+impl fmt::Display for ContextFieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for ContextFieldError {}
 
 enum SinkChoice {
     File,
@@ -427,9 +496,12 @@ impl Builder {
 
     fn filter(directives: &Option<String>) -> Result<EnvFilter, Error> {
         match directives {
-            Some(d) => EnvFilter::builder()
-                .parse(d)
-                .map_err(|e| Error::Filter(e.to_string())),
+            Some(d) => EnvFilter::builder().parse(d).map_err(|source| {
+                Error::Filter(FilterError {
+                    directives: d.clone(),
+                    source,
+                })
+            }),
             None => Ok(EnvFilter::builder()
                 .with_default_directive(tracing_core::LevelFilter::INFO.into())
                 .from_env_lossy()),
@@ -452,13 +524,21 @@ impl Builder {
     fn build_layer(self) -> Result<(AuditLayer, EnvFilter, AuditGuard), Error> {
         let app = Self::filter(&self.app_filter)?;
         for name in &self.context_fields {
-            crate::context::check_name(name).map_err(Error::ContextField)?;
+            crate::context::check_name(name).map_err(|reason| {
+                Error::ContextField(ContextFieldError {
+                    name: Some(name.clone()),
+                    reason,
+                })
+            })?;
         }
         if self.context_fields.len() > 56 {
-            return Err(Error::ContextField(format!(
-                "{} context fields declared; at most 56",
-                self.context_fields.len()
-            )));
+            return Err(Error::ContextField(ContextFieldError {
+                name: None,
+                reason: format!(
+                    "{} context fields declared; at most 56",
+                    self.context_fields.len()
+                ),
+            }));
         }
         if self.max_file_size == Some(0) {
             return Err(Error::Config(ConfigError::ZeroMaxFileSize));
@@ -581,9 +661,7 @@ impl Builder {
     /// every queued record.
     pub fn init(self) -> Result<AuditGuard, Error> {
         let (subscriber, guard) = self.finish()?;
-        subscriber
-            .try_init()
-            .map_err(|e| Error::Init(e.to_string()))?;
+        subscriber.try_init().map_err(Error::Init)?;
         Ok(guard)
     }
 

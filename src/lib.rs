@@ -207,7 +207,8 @@ mod transaction;
 mod unwind;
 
 pub use builder::{
-    builder, layer, AuditGuard, Builder, Error, FilteredAuditLayer, DEFAULT_MAX_LINE_BYTES,
+    builder, layer, AuditGuard, Builder, ContextFieldError, Error, FilterError, FilteredAuditLayer,
+    DEFAULT_MAX_LINE_BYTES,
 };
 pub use diff::{diff, diff_ignoring, Change, Changes};
 pub use filter::AuditFilter;

@@ -36,3 +36,49 @@ fn set_user_needs_no_type_annotation() {
     assert_eq!(records[1]["user_id"], "alice");
     assert_eq!(records[1]["user_info"]["role"], "admin");
 }
+
+#[test]
+fn errors_keep_their_source_and_a_bad_filter_shows_the_directive() {
+    use std::error::Error as _;
+    let dir = tempfile::tempdir().unwrap();
+
+    let err = tracing_audit::layer()
+        .log_dir(dir.path())
+        .app_filter("info,billing=[[[")
+        .build::<tracing_subscriber::Registry>()
+        .err()
+        .expect("a bad directive is an error");
+    assert!(err.to_string().contains("info,billing=[[["), "{err}");
+    assert!(err.source().is_some(), "{err:?}");
+    match &err {
+        tracing_audit::Error::Filter(f) => assert_eq!(f.directives(), "info,billing=[[["),
+        other => panic!("{other:?}"),
+    }
+
+    let err = tracing_audit::layer()
+        .log_dir(dir.path())
+        .context_field("level")
+        .build::<tracing_subscriber::Registry>()
+        .err()
+        .expect("a reserved name is an error");
+    let tracing_audit::Error::ContextField(field) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(field.name(), Some("level"));
+    assert!(err.source().is_some());
+
+    // The only global subscriber of this binary: the second one fails.
+    let _guard = tracing_audit::builder()
+        .log_dir(dir.path())
+        .console(false)
+        .init()
+        .expect("the first init succeeds");
+    let err = tracing_audit::builder()
+        .log_dir(dir.path())
+        .console(false)
+        .init()
+        .err()
+        .expect("a second init is an error");
+    assert!(matches!(err, tracing_audit::Error::Init(_)), "{err:?}");
+    assert!(err.source().is_some(), "{err:?}");
+}

@@ -843,7 +843,8 @@ fn declared_context_fields_named_like_record_keys_are_refused() {
             .context_field(name)
             .build::<tracing_subscriber::Registry>();
         match result {
-            Err(tracing_audit::Error::ContextField(message)) => {
+            Err(tracing_audit::Error::ContextField(error)) => {
+                let message = error.to_string();
                 assert!(message.contains(name), "{message}")
             }
             Err(other) => panic!("{name:?}: unexpected error {other}"),
