@@ -42,12 +42,13 @@ fn errors_keep_their_source_and_a_bad_filter_shows_the_directive() {
     use std::error::Error as _;
     let dir = tempfile::tempdir().unwrap();
 
-    let err = tracing_audit::layer()
+    let Err(err) = tracing_audit::layer()
         .log_dir(dir.path())
         .app_filter("info,billing=[[[")
         .build::<tracing_subscriber::Registry>()
-        .err()
-        .expect("a bad directive is an error");
+    else {
+        panic!("a bad directive is an error")
+    };
     assert!(err.to_string().contains("info,billing=[[["), "{err}");
     assert!(err.source().is_some(), "{err:?}");
     match &err {
@@ -55,12 +56,13 @@ fn errors_keep_their_source_and_a_bad_filter_shows_the_directive() {
         other => panic!("{other:?}"),
     }
 
-    let err = tracing_audit::layer()
+    let Err(err) = tracing_audit::layer()
         .log_dir(dir.path())
         .context_field("level")
         .build::<tracing_subscriber::Registry>()
-        .err()
-        .expect("a reserved name is an error");
+    else {
+        panic!("a reserved name is an error")
+    };
     let tracing_audit::Error::ContextField(field) = &err else {
         panic!("{err:?}")
     };
@@ -73,12 +75,13 @@ fn errors_keep_their_source_and_a_bad_filter_shows_the_directive() {
         .console(false)
         .init()
         .expect("the first init succeeds");
-    let err = tracing_audit::builder()
+    let Err(err) = tracing_audit::builder()
         .log_dir(dir.path())
         .console(false)
         .init()
-        .err()
-        .expect("a second init is an error");
+    else {
+        panic!("a second init is an error")
+    };
     assert!(matches!(err, tracing_audit::Error::Init(_)), "{err:?}");
     assert!(err.source().is_some(), "{err:?}");
 }
