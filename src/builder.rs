@@ -705,6 +705,8 @@ impl Builder {
 /// records are refused, every queue is drained, every file fsynced and the
 /// writer threads joined, within the longest
 /// [`shutdown_timeout`](AppenderBuilder::shutdown_timeout) (not the sum).
+/// Dropping is [`shutdown`](AuditGuard::shutdown) with its report
+/// discarded: call `shutdown` to learn what was written and what was lost.
 #[must_use = "dropping the guard closes the audit files"]
 pub struct AuditGuard {
     appenders: Vec<(Kind, Appender)>,
@@ -722,11 +724,77 @@ impl fmt::Debug for AuditGuard {
 
 impl Drop for AuditGuard {
     fn drop(&mut self) {
-        crate::appender::shutdown_all(self.guards.drain(..));
+        let _ = self.close();
+    }
+}
+
+/// The final figures of an [`AuditGuard`], from
+/// [`AuditGuard::shutdown`]: taken after every file was drained, fsynced
+/// and its writer thread joined, so they no longer change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ShutdownReport {
+    /// The appender statistics of each file the built-in appender wrote,
+    /// in [`Kind::ALL`] order: `lines_written`, `dropped` (refused),
+    /// `write_errors`, `abandoned` (accepted, then given up on at the
+    /// shutdown timeout), and the rest of [`Stats`].
+    pub files: Vec<(Kind, Stats)>,
+    /// Records that no sink could take (a writer that failed), as
+    /// [`AuditGuard::unwritten`] counted them.
+    pub unwritten: u64,
+}
+
+impl ShutdownReport {
+    /// The final statistics of a kind's file, if the built-in appender
+    /// wrote it.
+    pub fn stats(&self, kind: Kind) -> Option<&Stats> {
+        self.files.iter().find(|(k, _)| *k == kind).map(|(_, s)| s)
+    }
+
+    /// Every record lost, all files together: refused (`dropped`), given
+    /// up on (`abandoned`) and `unwritten`. `0` means every record made
+    /// while the guard was alive is in its file.
+    pub fn lost(&self) -> u64 {
+        self.files
+            .iter()
+            .map(|(_, s)| s.dropped + s.abandoned)
+            .sum::<u64>()
+            + self.unwritten
     }
 }
 
 impl AuditGuard {
+    /// Closes every file, as dropping the guard does (that is what drop
+    /// calls), and returns the final figures.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let (layer, guard) = tracing_audit::layer()
+    ///     .log_dir(dir.path())
+    ///     .build::<tracing_subscriber::Registry>()?;
+    /// # drop(layer);
+    /// let report = guard.shutdown();
+    /// let audit = report.stats(tracing_audit::Kind::Audit).unwrap();
+    /// assert_eq!(audit.lines_written, 0);
+    /// assert_eq!(report.lost(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn shutdown(mut self) -> ShutdownReport {
+        self.close()
+    }
+
+    fn close(&mut self) -> ShutdownReport {
+        crate::appender::shutdown_all(self.guards.drain(..));
+        ShutdownReport {
+            files: self
+                .appenders
+                .iter()
+                .map(|(k, a)| (*k, a.stats()))
+                .collect(),
+            unwritten: self.unwritten(),
+        }
+    }
+
     /// Returns once every record made before the call is written to the
     /// operating system.
     pub fn flush(&self) -> io::Result<()> {

@@ -208,7 +208,7 @@ mod unwind;
 
 pub use builder::{
     builder, layer, AuditGuard, Builder, ContextFieldError, Error, FilterError, FilteredAuditLayer,
-    DEFAULT_MAX_LINE_BYTES,
+    ShutdownReport, DEFAULT_MAX_LINE_BYTES,
 };
 pub use diff::{diff, diff_ignoring, Change, Changes};
 pub use filter::AuditFilter;

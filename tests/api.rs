@@ -85,3 +85,39 @@ fn errors_keep_their_source_and_a_bad_filter_shows_the_directive() {
     assert!(matches!(err, tracing_audit::Error::Init(_)), "{err:?}");
     assert!(err.source().is_some(), "{err:?}");
 }
+
+#[test]
+fn shutdown_returns_the_final_figures() {
+    struct Failing;
+    impl std::io::Write for Failing {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("disk on fire"))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let logs = Logs::with(|b| b.writer(Kind::App, || Failing));
+    logs.run(|| {
+        for id in 0..3 {
+            tracing_audit::read!(model: "Invoice", id: id);
+        }
+        tracing::info!(target: "billing", "lost to the failing writer");
+    });
+    let Logs { guard, dir, .. } = logs;
+    let report = guard.shutdown();
+    let audit = report
+        .stats(Kind::Audit)
+        .expect("audit.log is an appender file");
+    assert_eq!(audit.lines_written, 3, "{report:?}");
+    assert_eq!(audit.dropped + audit.abandoned, 0, "{report:?}");
+    assert!(
+        report.stats(Kind::App).is_none(),
+        "app records went to a writer"
+    );
+    assert_eq!(report.unwritten, 1, "{report:?}");
+    assert_eq!(report.lost(), 1);
+    // Closed: the file holds every line.
+    let text = std::fs::read_to_string(dir.path().join("audit.log")).unwrap();
+    assert_eq!(text.lines().count(), 3);
+}
