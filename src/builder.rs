@@ -176,7 +176,7 @@ type Configure = Box<dyn Fn(Kind, AppenderBuilder) -> AppenderBuilder + Send + S
 /// |---|---|
 /// | [`log_dir`](Builder::log_dir) | `audit_logs` |
 /// | [`file_name`](Builder::file_name) | `audit.log`, `api.log`, `login.log`, `app.log` |
-/// | [`service_name`](Builder::service_name) | `$CARGO_PKG_NAME` at run time, else the executable's name |
+/// | [`service_name`](Builder::service_name) | the executable's file name without extension (`std::env::current_exe`), else `unknown` |
 /// | [`max_file_size`](Builder::max_file_size) | 10 MiB |
 /// | [`rotate_every`](Builder::rotate_every) | never (size only) |
 /// | [`max_files`](Builder::max_files) | 5 rotated files per kind |
@@ -263,6 +263,13 @@ impl Builder {
     }
 
     /// The `service_name` written in every record.
+    ///
+    /// Without it, records name the running executable's file stem
+    /// (`std::env::current_exe`: `billing` for `/usr/bin/billing`, else
+    /// `unknown`), the same under `cargo run` and when deployed; no
+    /// environment variable is read. A renamed or wrapped binary changes
+    /// it, so a service whose name matters should set it, for instance to
+    /// its package name, fixed at compile time:
     ///
     /// ```no_run
     /// let _guard = tracing_audit::builder()
@@ -511,9 +518,6 @@ impl Builder {
     fn service(&self) -> String {
         if let Some(name) = &self.service_name {
             return name.clone();
-        }
-        if let Ok(name) = std::env::var("CARGO_PKG_NAME") {
-            return name;
         }
         std::env::current_exe()
             .ok()

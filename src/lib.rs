@@ -18,7 +18,11 @@
 //! // audit.log, api.log, login.log, app.log in audit_logs/ and a console
 //! // on stderr (see below). Keep the guard: dropping it writes out and
 //! // fsyncs.
-//! let _guard = tracing_audit::builder().service_name("billing").init()?;
+//! // service_name: your package's name (`billing` in the lines below);
+//! // without it, the executable's file name.
+//! let _guard = tracing_audit::builder()
+//!     .service_name(env!("CARGO_PKG_NAME"))
+//!     .init()?;
 //!
 //! let before = Product { id: 42, price: 10.99 };
 //! let after = Product { price: 12.99, ..before.clone() };
