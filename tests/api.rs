@@ -121,3 +121,23 @@ fn shutdown_returns_the_final_figures() {
     let text = std::fs::read_to_string(dir.path().join("audit.log")).unwrap();
     assert_eq!(text.lines().count(), 3);
 }
+
+#[test]
+fn a_crud_id_may_be_an_option() {
+    let logs = Logs::new();
+    logs.run(|| {
+        let id: Option<u64> = None;
+        tracing_audit::create!(model: "Product", id: id);
+        tracing_audit::create!(model: "Product", id: None, user: 7);
+        tracing_audit::read!(model: "Product", id: Some(42));
+    });
+    let records = logs.records(Kind::Audit);
+    assert_eq!(records.len(), 3, "{records:?}");
+    for r in &records[..2] {
+        assert_eq!(r["instance_id"], "");
+        assert_eq!(r["message"], "CREATE event for Product");
+    }
+    assert_eq!(records[1]["user_id"], "7");
+    assert_eq!(records[2]["instance_id"], "42");
+    assert_eq!(records[2]["message"], "READ event for Product (id: 42)");
+}

@@ -14,9 +14,9 @@ mod login;
 
 use std::fmt;
 
-#[doc(hidden)]
-pub use crud::Crud;
 pub use crud::EventType;
+#[doc(hidden)]
+pub use crud::{Crud, IdArg, IdDisplay};
 #[doc(hidden)]
 pub use login::Login;
 pub use login::LoginEvent;
