@@ -37,10 +37,10 @@
 //!
 //! | target | JSON `level` | file | made by |
 //! |---|---|---|---|
-//! | `audit.crud`, `audit.process` | `AUDIT` | `audit.log` | [`create!`], [`read!`], [`update!`], [`delete!`], [`bulk_create!`], [`bulk_update!`], [`bulk_delete!`] |
+//! | `audit.crud`, `audit.process`, any other `audit.*` | `AUDIT` | `audit.log` | [`create!`], [`read!`], [`update!`], [`delete!`], [`bulk_create!`], [`bulk_update!`], [`bulk_delete!`] |
 //! | `audit.request` | `API` | `api.log` | HTTP auditing (planned) |
 //! | `audit.login` | `LOGIN` | `login.log` | [`login!`], [`logout!`], [`login_failed!`] |
-//! | anything else | the event's level | `app.log` | `tracing::info!` and friends, and the `log` crate |
+//! | anything not `audit.*` | the event's level | `app.log` | `tracing::info!` and friends, and the `log` crate |
 //!
 //! The [`schema`] module documents every key of every kind. Each record is
 //! serialized once, on the caller's thread, into a reused buffer, and handed

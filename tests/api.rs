@@ -141,3 +141,22 @@ fn a_crud_id_may_be_an_option() {
     assert_eq!(records[2]["instance_id"], "42");
     assert_eq!(records[2]["message"], "READ event for Product (id: 42)");
 }
+
+#[test]
+fn an_unknown_audit_target_is_routed_and_filtered_as_an_audit_record() {
+    // Filtering and routing share `Kind::of_target`: `audit.crudd` passes
+    // `app_filter("off")` and lands in audit.log, as AUDIT.
+    let logs = Logs::with(|b| b.app_filter("off"));
+    logs.run(|| {
+        tracing::info!(target: "audit.crudd", model = "Product", "misspelt target");
+        tracing::info!(target: "billing", "filtered out");
+    });
+    let audit = logs.records(Kind::Audit);
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0]["level"], "AUDIT");
+    assert_eq!(audit[0]["name"], "audit.crudd");
+    assert_eq!(audit[0]["message"], "misspelt target");
+    assert!(logs.records(Kind::App).is_empty());
+    assert_eq!(Kind::of_target("audit.crudd"), Kind::Audit);
+    assert!(tracing_audit::record::is_audit_target("audit.crudd"));
+}
