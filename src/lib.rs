@@ -18,15 +18,19 @@
 //! // audit.log, api.log, login.log, app.log in audit_logs/ and a console
 //! // on stderr (see below). Keep the guard: dropping it writes out and
 //! // fsyncs.
-//! // service_name: your package's name (`billing` in the lines below);
+//! // service_name: your package's name (`billing` in the examples);
 //! // without it, the executable's file name.
-//! let _guard = tracing_audit::builder()
+//! let guard = tracing_audit::builder()
 //!     .service_name(env!("CARGO_PKG_NAME"))
 //!     .init()?;
 //!
 //! let before = Product { id: 42, price: 10.99 };
 //! let after = Product { price: 12.99, ..before.clone() };
 //! tracing_audit::update!(model: "Product", id: after.id, changes: diff(&before, &after));
+//!
+//! // Closing explicitly gives the final figures (dropping discards them).
+//! let report = guard.shutdown();
+//! assert_eq!(report.lost(), 0);
 //! # Ok::<(), tracing_audit::Error>(())
 //! ```
 //!
