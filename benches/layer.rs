@@ -40,7 +40,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use tracing::Dispatch;
 use tracing_appender::non_blocking::NonBlockingBuilder;
 use tracing_appender::rolling::RollingFileAppender;
-use tracing_audit::diff::Changes;
+use tracing_audit::Changes;
 use tracing_subscriber::layer::SubscriberExt;
 
 const BATCH: u64 = 10_000;

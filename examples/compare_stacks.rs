@@ -129,9 +129,9 @@ use support::{fmt_ns, median, Args, Latency};
 use tracing::Dispatch;
 use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuard};
 use tracing_appender::rolling::RollingFileAppender;
-use tracing_audit::diff::Changes;
-use tracing_audit::record::Kind;
 use tracing_audit::AuditGuard;
+use tracing_audit::Changes;
+use tracing_audit::Kind;
 use tracing_subscriber::layer::SubscriberExt;
 
 const USER_ID: &str = "7";

@@ -6,8 +6,8 @@
 //! ```
 
 use serde::Serialize;
-use tracing_audit::diff::diff;
-use tracing_audit::record::Kind;
+use tracing_audit::diff;
+use tracing_audit::Kind;
 use tracing_audit::Transaction;
 
 #[derive(Serialize, Clone)]
@@ -56,12 +56,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         user_agent: "curl/8.5"
     );
     // After authentication, every later record names the user.
-    tracing_audit::set_user(
+    tracing_audit::set_user_info(
         7,
-        Some(&UserInfo {
+        &UserInfo {
             email: "alice@example.com",
             role: "admin",
-        }),
+        },
     );
     tracing_audit::login!(client_ip: "203.0.113.9", user_agent: "curl/8.5");
 

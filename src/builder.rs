@@ -58,13 +58,15 @@ pub enum Error {
         /// What went wrong.
         source: io::Error,
     },
-    /// A filter directive did not parse.
-    Filter(String),
-    /// Another global subscriber is already installed.
-    Init(String),
+    /// A filter directive did not parse: the message shows the directives
+    /// given, [`source`](std::error::Error::source) is the parser's error.
+    Filter(FilterError),
+    /// Another global subscriber is already installed
+    /// ([`source`](std::error::Error::source) says more).
+    Init(tracing_subscriber::util::TryInitError),
     /// A context field name that records already use as a key (such as
     /// `level` or `path`), or too many context fields (at most 56).
-    ContextField(String),
+    ContextField(ContextFieldError),
     /// A file setting that would destroy data, such as `max_file_size(0)`
     /// or `max_files(0)`.
     Config(ConfigError),
@@ -74,7 +76,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Io { path, source } => write!(f, "cannot open {}: {source}", path.display()),
-            Error::Filter(e) => write!(f, "bad filter directive: {e}"),
+            Error::Filter(e) => write!(f, "bad filter directive {e}"),
             Error::Init(e) => write!(f, "cannot install the subscriber: {e}"),
             Error::ContextField(e) => write!(f, "bad context field: {e}"),
             Error::Config(e) => write!(f, "bad file setting: {e}"),
@@ -87,10 +89,77 @@ impl std::error::Error for Error {
         match self {
             Error::Io { source, .. } => Some(source),
             Error::Config(e) => Some(e),
-            _ => None,
+            Error::Filter(e) => Some(e),
+            Error::Init(e) => Some(e),
+            Error::ContextField(e) => Some(e),
         }
     }
 }
+
+/// A filter directive that did not parse ([`Error::Filter`]): the
+/// directives as given, and the parser's error as its
+/// [`source`](std::error::Error::source).
+///
+/// ```
+/// use std::error::Error as _;
+///
+/// let err = tracing_audit::layer()
+///     .app_filter("warn,my_app=loud")
+///     .build::<tracing_subscriber::Registry>()
+///     .err()
+///     .unwrap();
+/// let tracing_audit::Error::Filter(filter) = &err else { panic!("{err}") };
+/// assert_eq!(filter.directives(), "warn,my_app=loud");
+/// assert!(err.to_string().contains("`warn,my_app=loud`"), "{err}");
+/// assert!(err.source().is_some());
+/// ```
+#[derive(Debug)]
+pub struct FilterError {
+    directives: String,
+    source: tracing_subscriber::filter::ParseError,
+}
+
+impl FilterError {
+    /// The directives that did not parse, as given.
+    pub fn directives(&self) -> &str {
+        &self.directives
+    }
+}
+
+impl fmt::Display for FilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`: {}", self.directives, self.source)
+    }
+}
+
+impl std::error::Error for FilterError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// A context field that cannot be declared ([`Error::ContextField`]): a
+/// name records already use as a key, an empty name, or too many fields.
+#[derive(Debug)]
+pub struct ContextFieldError {
+    name: Option<String>,
+    reason: String,
+}
+
+impl ContextFieldError {
+    /// The field's name, when one name is at fault (not for "too many").
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+}
+
+impl fmt::Display for ContextFieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for ContextFieldError {}
 
 enum SinkChoice {
     File,
@@ -107,7 +176,7 @@ type Configure = Box<dyn Fn(Kind, AppenderBuilder) -> AppenderBuilder + Send + S
 /// |---|---|
 /// | [`log_dir`](Builder::log_dir) | `audit_logs` |
 /// | [`file_name`](Builder::file_name) | `audit.log`, `api.log`, `login.log`, `app.log` |
-/// | [`service_name`](Builder::service_name) | `$CARGO_PKG_NAME` at run time, else the executable's name |
+/// | [`service_name`](Builder::service_name) | the executable's file name without extension (`std::env::current_exe`), else `unknown` |
 /// | [`max_file_size`](Builder::max_file_size) | 10 MiB |
 /// | [`rotate_every`](Builder::rotate_every) | never (size only) |
 /// | [`max_files`](Builder::max_files) | 5 rotated files per kind |
@@ -195,6 +264,13 @@ impl Builder {
 
     /// The `service_name` written in every record.
     ///
+    /// Without it, records name the running executable's file stem
+    /// (`std::env::current_exe`: `billing` for `/usr/bin/billing`, else
+    /// `unknown`), the same under `cargo run` and when deployed; no
+    /// environment variable is read. A renamed or wrapped binary changes
+    /// it, so a service whose name matters should set it, for instance to
+    /// its package name, fixed at compile time:
+    ///
     /// ```no_run
     /// let _guard = tracing_audit::builder()
     ///     .service_name(env!("CARGO_PKG_NAME"))
@@ -277,7 +353,7 @@ impl Builder {
     ///
     /// ```no_run
     /// use tracing_audit::appender::Durability;
-    /// use tracing_audit::record::Kind;
+    /// use tracing_audit::Kind;
     ///
     /// let _guard = tracing_audit::builder()
     ///     .configure_appender(|kind, appender| match kind {
@@ -427,9 +503,12 @@ impl Builder {
 
     fn filter(directives: &Option<String>) -> Result<EnvFilter, Error> {
         match directives {
-            Some(d) => EnvFilter::builder()
-                .parse(d)
-                .map_err(|e| Error::Filter(e.to_string())),
+            Some(d) => EnvFilter::builder().parse(d).map_err(|source| {
+                Error::Filter(FilterError {
+                    directives: d.clone(),
+                    source,
+                })
+            }),
             None => Ok(EnvFilter::builder()
                 .with_default_directive(tracing_core::LevelFilter::INFO.into())
                 .from_env_lossy()),
@@ -440,9 +519,6 @@ impl Builder {
         if let Some(name) = &self.service_name {
             return name.clone();
         }
-        if let Ok(name) = std::env::var("CARGO_PKG_NAME") {
-            return name;
-        }
         std::env::current_exe()
             .ok()
             .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
@@ -452,13 +528,21 @@ impl Builder {
     fn build_layer(self) -> Result<(AuditLayer, EnvFilter, AuditGuard), Error> {
         let app = Self::filter(&self.app_filter)?;
         for name in &self.context_fields {
-            crate::context::check_name(name).map_err(Error::ContextField)?;
+            crate::context::check_name(name).map_err(|reason| {
+                Error::ContextField(ContextFieldError {
+                    name: Some(name.clone()),
+                    reason,
+                })
+            })?;
         }
         if self.context_fields.len() > 56 {
-            return Err(Error::ContextField(format!(
-                "{} context fields declared; at most 56",
-                self.context_fields.len()
-            )));
+            return Err(Error::ContextField(ContextFieldError {
+                name: None,
+                reason: format!(
+                    "{} context fields declared; at most 56",
+                    self.context_fields.len()
+                ),
+            }));
         }
         if self.max_file_size == Some(0) {
             return Err(Error::Config(ConfigError::ZeroMaxFileSize));
@@ -581,9 +665,7 @@ impl Builder {
     /// every queued record.
     pub fn init(self) -> Result<AuditGuard, Error> {
         let (subscriber, guard) = self.finish()?;
-        subscriber
-            .try_init()
-            .map_err(|e| Error::Init(e.to_string()))?;
+        subscriber.try_init().map_err(Error::Init)?;
         Ok(guard)
     }
 
@@ -627,6 +709,8 @@ impl Builder {
 /// records are refused, every queue is drained, every file fsynced and the
 /// writer threads joined, within the longest
 /// [`shutdown_timeout`](AppenderBuilder::shutdown_timeout) (not the sum).
+/// Dropping is [`shutdown`](AuditGuard::shutdown) with its report
+/// discarded: call `shutdown` to learn what was written and what was lost.
 #[must_use = "dropping the guard closes the audit files"]
 pub struct AuditGuard {
     appenders: Vec<(Kind, Appender)>,
@@ -644,11 +728,77 @@ impl fmt::Debug for AuditGuard {
 
 impl Drop for AuditGuard {
     fn drop(&mut self) {
-        crate::appender::shutdown_all(self.guards.drain(..));
+        let _ = self.close();
+    }
+}
+
+/// The final figures of an [`AuditGuard`], from
+/// [`AuditGuard::shutdown`]: taken after every file was drained, fsynced
+/// and its writer thread joined, so they no longer change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ShutdownReport {
+    /// The appender statistics of each file the built-in appender wrote,
+    /// in [`Kind::ALL`] order: `lines_written`, `dropped` (refused),
+    /// `write_errors`, `abandoned` (accepted, then given up on at the
+    /// shutdown timeout), and the rest of [`Stats`].
+    pub files: Vec<(Kind, Stats)>,
+    /// Records that no sink could take (a writer that failed), as
+    /// [`AuditGuard::unwritten`] counted them.
+    pub unwritten: u64,
+}
+
+impl ShutdownReport {
+    /// The final statistics of a kind's file, if the built-in appender
+    /// wrote it.
+    pub fn stats(&self, kind: Kind) -> Option<&Stats> {
+        self.files.iter().find(|(k, _)| *k == kind).map(|(_, s)| s)
+    }
+
+    /// Every record lost, all files together: refused (`dropped`), given
+    /// up on (`abandoned`) and `unwritten`. `0` means every record made
+    /// while the guard was alive is in its file.
+    pub fn lost(&self) -> u64 {
+        self.files
+            .iter()
+            .map(|(_, s)| s.dropped + s.abandoned)
+            .sum::<u64>()
+            + self.unwritten
     }
 }
 
 impl AuditGuard {
+    /// Closes every file, as dropping the guard does (that is what drop
+    /// calls), and returns the final figures.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let (layer, guard) = tracing_audit::layer()
+    ///     .log_dir(dir.path())
+    ///     .build::<tracing_subscriber::Registry>()?;
+    /// # drop(layer);
+    /// let report = guard.shutdown();
+    /// let audit = report.stats(tracing_audit::Kind::Audit).unwrap();
+    /// assert_eq!(audit.lines_written, 0);
+    /// assert_eq!(report.lost(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn shutdown(mut self) -> ShutdownReport {
+        self.close()
+    }
+
+    fn close(&mut self) -> ShutdownReport {
+        crate::appender::shutdown_all(self.guards.drain(..));
+        ShutdownReport {
+            files: self
+                .appenders
+                .iter()
+                .map(|(k, a)| (*k, a.stats()))
+                .collect(),
+            unwritten: self.unwritten(),
+        }
+    }
+
     /// Returns once every record made before the call is written to the
     /// operating system.
     pub fn flush(&self) -> io::Result<()> {

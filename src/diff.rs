@@ -1,38 +1,5 @@
-//! Field-level changes between two `Serialize` values.
-//!
-//! [`diff`] serializes both values to JSON and compares them field by
-//! field. Nested objects are followed, and a change inside one is named by
-//! its dotted path (`address.city`); arrays and scalars are compared whole.
-//! A field present on one side only shows `null` on the other.
-//!
-//! A key that itself contains a `.` or a `\` has them escaped in the path
-//! (`\.` and `\\`): the key `"a.b"` is the field `a\.b`, the key `b`
-//! inside `a` is `a.b`, so no two changes ever share a name (and no key is
-//! written twice in `changes`).
-//!
-//! ```
-//! use serde::Serialize;
-//! use tracing_audit::diff::{diff, diff_ignoring};
-//!
-//! #[derive(Serialize)]
-//! struct Product { name: &'static str, price: f64, updated_at: u64 }
-//!
-//! let before = Product { name: "Lamp", price: 10.99, updated_at: 1 };
-//! let after = Product { name: "Lamp", price: 12.99, updated_at: 2 };
-//!
-//! let changes = diff_ignoring(&before, &after, &["updated_at"]);
-//! assert_eq!(changes.len(), 1);
-//! assert_eq!(
-//!     serde_json::to_string(&changes)?,
-//!     r#"{"price":{"old":10.99,"new":12.99}}"#,
-//! );
-//! assert!(diff(&before, &before).is_empty());
-//! # Ok::<(), serde_json::Error>(())
-//! ```
-//!
-//! Redaction happens when the changes are written into a record, not here:
-//! a changed `password` is kept in memory as it is and written as
-//! `{"password":{"old":"[REDACTED]","new":"[REDACTED]"}}`.
+//! Field-level changes between two `Serialize` values: [`diff`] and
+//! [`Changes`], re-exported at the crate root.
 
 use std::cell::Cell;
 use std::fmt;
@@ -187,6 +154,40 @@ impl Serialize for Changes {
 }
 
 /// The field-level changes from `before` to `after`.
+///
+/// `diff` serializes both values to JSON and compares them field by
+/// field. Nested objects are followed, and a change inside one is named by
+/// its dotted path (`address.city`); arrays and scalars are compared whole.
+/// A field present on one side only shows `null` on the other.
+///
+/// A key that itself contains a `.` or a `\` has them escaped in the path
+/// (`\.` and `\\`): the key `"a.b"` is the field `a\.b`, the key `b`
+/// inside `a` is `a.b`, so no two changes ever share a name (and no key is
+/// written twice in `changes`).
+///
+/// ```
+/// use serde::Serialize;
+/// use tracing_audit::{diff, diff_ignoring};
+///
+/// #[derive(Serialize)]
+/// struct Product { name: &'static str, price: f64, updated_at: u64 }
+///
+/// let before = Product { name: "Lamp", price: 10.99, updated_at: 1 };
+/// let after = Product { name: "Lamp", price: 12.99, updated_at: 2 };
+///
+/// let changes = diff_ignoring(&before, &after, &["updated_at"]);
+/// assert_eq!(changes.len(), 1);
+/// assert_eq!(
+///     serde_json::to_string(&changes)?,
+///     r#"{"price":{"old":10.99,"new":12.99}}"#,
+/// );
+/// assert!(diff(&before, &before).is_empty());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+///
+/// Redaction happens when the changes are written into a record, not here:
+/// a changed `password` is kept in memory as it is and written as
+/// `{"password":{"old":"[REDACTED]","new":"[REDACTED]"}}`.
 ///
 /// Two values that do not serialize to JSON objects (two numbers, say) are
 /// compared whole, as the field `""`. A value that cannot be serialized at

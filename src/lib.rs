@@ -10,7 +10,7 @@
 //! # Quick start
 //!
 //! ```no_run
-//! use tracing_audit::diff::diff;
+//! use tracing_audit::diff;
 //!
 //! #[derive(serde::Serialize, Clone)]
 //! struct Product { id: u64, price: f64 }
@@ -18,11 +18,19 @@
 //! // audit.log, api.log, login.log, app.log in audit_logs/ and a console
 //! // on stderr (see below). Keep the guard: dropping it writes out and
 //! // fsyncs.
-//! let _guard = tracing_audit::builder().service_name("billing").init()?;
+//! // service_name: your package's name (`billing` in the examples);
+//! // without it, the executable's file name.
+//! let guard = tracing_audit::builder()
+//!     .service_name(env!("CARGO_PKG_NAME"))
+//!     .init()?;
 //!
 //! let before = Product { id: 42, price: 10.99 };
 //! let after = Product { price: 12.99, ..before.clone() };
 //! tracing_audit::update!(model: "Product", id: after.id, changes: diff(&before, &after));
+//!
+//! // Closing explicitly gives the final figures (dropping discards them).
+//! let report = guard.shutdown();
+//! assert_eq!(report.lost(), 0);
 //! # Ok::<(), tracing_audit::Error>(())
 //! ```
 //!
@@ -33,10 +41,10 @@
 //!
 //! | target | JSON `level` | file | made by |
 //! |---|---|---|---|
-//! | `audit.crud`, `audit.process` | `AUDIT` | `audit.log` | [`create!`], [`read!`], [`update!`], [`delete!`], [`bulk_create!`], [`bulk_update!`], [`bulk_delete!`] |
+//! | `audit.crud`, `audit.process`, any other `audit.*` | `AUDIT` | `audit.log` | [`create!`], [`read!`], [`update!`], [`delete!`], [`bulk_create!`], [`bulk_update!`], [`bulk_delete!`] |
 //! | `audit.request` | `API` | `api.log` | HTTP auditing (planned) |
 //! | `audit.login` | `LOGIN` | `login.log` | [`login!`], [`logout!`], [`login_failed!`] |
-//! | anything else | the event's level | `app.log` | `tracing::info!` and friends, and the `log` crate |
+//! | anything not `audit.*` | the event's level | `app.log` | `tracing::info!` and friends, and the `log` crate |
 //!
 //! The [`schema`] module documents every key of every kind. Each record is
 //! serialized once, on the caller's thread, into a reused buffer, and handed
@@ -104,7 +112,7 @@
 //! A span's `user_id`, `user_info`, `request_id` and `tenant` fields (and
 //! any declared with [`Builder::context_field`]) are carried into every
 //! record made inside it, across `.await` points and into tasks spawned
-//! with `.instrument(span)`. [`set_user`] fills in the user after
+//! with `.instrument(span)`. [`set_user`] (or [`set_user_info`], with details) fills in the user after
 //! authentication. A record made outside any span has `user_id` `""` and
 //! no `request_id`.
 //!
@@ -112,7 +120,7 @@
 //!
 //! [`diff()`] gives the field-level changes between any two `Serialize`
 //! values (`{"price":{"old":10.99,"new":12.99}}`, nested fields by dotted
-//! path, with [`diff::diff_ignoring`] for fields such as `updated_at`).
+//! path, with [`diff_ignoring()`] for fields such as `updated_at`).
 //! CRUD records made inside a [`Transaction`] are held until it commits,
 //! and never written if it rolls back.
 //!
@@ -187,7 +195,7 @@ mod builder;
 mod clock;
 mod console;
 mod context;
-pub mod diff;
+mod diff;
 mod event_id;
 mod fallback;
 mod filter;
@@ -207,27 +215,30 @@ mod transaction;
 mod unwind;
 
 pub use builder::{
-    builder, layer, AuditGuard, Builder, Error, FilteredAuditLayer, DEFAULT_MAX_LINE_BYTES,
+    builder, layer, AuditGuard, Builder, ContextFieldError, Error, FilterError, FilteredAuditLayer,
+    ShutdownReport, DEFAULT_MAX_LINE_BYTES,
 };
-pub use diff::{diff, Changes};
+pub use diff::{diff, diff_ignoring, Change, Changes};
 pub use filter::AuditFilter;
 pub use layer::AuditLayer;
 pub use nesting::{DEFAULT_MAX_DEPTH, DEPTH_MARKER};
+pub use record::Kind;
 pub use transaction::Transaction;
 
 /// Sets the acting user on the current span, after authentication: every
 /// record made from now on in this span, in spans opened inside it, and in
 /// the enclosing spans up to the one that carries the `request_id` (the
-/// request's own span), gets this `user_id` and `user_info`. When no
-/// enclosing span carries a `request_id`, only the current span gets it:
-/// spans further out may be shared by other requests.
+/// request's own span), gets this `user_id` (and an empty `user_info`; use
+/// [`set_user_info`] to give details). When no enclosing span carries a
+/// `request_id`, only the current span gets it: spans further out may be
+/// shared by other requests.
 ///
 /// ```
-/// # #[derive(serde::Serialize)] struct Info { email: &'static str }
 /// let span = tracing::info_span!("request", request_id = "r-1");
 /// let _entered = span.enter();
-/// tracing_audit::set_user(7, Some(&Info { email: "a@b.c" }));
-/// tracing_audit::read!(model: "Invoice", id: 12); // user_id "7"
+/// tracing_audit::set_user(7); // no type annotation needed
+/// tracing_audit::set_user("alice");
+/// tracing_audit::read!(model: "Invoice", id: 12); // user_id "alice"
 /// ```
 ///
 /// The current span is the innermost span the subscriber made: a span with
@@ -240,14 +251,34 @@ pub use transaction::Transaction;
 /// With several audit layers in one subscriber, each gets the user.
 ///
 /// Without the crate's layer installed this does nothing.
-pub fn set_user<T: serde::Serialize>(user_id: impl std::fmt::Display, user_info: Option<&T>) {
+pub fn set_user(user_id: impl std::fmt::Display) {
+    set_user_dyn(&user_id, None);
+}
+
+/// [`set_user`] with the user's details: any `Serialize` value, written as
+/// the records' `user_info` (redacted like every other value).
+///
+/// ```
+/// #[derive(serde::Serialize)]
+/// struct Info { email: &'static str }
+///
+/// let span = tracing::info_span!("request", request_id = "r-1");
+/// let _entered = span.enter();
+/// tracing_audit::set_user_info(7, &Info { email: "a@b.c" });
+/// tracing_audit::set_user_info(7, &serde_json::json!({"role": "admin"}));
+/// tracing_audit::read!(model: "Invoice", id: 12); // user_id "7", user_info {"role":"admin"}
+/// ```
+pub fn set_user_info<T: serde::Serialize + ?Sized>(user_id: impl std::fmt::Display, user_info: &T) {
+    set_user_dyn(&user_id, Some(&user_info as &dyn record::ToJson));
+}
+
+fn set_user_dyn(user_id: &dyn std::fmt::Display, info: Option<&dyn record::ToJson>) {
     tracing::Span::current().with_subscriber(|(id, dispatch)| {
         if let Some(layer) = dispatch.downcast_ref::<AuditLayer>() {
-            let info = user_info.map(|i| i as &dyn record::ToJson);
             // The filter of the same `Filtered` layer (found the same way,
             // outermost first): spans it left out do not hold the user.
             let filter = dispatch.downcast_ref::<AuditFilter>();
-            layer.set_user(dispatch, id, filter, &user_id, info);
+            layer.set_user(dispatch, id, filter, user_id, info);
         }
     });
 }

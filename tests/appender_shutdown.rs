@@ -261,7 +261,7 @@ fn shutdown_all_closes_stuck_appenders_in_parallel_within_one_timeout() {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_audit_guard_closes_its_four_files_in_parallel_within_one_timeout() {
-    use tracing_audit::record::Kind;
+    use tracing_audit::Kind;
     let timeout = Duration::from_secs(1);
     let mut builder = tracing_audit::layer().log_dir("/dev").app_filter("info");
     for kind in Kind::ALL {

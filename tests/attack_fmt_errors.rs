@@ -9,9 +9,9 @@ use std::fmt;
 
 use common::records::Logs;
 use serde::{Serialize, Serializer};
-use tracing_audit::diff::{diff, Changes};
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_audit::Transaction;
+use tracing_audit::{diff, Changes};
 
 /// Writes some text, then fails.
 struct Fails;
@@ -44,7 +44,7 @@ fn values_whose_formatting_fails_give_whole_records() {
     let mut logs = Logs::new();
     logs.run(|| {
         tracing::info_span!("r", request_id = %Fails, user_id = ?Fails, user_info = %Fails).in_scope(|| {
-            tracing_audit::set_user(Fails, Some(&Fails));
+            tracing_audit::set_user_info(Fails, &Fails);
             tracing_audit::create!(model: Fails, id: Fails, user: Fails, user_info: Fails, instance: Fails, extra: Fails);
             tracing_audit::update!(model: "M", id: 1, changes: diff(&Fails, &Fails));
             tracing_audit::update!(model: "M", id: 2, changes: Changes::new().with("f", Fails, Fails));

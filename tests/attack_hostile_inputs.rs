@@ -13,8 +13,8 @@ use common::records::{excerpt, Line, Logs};
 use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
-use tracing_audit::diff::{diff, Changes};
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
+use tracing_audit::{diff, Changes};
 use tracing_audit::{Builder, Transaction};
 
 const BIG: usize = 2 * 1024 * 1024;
@@ -98,8 +98,8 @@ fn everything() -> (usize, usize, usize) {
         org = %s,
     );
     let _span = span.enter();
-    tracing_audit::set_user(&s, Some(&deep));
-    tracing_audit::set_user(Huge(BIG), Some(&ManyKeys));
+    tracing_audit::set_user_info(&s, &deep);
+    tracing_audit::set_user_info(Huge(BIG), &ManyKeys);
 
     // CRUD macros, every key.
     tracing_audit::create!(model: s, id: s, user: s, user_info: deep, instance: deep, extra: ManyKeys);

@@ -12,8 +12,8 @@ use common::records::Logs;
 use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
-use tracing_audit::diff::{diff, Changes};
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
+use tracing_audit::{diff, Changes};
 
 #[test]
 fn two_users_whose_ids_differ_only_past_the_cap_are_not_the_same_user() {
@@ -22,7 +22,7 @@ fn two_users_whose_ids_differ_only_past_the_cap_are_not_the_same_user() {
     let record_user = format!("{}-X", "u".repeat(100));
     logs.run(|| {
         tracing::info_span!("request", request_id = "r").in_scope(|| {
-            tracing_audit::set_user(&span_user, Some(&json!({"name": "Y's details"})));
+            tracing_audit::set_user_info(&span_user, &json!({"name": "Y's details"}));
             tracing_audit::login!(user: record_user);
             tracing_audit::read!(model: "Doc", id: 1, user: record_user);
             tracing::info!(target: "audit.crud", user_id = %record_user, "plain");
@@ -44,7 +44,7 @@ fn the_same_user_as_a_number_or_a_string_keeps_the_details() {
     let logs = Logs::new();
     logs.run(|| {
         tracing::info_span!("request", request_id = "r").in_scope(|| {
-            tracing_audit::set_user(7, Some(&json!({"name": "seven"})));
+            tracing_audit::set_user_info(7, &json!({"name": "seven"}));
             tracing_audit::login!(user: 7);
             tracing_audit::login!(user: "7");
             tracing_audit::login!(user: "07");
@@ -191,7 +191,7 @@ fn a_span_naming_another_user_does_not_take_the_outer_users_details() {
     let logs = Logs::new();
     logs.run(|| {
         tracing::info_span!("request", request_id = "r").in_scope(|| {
-            tracing_audit::set_user("Y", Some(&json!({"name": "Y's details"})));
+            tracing_audit::set_user_info("Y", &json!({"name": "Y's details"}));
             // An inner span acting as another user, with no details.
             tracing::info_span!("impersonate", user_id = "X").in_scope(|| {
                 tracing_audit::read!(model: "Doc", id: 1);

@@ -7,7 +7,7 @@ mod common;
 
 use common::records::{read_records, Record};
 use serde_json::json;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_audit::{AuditGuard, Transaction};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{Layer, Registry};
@@ -41,7 +41,7 @@ fn two() -> (
 fn workload() {
     let request = tracing::info_span!("request", request_id = "r-1");
     let _request = request.enter();
-    tracing_audit::set_user(7, Some(&json!({"name": "alice"})));
+    tracing_audit::set_user_info(7, &json!({"name": "alice"}));
     tracing_audit::create!(model: "Order", id: "direct");
     let tx = Transaction::begin();
     tx.in_scope(|| tracing_audit::create!(model: "Order", id: "committed"));
@@ -111,7 +111,7 @@ fn an_audit_layer_wrapped_in_an_option_and_a_second_one_both_work() {
 fn workload_empty_user_span() {
     let span = tracing::info_span!("session", user_id = tracing::field::Empty);
     let _span = span.enter();
-    tracing_audit::set_user(7, Some(&json!({"name": "alice"})));
+    tracing_audit::set_user_info(7, &json!({"name": "alice"}));
     tracing_audit::create!(model: "Order", id: "direct");
     let tx = Transaction::begin();
     tx.in_scope(|| tracing_audit::create!(model: "Order", id: "committed"));
@@ -167,10 +167,10 @@ fn panics_in_set_user_and_in_a_transaction_with_two_layers_lose_nothing() {
     tracing::subscriber::with_default(subscriber, || {
         let request = tracing::info_span!("request", request_id = "r-1");
         let _request = request.enter();
-        tracing_audit::set_user(Boom, Some(&Boom));
+        tracing_audit::set_user_info(Boom, &Boom);
         let tx = Transaction::begin();
         tx.in_scope(|| {
-            tracing_audit::set_user(Boom, Some(&Boom));
+            tracing_audit::set_user_info(Boom, &Boom);
             tracing_audit::create!(model: Boom, id: Boom, instance: Boom, user_info: Boom);
         });
         tx.commit();
@@ -210,7 +210,7 @@ fn set_user_in_a_span_only_the_inner_layer_has_a_context_field_for() {
         // Only layer `a` declares `org`: the outer layer `b` leaves the
         // span out.
         tracing::info_span!("job", org = "o-1").in_scope(|| {
-            tracing_audit::set_user(5, None::<&()>);
+            tracing_audit::set_user(5);
             tracing_audit::read!(model: "Doc", id: 1);
         });
     });

@@ -6,7 +6,7 @@
 mod common;
 
 use common::records::{excerpt, read_lines};
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_audit::Transaction;
 
 #[test]

@@ -10,8 +10,8 @@ use common::records::Logs;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::json;
-use tracing_audit::diff::diff;
-use tracing_audit::record::Kind;
+use tracing_audit::diff;
+use tracing_audit::Kind;
 
 /// A map whose keys collide once written as JSON strings.
 struct Colliding;
@@ -43,7 +43,7 @@ fn colliding_and_non_string_map_keys_are_written_once_everywhere() {
     let logs = Logs::new();
     logs.run(|| {
         tracing::info_span!("r", request_id = "r").in_scope(|| {
-            tracing_audit::set_user(1, Some(&Colliding));
+            tracing_audit::set_user_info(1, &Colliding);
             tracing_audit::create!(model: "M", id: 1, instance: Colliding, extra: Colliding, user_info: Colliding);
             tracing_audit::read!(model: "M", id: 2);
             tracing_audit::update!(model: "M", id: 3, changes: diff(&Colliding, &json!({"1": 0})));

@@ -5,7 +5,7 @@
 mod common;
 
 use common::records::Logs;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 
 #[test]
 fn odd_field_names_on_events_and_spans_give_valid_lines() {

@@ -12,7 +12,7 @@ use std::fmt;
 use common::records::{check_envelope, excerpt, Logs};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_audit::Transaction;
 
 struct Boom(&'static str);
@@ -97,13 +97,13 @@ fn panics_while_a_transaction_is_open_and_in_set_user_lose_no_record() {
         let _request = request.enter();
         let tx = Transaction::begin();
         tx.in_scope(|| {
-            tracing_audit::set_user(Boom("user id"), Some(&Boom("user info")));
+            tracing_audit::set_user_info(Boom("user id"), &Boom("user info"));
             tracing_audit::create!(model: "Doc", id: 1, instance: Boom("instance"));
             tracing_audit::update!(model: Boom("model"), id: Boom("id"), user: Boom("user"));
             tracing_audit::delete!(model: "Doc", id: 3, extra: BoomAny);
         });
         tx.commit();
-        tracing_audit::set_user(7, Some(&BoomAny));
+        tracing_audit::set_user_info(7, &BoomAny);
         tracing_audit::read!(model: "Doc", id: 4);
     });
     let audit = logs.records(Kind::Audit);

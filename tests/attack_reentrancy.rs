@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::records::{Logs, Record};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_audit::Transaction;
 
 /// Makes records of its own, then panics: reentrancy.
@@ -36,7 +36,7 @@ impl Serialize for ReenterTx {
         let tx = Transaction::begin();
         tx.in_scope(|| tracing_audit::create!(model: "InnerTx", id: 1));
         tx.commit();
-        tracing_audit::set_user("inner-user", None::<&()>);
+        tracing_audit::set_user("inner-user");
         panic!("after an inner transaction")
     }
 }
@@ -47,7 +47,7 @@ struct ReenterSetUser;
 
 impl Serialize for ReenterSetUser {
     fn serialize<S: Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
-        tracing_audit::set_user("nested", None::<&()>);
+        tracing_audit::set_user("nested");
         tracing_audit::create!(model: "InnerSetUser", id: 1);
         panic!("after a nested set_user")
     }
@@ -58,7 +58,7 @@ struct ReenterDebug;
 
 impl std::fmt::Debug for ReenterDebug {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        tracing_audit::set_user("from-debug", None::<&()>);
+        tracing_audit::set_user("from-debug");
         tracing_audit::create!(model: "InnerDebug", id: 1);
         f.write_str("t-1")
     }
@@ -146,7 +146,7 @@ fn a_serialize_that_makes_records_or_transactions_then_panics_loses_nothing() {
     std::thread::spawn(move || {
         let request = tracing::info_span!("request", request_id = "r-3");
         let _request = request.enter();
-        tracing_audit::set_user("outer", Some(&ReenterSetUser));
+        tracing_audit::set_user_info("outer", &ReenterSetUser);
         tracing_audit::create!(model: "AfterSetUser", id: 2);
         let tenant = tracing::info_span!("tenant", tenant = ?ReenterDebug);
         tenant.in_scope(|| tracing_audit::create!(model: "InTenant", id: 3));

@@ -7,7 +7,7 @@ mod common;
 
 use common::records::read_records;
 use serde_json::json;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_audit::Transaction;
 
 #[test]
@@ -24,7 +24,7 @@ fn with_rust_log_off_context_user_and_transactions_reach_the_records() {
     let request = tracing::info_span!("request", request_id = "r-1");
     request.in_scope(|| {
         tracing::debug_span!("router", path = "/x").in_scope(|| {
-            tracing_audit::set_user(7, Some(&json!({"role": "admin"})));
+            tracing_audit::set_user_info(7, &json!({"role": "admin"}));
             let tx = Transaction::begin();
             tx.in_scope(|| {
                 tracing::trace_span!("db").in_scope(|| tracing_audit::create!(model: "Doc", id: 1));

@@ -11,7 +11,7 @@ mod common;
 use common::records::{read_records, Logs, Record};
 use serde_json::json;
 use tracing::Instrument;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_audit::Transaction;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
@@ -63,7 +63,7 @@ fn context_and_user_reach_records_of_a_request_across_tasks_and_awaits() {
             // The middleware's handler span and the router's: no context.
             let handler = tracing::info_span!("handler", path = "/docs");
             async {
-                tracing_audit::set_user(7, Some(&json!({"role": "admin"})));
+                tracing_audit::set_user_info(7, &json!({"role": "admin"}));
                 load(1).await;
                 tokio::task::yield_now().await;
                 // A task carrying the current span: keeps the context.
@@ -133,7 +133,7 @@ fn set_user_inside_a_span_only_another_layer_wants_reaches_the_records() {
         let job = tracing::info_span!("job", user_id = tracing::field::Empty);
         let _job = job.enter();
         tracing::info_span!(target: "console", "step").in_scope(|| {
-            tracing_audit::set_user(3, Some(&json!({"role": "batch"})));
+            tracing_audit::set_user_info(3, &json!({"role": "batch"}));
             tracing_audit::read!(model: "Doc", id: 1);
         });
         tracing_audit::read!(model: "Doc", id: 2);
@@ -151,13 +151,13 @@ fn set_user_inside_a_span_left_out_with_no_span_around_does_not_panic() {
     let logs = app_off();
     logs.run(|| {
         tracing::trace_span!("left out").in_scope(|| {
-            tracing_audit::set_user(3, None::<&()>);
+            tracing_audit::set_user(3);
             tracing_audit::read!(model: "Doc", id: 1);
         });
         let tx = Transaction::begin();
         tx.in_scope(|| {
             tracing::trace_span!("left out").in_scope(|| {
-                tracing_audit::set_user(4, None::<&()>);
+                tracing_audit::set_user(4);
                 tracing_audit::read!(model: "Doc", id: 2);
             });
         });

@@ -7,8 +7,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
-use tracing_audit::diff::Changes;
 use tracing_audit::redact::Policy;
+use tracing_audit::Changes;
 
 #[derive(Clone, Default)]
 struct Shared(Arc<Mutex<Vec<u8>>>);
@@ -84,12 +84,12 @@ fn no_secret_shape_reaches_the_console() {
         );
         let _entered = span.enter();
         tracing::info!("inside the span");
-        tracing_audit::set_user(
+        tracing_audit::set_user_info(
             7,
-            Some(&Info {
+            &Info {
                 email: "b@c.d",
                 password: "setuserpw88",
-            }),
+            },
         );
         tracing_audit::update!(
             model: "User",
@@ -166,7 +166,7 @@ fn audit_records_read_as_one_line_with_their_own_level() {
     let text = console(|| {
         let span = tracing::info_span!("request", request_id = "r-1");
         let _entered = span.enter();
-        tracing_audit::set_user(7, None::<&()>);
+        tracing_audit::set_user(7);
         let before = Product {
             id: 42,
             price: 10.99,

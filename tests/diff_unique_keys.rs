@@ -10,8 +10,8 @@ use common::records::{parse_line, Logs};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Map, Value};
-use tracing_audit::diff::diff;
-use tracing_audit::record::Kind;
+use tracing_audit::diff;
+use tracing_audit::Kind;
 
 fn key() -> impl Strategy<Value = String> {
     prop::sample::select(vec![

@@ -6,7 +6,7 @@ mod common;
 
 use common::records::{check_envelope, Logs};
 use serde_json::json;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 
 #[test]
 fn bulk_records_have_a_numeric_count_of_their_ids() {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use common::records::{check_envelope, read_records, Logs, Record};
 use serde_json::{json, Value};
 use tracing::Instrument;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_subscriber::layer::SubscriberExt;
 
 fn by_id(records: &[Record]) -> HashMap<String, Record> {
@@ -142,7 +142,7 @@ fn set_user_names_the_user_in_later_records_of_the_request_only() {
             {
                 let auth = tracing::info_span!("authenticate");
                 let _a = auth.enter();
-                tracing_audit::set_user(7, Some(&json!({"email": "a@b.c", "password": "x"})));
+                tracing_audit::set_user_info(7, &json!({"email": "a@b.c", "password": "x"}));
                 tracing_audit::read!(model: "Doc", id: "in-auth");
                 tracing_audit::login!(client_ip: "203.0.113.9");
             }
@@ -183,11 +183,11 @@ fn set_user_names_the_user_in_later_records_of_the_request_only() {
 #[test]
 fn set_user_outside_any_span_or_without_the_layer_does_nothing() {
     // Without any subscriber: no panic.
-    tracing_audit::set_user(1, Some(&json!({"a": 1})));
-    tracing_audit::set_user::<()>(1, None);
+    tracing_audit::set_user_info(1, &json!({"a": 1}));
+    tracing_audit::set_user(1);
     let logs = Logs::new();
     logs.run(|| {
-        tracing_audit::set_user::<()>(5, None);
+        tracing_audit::set_user(5);
         tracing_audit::read!(model: "Doc", id: 1);
     });
     let r = &logs.records(Kind::Audit)[0];
@@ -274,7 +274,7 @@ fn async_tasks_keep_their_context_across_awaits_and_threads() {
             let fut = async move {
                 tracing_audit::read!(model: "Task", id: format!("{task}:0"));
                 tokio::time::sleep(Duration::from_millis(1 + (task % 3) as u64)).await;
-                tracing_audit::set_user(format!("user-{task}"), Some(&json!({"task": task})));
+                tracing_audit::set_user_info(format!("user-{task}"), &json!({"task": task}));
                 tokio::task::yield_now().await;
                 tracing_audit::read!(model: "Task", id: format!("{task}:1"));
                 for step in 2..6 {
@@ -334,7 +334,7 @@ fn set_user_without_a_request_span_stays_in_the_current_span() {
         let app = tracing::info_span!("app");
         let _app = app.enter();
         tracing::info_span!("first request").in_scope(|| {
-            tracing_audit::set_user(7, None::<&()>);
+            tracing_audit::set_user(7);
             tracing_audit::read!(model: "Doc", id: 1);
         });
         tracing::info_span!("second request").in_scope(|| {

@@ -10,7 +10,7 @@ mod common;
 
 use common::records::{check_envelope, read_records, Logs};
 use serde_json::json;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
 
@@ -35,7 +35,7 @@ fn with_rust_log_off_audit_login_and_api_records_still_land_and_app_records_do_n
         tracing::warn!("app warn");
         tracing::info!("app info");
         tracing::debug!("app debug");
-        tracing_audit::set_user(7, None::<&()>);
+        tracing_audit::set_user(7);
         tracing_audit::create!(model: "Order", id: 1);
         tracing::trace!(target: "audit.process", "process step at TRACE");
         tracing_audit::login!(client_ip: "203.0.113.9");

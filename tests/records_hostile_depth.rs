@@ -15,8 +15,8 @@ use std::process::Command;
 use common::records::{check_envelope, excerpt, Line, Logs};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Value};
-use tracing_audit::diff::{diff, Changes};
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
+use tracing_audit::{diff, Changes};
 use tracing_audit::{DEFAULT_MAX_DEPTH, DEPTH_MARKER};
 
 const DEEP: usize = 100_000;
@@ -276,7 +276,7 @@ fn user_info_100k_deep_on_a_span_an_event_and_a_record_is_cut_at_the_limit() {
                     tracing_audit::read!(model: "Doc", id: 1);
                 });
                 tracing::info_span!("req", request_id = "r-1").in_scope(|| {
-                    tracing_audit::set_user(7, Some(&deep(3)));
+                    tracing_audit::set_user_info(7, &deep(3));
                     tracing_audit::read!(model: "Doc", id: 2);
                 });
                 tracing::info!(target: "audit.crud", user_info = text.as_str(), "plain");

@@ -11,8 +11,8 @@ use std::fmt;
 use common::records::{check_envelope, Logs, Record};
 use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
-use tracing_audit::diff::{diff, Changes};
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
+use tracing_audit::{diff, Changes};
 
 /// Panics in `Debug`, `Display` and `Serialize`, saying which.
 struct Boom;
@@ -92,7 +92,7 @@ fn hostile_records() {
     tracing_audit::read!(model: Boom, id: Boom);
     tracing_audit::bulk_delete!(model: "Doc", ids: Boom);
     tracing::info_span!("req", request_id = "r-1").in_scope(|| {
-        tracing_audit::set_user(Boom, Some(&Boom));
+        tracing_audit::set_user_info(Boom, &Boom);
         tracing_audit::delete!(model: "Doc", id: 5);
     });
     // Login records.

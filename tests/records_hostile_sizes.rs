@@ -8,7 +8,7 @@ mod common;
 
 use common::records::{check_envelope, excerpt, split_cut_marker, Line, Logs};
 use serde_json::{json, Value};
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_audit::DEFAULT_MAX_LINE_BYTES;
 
 const TEN_MB: usize = 10 * 1024 * 1024;

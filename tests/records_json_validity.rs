@@ -18,10 +18,10 @@ use common::records::{
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Value};
-use tracing_audit::diff::{diff, Changes};
-use tracing_audit::record::Kind;
 use tracing_audit::redact::Policy;
+use tracing_audit::Kind;
 use tracing_audit::DEFAULT_MAX_LINE_BYTES;
+use tracing_audit::{diff, Changes};
 
 const TEN_MB: usize = 10 * 1024 * 1024;
 
@@ -241,7 +241,7 @@ fn emit(inp: &Input) {
     tracing::info_span!("req", request_id = a, tenant = %b, user_id = inp.i, org = c)
         .in_scope(|| tracing::info!(probe = true, "in span"));
     tracing::info_span!("req2", request_id = "fixed").in_scope(|| {
-        tracing_audit::set_user(a, Some(&value));
+        tracing_audit::set_user_info(a, &value);
         tracing::info!("after set_user");
         tracing_audit::create!(model: "User", id: 1);
     });
@@ -793,7 +793,7 @@ fn a_huge_user_info_keeps_the_line_under_the_cap() {
     let logs = Logs::new();
     logs.run(|| {
         tracing::info_span!("req", request_id = "r-1").in_scope(|| {
-            tracing_audit::set_user(7, Some(&info));
+            tracing_audit::set_user_info(7, &info);
             tracing_audit::read!(model: "Doc", id: 1);
         });
         tracing_audit::read!(model: "Doc", id: 2, user: 8, user_info: info);
@@ -843,7 +843,8 @@ fn declared_context_fields_named_like_record_keys_are_refused() {
             .context_field(name)
             .build::<tracing_subscriber::Registry>();
         match result {
-            Err(tracing_audit::Error::ContextField(message)) => {
+            Err(tracing_audit::Error::ContextField(error)) => {
+                let message = error.to_string();
                 assert!(message.contains(name), "{message}")
             }
             Err(other) => panic!("{name:?}: unexpected error {other}"),

@@ -7,7 +7,7 @@ mod common;
 
 use common::records::{check_envelope, read_records};
 use serde_json::Value;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 
 #[test]
 fn log_crate_records_land_in_app_log_with_their_level_target_and_call_site() {

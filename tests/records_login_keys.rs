@@ -7,14 +7,14 @@ mod common;
 
 use common::records::{check_envelope, Logs};
 use serde_json::{json, Value};
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 
 #[test]
 fn a_record_naming_another_user_does_not_get_the_span_users_info() {
     let logs = Logs::new();
     logs.run(|| {
         tracing::info_span!("request", request_id = "r-1").in_scope(|| {
-            tracing_audit::set_user("Y", Some(&json!({"email": "y@example.com"})));
+            tracing_audit::set_user_info("Y", &json!({"email": "y@example.com"}));
             tracing::info_span!("handler").in_scope(|| {
                 tracing_audit::login!(user: "X");
                 tracing_audit::login!(user: "Y");

@@ -11,9 +11,9 @@ use std::fs;
 use common::records::{Logs, Record};
 use serde::Serialize;
 use serde_json::{json, Value};
-use tracing_audit::diff::{diff, Changes};
-use tracing_audit::record::Kind;
 use tracing_audit::redact::Policy;
+use tracing_audit::Kind;
+use tracing_audit::{diff, Changes};
 
 const MASK: &str = "[REDACTED]";
 const CARD: &str = "4111 1111 1111 1111";
@@ -157,10 +157,7 @@ fn nested_secret_keys_are_masked_in_instance_extra_and_user_info() {
     logs.run(|| {
         let request = tracing::info_span!("request", request_id = "r-1");
         let _e = request.enter();
-        tracing_audit::set_user(
-            7,
-            Some(&json!({"email": "a@b.c", "prefs": {"access_token": "at-123"}})),
-        );
+        tracing_audit::set_user_info(7, &json!({"email": "a@b.c", "prefs": {"access_token": "at-123"}}));
         tracing_audit::create!(
             model: "Account",
             id: 1,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::records::read_records;
 use serde::{Serialize, Serializer};
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_subscriber::prelude::*;
 
 struct Noisy;

@@ -20,8 +20,8 @@ use std::sync::Once;
 
 use common::records::{Logs, Record};
 use serde_json::{json, Value};
-use tracing_audit::diff::{diff, Changes};
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
+use tracing_audit::{diff, Changes};
 
 const MASK: &str = "[REDACTED]";
 
@@ -210,9 +210,9 @@ fn place_value(text: &str) -> [usize; 4] {
     }
     // Set after authentication, as a `Serialize` and as JSON text.
     tracing::info_span!("req", request_id = "r-2").in_scope(|| {
-        tracing_audit::set_user(text, Some(&info_value));
+        tracing_audit::set_user_info(text, &info_value);
         tracing_audit::read!(model: "Doc", id: 2);
-        tracing_audit::set_user(7, Some(&info_text));
+        tracing_audit::set_user_info(7, &info_text);
         tracing_audit::logout!();
     });
     // `user_info` and context fields given on events.
@@ -268,7 +268,7 @@ fn place_under_key(key: &str, value: &str) -> [usize; 4] {
         span.in_scope(|| tracing_audit::read!(model: "Doc", id: 1));
     }
     tracing::info_span!("req", request_id = "r-3").in_scope(|| {
-        tracing_audit::set_user(7, Some(&object));
+        tracing_audit::set_user_info(7, &object);
         tracing_audit::read!(model: "Doc", id: 3);
     });
     tracing::info!(user_info = text.as_str(), "event user_info text");

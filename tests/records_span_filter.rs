@@ -11,7 +11,7 @@ mod common;
 
 use common::records::{read_records, Logs};
 use tracing::field::Empty;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_audit::Transaction;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
@@ -68,7 +68,7 @@ fn records_in_a_span_left_out_take_the_context_of_the_spans_around_it() {
         );
         step.in_scope(|| {
             // The request span is the current span: the user goes there.
-            tracing_audit::set_user(7, None::<&()>);
+            tracing_audit::set_user(7);
             tracing_audit::read!(model: "Doc", id: 1);
         });
         // What a task should be instrumented with.
@@ -113,7 +113,7 @@ fn set_user_in_a_top_level_span_that_declares_user_id_names_the_user() {
     logs.run(|| {
         let job = tracing::info_span!("job", user_id = Empty);
         job.in_scope(|| {
-            tracing_audit::set_user(9, Some(&serde_json::json!({"role": "batch"})));
+            tracing_audit::set_user_info(9, &serde_json::json!({"role": "batch"}));
             tracing::trace_span!("inner").in_scope(|| tracing_audit::read!(model: "Doc", id: 1));
         });
     });
@@ -165,7 +165,7 @@ fn a_span_only_another_layer_wants_is_made_and_skipped_by_the_audit_layer() {
             tracing_audit::read!(model: "Doc", id: 1);
             tracing::info_span!("request", request_id = "r-1").in_scope(|| {
                 tracing::trace_span!(target: "console", "inner").in_scope(|| {
-                    tracing_audit::set_user(3, None::<&()>);
+                    tracing_audit::set_user(3);
                     tracing_audit::read!(model: "Doc", id: 2);
                 });
             });

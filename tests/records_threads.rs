@@ -12,7 +12,7 @@ use std::thread;
 use common::files_of;
 use common::records::{check_envelope, read_records, Record};
 use serde_json::json;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_subscriber::layer::SubscriberExt;
 
 const THREADS: u64 = 8;
@@ -36,7 +36,7 @@ fn work(t: u64, barrier: &Barrier) {
     let _entered = span.enter();
     barrier.wait();
     if t % 2 == 1 {
-        tracing_audit::set_user(&user, Some(&json!({"thread": t})));
+        tracing_audit::set_user_info(&user, &json!({"thread": t}));
     }
     for n in 0..PER_THREAD {
         let id = format!("{t}:{n}");

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::records::{check_envelope, read_records, Logs, Record};
 use serde_json::json;
-use tracing_audit::record::Kind;
+use tracing_audit::Kind;
 use tracing_audit::Transaction;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -70,7 +70,7 @@ fn a_committed_transaction_writes_all_its_records_in_order_only_at_commit() {
     let tx = logs.run(|| {
         let request = tracing::info_span!("request", request_id = "r-1");
         let _r = request.enter();
-        tracing_audit::set_user(7, None::<&()>);
+        tracing_audit::set_user(7);
         let tx = Transaction::begin();
         tx.in_scope(|| {
             for n in 0..20 {

@@ -7,8 +7,8 @@ mod common;
 
 use common::records::{read_records, Record};
 use serde_json::json;
-use tracing_audit::record::Kind;
 use tracing_audit::redact::Policy;
+use tracing_audit::Kind;
 use tracing_audit::{AuditGuard, Transaction};
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -46,7 +46,7 @@ fn two_audit_layers_in_one_subscriber_each_write_every_record_with_its_context()
     tracing::subscriber::with_default(subscriber, || {
         let request = tracing::info_span!("request", request_id = "r-1", org = "o-1", shard = 3);
         let _request = request.enter();
-        tracing_audit::set_user(7, Some(&json!({"email": "a@b.c"})));
+        tracing_audit::set_user_info(7, &json!({"email": "a@b.c"}));
         tracing::info_span!("handler").in_scope(|| {
             tracing_audit::create!(model: "Order", id: "direct");
             let committed = Transaction::begin();

@@ -60,6 +60,31 @@ impl fmt::Display for EventType {
     }
 }
 
+/// The `id:` of a CRUD macro: anything `Display`, or an `Option` of it
+/// (`None`: no id yet). An inherent method for `Option`, a trait method
+/// for the rest: the macro calls `.id()` and the compiler picks.
+#[doc(hidden)]
+pub struct IdArg<'a, T: ?Sized>(pub &'a T);
+
+impl<'a, T: fmt::Display> IdArg<'a, Option<T>> {
+    #[doc(hidden)]
+    pub fn id(&self) -> Option<&'a dyn fmt::Display> {
+        self.0.as_ref().map(|v| v as &dyn fmt::Display)
+    }
+}
+
+#[doc(hidden)]
+pub trait IdDisplay<'a> {
+    #[doc(hidden)]
+    fn id(&self) -> Option<&'a dyn fmt::Display>;
+}
+
+impl<'a, T: fmt::Display> IdDisplay<'a> for IdArg<'a, T> {
+    fn id(&self) -> Option<&'a dyn fmt::Display> {
+        Some(self.0 as &dyn fmt::Display)
+    }
+}
+
 /// The body of a CRUD record, built by the CRUD macros. Not meant to be
 /// used directly: its methods are the keys the macros accept.
 pub struct Crud<'a> {
@@ -82,12 +107,12 @@ impl<'a> Crud<'a> {
     pub fn new(
         event_type: EventType,
         model: &'a dyn fmt::Display,
-        id: &'a dyn fmt::Display,
+        id: Option<&'a dyn fmt::Display>,
     ) -> Self {
         Crud {
             event_type,
             model,
-            id: Some(id),
+            id,
             ids: None,
             ids_cut: false,
             user: None,
@@ -116,7 +141,7 @@ impl<'a> Crud<'a> {
             ids: Some(ids),
             ids_cut: cut.get(),
             id: None,
-            ..Crud::new(event_type, model, &"")
+            ..Crud::new(event_type, model, None)
         }
     }
 
@@ -132,7 +157,7 @@ impl<'a> Crud<'a> {
         self
     }
 
-    /// The field-level changes (see [`diff`](crate::diff::diff)).
+    /// The field-level changes (see [`diff`](crate::diff())).
     pub fn changes(mut self, changes: &'a Changes) -> Self {
         self.changes = Some(changes);
         self
@@ -178,6 +203,8 @@ impl<'a> Crud<'a> {
                 message.push_str(" event for ");
                 message.push_str(model);
                 match &self.ids {
+                    // `id: None`: no id yet, none in the message.
+                    None if self.id.is_none() => {}
                     None => {
                         message.push_str(" (id: ");
                         message.push_str(id);

@@ -14,9 +14,9 @@ mod login;
 
 use std::fmt;
 
-#[doc(hidden)]
-pub use crud::Crud;
 pub use crud::EventType;
+#[doc(hidden)]
+pub use crud::{Crud, IdArg, IdDisplay};
 #[doc(hidden)]
 pub use login::Login;
 pub use login::LoginEvent;
@@ -45,20 +45,34 @@ impl Kind {
     /// Every kind, in file order.
     pub const ALL: [Kind; 4] = [Kind::Audit, Kind::Api, Kind::Login, Kind::App];
 
-    /// The kind a target's events belong to.
+    /// The kind a target's events belong to: the one definition of which
+    /// targets are audit targets, shared by routing (which file) and
+    /// filtering (audit records are always written, whatever `RUST_LOG`
+    /// says; see [`is_audit_target`]).
+    ///
+    /// Every target that starts with `audit.` is an audit target:
+    /// `audit.request` is [`Kind::Api`], `audit.login` [`Kind::Login`], and
+    /// any other, `audit.crud` and `audit.process` as well as an unknown one
+    /// such as a misspelt `audit.crudd`, is [`Kind::Audit`]: it is always
+    /// written, to `audit.log` with level `AUDIT`, like an `audit.process`
+    /// record (its message and fields), so a typo never loses an audit
+    /// record to a filter nor hides it in `app.log`.
     ///
     /// ```
-    /// use tracing_audit::record::Kind;
+    /// use tracing_audit::Kind;
     /// assert_eq!(Kind::of_target("audit.crud"), Kind::Audit);
     /// assert_eq!(Kind::of_target("audit.login"), Kind::Login);
+    /// assert_eq!(Kind::of_target("audit.crudd"), Kind::Audit); // unknown: AUDIT
     /// assert_eq!(Kind::of_target("my_app::db"), Kind::App);
+    /// assert_eq!(Kind::of_target("audit"), Kind::App); // no `audit.` prefix
+    /// assert!(tracing_audit::record::is_audit_target("audit.crudd"));
     /// ```
     pub fn of_target(target: &str) -> Kind {
         match target.strip_prefix("audit.") {
+            None => Kind::App,
             Some("request") => Kind::Api,
             Some("login") => Kind::Login,
-            Some("crud" | "process") => Kind::Audit,
-            _ => Kind::App,
+            Some(_) => Kind::Audit,
         }
     }
 
@@ -88,9 +102,11 @@ impl Kind {
     }
 }
 
-/// Whether events of `target` are audit records (always recorded).
+/// Whether events of `target` are audit records: always recorded, whatever
+/// the filters say. Defined by [`Kind::of_target`] (any kind but
+/// [`Kind::App`]), so filtering and routing cannot disagree.
 pub fn is_audit_target(target: &str) -> bool {
-    target.starts_with("audit.")
+    Kind::of_target(target) != Kind::App
 }
 
 /// The targets, as constants for `tracing` macros.
