@@ -64,7 +64,8 @@ impl Sinks {
             let n = self.failed.fetch_add(1, Relaxed);
             if n % 1000 == 0 {
                 eprintln!(
-                    "tracing-audit: could not write a {kind:?} record ({e}); {} failed so far",
+                    "tracing-audit: could not write a record to {} ({e}); {} failed so far",
+                    kind.file_name(),
                     n + 1
                 );
             }

@@ -28,6 +28,12 @@
 //!   [`discard_rotated_files`](AppenderBuilder::discard_rotated_files)) are
 //!   refused by [`build`](AppenderBuilder::build) ([`ConfigError`]).
 //!
+//! - **A writer where one is expected.** [`Appender`] is an [`io::Write`]
+//!   (each `write` call is one line) and a `tracing-subscriber`
+//!   [`MakeWriter`](tracing_subscriber::fmt::MakeWriter) whose
+//!   [`EventWriter`] queues each record whole, so any `fmt` layer can write
+//!   through it: `fmt::layer().json().with_writer(appender.clone())`.
+//!
 //! # Shutdown
 //!
 //! Dropping the [`AppenderGuard`] begins closing: from then on
@@ -115,6 +121,7 @@ mod rotation;
 mod shutdown;
 mod stats;
 mod worker;
+mod writer;
 
 use std::fmt;
 use std::io;
@@ -132,6 +139,7 @@ use crossbeam_channel::{
 pub use builder::{AppenderBuilder, Backpressure, ConfigError, Durability, TimeRotation};
 pub use shutdown::{shutdown_all, AppenderGuard};
 pub use stats::Stats;
+pub use writer::EventWriter;
 
 use builder::Config;
 use file::LiveFile;
