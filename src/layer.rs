@@ -536,7 +536,7 @@ fn set_user_in<S>(
     // (A span some audit layer keeps data in was seen by that layer, even
     // if the filter found here, the outermost layer's, leaves it out.)
     let seen = |s: &tracing_subscriber::registry::SpanRef<'_, S>| {
-        filter.map_or(true, |f| f.lets_span_through(s.metadata())) || {
+        filter.is_none_or(|f| f.lets_span_through(s.metadata())) || {
             let extensions = s.extensions();
             !span_data::layers::<SpanContext>(&extensions).is_empty()
                 || !span_data::layers::<TxBuffer>(&extensions).is_empty()

@@ -185,8 +185,11 @@
 //!
 //! Linux and other Unix systems are the supported targets (file modes,
 //! identity checks and the `EFBIG` recovery are Unix features; elsewhere
-//! they are skipped). The minimum supported Rust version is 1.80, declared
-//! in `Cargo.toml`; CI builds with the current stable toolchain.
+//! they are skipped). The minimum supported Rust version declared in
+//! `Cargo.toml` is 1.89, the highest `rust-version` among the locked
+//! dependencies (`uuid`); CI builds with one stable toolchain (1.95) and
+//! checks the standard library calls against 1.89 with clippy's
+//! `incompatible_msrv` lint, but does not compile with 1.89 itself.
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

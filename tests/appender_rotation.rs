@@ -107,7 +107,7 @@ fn rotated_names_sort_in_the_order_lines_were_written() {
         {
             let (_, n) = parse(text).unwrap();
             assert!(
-                previous.map_or(true, |p| n == p + 1),
+                previous.is_none_or(|p| n == p + 1),
                 "{} out of order",
                 file.display()
             );

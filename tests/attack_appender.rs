@@ -181,7 +181,7 @@ fn directory_renamed_away_during_rotations_loses_nothing() {
                 while !stop.load(Ordering::SeqCst) {
                     appender.send_line(line(t, n)).unwrap();
                     n += 1;
-                    if n % 32 == 0 {
+                    if n.is_multiple_of(32) {
                         thread::sleep(Duration::from_micros(100));
                     }
                 }
@@ -246,7 +246,7 @@ fn rm_rf_during_rotations_keeps_every_line_accepted_after_it() {
                     appender.send_line(line(t, n)).unwrap();
                     n += 1;
                     accepted[t as usize].store(n, Ordering::SeqCst);
-                    if n % 32 == 0 {
+                    if n.is_multiple_of(32) {
                         thread::sleep(Duration::from_micros(100));
                     }
                 }

@@ -24,7 +24,7 @@ fn work(t: u64, barrier: &Barrier) {
     let request = format!("req-{t}");
     // Even threads name the user on the span, odd ones after
     // authentication, with set_user.
-    let span = if t % 2 == 0 {
+    let span = if t.is_multiple_of(2) {
         tracing::info_span!(
             "req",
             user_id = user.as_str(),

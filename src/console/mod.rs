@@ -49,7 +49,7 @@ impl ConsoleLayer {
 /// Whether colours are wanted on a terminal: the `NO_COLOR` convention
 /// (<https://no-color.org>: set and not empty turns them off).
 pub(crate) fn colour_allowed() -> bool {
-    std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 impl<S> Layer<S> for ConsoleLayer
