@@ -24,16 +24,23 @@ fn missing_directories_are_created() {
 #[test]
 fn files_are_created_0640_by_default_and_as_configured() {
     use std::os::unix::fs::PermissionsExt;
-    // SAFETY: umask only changes this process's file-creation mask.
-    unsafe { libc::umask(0o022) };
+    // The process's umask applies, as to any file: read it (Linux reports
+    // it in /proc) rather than set it under the other tests' feet.
+    let umask = fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("Umask:"))?;
+            u32::from_str_radix(line["Umask:".len()..].trim(), 8).ok()
+        })
+        .unwrap_or(0o022);
     let dir = tempfile::tempdir().unwrap();
     let default = dir.path().join("audit.log");
     let custom = dir.path().join("login.log");
     let (_a, _ga) = Appender::builder(&default).build().unwrap();
     let (_b, _gb) = Appender::builder(&custom).file_mode(0o600).build().unwrap();
     let mode = |p| fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&default), 0o640);
-    assert_eq!(mode(&custom), 0o600);
+    assert_eq!(mode(&default), 0o640 & !umask);
+    assert_eq!(mode(&custom), 0o600 & !umask);
 }
 
 #[test]
