@@ -486,17 +486,8 @@ struct SpanFields<'a> {
 /// A `tj-careful` line: the event's fields flattened, the span once.
 #[derive(Deserialize)]
 struct CarefulLine<'a> {
-    #[serde(borrow)]
-    message: Cow<'a, str>,
-    #[serde(borrow)]
-    model: Cow<'a, str>,
-    #[serde(borrow)]
-    event_type: Cow<'a, str>,
-    #[serde(borrow)]
-    instance_id: Cow<'a, str>,
-    #[serde(borrow)]
-    changes: Cow<'a, str>,
-    seq: u64,
+    #[serde(flatten, borrow)]
+    fields: TracingFields<'a>,
     #[serde(borrow)]
     target: Cow<'a, str>,
     #[serde(borrow)]
@@ -528,36 +519,36 @@ struct OurLine<'a> {
     tenant: Cow<'a, str>,
 }
 
+/// The sequence number of a `tj-*` record if it is intact.
+fn tracing_seq(
+    target: &str,
+    f: &TracingFields<'_>,
+    span: &SpanFields<'_>,
+    payload: &Payload,
+) -> Option<u64> {
+    (target == "audit.crud"
+        && f.message == MESSAGE
+        && f.model == "Product"
+        && f.event_type == "UPDATE"
+        && f.instance_id == "42"
+        && f.changes == payload.changes_json
+        && span.user_id == USER_ID
+        && span.request_id == REQUEST_ID
+        && span.tenant == TENANT)
+        .then_some(f.seq)
+}
+
 /// The sequence number of `line` if it is an intact record of `variant`.
 fn parse_line(variant: Variant, line: &[u8], payload: &Payload) -> Option<u64> {
     let line = line.strip_suffix(b"\n")?;
     match variant {
         Variant::TjDefault => {
             let l: TracingLine<'_> = serde_json::from_slice(line).ok()?;
-            let f = &l.fields;
-            (l.target == "audit.crud"
-                && f.message == MESSAGE
-                && f.model == "Product"
-                && f.event_type == "UPDATE"
-                && f.instance_id == "42"
-                && f.changes == payload.changes_json
-                && l.span.user_id == USER_ID
-                && l.span.request_id == REQUEST_ID
-                && l.span.tenant == TENANT)
-                .then_some(f.seq)
+            tracing_seq(&l.target, &l.fields, &l.span, payload)
         }
         Variant::TjCareful => {
             let l: CarefulLine<'_> = serde_json::from_slice(line).ok()?;
-            (l.target == "audit.crud"
-                && l.message == MESSAGE
-                && l.model == "Product"
-                && l.event_type == "UPDATE"
-                && l.instance_id == "42"
-                && l.changes == payload.changes_json
-                && l.span.user_id == USER_ID
-                && l.span.request_id == REQUEST_ID
-                && l.span.tenant == TENANT)
-                .then_some(l.seq)
+            tracing_seq(&l.target, &l.fields, &l.span, payload)
         }
         Variant::Ours | Variant::RawSerde => {
             let l: OurLine<'_> = serde_json::from_slice(line).ok()?;

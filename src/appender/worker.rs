@@ -558,6 +558,25 @@ mod tests {
     use crate::appender::TimeRotation;
     use std::time::UNIX_EPOCH;
 
+    /// A worker on `path` with no sender left (its queue is closed), and
+    /// the receiving end of the jobs it hands to maintenance.
+    fn test_worker(path: &std::path::Path, config: Config) -> (Worker, Receiver<Job>) {
+        let (_, rx) = crossbeam_channel::bounded(16);
+        let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded();
+        let (done_tx, _) = crossbeam_channel::bounded(0);
+        let file = LiveFile::open(path, 0o640).unwrap();
+        let worker = Worker::new(
+            config,
+            rx,
+            Arc::default(),
+            file,
+            jobs_tx,
+            done_tx,
+            Arc::default(),
+        );
+        (worker, jobs_rx)
+    }
+
     static FAKE_NOW: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
     fn fake_clock() -> SystemTime {
@@ -574,23 +593,10 @@ mod tests {
             .into_config();
         // 2026-11-22T10:59:59Z
         FAKE_NOW.store(1_795_345_199, Relaxed);
-        let (tx, rx) = crossbeam_channel::bounded(16);
-        let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded();
-        let (done_tx, _done_rx) = crossbeam_channel::bounded(0);
-        let file = LiveFile::open(&path, 0o640).unwrap();
-        let mut worker = Worker::new(
-            config,
-            rx,
-            Arc::default(),
-            file,
-            jobs_tx,
-            done_tx,
-            Arc::default(),
-        );
+        let (mut worker, jobs_rx) = test_worker(&path, config);
         worker.clock = fake_clock;
         worker.now = fake_clock();
         worker.schedule_time_rotation();
-        drop(tx);
 
         worker.push_line(b"before\n");
         worker.finish_batch();
@@ -637,21 +643,8 @@ mod tests {
             .max_files(None)
             .into_config();
         BACKWARDS_NOW.store(1_795_345_199, Relaxed);
-        let (tx, rx) = crossbeam_channel::bounded(16);
-        let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded();
-        let (done_tx, _done_rx) = crossbeam_channel::bounded(0);
-        let file = LiveFile::open(&path, 0o640).unwrap();
-        let mut worker = Worker::new(
-            config,
-            rx,
-            Arc::default(),
-            file,
-            jobs_tx,
-            done_tx,
-            Arc::default(),
-        );
+        let (mut worker, jobs_rx) = test_worker(&path, config);
         worker.clock = backwards_clock;
-        drop(tx);
         for (n, at) in [(1, 0u64), (2, 0), (3, 3600), (4, 3600)] {
             BACKWARDS_NOW.store(1_795_345_199 - at, Relaxed);
             worker.now = backwards_clock();
