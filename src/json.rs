@@ -414,17 +414,12 @@ fn formatted_via_stack<W: Write + ?Sized>(
     if let Some(s) = args.as_str() {
         return value_string(out, s, opts);
     }
+    // Formatted once and whole (long text moves to the heap), so that a
+    // secret is found wherever it sits; a `Display` impl that fails leaves
+    // its text so far.
     let mut small = Small::default();
     match unwind::catch(|| fmt::write(&mut small, args)) {
-        Ok(Ok(())) => return value_string(out, small.as_str(), opts),
-        Ok(Err(_)) => {}
-        Err(panicked) => return value_string(out, &panicked, opts),
-    }
-    // Long text is formatted whole, so that a secret is found wherever it
-    // sits; a `Display` impl that fails leaves its text so far.
-    let mut long = String::new();
-    match unwind::catch(|| fmt::write(&mut long, args)) {
-        Ok(_) => value_string(out, &long, opts),
+        Ok(_) => value_string(out, small.as_str(), opts),
         Err(panicked) => value_string(out, &panicked, opts),
     }
 }
@@ -500,10 +495,12 @@ impl Drop for Borrowed {
 
 static EMPTY: String = String::new();
 
-/// Room for most messages and ids, formatted on the stack.
+/// Room for most messages and ids, formatted on the stack; longer text
+/// moves to the heap.
 struct Small {
     buf: [u8; 256],
     len: usize,
+    long: Option<String>,
 }
 
 impl Default for Small {
@@ -511,22 +508,34 @@ impl Default for Small {
         Small {
             buf: [0; 256],
             len: 0,
+            long: None,
         }
     }
 }
 
 impl Small {
     fn as_str(&self) -> &str {
-        // Only whole `&str`s are copied in.
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+        match &self.long {
+            Some(long) => long,
+            // Only whole `&str`s are copied in.
+            None => std::str::from_utf8(&self.buf[..self.len]).unwrap_or(""),
+        }
     }
 }
 
 impl Write for Small {
     fn write_str(&mut self, s: &str) -> fmt::Result {
+        if let Some(long) = &mut self.long {
+            long.push_str(s);
+            return Ok(());
+        }
         let end = self.len + s.len();
         if end > self.buf.len() {
-            return Err(fmt::Error);
+            let mut long = String::with_capacity(end.max(2 * self.buf.len()));
+            long.push_str(self.as_str());
+            long.push_str(s);
+            self.long = Some(long);
+            return Ok(());
         }
         self.buf[self.len..end].copy_from_slice(s.as_bytes());
         self.len = end;

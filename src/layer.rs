@@ -272,6 +272,7 @@ impl AuditLayer {
             opts,
             context_written: 0,
             has_body: false,
+            body_index: None,
             has_message: false,
             has_exception: false,
             free: 0,
@@ -280,6 +281,7 @@ impl AuditLayer {
         let Envelope {
             context_written,
             has_body,
+            body_index,
             has_message,
             free,
             ..
@@ -364,6 +366,7 @@ impl AuditLayer {
                     opts,
                     first: true,
                     plain_login,
+                    body_index,
                     set: event.metadata().fields(),
                     bridged: event.is_log(),
                 };
@@ -447,11 +450,7 @@ impl AuditLayer {
     }
 
     fn collect_context(&self, values: &dyn RecordFields, into: &mut SpanContext) {
-        let limits = Limits {
-            string_cap: self.string_cap.min(context::CONTEXT_STRING_CAP),
-            ..self.limits()
-        };
-        json::scope(&self.policy, limits, |opts| {
+        json::scope(&self.policy, self.me.context_limits(), |opts| {
             values.record_into(&mut Collect {
                 names: &self.names,
                 opts,
@@ -769,6 +768,8 @@ struct Envelope<'a, 'o> {
     opts: &'a Opts<'o>,
     context_written: u64,
     has_body: bool,
+    /// The field that was spliced in as the record body.
+    body_index: Option<usize>,
     has_message: bool,
     has_exception: bool,
     /// Fields left for pass 2.
@@ -879,6 +880,7 @@ impl Visit for Envelope<'_, '_> {
                     self.free += 1;
                 } else if self.opts.body.get() && self.out.len() > start + 1 {
                     self.has_body = true;
+                    self.body_index = Some(field.index());
                 } else {
                     // Not a record body, just a field that happens to be
                     // called `audit`: it goes with the other fields.
@@ -890,7 +892,9 @@ impl Visit for Envelope<'_, '_> {
             _ => {
                 let written = self.context(field, |out, opts| {
                     if field.name() == context::BUILTIN[context::USER_INFO] {
-                        return user_info::write_text(out, &format!("{value:?}"), opts);
+                        let mut text = String::new();
+                        json::display_into(&mut text, &format_args!("{value:?}"));
+                        return user_info::write_text(out, &text, opts);
                     }
                     json::debug(out, value, opts)
                 });
@@ -920,6 +924,8 @@ struct Fields<'a, 'o> {
     first: bool,
     /// The login keys were written at the top level (`plain_login`).
     plain_login: bool,
+    /// The field pass 1 spliced in as the record body: not a field.
+    body_index: Option<usize>,
     /// The event's fields: a name given twice (`info!(a = 1, a = 2)`) is
     /// written once, the first time, like context fields and login keys.
     set: &'a tracing_core::field::FieldSet,
@@ -992,18 +998,10 @@ impl Visit for Fields<'_, '_> {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if field.name() == BODY {
-            // A body that was spliced in pass 1 is not a field; one that
-            // was not (see `Envelope`) is written as text.
-            let mut probe = String::new();
-            let before = self.opts.body.get();
-            self.opts.body.set(false);
-            let printed = unwind::catch(|| write!(probe, "{value:#?}")).is_ok();
-            let is_body = printed && self.opts.body.get();
-            self.opts.body.set(before);
-            if is_body {
-                return;
-            }
+        // The body spliced in pass 1 is not a field; anything else called
+        // `audit` (see `Envelope`) is written as text.
+        if self.body_index == Some(field.index()) {
+            return;
         }
         self.field(field, |out, opts| json::debug(out, value, opts));
     }

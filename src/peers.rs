@@ -34,6 +34,16 @@ pub(crate) struct Peer {
 }
 
 impl Peer {
+    /// The limits this layer writes context values (span fields, the user
+    /// of `set_user`) with.
+    pub(crate) fn context_limits(&self) -> json::Limits {
+        json::Limits {
+            string_cap: self.string_cap.min(context::CONTEXT_STRING_CAP),
+            value_depth: nesting::value_depth(self.max_depth),
+            minimal: false,
+        }
+    }
+
     /// `user_id` and `user_info` rendered as this layer writes context
     /// values.
     pub(crate) fn render_user(
@@ -41,12 +51,7 @@ impl Peer {
         user_id: &dyn fmt::Display,
         user_info: Option<&dyn ToJson>,
     ) -> (context::Value, Option<context::Value>) {
-        let limits = json::Limits {
-            string_cap: self.string_cap.min(context::CONTEXT_STRING_CAP),
-            value_depth: nesting::value_depth(self.max_depth),
-            minimal: false,
-        };
-        let (rendered, _) = json::scope(&self.policy, limits, |opts| {
+        let (rendered, _) = json::scope(&self.policy, self.context_limits(), |opts| {
             let render = |write: &dyn Fn(&mut String) -> fmt::Result| {
                 let mut json = String::new();
                 let before = opts.truncated.replace(false);

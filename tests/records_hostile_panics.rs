@@ -218,3 +218,21 @@ fn a_value_panicking_halfway_leaves_no_partial_text() {
     assert!(!audit[0].text.contains("\"ok\""), "{}", audit[0].text);
     assert_at(&audit[0].record, &["instance_repr"], SERIALIZE);
 }
+
+/// `user_info = ?value` on an event whose `Debug` panics: the record keeps
+/// its own keys, with the marker as `user_info`, like any other field.
+#[test]
+fn a_panicking_user_info_given_with_debug_on_an_event_is_a_marker() {
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing::info!(user_id = "7", user_info = ?Boom, "app with user");
+        tracing::info!(target: "audit.crud", user_info = ?Boom, model = "Doc", "plain audit");
+    });
+    let app = logs.records(Kind::App);
+    assert_eq!(app[0]["message"], "app with user", "{:?}", app[0]);
+    assert_eq!(app[0]["user_id"], "7", "{:?}", app[0]);
+    assert_eq!(app[0]["user_info"], DEBUG, "{:?}", app[0]);
+    let audit = logs.records(Kind::Audit);
+    assert_eq!(audit[0]["message"], "plain audit", "{:?}", audit[0]);
+    assert_eq!(audit[0]["user_info"], DEBUG, "{:?}", audit[0]);
+}
