@@ -172,24 +172,30 @@ fn login(line: &mut Line<'_>, r: &Object) {
     context(line, r, false);
 }
 
-/// `GET /orders 200 user=7 request=r-1`: method, path and status from the
-/// record or its `extra`; without any of them, the message.
+/// `GET /orders 200 user=7 request=r-1`: method, path (or endpoint) and
+/// status from the request record's `request_repr` and `response_repr`, else
+/// from the record or its `extra`; without any of them, the message.
 fn api(line: &mut Line<'_>, r: &Object) {
-    let extra = match get(r, "extra") {
-        Some(Member::Object(extra)) => extra.as_slice(),
+    let object = |key| match get(r, key) {
+        Some(Member::Object(o)) => o.as_slice(),
         _ => &[],
     };
+    let places = [
+        object("request_repr"),
+        object("response_repr"),
+        object("extra"),
+        r,
+    ];
     let find = |keys: &[&str]| {
-        keys.iter().find_map(|k| {
-            value_of(extra, k)
-                .or_else(|| value_of(r, k))
-                .filter(|v| !v.is_null() && !v.is_array())
+        places.iter().find_map(|place| {
+            keys.iter()
+                .find_map(|k| value_of(place, k).filter(|v| !v.is_null() && !v.is_array()))
         })
     };
     let parts = [
         find(&["method"]),
-        find(&["path", "url", "uri"]),
-        find(&["status", "status_code"]),
+        find(&["path", "endpoint", "url", "uri"]),
+        find(&["status_code", "status"]),
     ];
     if parts.iter().all(Option::is_none) {
         message(line, r);
