@@ -219,7 +219,7 @@ mod unwind;
 
 pub use builder::{
     builder, layer, AuditGuard, Builder, ContextFieldError, Error, FilterError, FilteredAuditLayer,
-    ShutdownReport, DEFAULT_MAX_LINE_BYTES,
+    LayerBuilder, LayerOnly, ShutdownReport, WithConsole, DEFAULT_MAX_LINE_BYTES,
 };
 pub use diff::{diff, diff_ignoring, Change, Changes};
 pub use filter::AuditFilter;
