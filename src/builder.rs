@@ -15,7 +15,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::appender::{
-    Appender, AppenderBuilder, AppenderGuard, Backpressure, ConfigError, Stats, TimeRotation,
+    Appender, AppenderBuilder, Backpressure, ConfigError, LazyAppender, Stats, TimeRotation,
 };
 use crate::console::ConsoleLayer;
 use crate::context::Names;
@@ -508,7 +508,6 @@ impl<M> Builder<M> {
         let service = self.service();
         let mut guard = AuditGuard {
             appenders: Vec::new(),
-            guards: Vec::new(),
             sinks: None,
         };
         let Builder {
@@ -546,7 +545,9 @@ impl<M> Builder<M> {
                     if let Some(f) = &configure {
                         builder = f(kind, builder);
                     }
-                    let (appender, g) = builder.build().map_err(|source| {
+                    // Checked now; the file and the writer thread are
+                    // made by the kind's first record.
+                    let appender = LazyAppender::new(builder).map_err(|source| {
                         match source
                             .get_ref()
                             .and_then(|e| e.downcast_ref::<ConfigError>())
@@ -556,7 +557,6 @@ impl<M> Builder<M> {
                         }
                     })?;
                     guard.appenders.push((kind, appender.clone()));
-                    guard.guards.push(g);
                     Sink::Appender(appender)
                 }
             });
@@ -792,16 +792,18 @@ fn filter(directives: &Option<String>) -> Result<EnvFilter, Error> {
     }
 }
 
-/// Keeps the files open. Dropping it closes every file in parallel: new
-/// records are refused, every queue is drained, every file fsynced and the
+/// Keeps the files open. A kind's file and writer thread are made by its
+/// first record, so a kind never written costs neither (its settings and
+/// directory were checked by `build`/`init`). Dropping the guard closes
+/// every file in parallel: new records are refused, every queue is drained, every file fsynced and the
 /// writer threads joined, within the longest
 /// [`shutdown_timeout`](AppenderBuilder::shutdown_timeout) (not the sum).
 /// Dropping is [`shutdown`](AuditGuard::shutdown) with its report
 /// discarded: call `shutdown` to learn what was written and what was lost.
 #[must_use = "dropping the guard closes the audit files"]
 pub struct AuditGuard {
-    appenders: Vec<(Kind, Appender)>,
-    guards: Vec<AppenderGuard>,
+    /// The built-in appenders, each started by its kind's first record.
+    appenders: Vec<(Kind, LazyAppender)>,
     sinks: Option<Arc<Sinks>>,
 }
 
@@ -825,8 +827,9 @@ impl Drop for AuditGuard {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ShutdownReport {
-    /// The appender statistics of each file the built-in appender wrote,
-    /// in [`Kind::ALL`] order: `lines_written`, `dropped` (refused),
+    /// The appender statistics of each kind the built-in appender writes
+    /// (all zero for a kind never written: its file was never made), in
+    /// [`Kind::ALL`] order: `lines_written`, `dropped` (refused),
     /// `write_errors`, `abandoned` (accepted, then given up on at the
     /// shutdown timeout), and the rest of [`Stats`].
     pub files: Vec<(Kind, Stats)>,
@@ -837,7 +840,7 @@ pub struct ShutdownReport {
 
 impl ShutdownReport {
     /// The final statistics of a kind's file, if the built-in appender
-    /// wrote it.
+    /// writes that kind (all zero if no record of it was made).
     pub fn stats(&self, kind: Kind) -> Option<&Stats> {
         self.files.iter().find(|(k, _)| *k == kind).map(|(_, s)| s)
     }
@@ -875,7 +878,14 @@ impl AuditGuard {
     }
 
     fn close(&mut self) -> ShutdownReport {
-        crate::appender::shutdown_all(self.guards.drain(..));
+        // A kind never written is closed without starting: later records
+        // of it are refused and counted in `unwritten`.
+        crate::appender::shutdown_all(
+            self.appenders
+                .iter()
+                .filter_map(|(_, a)| a.take_guard())
+                .collect::<Vec<_>>(),
+        );
         ShutdownReport {
             files: self
                 .appenders
@@ -887,7 +897,7 @@ impl AuditGuard {
     }
 
     /// Returns once every record made before the call is written to the
-    /// operating system.
+    /// operating system (a kind never written has nothing to flush).
     pub fn flush(&self) -> io::Result<()> {
         for (_, a) in &self.appenders {
             a.flush()?;
@@ -903,7 +913,9 @@ impl AuditGuard {
         Ok(())
     }
 
-    /// The path of a kind's file, if the built-in appender writes it.
+    /// The path of a kind's file, if the built-in appender writes it. The
+    /// file exists once the kind's first record was written (or if an
+    /// earlier run left it).
     pub fn path(&self, kind: Kind) -> Option<&Path> {
         self.appenders
             .iter()
@@ -917,7 +929,8 @@ impl AuditGuard {
         self.sinks.as_ref().map_or(0, |s| s.failed())
     }
 
-    /// The appender statistics of a kind's file.
+    /// The appender statistics of a kind's file (all zero until its first
+    /// record).
     pub fn stats(&self, kind: Kind) -> Option<Stats> {
         self.appenders
             .iter()

@@ -362,6 +362,26 @@ impl AppenderBuilder {
         super::start(self.config)
     }
 
+    /// What [`build`](Self::build) would refuse before starting, checked
+    /// without starting anything or creating the file: the settings, the
+    /// directories (created if missing), and that the file can be opened
+    /// for appending (an existing one opened, else the directory checked
+    /// for writing).
+    pub(crate) fn check(&self) -> io::Result<()> {
+        self.config.check()?;
+        super::file::check_can_open(&self.config.path)
+    }
+
+    /// The file's path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.config.path
+    }
+
+    /// Whether [`drain_on_exit`](Self::drain_on_exit) is on.
+    pub(crate) fn drains_on_exit(&self) -> bool {
+        self.config.drain_on_exit
+    }
+
     #[cfg(test)]
     pub(crate) fn into_config(self) -> Config {
         self.config

@@ -114,6 +114,7 @@
 mod builder;
 mod exit;
 mod file;
+mod lazy;
 mod maintenance;
 mod panic;
 mod replay;
@@ -140,6 +141,8 @@ pub use builder::{AppenderBuilder, Backpressure, ConfigError, Durability, TimeRo
 pub use shutdown::{shutdown_all, AppenderGuard};
 pub use stats::Stats;
 pub use writer::EventWriter;
+
+pub(crate) use lazy::LazyAppender;
 
 use builder::Config;
 use file::LiveFile;
