@@ -289,6 +289,20 @@ fn set_user_dyn(user_id: &dyn std::fmt::Display, info: Option<&dyn record::ToJso
 #[doc(hidden)]
 pub mod __private {
     pub use tracing;
+
+    /// The per-record timestamp and event id, for `benches/clock_id.rs`
+    /// (not part of the API).
+    pub mod bench {
+        /// As every record's `timestamp`: appends the present time.
+        pub fn timestamp(out: &mut String) -> std::time::Duration {
+            crate::clock::write_now_rfc3339(out)
+        }
+
+        /// As every record's `event_id`, for the time of its timestamp.
+        pub fn event_id(since: std::time::Duration) -> uuid::Uuid {
+            crate::event_id::at(since)
+        }
+    }
 }
 
 #[cfg(doctest)]

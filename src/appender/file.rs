@@ -8,8 +8,6 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::clock::Utc;
-
 /// An open append-only file and the size the writer believes it has.
 #[derive(Debug)]
 pub(crate) struct LiveFile {
@@ -153,7 +151,7 @@ pub(crate) fn rename_aside(path: &Path, now: SystemTime) -> io::Result<(PathBuf,
     let mut when = now;
     loop {
         let mut name = archive_prefix(path);
-        name.push(Utc::from_system(when).compact());
+        name.push(crate::clock::compact(when));
         let target = path.with_file_name(name);
         if !target.exists() && !gz_of(&target).exists() {
             match rename_no_replace(path, &target) {

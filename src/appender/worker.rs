@@ -16,7 +16,6 @@ use super::maintenance::Job;
 use super::replay::Unverified;
 use super::shutdown::Closing;
 use super::stats::Counters;
-use crate::clock::Utc;
 
 /// What handles send to the writer thread. Control messages travel in the
 /// same queue as lines, so they are answered in order. There is no
@@ -299,7 +298,7 @@ impl Worker {
         }
         let mut line = Vec::with_capacity(192);
         line.extend_from_slice(b"{\"timestamp\":\"");
-        Utc::from_system(self.now).write_rfc3339(&mut line);
+        crate::clock::write_rfc3339(self.now, &mut line);
         line.extend_from_slice(
             b"\",\"level\":\"WARN\",\"name\":\"tracing_audit::appender\",\"message\":\"",
         );
