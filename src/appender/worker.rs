@@ -99,13 +99,13 @@ impl Worker {
     ) -> Worker {
         let mut worker = Worker {
             batch: Vec::with_capacity(config.batch_bytes + 4096),
+            unverified: Unverified::new(config.identity_check_every, config.identity_clock),
             config,
             rx,
             counters,
             file: Some(file),
             batch_lines: 0,
             batch_replayed: 0,
-            unverified: Unverified::default(),
             flush_acks: Vec::new(),
             sync_acks: Vec::new(),
             now: SystemTime::now(),
