@@ -15,9 +15,9 @@
 //! #[derive(serde::Serialize, Clone)]
 //! struct Product { id: u64, price: f64 }
 //!
-//! // audit.log, api.log, login.log, app.log in audit_logs/ and a console
-//! // on stderr (see below). Keep the guard: dropping it writes out and
-//! // fsyncs.
+//! // audit.log, api.log, login.log, app.log in audit_logs/ (each made by
+//! // the first record of its kind) and a console on stderr (see below).
+//! // Keep the guard: dropping it writes out and fsyncs.
 //! // service_name: your package's name (`billing` in the examples);
 //! // without it, the executable's file name.
 //! let guard = tracing_audit::builder()
