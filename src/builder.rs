@@ -15,7 +15,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::appender::{
-    Appender, AppenderBuilder, AppenderGuard, Backpressure, ConfigError, Stats, TimeRotation,
+    Appender, AppenderBuilder, Backpressure, ConfigError, LazyAppender, Stats, TimeRotation,
 };
 use crate::console::ConsoleLayer;
 use crate::context::Names;
@@ -38,13 +38,24 @@ pub type FilteredAuditLayer<S> = Filtered<AuditLayer, AuditFilter, S>;
 /// Starts configuring the whole subscriber: [`Builder::init`] installs the
 /// audit layer and a console layer as the global default.
 pub fn builder() -> Builder {
-    Builder::new(true)
+    Builder::new(WithConsole {
+        on: true,
+        writer: None,
+        filter: None,
+    })
 }
 
 /// Starts configuring the audit layer alone, to compose with a subscriber
-/// of your own ([`Builder::build`]). The console is yours to add.
-pub fn layer() -> Builder {
-    Builder::new(false)
+/// of your own ([`LayerBuilder::build`](Builder::build)). The console is
+/// yours to add: a [`LayerBuilder`] has every setting of [`builder()`]
+/// except the console's, and no `init`.
+///
+/// ```compile_fail
+/// // The console belongs to the subscriber `builder()` installs.
+/// let _ = tracing_audit::layer().console(true);
+/// ```
+pub fn layer() -> LayerBuilder {
+    Builder::new(LayerOnly(()))
 }
 
 /// Why the subscriber could not be set up.
@@ -192,8 +203,15 @@ type Configure = Box<dyn Fn(Kind, AppenderBuilder) -> AppenderBuilder + Send + S
 ///
 /// Audit records (targets `audit.*`) are always written, whatever the
 /// filters say; the filters apply to application records.
+///
+/// [`builder()`] gives a `Builder<WithConsole>` (plain `Builder`): the
+/// whole subscriber, with [`console`](Builder::console),
+/// [`init`](Builder::init) and [`finish`](Builder::finish). [`layer()`]
+/// gives a [`LayerBuilder`] (`Builder<LayerOnly>`): the audit layer alone,
+/// with [`build`](Builder::build) and no console. Every other setting is
+/// the same method on both.
 #[must_use]
-pub struct Builder {
+pub struct Builder<M = WithConsole> {
     log_dir: PathBuf,
     service_name: Option<String>,
     file_names: [String; 4],
@@ -204,30 +222,56 @@ pub struct Builder {
     app_backpressure: Backpressure,
     drain_on_exit: bool,
     configure: Option<Configure>,
-    console: bool,
-    console_writer: Option<BoxMakeWriter>,
     app_filter: Option<String>,
-    console_filter: Option<String>,
     policy: Policy,
     context_fields: Vec<String>,
     string_cap: usize,
     line_cap: usize,
     max_depth: usize,
+    mode: M,
 }
 
-impl fmt::Debug for Builder {
+/// What [`layer()`] returns: the audit layer's settings, without the
+/// console's; [`build`](Builder::build) gives the layer.
+pub type LayerBuilder = Builder<LayerOnly>;
+
+/// The mode of the [`Builder`] that [`builder()`] returns: it builds the
+/// whole subscriber, console included.
+pub struct WithConsole {
+    on: bool,
+    writer: Option<BoxMakeWriter>,
+    filter: Option<String>,
+}
+
+impl fmt::Debug for WithConsole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WithConsole")
+            .field("on", &self.on)
+            .field("writer", &self.writer.as_ref().map(|_| "custom"))
+            .field("filter", &self.filter)
+            .finish()
+    }
+}
+
+/// The mode of the [`LayerBuilder`] that [`layer()`] returns: it builds
+/// the audit layer alone.
+#[derive(Debug)]
+pub struct LayerOnly(());
+
+impl<M: fmt::Debug> fmt::Debug for Builder<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
             .field("log_dir", &self.log_dir)
             .field("service_name", &self.service_name)
             .field("file_names", &self.file_names)
-            .field("console", &self.console)
+            .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
 }
 
-impl Builder {
-    fn new(console: bool) -> Builder {
+/// The settings shared by [`builder()`] and [`layer()`].
+impl<M> Builder<M> {
+    fn new(mode: M) -> Builder<M> {
         Builder {
             log_dir: PathBuf::from("audit_logs"),
             service_name: None,
@@ -244,15 +288,13 @@ impl Builder {
             app_backpressure: Backpressure::Drop,
             drain_on_exit: true,
             configure: None,
-            console,
-            console_writer: None,
             app_filter: None,
-            console_filter: None,
             policy: Policy::default(),
             context_fields: Vec::new(),
             string_cap: DEFAULT_STRING_CAP,
             line_cap: DEFAULT_MAX_LINE_BYTES,
             max_depth: DEFAULT_MAX_DEPTH,
+            mode,
         }
     }
 
@@ -371,83 +413,10 @@ impl Builder {
         self
     }
 
-    /// Whether [`init`](Builder::init) adds a console: one line a person
-    /// can read per record, on stderr.
-    ///
-    /// ```text
-    /// 2026-11-29T10:00:00.123Z  AUDIT  UPDATE Product 42 (price, stock) user=7 request=r-1
-    /// 2026-11-29T10:00:00.124Z  LOGIN  login failed user=alice ip=10.0.0.1 error="bad password"
-    /// 2026-11-29T10:00:00.125Z  INFO   billing::db: connected pool=4 user=7
-    /// ```
-    ///
-    /// Audit kinds show under their own level (`AUDIT`, `LOGIN`, `API`)
-    /// with the keys that matter: the CRUD kind, model and id and the names
-    /// of the changed fields; the login event, user, client address and
-    /// error; the method, path and status of an `API` record found in its
-    /// fields; then the `user` and `request` of the span context.
-    /// Application records show their target, message and fields. Every
-    /// value is redacted by the same [`redaction`](Builder::redaction)
-    /// policy as the files (the console shows the record the files get),
-    /// cut at 200 characters, and its control characters escaped. Colours
-    /// only on a terminal, and not when `NO_COLOR` is set (not empty).
-    pub fn console(mut self, on: bool) -> Self {
-        self.console = on;
-        self
-    }
-
-    /// Where the console writes, instead of stderr: any `MakeWriter` (a
-    /// file, a buffer in a test). Each line is one `write_all`. No colours
-    /// are written to it. Turns the console on.
-    ///
-    /// ```
-    /// use std::sync::{Arc, Mutex};
-    ///
-    /// #[derive(Clone, Default)]
-    /// struct Shared(Arc<Mutex<Vec<u8>>>);
-    /// impl std::io::Write for Shared {
-    ///     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-    ///         self.0.lock().unwrap().extend_from_slice(b);
-    ///         Ok(b.len())
-    ///     }
-    ///     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
-    /// }
-    ///
-    /// # let dir = tempfile::tempdir()?;
-    /// let console = Shared::default();
-    /// let writer = console.clone();
-    /// let (subscriber, _guard) = tracing_audit::builder()
-    ///     # .log_dir(dir.path())
-    ///     .console_writer(move || writer.clone())
-    ///     .finish()?;
-    /// tracing::subscriber::with_default(subscriber, || {
-    ///     tracing::info!(password = "hunter2", "signed in");
-    /// });
-    /// let text = String::from_utf8(console.0.lock().unwrap().clone())?;
-    /// assert!(text.contains("signed in password=[REDACTED]"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn console_writer<W>(mut self, writer: W) -> Self
-    where
-        W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
-    {
-        self.console = true;
-        self.console_writer = Some(BoxMakeWriter::new(writer));
-        self
-    }
-
     /// Which application records reach `app.log`, as `RUST_LOG` directives
     /// (default: `RUST_LOG`, else `info`). Audit records are not affected.
     pub fn app_filter(mut self, directives: impl Into<String>) -> Self {
         self.app_filter = Some(directives.into());
-        self
-    }
-
-    /// Which records reach the console (default: `RUST_LOG`, else `info`).
-    /// It filters spans too, as any per-layer filter does: a span it leaves
-    /// out gives the console lines no `user` or `request` (the files are
-    /// not affected).
-    pub fn console_filter(mut self, directives: impl Into<String>) -> Self {
-        self.console_filter = Some(directives.into());
         self
     }
 
@@ -501,20 +470,6 @@ impl Builder {
         self
     }
 
-    fn filter(directives: &Option<String>) -> Result<EnvFilter, Error> {
-        match directives {
-            Some(d) => EnvFilter::builder().parse(d).map_err(|source| {
-                Error::Filter(FilterError {
-                    directives: d.clone(),
-                    source,
-                })
-            }),
-            None => Ok(EnvFilter::builder()
-                .with_default_directive(tracing_core::LevelFilter::INFO.into())
-                .from_env_lossy()),
-        }
-    }
-
     fn service(&self) -> String {
         if let Some(name) = &self.service_name {
             return name.clone();
@@ -526,7 +481,7 @@ impl Builder {
     }
 
     fn build_layer(self) -> Result<(AuditLayer, EnvFilter, AuditGuard), Error> {
-        let app = Self::filter(&self.app_filter)?;
+        let app = filter(&self.app_filter)?;
         for name in &self.context_fields {
             crate::context::check_name(name).map_err(|reason| {
                 Error::ContextField(ContextFieldError {
@@ -553,7 +508,6 @@ impl Builder {
         let service = self.service();
         let mut guard = AuditGuard {
             appenders: Vec::new(),
-            guards: Vec::new(),
             sinks: None,
         };
         let Builder {
@@ -591,7 +545,9 @@ impl Builder {
                     if let Some(f) = &configure {
                         builder = f(kind, builder);
                     }
-                    let (appender, g) = builder.build().map_err(|source| {
+                    // Checked now; the file and the writer thread are
+                    // made by the kind's first record.
+                    let appender = LazyAppender::new(builder).map_err(|source| {
                         match source
                             .get_ref()
                             .and_then(|e| e.downcast_ref::<ConfigError>())
@@ -601,7 +557,6 @@ impl Builder {
                         }
                     })?;
                     guard.appenders.push((kind, appender.clone()));
-                    guard.guards.push(g);
                     Sink::Appender(appender)
                 }
             });
@@ -622,7 +577,10 @@ impl Builder {
         guard.sinks = Some(Arc::clone(&layer.sinks));
         Ok((layer, app, guard))
     }
+}
 
+/// The audit layer alone, for a subscriber of your own.
+impl Builder<LayerOnly> {
     /// Builds the audit layer, with its filter, to add to a subscriber of
     /// your own. Keep the guard alive: dropping it writes out and syncs
     /// every file.
@@ -637,6 +595,44 @@ impl Builder {
     ///     .init();
     /// # Ok::<(), tracing_audit::Error>(())
     /// ```
+    ///
+    /// # The subscriber type
+    ///
+    /// The layer carries its own per-layer filter, and `tracing-subscriber`
+    /// ties a filtered layer to the type of the subscriber it is added to
+    /// ([`FilteredAuditLayer<S>`]). Added at once, as above, `S` is
+    /// inferred. A layer kept aside first (returned from a function, stored
+    /// in a struct, or dropped unused) needs it named, in one place:
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    /// use tracing_subscriber::Registry;
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// fn audit_layer(
+    ///     dir: &std::path::Path,
+    /// ) -> Result<(tracing_audit::FilteredAuditLayer<Registry>, tracing_audit::AuditGuard), tracing_audit::Error>
+    /// {
+    ///     tracing_audit::layer().log_dir(dir).build()
+    /// }
+    ///
+    /// let (audit, guard) = audit_layer(dir.path())?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(audit), || {
+    ///     tracing_audit::create!(model: "Order", id: 1);
+    /// });
+    /// assert_eq!(guard.shutdown().stats(tracing_audit::Kind::Audit).unwrap().lines_written, 1);
+    ///
+    /// // Or, with the layer unused: `build::<Registry>()`.
+    /// # let dir = tempfile::tempdir()?;
+    /// let (_unused, _guard) = tracing_audit::layer().log_dir(dir.path()).build::<Registry>()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// (A layer type for every subscriber would have to forward the
+    /// per-layer filter's hooks by hand, `unsafe` included; the annotation
+    /// is the smaller cost.)
+    ///
+    /// # Filters and several layers
     ///
     /// A global filter added to the subscriber (`.with(EnvFilter::..)` as a
     /// layer) applies to the audit layer too; give your other layers
@@ -656,6 +652,82 @@ impl Builder {
         let (layer, app, guard) = self.build_layer()?;
         let filter = AuditFilter::new(app).with_names(layer.names.clone());
         Ok((layer.with_filter(filter), guard))
+    }
+}
+
+/// The whole subscriber: the audit layer, the console and the `log` bridge.
+impl Builder<WithConsole> {
+    /// Whether [`init`](Builder::init) adds a console: one line a person
+    /// can read per record, on stderr.
+    ///
+    /// ```text
+    /// 2026-11-29T10:00:00.123Z  AUDIT  UPDATE Product 42 (price, stock) user=7 request=r-1
+    /// 2026-11-29T10:00:00.124Z  LOGIN  login failed user=alice ip=10.0.0.1 error="bad password"
+    /// 2026-11-29T10:00:00.125Z  INFO   billing::db: connected pool=4 user=7
+    /// ```
+    ///
+    /// Audit kinds show under their own level (`AUDIT`, `LOGIN`, `API`)
+    /// with the keys that matter: the CRUD kind, model and id and the names
+    /// of the changed fields; the login event, user, client address and
+    /// error; the method, path and status of an `API` record found in its
+    /// fields; then the `user` and `request` of the span context.
+    /// Application records show their target, message and fields. Every
+    /// value is redacted by the same [`redaction`](Builder::redaction)
+    /// policy as the files (the console shows the record the files get),
+    /// cut at 200 characters, and its control characters escaped. Colours
+    /// only on a terminal, and not when `NO_COLOR` is set (not empty).
+    pub fn console(mut self, on: bool) -> Self {
+        self.mode.on = on;
+        self
+    }
+
+    /// Where the console writes, instead of stderr: any `MakeWriter` (a
+    /// file, a buffer in a test). Each line is one `write_all`. No colours
+    /// are written to it. Turns the console on.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// #[derive(Clone, Default)]
+    /// struct Shared(Arc<Mutex<Vec<u8>>>);
+    /// impl std::io::Write for Shared {
+    ///     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+    ///         self.0.lock().unwrap().extend_from_slice(b);
+    ///         Ok(b.len())
+    ///     }
+    ///     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+    /// }
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// let console = Shared::default();
+    /// let writer = console.clone();
+    /// let (subscriber, _guard) = tracing_audit::builder()
+    ///     # .log_dir(dir.path())
+    ///     .console_writer(move || writer.clone())
+    ///     .finish()?;
+    /// tracing::subscriber::with_default(subscriber, || {
+    ///     tracing::info!(password = "hunter2", "signed in");
+    /// });
+    /// let text = String::from_utf8(console.0.lock().unwrap().clone())?;
+    /// assert!(text.contains("signed in password=[REDACTED]"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn console_writer<W>(mut self, writer: W) -> Self
+    where
+        W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+    {
+        self.mode.on = true;
+        self.mode.writer = Some(BoxMakeWriter::new(writer));
+        self
+    }
+
+    /// Which records reach the console (default: `RUST_LOG`, else `info`).
+    /// It filters spans too, as any per-layer filter does: a span it leaves
+    /// out gives the console lines no `user` or `request` (the files are
+    /// not affected).
+    pub fn console_filter(mut self, directives: impl Into<String>) -> Self {
+        self.mode.filter = Some(directives.into());
+        self
     }
 
     /// Installs the audit layer, the [`console`](Builder::console) (unless
@@ -683,9 +755,9 @@ impl Builder {
         ),
         Error,
     > {
-        let console = self.console;
-        let console_filter = Self::filter(&self.console_filter)?;
-        let console_writer = self.console_writer.take();
+        let console = self.mode.on;
+        let console_filter = filter(&self.mode.filter)?;
+        let console_writer = self.mode.writer.take();
         let (layer, app, guard) = self.build_layer()?;
         let filter = AuditFilter::new(app).with_names(layer.names.clone());
         let console = console.then(|| {
@@ -705,16 +777,33 @@ impl Builder {
     }
 }
 
-/// Keeps the files open. Dropping it closes every file in parallel: new
-/// records are refused, every queue is drained, every file fsynced and the
+/// The filter of the given directives, else `RUST_LOG`, else `info`.
+fn filter(directives: &Option<String>) -> Result<EnvFilter, Error> {
+    match directives {
+        Some(d) => EnvFilter::builder().parse(d).map_err(|source| {
+            Error::Filter(FilterError {
+                directives: d.clone(),
+                source,
+            })
+        }),
+        None => Ok(EnvFilter::builder()
+            .with_default_directive(tracing_core::LevelFilter::INFO.into())
+            .from_env_lossy()),
+    }
+}
+
+/// Keeps the files open. A kind's file and writer thread are made by its
+/// first record, so a kind never written costs neither (its settings and
+/// directory were checked by `build`/`init`). Dropping the guard closes
+/// every file in parallel: new records are refused, every queue is drained, every file fsynced and the
 /// writer threads joined, within the longest
 /// [`shutdown_timeout`](AppenderBuilder::shutdown_timeout) (not the sum).
 /// Dropping is [`shutdown`](AuditGuard::shutdown) with its report
 /// discarded: call `shutdown` to learn what was written and what was lost.
 #[must_use = "dropping the guard closes the audit files"]
 pub struct AuditGuard {
-    appenders: Vec<(Kind, Appender)>,
-    guards: Vec<AppenderGuard>,
+    /// The built-in appenders, each started by its kind's first record.
+    appenders: Vec<(Kind, LazyAppender)>,
     sinks: Option<Arc<Sinks>>,
 }
 
@@ -738,8 +827,9 @@ impl Drop for AuditGuard {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ShutdownReport {
-    /// The appender statistics of each file the built-in appender wrote,
-    /// in [`Kind::ALL`] order: `lines_written`, `dropped` (refused),
+    /// The appender statistics of each kind the built-in appender writes
+    /// (all zero for a kind never written: its file was never made), in
+    /// [`Kind::ALL`] order: `lines_written`, `dropped` (refused),
     /// `write_errors`, `abandoned` (accepted, then given up on at the
     /// shutdown timeout), and the rest of [`Stats`].
     pub files: Vec<(Kind, Stats)>,
@@ -750,7 +840,7 @@ pub struct ShutdownReport {
 
 impl ShutdownReport {
     /// The final statistics of a kind's file, if the built-in appender
-    /// wrote it.
+    /// writes that kind (all zero if no record of it was made).
     pub fn stats(&self, kind: Kind) -> Option<&Stats> {
         self.files.iter().find(|(k, _)| *k == kind).map(|(_, s)| s)
     }
@@ -788,7 +878,14 @@ impl AuditGuard {
     }
 
     fn close(&mut self) -> ShutdownReport {
-        crate::appender::shutdown_all(self.guards.drain(..));
+        // A kind never written is closed without starting: later records
+        // of it are refused and counted in `unwritten`.
+        crate::appender::shutdown_all(
+            self.appenders
+                .iter()
+                .filter_map(|(_, a)| a.take_guard())
+                .collect::<Vec<_>>(),
+        );
         ShutdownReport {
             files: self
                 .appenders
@@ -800,7 +897,7 @@ impl AuditGuard {
     }
 
     /// Returns once every record made before the call is written to the
-    /// operating system.
+    /// operating system (a kind never written has nothing to flush).
     pub fn flush(&self) -> io::Result<()> {
         for (_, a) in &self.appenders {
             a.flush()?;
@@ -816,7 +913,9 @@ impl AuditGuard {
         Ok(())
     }
 
-    /// The path of a kind's file, if the built-in appender writes it.
+    /// The path of a kind's file, if the built-in appender writes it. The
+    /// file exists once the kind's first record was written (or if an
+    /// earlier run left it).
     pub fn path(&self, kind: Kind) -> Option<&Path> {
         self.appenders
             .iter()
@@ -830,7 +929,8 @@ impl AuditGuard {
         self.sinks.as_ref().map_or(0, |s| s.failed())
     }
 
-    /// The appender statistics of a kind's file.
+    /// The appender statistics of a kind's file (all zero until its first
+    /// record).
     pub fn stats(&self, kind: Kind) -> Option<Stats> {
         self.appenders
             .iter()

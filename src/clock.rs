@@ -6,75 +6,37 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
 use time::OffsetDateTime;
 
-/// Broken-down UTC time, microsecond precision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Utc {
-    pub(crate) year: i32,
-    pub(crate) month: u8,
-    pub(crate) day: u8,
-    pub(crate) hour: u8,
-    pub(crate) minute: u8,
-    pub(crate) second: u8,
-    pub(crate) micros: u32,
+/// `2026-11-22T10:00:00.123456Z`
+const RFC3339_MICROS: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+
+/// `20261122T100000.123456Z`
+const COMPACT_MICROS: &[BorrowedFormatItem<'static>] =
+    format_description!("[year][month][day]T[hour][minute][second].[subsecond digits:6]Z");
+
+/// Appends `t` as RFC 3339 UTC with six decimals: `2026-11-22T10:00:00.123456Z`.
+pub(crate) fn write_rfc3339(t: SystemTime, out: &mut Vec<u8>) {
+    // Writing into a `Vec` cannot fail, and every component fits.
+    let _ = OffsetDateTime::from(t).format_into(out, RFC3339_MICROS);
 }
 
-impl Utc {
-    pub(crate) fn from_system(t: SystemTime) -> Self {
-        let dt = OffsetDateTime::from(t);
-        let (year, month, day) = dt.to_calendar_date();
-        let (hour, minute, second, micros) = dt.to_hms_micro();
-        Utc {
-            year,
-            month: month as u8,
-            day,
-            hour,
-            minute,
-            second,
-            micros,
-        }
-    }
-
-    /// `2026-11-22T10:00:00.123456Z`
-    pub(crate) fn write_rfc3339(&self, out: &mut Vec<u8>) {
-        push_digits(out, self.year.clamp(0, 9999) as u32, 4);
-        out.push(b'-');
-        push_digits(out, self.month as u32, 2);
-        out.push(b'-');
-        push_digits(out, self.day as u32, 2);
-        out.push(b'T');
-        push_digits(out, self.hour as u32, 2);
-        out.push(b':');
-        push_digits(out, self.minute as u32, 2);
-        out.push(b':');
-        push_digits(out, self.second as u32, 2);
-        out.push(b'.');
-        push_digits(out, self.micros, 6);
-        out.push(b'Z');
-    }
-
-    /// `20261122T100000.123456Z`: the suffix of a rotated file's name.
-    pub(crate) fn compact(&self) -> String {
-        let mut out = Vec::with_capacity(23);
-        push_digits(&mut out, self.year.clamp(0, 9999) as u32, 4);
-        push_digits(&mut out, self.month as u32, 2);
-        push_digits(&mut out, self.day as u32, 2);
-        out.push(b'T');
-        push_digits(&mut out, self.hour as u32, 2);
-        push_digits(&mut out, self.minute as u32, 2);
-        push_digits(&mut out, self.second as u32, 2);
-        out.push(b'.');
-        push_digits(&mut out, self.micros, 6);
-        out.push(b'Z');
-        // Only ASCII digits and punctuation were pushed.
-        String::from_utf8(out).unwrap_or_default()
-    }
+/// `20261122T100000.123456Z`: the suffix of a rotated file's name, which
+/// sorts by time as plain text.
+pub(crate) fn compact(t: SystemTime) -> String {
+    OffsetDateTime::from(t)
+        .format(COMPACT_MICROS)
+        .unwrap_or_default()
 }
 
 /// Writes the present time as RFC 3339 UTC with six decimals, as every
-/// record's `timestamp`. The calendar part is computed once per second per
-/// thread.
+/// record's `timestamp`. The calendar part is formatted once per second per
+/// thread and the six decimals written here: 2.6 times faster than
+/// formatting the whole time for every record (`benches/clock_id.rs`:
+/// 100 ns against 258 ns with the clock read).
 /// Returns the time written, as a duration since the Unix epoch.
 pub(crate) fn write_now_rfc3339(out: &mut String) -> Duration {
     use std::cell::RefCell;
@@ -89,13 +51,13 @@ pub(crate) fn write_now_rfc3339(out: &mut String) -> Duration {
             // Not reachable (nothing runs in between), but never leave the
             // timestamp without its date.
             let mut full = Vec::with_capacity(27);
-            Utc::from_system(UNIX_EPOCH + Duration::from_secs(secs)).write_rfc3339(&mut full);
+            write_rfc3339(UNIX_EPOCH + Duration::from_secs(secs), &mut full);
             out.push_str(&String::from_utf8_lossy(&full[..20]));
             return;
         };
         if prefix.0 != secs {
             let mut full = Vec::with_capacity(27);
-            Utc::from_system(UNIX_EPOCH + Duration::from_secs(secs)).write_rfc3339(&mut full);
+            write_rfc3339(UNIX_EPOCH + Duration::from_secs(secs), &mut full);
             prefix.1 = String::from_utf8_lossy(&full[..20]).into_owned();
             prefix.0 = secs;
         }
@@ -112,15 +74,6 @@ pub(crate) fn write_now_rfc3339(out: &mut String) -> Duration {
     }
     out.push('Z');
     since
-}
-
-fn push_digits(out: &mut Vec<u8>, mut value: u32, width: usize) {
-    let start = out.len();
-    out.resize(start + width, b'0');
-    for slot in out[start..].iter_mut().rev() {
-        *slot = b'0' + (value % 10) as u8;
-        value /= 10;
-    }
 }
 
 /// Seconds since the Unix epoch (0 for times before it).
@@ -149,8 +102,11 @@ mod tests {
         // 2026-11-22T10:00:00Z
         let t = at(1_795_341_600, 123);
         let mut out = Vec::new();
-        Utc::from_system(t).write_rfc3339(&mut out);
+        write_rfc3339(t, &mut out);
         assert_eq!(out, b"2026-11-22T10:00:00.000123Z");
+        out.clear();
+        write_rfc3339(at(0, 999_999), &mut out);
+        assert_eq!(out, b"1970-01-01T00:00:00.999999Z");
     }
 
     #[test]
@@ -171,8 +127,8 @@ mod tests {
 
     #[test]
     fn compact_sorts_by_time() {
-        let a = Utc::from_system(at(1_795_341_600, 999_999)).compact();
-        let b = Utc::from_system(at(1_795_341_601, 0)).compact();
+        let a = compact(at(1_795_341_600, 999_999));
+        let b = compact(at(1_795_341_601, 0));
         assert_eq!(a, "20261122T100000.999999Z");
         assert!(a < b);
     }

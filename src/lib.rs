@@ -15,9 +15,9 @@
 //! #[derive(serde::Serialize, Clone)]
 //! struct Product { id: u64, price: f64 }
 //!
-//! // audit.log, api.log, login.log, app.log in audit_logs/ and a console
-//! // on stderr (see below). Keep the guard: dropping it writes out and
-//! // fsyncs.
+//! // audit.log, api.log, login.log, app.log in audit_logs/ (each made by
+//! // the first record of its kind) and a console on stderr (see below).
+//! // Keep the guard: dropping it writes out and fsyncs.
 //! // service_name: your package's name (`billing` in the examples);
 //! // without it, the executable's file name.
 //! let guard = tracing_audit::builder()
@@ -72,7 +72,10 @@
 //! # Composing with your own subscriber
 //!
 //! [`builder()`] installs everything; [`layer()`] gives the audit layer
-//! alone, with its own filter, for a `registry()` you assemble:
+//! alone, with its own filter, for a `registry()` you assemble. It is a
+//! [`LayerBuilder`]: every setting of `builder()` but the console's, and
+//! [`build`](Builder::build) instead of `init` (a console asked of it
+//! does not compile rather than being ignored):
 //!
 //! ```no_run
 //! use tracing_subscriber::prelude::*;
@@ -91,6 +94,9 @@
 //! (and to the record bodies `fmt` prints), not to what another layer
 //! formats itself. [`Builder::finish`] gives the whole subscriber
 //! `builder()` would install, console included, without installing it.
+//! Added at once, as above, the layer's subscriber type is inferred; a
+//! layer kept aside first names it once: `build::<Registry>()` (see
+//! [`Builder::build`]).
 //!
 //! # Filters
 //!
@@ -186,10 +192,10 @@
 //! Linux and other Unix systems are the supported targets (file modes,
 //! identity checks and the `EFBIG` recovery are Unix features; elsewhere
 //! they are skipped). The minimum supported Rust version declared in
-//! `Cargo.toml` is 1.89, the highest `rust-version` among the locked
-//! dependencies (`uuid`); CI builds with one stable toolchain (1.95) and
-//! checks the standard library calls against 1.89 with clippy's
-//! `incompatible_msrv` lint, but does not compile with 1.89 itself.
+//! `Cargo.toml`, 1.89, is the highest `rust-version` among the locked
+//! dependencies (`uuid`), read from the lockfile; what is verified is the
+//! build and the tests with one toolchain (1.95) and clippy's
+//! `incompatible_msrv` lint against 1.89. No 1.89 compiler has built it.
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -219,7 +225,7 @@ mod unwind;
 
 pub use builder::{
     builder, layer, AuditGuard, Builder, ContextFieldError, Error, FilterError, FilteredAuditLayer,
-    ShutdownReport, DEFAULT_MAX_LINE_BYTES,
+    LayerBuilder, LayerOnly, ShutdownReport, WithConsole, DEFAULT_MAX_LINE_BYTES,
 };
 pub use diff::{diff, diff_ignoring, Change, Changes};
 pub use filter::AuditFilter;
@@ -289,6 +295,20 @@ fn set_user_dyn(user_id: &dyn std::fmt::Display, info: Option<&dyn record::ToJso
 #[doc(hidden)]
 pub mod __private {
     pub use tracing;
+
+    /// The per-record timestamp and event id, for `benches/clock_id.rs`
+    /// (not part of the API).
+    pub mod bench {
+        /// As every record's `timestamp`: appends the present time.
+        pub fn timestamp(out: &mut String) -> std::time::Duration {
+            crate::clock::write_now_rfc3339(out)
+        }
+
+        /// As every record's `event_id`, for the time of its timestamp.
+        pub fn event_id(since: std::time::Duration) -> uuid::Uuid {
+            crate::event_id::at(since)
+        }
+    }
 }
 
 #[cfg(doctest)]

@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::appender::Appender;
+use crate::appender::LazyAppender;
 use crate::record::Kind;
 
 /// One kind's destination.
 pub(crate) enum Sink {
-    Appender(Appender),
+    /// The built-in appender, started by the kind's first record.
+    Appender(LazyAppender),
     Writer(BoxMakeWriter),
     Off,
 }
@@ -56,7 +57,7 @@ impl Sinks {
     /// first time and then every 1000th time.
     pub(crate) fn write(&self, kind: Kind, line: &[u8]) {
         let result = match &self.sinks[kind.index()] {
-            Sink::Appender(a) => a.write_line(line).map_err(std::io::Error::from),
+            Sink::Appender(a) => a.write_line(line),
             Sink::Writer(w) => w.make_writer().write_all(line),
             Sink::Off => Ok(()),
         };

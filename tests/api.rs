@@ -160,3 +160,60 @@ fn an_unknown_audit_target_is_routed_and_filtered_as_an_audit_record() {
     assert_eq!(Kind::of_target("audit.crudd"), Kind::Audit);
     assert!(tracing_audit::record::is_audit_target("audit.crudd"));
 }
+
+/// One function configures both builders: the settings other than the
+/// console's are the same methods on `builder()` and `layer()`.
+fn shared_settings<M>(
+    b: tracing_audit::Builder<M>,
+    dir: &std::path::Path,
+) -> tracing_audit::Builder<M> {
+    b.log_dir(dir)
+        .service_name("shared")
+        .file_name(Kind::Audit, "trail.log")
+        .app_filter("off")
+}
+
+#[test]
+fn layer_and_builder_share_every_setting_but_the_console() {
+    use tracing_subscriber::layer::SubscriberExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    // Composed at once: no type annotation.
+    let (audit, guard) = shared_settings(tracing_audit::layer(), dir.path())
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(audit), || {
+        tracing_audit::create!(model: "Order", id: 1);
+    });
+    assert_eq!(
+        guard.path(Kind::Audit),
+        Some(dir.path().join("trail.log").as_path())
+    );
+    drop(guard);
+
+    let console = dir.path().join("console.txt");
+    let file = std::fs::File::create(&console).unwrap();
+    let (subscriber, guard) = shared_settings(tracing_audit::builder(), dir.path())
+        .console_writer(std::sync::Mutex::new(file))
+        .console_filter("info")
+        .finish()
+        .unwrap();
+    tracing::subscriber::with_default(subscriber, || {
+        tracing_audit::create!(model: "Order", id: 2);
+    });
+    drop(guard);
+
+    let text = std::fs::read_to_string(dir.path().join("trail.log")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for (line, id) in lines.iter().zip(["1", "2"]) {
+        assert_eq!(line["service_name"], "shared");
+        assert_eq!(line["instance_id"], id);
+    }
+    let shown = std::fs::read_to_string(&console).unwrap();
+    assert!(shown.contains("CREATE Order 2"), "{shown}");
+    assert!(!shown.contains("Order 1"), "{shown}");
+}

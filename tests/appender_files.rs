@@ -5,8 +5,10 @@ mod common;
 
 use std::fs;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::OnceLock;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tracing_audit::appender::Appender;
 
@@ -59,70 +61,116 @@ fn an_existing_file_is_appended_to_and_a_torn_last_line_is_healed() {
     );
 }
 
+/// A clock for the identity check that stands still until a test moves it:
+/// the check falls due when the test says, not after a sleep. One per test
+/// (the tests of this binary run in parallel).
+macro_rules! test_clock {
+    ($clock:ident, $advance:ident) => {
+        static OFFSET: AtomicU64 = AtomicU64::new(0);
+        fn $clock() -> Instant {
+            static BASE: OnceLock<Instant> = OnceLock::new();
+            *BASE.get_or_init(Instant::now) + Duration::from_millis(OFFSET.load(SeqCst))
+        }
+        /// Moves the clock past the default 100 ms interval.
+        fn $advance() {
+            OFFSET.fetch_add(100, SeqCst);
+        }
+    };
+}
+
 #[test]
 fn a_deleted_directory_is_recreated_and_later_lines_land() {
+    test_clock!(clock, advance);
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
     let path = logs.join("audit.log");
-    let (appender, guard) = Appender::builder(&path).build().unwrap();
+    let (appender, guard) = Appender::builder(&path)
+        .identity_check_clock(clock)
+        .build()
+        .unwrap();
     appender.write_line(b"{\"n\":1}").unwrap();
     appender.flush().unwrap();
 
     fs::remove_dir_all(&logs).unwrap();
-    // Keep writing while the directory is gone: the writer notices within
-    // its identity-check interval and starts a new file.
+    // The interval passes: the writer checks before the next write, finds
+    // the directory gone and starts a new file.
+    advance();
     for n in 2..=100 {
         appender
             .write_line(format!("{{\"n\":{n}}}").as_bytes())
             .unwrap();
         appender.flush().unwrap();
-        thread::sleep(Duration::from_millis(5));
     }
     appender.write_line(b"{\"n\":\"last\"}").unwrap();
     drop(guard);
 
     let text = fs::read_to_string(&path).expect("the file was not recreated");
-    // Every line sent after the removal is in the new file, once, in order.
-    // The first line was written before the removal: it was in the deleted
-    // file, and is written again into the new one only if the writer had
-    // not yet seen the old file at its path (within 100 ms of writing it).
-    let mut expected: String = (2..=100).map(|n| format!("{{\"n\":{n}}}\n")).collect();
+    // The first line, written into the removed file and not yet checked,
+    // is written again first; then every later line, once, in order.
+    let mut expected: String = (1..=100).map(|n| format!("{{\"n\":{n}}}\n")).collect();
     expected.push_str("{\"n\":\"last\"}\n");
-    let rest = text.strip_prefix("{\"n\":1}\n").unwrap_or(&text);
-    assert_eq!(rest, expected);
+    assert_eq!(text, expected);
+    let stats = appender.stats();
+    assert_eq!(stats.rewritten, 1);
     assert_eq!(
-        appender.stats().lines_written,
-        101,
+        stats.lines_written, 101,
         "rewritten lines are not counted twice"
     );
 }
 
 #[test]
 fn a_file_renamed_away_by_someone_else_is_replaced_by_a_fresh_one() {
+    test_clock!(clock, advance);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.log");
     let moved = dir.path().join("app.log.1");
-    let (appender, guard) = Appender::builder(&path).build().unwrap();
+    let (appender, guard) = Appender::builder(&path)
+        .identity_check_clock(clock)
+        .build()
+        .unwrap();
     appender.write_line(b"{\"n\":1}").unwrap();
     appender.flush().unwrap();
     fs::rename(&path, &moved).unwrap(); // an external logrotate
-    thread::sleep(Duration::from_millis(150));
+    advance();
     appender.write_line(b"{\"n\":2}").unwrap();
     drop(guard);
+    // The check before the second line finds the file gone: that line goes
+    // to a fresh file. The first line went into the moved file unchecked,
+    // so the writer cannot tell whether it is still reachable and writes it
+    // again (a duplicate that the record's event_id identifies).
     assert_eq!(fs::read(&moved).unwrap(), b"{\"n\":1}\n");
-    // The first line went into the file before it was moved; unless the
-    // writer had already seen that file at its path, it cannot tell whether
-    // the line is still reachable and writes it again (a duplicate that the
-    // record's event_id identifies).
-    let fresh = fs::read(&path).unwrap();
-    assert!(
-        fresh == b"{\"n\":2}\n" || fresh == b"{\"n\":1}\n{\"n\":2}\n",
-        "{}",
-        String::from_utf8_lossy(&fresh)
-    );
+    assert_eq!(fs::read(&path).unwrap(), b"{\"n\":1}\n{\"n\":2}\n");
     let stats = appender.stats();
     assert_eq!(stats.lines_written, 2);
-    assert_eq!(stats.rewritten, u64::from(fresh.len() > 8));
+    assert_eq!(stats.rewritten, 1);
+}
+
+#[test]
+fn without_a_time_interval_sync_and_shutdown_still_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let moved = dir.path().join("audit.log.1");
+    let (appender, guard) = Appender::builder(&path)
+        .identity_check_interval(None)
+        .build()
+        .unwrap();
+    appender.write_line(b"{\"n\":1}").unwrap();
+    // Written, then checked by the sync (which checks before it writes
+    // what came with it): line 1 is safe where it is.
+    appender.flush().unwrap();
+    appender.sync().unwrap();
+    fs::rename(&path, &moved).unwrap();
+    appender.write_line(b"{\"n\":2}").unwrap();
+    appender.flush().unwrap(); // written into the moved file, unchecked
+    assert_eq!(fs::read(&moved).unwrap(), b"{\"n\":1}\n{\"n\":2}\n");
+    assert!(!path.exists(), "no check by time");
+    appender.sync().unwrap(); // checks: line 2 written again at the path
+    assert_eq!(fs::read(&path).unwrap(), b"{\"n\":2}\n");
+    appender.write_line(b"{\"n\":3}").unwrap();
+    drop(guard);
+    assert_eq!(fs::read(&path).unwrap(), b"{\"n\":2}\n{\"n\":3}\n");
+    let stats = appender.stats();
+    assert_eq!((stats.lines_written, stats.rewritten), (3, 1));
 }
 
 #[test]

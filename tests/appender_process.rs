@@ -433,7 +433,17 @@ fn child_dir_replaced(dir: &Path) {
     std::thread::sleep(Duration::from_millis(100));
     std::fs::rename(&logs, dir.join("logs.gone")).unwrap();
     std::fs::write(&logs, b"not a directory").unwrap();
-    std::thread::sleep(Duration::from_millis(800));
+    // Wait for the writer to see the file gone (its identity check) and
+    // fail to open a new one, rather than for a time longer than the
+    // check's interval: from then on it writes nothing into the old file.
+    let noticed = Instant::now() + Duration::from_secs(30);
+    while appender.stats().write_errors == 0 {
+        assert!(
+            Instant::now() < noticed,
+            "the vanished file was never noticed"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let gone_size = std::fs::metadata(dir.join("logs.gone/audit.log"))
         .unwrap()
         .len();

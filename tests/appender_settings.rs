@@ -54,7 +54,7 @@ fn max_files_zero_is_refused_unless_asked_for_explicitly() {
 #[test]
 fn the_whole_stack_refuses_them_with_a_config_error() {
     let dir = tempfile::tempdir().unwrap();
-    let refused = |b: tracing_audit::Builder| match b
+    let refused = |b: tracing_audit::LayerBuilder| match b
         .log_dir(dir.path())
         .build::<tracing_subscriber::Registry>()
     {

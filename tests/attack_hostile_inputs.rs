@@ -15,7 +15,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
 use tracing_audit::Kind;
 use tracing_audit::{diff, Changes};
-use tracing_audit::{Builder, Transaction};
+use tracing_audit::{LayerBuilder, Transaction};
 
 const BIG: usize = 2 * 1024 * 1024;
 
@@ -296,11 +296,11 @@ fn check(logs: &Logs, cap: usize, counts: (usize, usize, usize)) {
     check_kind(Kind::Api, 1);
 }
 
-fn run_with(configure: impl FnOnce(Builder) -> Builder, cap: usize) {
+fn run_with(configure: impl FnOnce(LayerBuilder) -> LayerBuilder, cap: usize) {
     run_checked(configure, cap, false)
 }
 
-fn run_checked(configure: impl FnOnce(Builder) -> Builder, cap: usize, deep: bool) {
+fn run_checked(configure: impl FnOnce(LayerBuilder) -> LayerBuilder, cap: usize, deep: bool) {
     let logs = Logs::with(|b| configure(b.context_field("org")));
     let counts = logs.run(everything);
     if deep {

@@ -73,6 +73,10 @@ pub(crate) struct Config {
     pub(crate) flush_on_panic: bool,
     pub(crate) drain_on_exit: bool,
     pub(crate) batch_bytes: usize,
+    /// How long written lines may stay unverified (`None`: no limit).
+    pub(crate) identity_check_every: Option<Duration>,
+    /// The clock that interval is measured with.
+    pub(crate) identity_clock: fn() -> std::time::Instant,
 }
 
 /// A setting that would destroy data, refused by
@@ -168,6 +172,7 @@ impl Config {
 /// | flush from a panic hook | no | [`flush_on_panic`](Self::flush_on_panic) |
 /// | drain and fsync from an exit hook (`std::process::exit`) | no (yes through `tracing_audit::builder()`) | [`drain_on_exit`](Self::drain_on_exit) |
 /// | largest single write | 256 KiB | [`batch_bytes`](Self::batch_bytes) |
+/// | identity check of the path while writing | every 100 ms (and every 1 MiB) | [`identity_check_interval`](Self::identity_check_interval) |
 ///
 /// Rotated files are named `<file>.<UTC time>Z`, for example
 /// `audit.log.20261122T100000.123456Z` (`.gz` added when compressed;
@@ -216,6 +221,8 @@ impl AppenderBuilder {
                 flush_on_panic: false,
                 drain_on_exit: false,
                 batch_bytes: 256 * 1024,
+                identity_check_every: Some(super::replay::CHECK_EVERY),
+                identity_clock: std::time::Instant::now,
             },
         }
     }
@@ -347,6 +354,32 @@ impl AppenderBuilder {
         self
     }
 
+    /// How often, at most, the writer checks that the path still names the
+    /// file it writes (device and inode) while lines are being written
+    /// (default 100 ms; `None`: not by time). Whatever this says, the
+    /// check is also made once 1 MiB was written since the last one,
+    /// before [`Appender::sync`] answers, and at shutdown; the lines
+    /// written since the last check are kept in memory and written again
+    /// into a new file if the old one vanished (see the
+    /// [module docs](super#when-the-file-or-its-directory-vanishes)).
+    /// A shorter interval finds a vanished file sooner and keeps fewer
+    /// lines in memory, at the cost of a `stat` per interval.
+    pub fn identity_check_interval(mut self, every: impl Into<Option<Duration>>) -> Self {
+        self.config.identity_check_every = every.into();
+        self
+    }
+
+    /// Tests only: the clock the
+    /// [`identity_check_interval`](Self::identity_check_interval) is
+    /// measured with, instead of `Instant::now`, so that a test decides
+    /// when a check is due instead of sleeping past it. The writer still
+    /// waits in real time; a clock that stands still makes no check due.
+    #[doc(hidden)]
+    pub fn identity_check_clock(mut self, clock: fn() -> std::time::Instant) -> Self {
+        self.config.identity_clock = clock;
+        self
+    }
+
     /// Creates missing directories, opens the file (healing a torn last
     /// line) and starts the writer thread.
     ///
@@ -360,6 +393,26 @@ impl AppenderBuilder {
     pub fn build(self) -> io::Result<(Appender, AppenderGuard)> {
         self.config.check()?;
         super::start(self.config)
+    }
+
+    /// What [`build`](Self::build) would refuse before starting, checked
+    /// without starting anything or creating the file: the settings, the
+    /// directories (created if missing), and that the file can be opened
+    /// for appending (an existing one opened, else the directory checked
+    /// for writing).
+    pub(crate) fn check(&self) -> io::Result<()> {
+        self.config.check()?;
+        super::file::check_can_open(&self.config.path)
+    }
+
+    /// The file's path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.config.path
+    }
+
+    /// Whether [`drain_on_exit`](Self::drain_on_exit) is on.
+    pub(crate) fn drains_on_exit(&self) -> bool {
+        self.config.drain_on_exit
     }
 
     #[cfg(test)]

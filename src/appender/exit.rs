@@ -39,9 +39,18 @@ pub(crate) fn register(shared: &Arc<Shared>) {
     let _ = shared;
 }
 
+/// Set when the exit hook begins: appenders not started by then stay so.
+static EXITING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// True once the exit hook has begun closing the appenders.
+pub(crate) fn exiting() -> bool {
+    EXITING.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 #[cfg(unix)]
 extern "C" fn at_exit() {
     if OWNER.load(std::sync::atomic::Ordering::Relaxed) == std::process::id() {
+        EXITING.store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = std::panic::catch_unwind(close_registered);
     }
 }

@@ -8,8 +8,6 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::clock::Utc;
-
 /// An open append-only file and the size the writer believes it has.
 #[derive(Debug)]
 pub(crate) struct LiveFile {
@@ -65,6 +63,65 @@ impl LiveFile {
     }
 }
 
+/// Fails as [`LiveFile::open`] would, without creating the file: creates
+/// the missing directories, then opens an existing file for appending, or
+/// checks that the directory lets this process create one.
+pub(crate) fn check_can_open(path: &Path) -> io::Result<()> {
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => {
+            fs::create_dir_all(dir)?;
+            dir
+        }
+        None => Path::new("."),
+    };
+    if fs::symlink_metadata(path).is_ok() {
+        return OpenOptions::new().append(true).open(path).map(drop);
+    }
+    if !fs::metadata(dir)?.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotADirectory,
+            format!("{} is not a directory", dir.display()),
+        ));
+    }
+    can_create_in(dir)
+}
+
+/// `faccessat(W_OK | X_OK, AT_EACCESS)`: whether this process, with its
+/// effective ids, may create a file in `dir`.
+#[cfg(unix)]
+fn can_create_in(dir: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = CString::new(dir.as_os_str().as_bytes())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: a NUL-terminated string that outlives the call, read only.
+    let rc = unsafe {
+        libc::faccessat(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            libc::W_OK | libc::X_OK,
+            libc::AT_EACCESS,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Elsewhere only a read-only directory is noticed.
+#[cfg(not(unix))]
+fn can_create_in(dir: &Path) -> io::Result<()> {
+    if fs::metadata(dir)?.permissions().readonly() {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{} is read-only", dir.display()),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(unix)]
 fn identity(meta: &fs::Metadata) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
@@ -94,7 +151,7 @@ pub(crate) fn rename_aside(path: &Path, now: SystemTime) -> io::Result<(PathBuf,
     let mut when = now;
     loop {
         let mut name = archive_prefix(path);
-        name.push(Utc::from_system(when).compact());
+        name.push(crate::clock::compact(when));
         let target = path.with_file_name(name);
         if !target.exists() && !gz_of(&target).exists() {
             match rename_no_replace(path, &target) {

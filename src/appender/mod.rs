@@ -76,7 +76,8 @@
 //! # When the file or its directory vanishes
 //!
 //! The writer checks that the path still names the file it writes (device
-//! and inode) at most every 100 ms while writing, and whenever 1 MiB has
+//! and inode) at most every 100 ms while writing
+//! ([`identity_check_interval`](AppenderBuilder::identity_check_interval)), and whenever 1 MiB has
 //! been written since the last check; also before answering
 //! [`sync`](Appender::sync) and at shutdown. It keeps the lines written
 //! since the last check in memory. When the file has vanished (deleted,
@@ -114,6 +115,7 @@
 mod builder;
 mod exit;
 mod file;
+mod lazy;
 mod maintenance;
 mod panic;
 mod replay;
@@ -140,6 +142,8 @@ pub use builder::{AppenderBuilder, Backpressure, ConfigError, Durability, TimeRo
 pub use shutdown::{shutdown_all, AppenderGuard};
 pub use stats::Stats;
 pub use writer::EventWriter;
+
+pub(crate) use lazy::LazyAppender;
 
 use builder::Config;
 use file::LiveFile;

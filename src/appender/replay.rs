@@ -6,7 +6,9 @@
 use std::time::{Duration, Instant};
 
 /// How long written lines may stay unverified before the writer checks
-/// that the path still names its file.
+/// that the path still names its file, unless
+/// [`identity_check_interval`](super::AppenderBuilder::identity_check_interval)
+/// says otherwise.
 pub(crate) const CHECK_EVERY: Duration = Duration::from_millis(100);
 /// How many unverified bytes the writer keeps before it checks, whatever
 /// the time: this bounds the memory the window takes.
@@ -20,8 +22,12 @@ const SPARE_MAX: usize = 8;
 
 /// Lines written into the live file since the last identity check, kept
 /// without copying the writer's big batches.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Unverified {
+    /// How long lines may stay unverified (`None`: no limit in time).
+    every: Option<Duration>,
+    /// The clock `every` is measured with (`Instant::now`, or a test's).
+    clock: fn() -> Instant,
     /// The written bytes, in order.
     chunks: Vec<Vec<u8>>,
     bytes: usize,
@@ -33,12 +39,26 @@ pub(crate) struct Unverified {
 }
 
 impl Unverified {
+    /// An empty window, checked after `every` by `clock` (`None`: only by
+    /// size).
+    pub(crate) fn new(every: Option<Duration>, clock: fn() -> Instant) -> Unverified {
+        Unverified {
+            every,
+            clock,
+            chunks: Vec::new(),
+            bytes: 0,
+            lines: 0,
+            since: None,
+            spare: Vec::new(),
+        }
+    }
+
     /// Remembers a batch just written into the live file. A big batch is
     /// taken as it is and `batch` is given an empty buffer in exchange; a
     /// small one is copied and `batch` left as it was.
     pub(crate) fn record(&mut self, batch: &mut Vec<u8>, lines: u64) {
         if self.since.is_none() {
-            self.since = Some(Instant::now());
+            self.since = Some((self.clock)());
         }
         self.bytes += batch.len();
         self.lines += lines;
@@ -68,14 +88,14 @@ impl Unverified {
 
     /// True when the window is old enough or big enough to be checked.
     pub(crate) fn check_due(&self) -> bool {
-        self.bytes >= MAX_BYTES || self.since.is_some_and(|s| s.elapsed() >= CHECK_EVERY)
+        self.bytes >= MAX_BYTES || self.due_in() == Some(Duration::ZERO)
     }
 
     /// How long until [`check_due`](Self::check_due) turns true; `None`
     /// while the window is empty.
     pub(crate) fn due_in(&self) -> Option<Duration> {
-        self.since
-            .map(|since| CHECK_EVERY.saturating_sub(since.elapsed()))
+        let (every, since) = (self.every?, self.since?);
+        Some(every.saturating_sub((self.clock)().saturating_duration_since(since)))
     }
 
     /// The file was seen at its path: its lines are safe.
@@ -110,7 +130,7 @@ mod tests {
 
     #[test]
     fn big_and_small_batches_come_back_in_order() {
-        let mut window = Unverified::default();
+        let mut window = Unverified::new(Some(CHECK_EVERY), Instant::now);
         let big = vec![b'a'; KEEP_WHOLE];
         let mut batch = big.clone();
         window.record(&mut batch, 1);
@@ -125,5 +145,20 @@ mod tests {
         assert_eq!(bytes, [&big[..], b"b\n", &big[..]].concat());
         assert_eq!(window.take(), (Vec::new(), 0));
         assert!(!window.check_due());
+    }
+
+    #[test]
+    fn the_interval_decides_when_a_check_is_due() {
+        let mut now = Unverified::new(Some(Duration::ZERO), Instant::now);
+        let mut never = Unverified::new(None, Instant::now);
+        assert!(!now.check_due() && !never.check_due(), "nothing to check");
+        now.record(&mut b"a\n".to_vec(), 1);
+        never.record(&mut b"a\n".to_vec(), 1);
+        assert!(now.check_due());
+        assert_eq!(never.due_in(), None);
+        assert!(!never.check_due());
+        // Whatever the interval, 1 MiB unverified is due.
+        never.record(&mut vec![b'x'; MAX_BYTES], 1);
+        assert!(never.check_due());
     }
 }

@@ -16,7 +16,6 @@ use super::maintenance::Job;
 use super::replay::Unverified;
 use super::shutdown::Closing;
 use super::stats::Counters;
-use crate::clock::Utc;
 
 /// What handles send to the writer thread. Control messages travel in the
 /// same queue as lines, so they are answered in order. There is no
@@ -100,13 +99,13 @@ impl Worker {
     ) -> Worker {
         let mut worker = Worker {
             batch: Vec::with_capacity(config.batch_bytes + 4096),
+            unverified: Unverified::new(config.identity_check_every, config.identity_clock),
             config,
             rx,
             counters,
             file: Some(file),
             batch_lines: 0,
             batch_replayed: 0,
-            unverified: Unverified::default(),
             flush_acks: Vec::new(),
             sync_acks: Vec::new(),
             now: SystemTime::now(),
@@ -299,7 +298,7 @@ impl Worker {
         }
         let mut line = Vec::with_capacity(192);
         line.extend_from_slice(b"{\"timestamp\":\"");
-        Utc::from_system(self.now).write_rfc3339(&mut line);
+        crate::clock::write_rfc3339(self.now, &mut line);
         line.extend_from_slice(
             b"\",\"level\":\"WARN\",\"name\":\"tracing_audit::appender\",\"message\":\"",
         );

@@ -14,7 +14,7 @@ use serde_json::{Map, Number, Value};
 use tracing::Dispatch;
 use tracing_audit::redact::Policy;
 use tracing_audit::Kind;
-use tracing_audit::{AuditGuard, Builder};
+use tracing_audit::{AuditGuard, LayerBuilder};
 use tracing_subscriber::layer::SubscriberExt;
 
 /// One parsed line.
@@ -45,7 +45,7 @@ impl Logs {
     }
 
     /// The layer, configured further by `configure`.
-    pub fn with(configure: impl FnOnce(Builder) -> Builder) -> Logs {
+    pub fn with(configure: impl FnOnce(LayerBuilder) -> LayerBuilder) -> Logs {
         let dir = tempfile::tempdir().unwrap();
         let builder = tracing_audit::layer()
             .log_dir(dir.path())
