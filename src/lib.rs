@@ -191,6 +191,10 @@
 //! checks the standard library calls against 1.89 with clippy's
 //! `incompatible_msrv` lint, but does not compile with 1.89 itself.
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
+// No `unsafe` but one: registering the exit hook with `atexit`, which the
+// standard library has no safe form of (`src/appender/exit.rs`, allowed
+// there alone, with its SAFETY note).
+#![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod appender;
