@@ -22,9 +22,9 @@
 //!
 //! Two files:
 //!
-//! - [`write`]: the writers themselves, pure functions of their arguments
+//! - [`write`](mod@write): the writers themselves, pure functions of their arguments
 //!   and the [`Opts`] they are given;
-//! - [`scope`]: the per-thread part, one value that owns it: the options
+//! - [`scope`](mod@scope): the per-thread part, one value that owns it: the options
 //!   in force while the layer formats a record ([`scope()`]), what a
 //!   record body printed by someone else gets ([`with_opts`]), the line
 //!   lent to a record body, and the reused strings. Whatever a scope
@@ -55,8 +55,8 @@ pub(crate) struct Opts<'a> {
     /// The longest string written whole; longer ones are cut and marked.
     pub(crate) string_cap: usize,
     /// How many levels a value written as a member of the record may open
-    /// (see [`nesting::value_depth`]); deeper parts are written as
-    /// [`DEPTH_MARKER`].
+    /// (see [`nesting::value_depth`](crate::nesting::value_depth)); deeper parts are written as
+    /// [`DEPTH_MARKER`](crate::nesting::DEPTH_MARKER).
     pub(crate) value_depth: usize,
     /// Write only the identifying scalars of a record body: the last resort
     /// when a record does not fit in a line.

@@ -196,11 +196,9 @@ pub(crate) fn set_print_policy(policy: &Arc<Policy>) {
         if t.active.get() {
             return;
         }
-        let current = t.policy.take();
-        let same = current.as_ref().is_some_and(|p| Arc::ptr_eq(p, policy));
-        t.policy.set(Some(
-            if same { current } else { None }.unwrap_or_else(|| Arc::clone(policy)),
-        ));
+        let same = t.policy.take().filter(|p| Arc::ptr_eq(p, policy));
+        t.policy
+            .set(Some(same.unwrap_or_else(|| Arc::clone(policy))));
     });
 }
 

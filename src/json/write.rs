@@ -1,7 +1,7 @@
 //! The pure writers: escaping, the string cap, numbers, keys, `serde_json`
 //! values and `Serialize` types. Each writes into any `fmt::Write` with the
 //! [`Opts`] it is given and keeps no state of its own (the per-thread part
-//! of the record path is in [`super::scope`]).
+//! of the record path is in [`super::scope`](mod@super::scope)).
 
 use std::fmt::{self, Write};
 
@@ -12,7 +12,7 @@ use crate::nesting::{self, DEPTH_MARKER};
 use crate::unwind;
 
 /// Writes `s` as a JSON string, quotes included, its secret values masked
-/// (see [`Policy`]), cut at `cap` bytes.
+/// (see [`Policy`](crate::redact::Policy)), cut at `cap` bytes.
 pub(crate) fn string<W: Write + ?Sized>(out: &mut W, s: &str, opts: &Opts<'_>) -> fmt::Result {
     if let Some(first) = opts.policy.first_secret(s) {
         return capped_string(out, &opts.policy.redact_from(s, first), opts);

@@ -32,15 +32,15 @@ use crate::sink::Sinks;
 use crate::span_data::{self, LayerId};
 use crate::transaction::buffer;
 
-/// The crate's tracing layer. Made by [`layer()`](crate::layer) (or
-/// installed by [`builder()`](crate::builder)); see the crate docs.
+/// The crate's tracing layer. Made by [`layer()`](crate::layer()) (or
+/// installed by [`builder()`](crate::builder())); see the crate docs.
 pub struct AuditLayer {
     pub(crate) sinks: Arc<Sinks>,
     pub(crate) policy: Arc<Policy>,
     pub(crate) names: Names,
     /// `"service_name":"…"` rendered once.
     pub(crate) service: String,
-    /// The service name itself (for [`fallback`] records).
+    /// The service name itself (for [`fallback`](crate::fallback) records).
     pub(crate) service_name: Box<str>,
     pub(crate) string_cap: usize,
     pub(crate) line_cap: usize,
