@@ -10,8 +10,17 @@
 use std::fmt;
 
 use tracing_core::field::{Field, Visit};
+use tracing_core::span::Id;
+use tracing_core::{Dispatch, Subscriber};
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
+use crate::filter::AuditFilter;
 use crate::json::{self, Opts};
+use crate::layer::AuditLayer;
+use crate::peers::{self, Peer};
+use crate::record::ToJson;
+use crate::span_data;
+use crate::transaction::buffer;
 
 /// The context fields every layer carries.
 pub(crate) const BUILTIN: [&str; 4] = ["user_id", "user_info", "request_id", "tenant"];
@@ -160,14 +169,15 @@ impl Collect<'_> {
     fn put(&mut self, field: &Field, render: impl FnOnce(&mut String, &Opts<'_>) -> fmt::Result) {
         if let Some(index) = self.names.index(field.name()) {
             let mut out = String::new();
-            let before = self.opts.truncated.replace(false);
-            let rendered = if self.opts.policy.is_secret_key(field.name()) {
-                json::plain_string(&mut out, self.opts.policy.mask())
-            } else {
-                render(&mut out, self.opts)
-            };
+            let opts = self.opts;
+            let (rendered, truncated) = opts.cuts_of(|| {
+                if opts.policy.is_secret_key(field.name()) {
+                    json::plain_string(&mut out, opts.policy.mask())
+                } else {
+                    render(&mut out, opts)
+                }
+            });
             if rendered.is_ok() {
-                let truncated = self.opts.truncated.get();
                 self.into.set(
                     index,
                     Value {
@@ -176,7 +186,6 @@ impl Collect<'_> {
                     },
                 );
             }
-            self.opts.truncated.set(before);
         }
     }
 }
@@ -218,5 +227,90 @@ impl Visit for Collect<'_> {
             }
             json::value_string(out, &s, opts)
         });
+    }
+}
+
+/// Sets the user on the span `id` and outwards, for every audit layer of
+/// the subscriber `dispatch` (see [`crate::set_user`]); `S` is the
+/// subscriber's type, which `layer` learned when it was added.
+pub(crate) fn set_user_in<S>(
+    dispatch: &Dispatch,
+    id: &Id,
+    layer: &AuditLayer,
+    filter: Option<&AuditFilter>,
+    user_id: &dyn fmt::Display,
+    user_info: Option<&dyn ToJson>,
+) where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let Some(subscriber) = dispatch.downcast_ref::<S>() else {
+        return;
+    };
+    let Some(current) = subscriber.span(id) else {
+        return;
+    };
+    // The innermost span the audit layer sees: a span made only because
+    // another layer's filter wanted it is skipped by the audit layer, so
+    // a user kept there would reach no record.
+    // (A span some audit layer keeps data in was seen by that layer, even
+    // if the filter found here, the outermost layer's, leaves it out.)
+    let seen = |s: &SpanRef<'_, S>| {
+        filter.is_none_or(|f| f.lets_span_through(s.metadata())) || {
+            let extensions = s.extensions();
+            !span_data::layers::<SpanContext>(&extensions).is_empty()
+                || !buffer::holders(&extensions).is_empty()
+        }
+    };
+    let Some(span) = current.scope().find(|s| seen(s)) else {
+        return;
+    };
+    // Every audit layer of the subscriber: those this one knows of, and
+    // those that keep data in the spans of the scope (composed so that
+    // they could not learn of each other, with `and_then` or in a `Vec`).
+    let mut all: Vec<Peer> = layer.all_peers();
+    for s in span.scope() {
+        let extensions = s.extensions();
+        peers::extend_with(&mut all, span_data::layers::<SpanContext>(&extensions));
+        peers::extend_with(&mut all, buffer::holders(&extensions));
+    }
+    // Rendered by each audit layer of the subscriber as it renders context
+    // values (its own policy and caps).
+    let rendered: Vec<_> = all
+        .iter()
+        .map(|peer| (peer.id, peer.render_user(user_id, user_info)))
+        .collect();
+    // The current span, and outwards up to the span that carries the
+    // request id (the request's own span), so that every record of the
+    // request made from now on sees the user. Without such a span, the
+    // current span only: spans further out may be shared by other requests.
+    let request_id = layer.names.index("request_id");
+    let carries_request = |span: &SpanRef<'_, S>| {
+        request_id.is_some_and(|i| {
+            let extensions = span.extensions();
+            all.iter().any(|peer| {
+                span_data::get::<SpanContext>(&extensions, peer.id)
+                    .is_some_and(|sc| sc.get(i).is_some())
+            })
+        })
+    };
+    let reaches_request = span.scope().any(|s| carries_request(&s));
+    for span in span.scope() {
+        let at_request = carries_request(&span);
+        {
+            let mut extensions = span.extensions_mut();
+            for (peer, (id_json, info_json)) in &rendered {
+                let sc =
+                    span_data::get_or_insert_with(&mut extensions, *peer, SpanContext::default);
+                if let Some(sc) = sc {
+                    sc.set(USER_ID, id_json.clone());
+                    if let Some(info) = info_json {
+                        sc.set(USER_INFO, info.clone());
+                    }
+                }
+            }
+        }
+        if at_request || !reaches_request {
+            break;
+        }
     }
 }

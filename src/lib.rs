@@ -197,6 +197,10 @@
 //! build and the tests with one toolchain (1.95) and clippy's
 //! `incompatible_msrv` lint against 1.89. No 1.89 compiler has built it.
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
+// No `unsafe` but one: registering the exit hook with `atexit`, which the
+// standard library has no safe form of (`src/appender/exit.rs`, allowed
+// there alone, with its SAFETY note).
+#![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod appender;

@@ -2,21 +2,18 @@
 //!
 //! [`set_user`](crate::set_user) and [`Transaction`](crate::Transaction)
 //! find the crate's layer through the subscriber (`downcast_ref`), which
-//! yields only the outermost one. Each layer therefore learns, when it is
-//! added to a subscriber that already holds another audit layer
-//! (`registry().with(a).with(b)`), what it needs to act for that layer too:
-//! its [`LayerId`], its sinks (for committed transactions) and its policy
-//! and caps (to render the user as that layer would).
+//! yields only the outermost one. The other audit layers of the subscriber
+//! (`registry().with(a).with(b)`) therefore make themselves known to the
+//! outermost when the subscriber becomes a `Dispatch`
+//! (`Layer::on_register_dispatch`), with what it needs to act for them:
+//! their [`LayerId`], their sinks (for committed transactions) and their
+//! policy and caps (to render the user as they would).
 
-use std::any::TypeId;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use tracing_core::Subscriber;
-
 use crate::context;
 use crate::json;
-use crate::layer::AuditLayer;
 use crate::nesting;
 use crate::record::ToJson;
 use crate::redact::{user_info, Policy};
@@ -54,9 +51,7 @@ impl Peer {
         let (rendered, _) = json::scope(&self.policy, self.context_limits(), |opts| {
             let render = |write: &dyn Fn(&mut String) -> fmt::Result| {
                 let mut json = String::new();
-                let before = opts.truncated.replace(false);
-                let _ = write(&mut json);
-                let truncated = opts.truncated.replace(before);
+                let (_, truncated) = opts.cuts_of(|| write(&mut json));
                 context::Value { json, truncated }
             };
             let id = render(&|out| json::display(out, user_id, opts));
@@ -76,7 +71,7 @@ impl Peer {
 static LIVE: Mutex<Vec<Peer>> = Mutex::new(Vec::new());
 
 fn live() -> std::sync::MutexGuard<'static, Vec<Peer>> {
-    LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    lock(&LIVE)
 }
 
 /// Makes `peer` findable by its id (while its layer lives).
@@ -110,18 +105,9 @@ pub(crate) fn extend_with(peers: &mut Vec<Peer>, ids: impl IntoIterator<Item = L
     }
 }
 
-/// The audit layers already in `subscriber` (the one a new layer is being
-/// added to), innermost last; empty if there is none.
-pub(crate) fn find_in<S: Subscriber>(subscriber: &S) -> Vec<Peer> {
-    // SAFETY: `downcast_raw` returns a pointer to a value of the type
-    // asked for, valid as long as `subscriber` is borrowed; it is read
-    // here, within that borrow, and not kept.
-    let inner = unsafe { subscriber.downcast_raw(TypeId::of::<AuditLayer>()) };
-    match inner {
-        Some(ptr) => {
-            let inner = unsafe { &*(ptr as *const AuditLayer) };
-            inner.all_peers().cloned().collect()
-        }
-        None => Vec::new(),
-    }
+/// The peers a layer knows, whatever a panic elsewhere left behind.
+pub(crate) fn lock(peers: &Mutex<Vec<Peer>>) -> std::sync::MutexGuard<'_, Vec<Peer>> {
+    peers
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -9,6 +9,8 @@ use tracing::Span;
 use crate::layer::AuditLayer;
 use crate::record::target;
 
+pub(crate) mod buffer;
+
 /// A scope whose CRUD records are held back and written only when it
 /// commits. Rolling back, or dropping it without committing, discards
 /// them: the audit trail then never claims a change the database did not

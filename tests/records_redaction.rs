@@ -494,3 +494,68 @@ fn declared_context_fields_with_secret_names_are_masked() {
     );
     assert_nowhere(&logs, &["s3cr3t-value"]);
 }
+
+/// What another layer (a `fmt` console) shows of records: the record body
+/// it prints is redacted with the policy of the audit layer of the same
+/// subscriber, whichever of the two comes first, and whatever layers the
+/// other tests build meanwhile.
+#[test]
+fn bodies_printed_by_another_layer_use_the_configured_policy() {
+    use std::sync::{Arc, Mutex};
+    use tracing_subscriber::prelude::*;
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    fn console_layer<S>(buf: &Buf) -> impl tracing_subscriber::Layer<S>
+    where
+        S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    {
+        let buf = buf.clone();
+        tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(move || buf.clone())
+    }
+    // Each on a thread of its own: nothing this thread did before counts.
+    let case = |audit_first: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        let builder = tracing_audit::layer()
+            .log_dir(dir.path())
+            .redaction(Policy::default().with_key("pin").mask_with("***"));
+        let shown = Buf::default();
+        let console = shown.clone();
+        let record = || {
+            tracing_audit::create!(model: "Card", id: 1, instance: json!({"pin": "1234"}));
+        };
+        let _guard = if audit_first {
+            let (audit, guard) = builder.build().unwrap();
+            let subscriber = tracing_subscriber::registry()
+                .with(audit)
+                .with(console_layer(&console));
+            tracing::subscriber::with_default(subscriber, record);
+            guard
+        } else {
+            let registry = tracing_subscriber::registry().with(console_layer(&console));
+            let (audit, guard) = builder.build().unwrap();
+            tracing::subscriber::with_default(registry.with(audit), record);
+            guard
+        };
+        let text = String::from_utf8(shown.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            text.contains(r#""pin":"***""#),
+            "audit first: {audit_first}: {text}"
+        );
+        assert!(!text.contains("1234"), "audit first: {audit_first}: {text}");
+    };
+    for audit_first in [false, true] {
+        std::thread::scope(|s| s.spawn(|| case(audit_first)).join().unwrap());
+    }
+}

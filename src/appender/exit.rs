@@ -16,7 +16,12 @@ static OWNER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0
 
 /// Adds `shared` to the appenders closed when the process exits,
 /// registering the hook with `atexit` the first time.
+///
+/// The crate's one `unsafe` call: the standard library offers no hook that
+/// runs at `std::process::exit`, and `atexit` has no safe wrapper in the
+/// crates the crate uses.
 #[cfg(unix)]
+#[allow(unsafe_code)]
 pub(crate) fn register(shared: &Arc<Shared>) {
     static INSTALL: std::sync::Once = std::sync::Once::new();
     INSTALL.call_once(|| {

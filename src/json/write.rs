@@ -1,281 +1,18 @@
-//! The one JSON writer every record goes through.
-//!
-//! Records are written straight into the line being built (no intermediate
-//! value, no re-parsing): the layer's buffer, or the `fmt::Formatter` of
-//! whatever prints a record body. Everything that can carry caller data
-//! goes through the functions here, so escaping, redaction and the size
-//! caps are applied in one place:
-//!
-//! - strings are escaped (quotes, backslashes, every control character);
-//! - a string longer than the cap is cut at a character boundary and marked
-//!   `…[cut N bytes]`;
-//! - object keys are checked against the redaction [`Policy`], and string
-//!   values scanned for its secret values (credentials, tokens, card
-//!   numbers), which are masked where they sit;
-//! - object keys that are the caller's data are cut like strings, never
-//!   into a key the object already has ([`data_key`]);
-//! - floats that JSON cannot hold (NaN, ±inf) become `null`;
-//! - values nested deeper than the limit are cut there (see
-//!   [`crate::nesting`]);
-//! - a `Debug`, `Display` or `Serialize` impl that panics is replaced by
-//!   `"[panicked: <message>]"` (see [`crate::unwind`]).
-//!
-//! The options in force are set for the current thread by [`scope`] while
-//! the layer formats a record; a record body printed elsewhere (by another
-//! layer's `Debug` output, say) gets the defaults, which redact too. That
-//! per-thread state, and the line lent to a record body ([`Lend`]), are
-//! put back by guards when they are dropped, on return or on unwind.
+//! The pure writers: escaping, the string cap, numbers, keys, `serde_json`
+//! values and `Serialize` types. Each writes into any `fmt::Write` with the
+//! [`Opts`] it is given and keeps no state of its own (the per-thread part
+//! of the record path is in [`super::scope`](mod@super::scope)).
 
-use std::cell::{Cell, RefCell};
 use std::fmt::{self, Write};
-use std::sync::{Arc, LazyLock, RwLock};
 
 use serde_json::Value;
 
-use crate::nesting::{self, DEFAULT_MAX_DEPTH, DEPTH_MARKER};
-use crate::redact::Policy;
+use super::Opts;
+use crate::nesting::{self, DEPTH_MARKER};
 use crate::unwind;
 
-/// The longest string value written whole, in bytes, by default.
-pub(crate) const DEFAULT_STRING_CAP: usize = 16 * 1024;
-
-/// What the writer functions need to know about the record in progress.
-#[derive(Debug)]
-pub(crate) struct Opts<'a> {
-    pub(crate) policy: &'a Policy,
-    /// The longest string written whole; longer ones are cut and marked.
-    pub(crate) string_cap: usize,
-    /// How many levels a value written as a member of the record may open
-    /// (see [`nesting::value_depth`]); deeper parts are written as
-    /// [`DEPTH_MARKER`].
-    pub(crate) value_depth: usize,
-    /// Write only the identifying scalars of a record body: the last resort
-    /// when a record does not fit in a line.
-    pub(crate) minimal: bool,
-    /// Set when anything was cut while writing.
-    pub(crate) truncated: &'a Cell<bool>,
-    /// The context fields (by index) a record body wrote itself.
-    pub(crate) wrote_context: &'a Cell<u64>,
-    /// Set by a record body when it writes itself: how the layer tells a
-    /// body from another field that happens to share its name.
-    pub(crate) body: &'a Cell<bool>,
-}
-
-impl Opts<'_> {
-    /// Notes that the record body wrote the keys of `bits` itself (see
-    /// [`Opts::wrote_context`]).
-    pub(crate) fn mark_written(&self, bits: u64) {
-        self.wrote_context.set(self.wrote_context.get() | bits);
-    }
-
-    /// Whether the keys of `bit` were already written.
-    pub(crate) fn written(&self, bit: u64) -> bool {
-        self.wrote_context.get() & bit != 0
-    }
-}
-
-/// The per-thread state behind [`scope`] and [`with_opts`]. Only `Cell`s:
-/// a record body that logs while it is written (a `Serialize` impl, say)
-/// opens a scope of its own inside, which saves these and puts them back
-/// when it ends (see [`Saved`]).
-struct State {
-    active: Cell<bool>,
-    policy: Cell<Option<Arc<Policy>>>,
-    string_cap: Cell<usize>,
-    value_depth: Cell<usize>,
-    minimal: Cell<bool>,
-    truncated: Cell<bool>,
-    wrote_context: Cell<u64>,
-    body: Cell<bool>,
-}
-
-thread_local! {
-    static STATE: State = const {
-        State {
-            active: Cell::new(false),
-            policy: Cell::new(None),
-            string_cap: Cell::new(DEFAULT_STRING_CAP),
-            value_depth: Cell::new(nesting::value_depth(DEFAULT_MAX_DEPTH)),
-            minimal: Cell::new(false),
-            truncated: Cell::new(false),
-            wrote_context: Cell::new(0),
-            body: Cell::new(false),
-        }
-    };
-}
-
-static DEFAULT_POLICY: LazyLock<Arc<Policy>> = LazyLock::new(|| Arc::new(Policy::default()));
-
-/// The policy of the most recently built layer: what a record body printed
-/// outside the layer (by another crate's `fmt` layer, say) is redacted
-/// with. The crate's own console does not need it: it renders records with
-/// the layer's policy in scope (see [`scope`]).
-static PRINT_POLICY: RwLock<Option<Arc<Policy>>> = RwLock::new(None);
-
-/// Makes `policy` the one record bodies printed outside the layer use.
-pub(crate) fn set_print_policy(policy: &Arc<Policy>) {
-    if let Ok(mut p) = PRINT_POLICY.write() {
-        *p = Some(Arc::clone(policy));
-    }
-}
-
-/// What happened while a record was written in a [`scope`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Flags {
-    pub(crate) truncated: bool,
-}
-
-/// The limits a [`scope`] puts in force.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Limits {
-    /// See [`Opts::string_cap`].
-    pub(crate) string_cap: usize,
-    /// See [`Opts::value_depth`].
-    pub(crate) value_depth: usize,
-    /// See [`Opts::minimal`].
-    pub(crate) minimal: bool,
-}
-
-/// Runs `f` with these options in force for every record body written on
-/// this thread meanwhile, and reports what the bodies did. Nested scopes
-/// (a `Serialize` impl that logs, say) restore the outer one, on return and
-/// on unwind alike.
-pub(crate) fn scope<R>(
-    policy: &Arc<Policy>,
-    limits: Limits,
-    f: impl FnOnce(&Opts<'_>) -> R,
-) -> (R, Flags) {
-    STATE.with(|s| {
-        // The cell keeps the layer's policy from one record to the next, so
-        // that the common case costs no reference count.
-        let replaced = match s.policy.take() {
-            Some(p) if Arc::ptr_eq(&p, policy) => {
-                s.policy.set(Some(p));
-                None
-            }
-            other => {
-                s.policy.set(Some(Arc::clone(policy)));
-                other
-            }
-        };
-        let _saved = Saved {
-            state: s,
-            active: s.active.replace(true),
-            string_cap: s.string_cap.replace(limits.string_cap),
-            value_depth: s.value_depth.replace(limits.value_depth),
-            minimal: s.minimal.replace(limits.minimal),
-            truncated: s.truncated.replace(false),
-            wrote_context: s.wrote_context.replace(0),
-            body: s.body.replace(false),
-            policy: replaced,
-        };
-        let result = f(&Opts {
-            policy,
-            string_cap: limits.string_cap,
-            value_depth: limits.value_depth,
-            minimal: limits.minimal,
-            truncated: &s.truncated,
-            wrote_context: &s.wrote_context,
-            body: &s.body,
-        });
-        let flags = Flags {
-            truncated: s.truncated.get(),
-        };
-        (result, flags)
-    })
-}
-
-/// The thread's state before a [`scope`]: put back when dropped, whether
-/// the scope returns or a panic unwinds through it.
-struct Saved<'s> {
-    state: &'s State,
-    active: bool,
-    string_cap: usize,
-    value_depth: usize,
-    minimal: bool,
-    truncated: bool,
-    wrote_context: u64,
-    body: bool,
-    /// The outer scope's policy, if the scope replaced it.
-    policy: Option<Arc<Policy>>,
-}
-
-impl Drop for Saved<'_> {
-    fn drop(&mut self) {
-        let s = self.state;
-        s.active.set(self.active);
-        s.string_cap.set(self.string_cap);
-        s.value_depth.set(self.value_depth);
-        s.minimal.set(self.minimal);
-        s.truncated.set(self.truncated);
-        s.wrote_context.set(self.wrote_context);
-        s.body.set(self.body);
-        if let Some(policy) = self.policy.take() {
-            s.policy.set(Some(policy));
-        }
-    }
-}
-
-/// Puts the scope's policy back in its cell when dropped (see
-/// [`with_opts`]).
-struct PutBack<'s> {
-    state: &'s State,
-    policy: Option<Arc<Policy>>,
-}
-
-impl Drop for PutBack<'_> {
-    fn drop(&mut self) {
-        self.state.policy.set(self.policy.take());
-    }
-}
-
-/// Calls `f` with the options in force on this thread, or, outside a
-/// [`scope`], the defaults: the policy of the last layer built (else the
-/// default policy) and the default cap.
-pub(crate) fn with_opts<R>(f: impl FnOnce(&Opts<'_>) -> R) -> R {
-    STATE.with(|s| {
-        let scoped = if s.active.get() {
-            s.policy.take()
-        } else {
-            None
-        };
-        if scoped.is_some() {
-            let back = PutBack {
-                state: s,
-                policy: scoped,
-            };
-            if let Some(policy) = &back.policy {
-                return f(&Opts {
-                    policy,
-                    string_cap: s.string_cap.get(),
-                    value_depth: s.value_depth.get(),
-                    minimal: s.minimal.get(),
-                    truncated: &s.truncated,
-                    wrote_context: &s.wrote_context,
-                    body: &s.body,
-                });
-            }
-        }
-        let policy = PRINT_POLICY
-            .read()
-            .ok()
-            .and_then(|p| p.clone())
-            .unwrap_or_else(|| Arc::clone(&DEFAULT_POLICY));
-        let (truncated, wrote_context, body) = (Cell::new(false), Cell::new(0), Cell::new(false));
-        f(&Opts {
-            policy: &policy,
-            string_cap: DEFAULT_STRING_CAP,
-            value_depth: nesting::value_depth(DEFAULT_MAX_DEPTH),
-            minimal: false,
-            truncated: &truncated,
-            wrote_context: &wrote_context,
-            body: &body,
-        })
-    })
-}
-
 /// Writes `s` as a JSON string, quotes included, its secret values masked
-/// (see [`Policy`]), cut at `cap` bytes.
+/// (see [`Policy`](crate::redact::Policy)), cut at `cap` bytes.
 pub(crate) fn string<W: Write + ?Sized>(out: &mut W, s: &str, opts: &Opts<'_>) -> fmt::Result {
     if let Some(first) = opts.policy.first_secret(s) {
         return capped_string(out, &opts.policy.redact_from(s, first), opts);
@@ -305,28 +42,6 @@ pub(crate) trait Out: Write {
     fn formatted(&mut self, args: fmt::Arguments<'_>, opts: &Opts<'_>) -> fmt::Result;
 }
 
-/// Into the line itself: formatted once into a reused scratch string, then
-/// checked and escaped in one piece.
-impl Out for String {
-    fn formatted(&mut self, args: fmt::Arguments<'_>, opts: &Opts<'_>) -> fmt::Result {
-        if let Some(s) = args.as_str() {
-            return value_string(self, s, opts);
-        }
-        SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => {
-                scratch.clear();
-                let result = formatted_into(self, &mut scratch, args, opts);
-                if scratch.capacity() > 64 * 1024 {
-                    *scratch = String::new();
-                }
-                result
-            }
-            // Formatting inside formatting (a `Display` impl that logs).
-            Err(_) => formatted_into(self, &mut String::new(), args, opts),
-        })
-    }
-}
-
 /// Appends the `Display` output of `v` (the caller's code) to `text`; if
 /// it panics, `text` is the marker `[panicked: <message>]` instead.
 pub(crate) fn display_into(text: &mut String, v: &dyn fmt::Display) {
@@ -340,7 +55,7 @@ pub(crate) fn display_into(text: &mut String, v: &dyn fmt::Display) {
 
 /// Formats `args` into `scratch`, then writes it as a checked string value;
 /// a panic while formatting writes its marker instead.
-fn formatted_into(
+pub(super) fn formatted_into(
     out: &mut String,
     scratch: &mut String,
     args: fmt::Arguments<'_>,
@@ -351,31 +66,6 @@ fn formatted_into(
         Ok(_) => value_string(out, scratch, opts),
         Err(panicked) => value_string(out, &panicked, opts),
     }
-}
-
-thread_local! {
-    static SCRATCH: RefCell<String> = const { RefCell::new(String::new()) };
-    static TEXTS: RefCell<[String; 3]> = const { RefCell::new([String::new(), String::new(), String::new()]) };
-}
-
-/// Runs `f` with three cleared scratch strings, reused on this thread (fresh
-/// ones if this thread is already using them).
-pub(crate) fn with_texts<R>(f: impl FnOnce(&mut [String; 3]) -> R) -> R {
-    TEXTS.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut texts) => {
-            for t in texts.iter_mut() {
-                t.clear();
-            }
-            let result = f(&mut texts);
-            for t in texts.iter_mut() {
-                if t.capacity() > 64 * 1024 {
-                    *t = String::new();
-                }
-            }
-            result
-        }
-        Err(_) => f(&mut [String::new(), String::new(), String::new()]),
-    })
 }
 
 /// Into a formatter, which cannot be read back: the text is formatted on
@@ -423,77 +113,6 @@ fn formatted_via_stack<W: Write + ?Sized>(
         Err(panicked) => value_string(out, &panicked, opts),
     }
 }
-
-thread_local! {
-    /// The line being built, lent to a record body while it writes itself
-    /// (see [`lend`]).
-    static LENT: Cell<Option<String>> = const { Cell::new(None) };
-}
-
-/// The line being built, lent to the record body about to be formatted on
-/// this thread: the body appends its members straight into it (see
-/// [`take_lent`]) instead of going through a `fmt::Formatter`. Dropping
-/// the loan (on return or on unwind) puts back what it replaced: the line
-/// lent by an outer record on this thread, if any.
-pub(crate) struct Lend {
-    outer: Option<String>,
-}
-
-impl Lend {
-    /// Lends `line`.
-    pub(crate) fn new(line: String) -> Lend {
-        Lend {
-            outer: LENT.with(|l| l.replace(Some(line))),
-        }
-    }
-
-    /// Takes the line back (as the body left it), ending the loan.
-    pub(crate) fn reclaim(self) -> Option<String> {
-        LENT.with(Cell::take)
-    }
-}
-
-impl Drop for Lend {
-    fn drop(&mut self) {
-        let outer = self.outer.take();
-        LENT.with(|l| l.set(outer));
-    }
-}
-
-/// For a record body: the lent line, if there is one, handed back to the
-/// loan when dropped (on return or on unwind).
-pub(crate) fn take_lent() -> Option<Borrowed> {
-    LENT.with(Cell::take)
-        .map(|line| Borrowed { line: Some(line) })
-}
-
-/// The lent line in a record body's hands (see [`take_lent`]).
-pub(crate) struct Borrowed {
-    line: Option<String>,
-}
-
-impl std::ops::Deref for Borrowed {
-    type Target = String;
-    fn deref(&self) -> &String {
-        self.line.as_ref().unwrap_or(&EMPTY)
-    }
-}
-
-impl std::ops::DerefMut for Borrowed {
-    fn deref_mut(&mut self) -> &mut String {
-        self.line.get_or_insert_with(String::new)
-    }
-}
-
-impl Drop for Borrowed {
-    fn drop(&mut self) {
-        if let Some(line) = self.line.take() {
-            LENT.with(|l| l.set(Some(line)));
-        }
-    }
-}
-
-static EMPTY: String = String::new();
 
 /// Room for most messages and ids, formatted on the stack; longer text
 /// moves to the heap.
@@ -823,7 +442,11 @@ impl<W: Write + ?Sized> Write for StrWriter<'_, W> {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
+
     use super::*;
+    use crate::nesting::DEFAULT_MAX_DEPTH;
+    use crate::redact::Policy;
 
     fn opts_with<R>(cap: usize, f: impl FnOnce(&Opts<'_>) -> R) -> (R, bool) {
         let policy = Policy::default();
@@ -968,60 +591,6 @@ mod tests {
             float(&mut out, v).unwrap();
             assert_eq!(out, "null");
         }
-    }
-
-    #[test]
-    fn scopes_nest_and_restore() {
-        let outer = Arc::new(Policy::default());
-        let limits = |string_cap, minimal| Limits {
-            string_cap,
-            value_depth: DEFAULT_MAX_DEPTH,
-            minimal,
-        };
-        let ((), flags) = scope(&outer, limits(5, false), |_| {
-            with_opts(|o| assert_eq!(o.string_cap, 5));
-            let ((), inner) = scope(&outer, limits(7, true), |_| {
-                with_opts(|o| {
-                    assert_eq!(o.string_cap, 7);
-                    o.truncated.set(true);
-                });
-            });
-            assert!(inner.truncated);
-            with_opts(|o| assert_eq!(o.string_cap, 5));
-        });
-        assert!(!flags.truncated, "the inner record's cut is its own");
-        with_opts(|o| assert_eq!(o.string_cap, DEFAULT_STRING_CAP));
-    }
-
-    #[test]
-    fn a_panic_inside_a_scope_or_a_loan_restores_the_thread_state() {
-        let policy = Arc::new(Policy::default());
-        let limits = Limits {
-            string_cap: 5,
-            value_depth: 3,
-            minimal: true,
-        };
-        let outer = Lend::new("outer".to_owned());
-        let r = std::panic::catch_unwind(|| {
-            scope(&policy, limits, |o| {
-                o.wrote_context.set(u64::MAX);
-                o.body.set(true);
-                let _inner = Lend::new("inner".to_owned());
-                let mut line = take_lent().unwrap();
-                line.push_str(" written");
-                panic!("in a record body");
-            })
-        });
-        assert!(r.is_err());
-        assert_eq!(outer.reclaim().as_deref(), Some("outer"));
-        STATE.with(|s| {
-            assert!(!s.active.get());
-            assert!(!s.minimal.get() && !s.body.get());
-            assert_eq!(s.wrote_context.get(), 0);
-            assert_eq!(s.string_cap.get(), DEFAULT_STRING_CAP);
-            assert_eq!(s.value_depth.get(), nesting::value_depth(DEFAULT_MAX_DEPTH));
-        });
-        assert!(take_lent().is_none());
     }
 
     #[test]
