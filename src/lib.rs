@@ -202,6 +202,9 @@ mod diff;
 mod event_id;
 mod fallback;
 mod filter;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 mod json;
 mod layer;
 mod macros;
