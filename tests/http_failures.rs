@@ -127,6 +127,28 @@ fn a_panic_in_call_or_in_the_future_is_a_recorded_500() {
     );
 }
 
+#[test]
+fn a_response_future_dropped_before_it_is_ready_leaves_an_aborted_record() {
+    let logs = Logs::new();
+    let mut svc = AuditLayer::new().layer(service_fn(
+        |_req: Request<RequestBody<Full<Bytes>>>| async {
+            std::future::pending::<()>().await;
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
+        },
+    ));
+    let future = logs.run(|| svc.call(request("/slow")));
+    // Polled once (pending), then dropped: the client went away.
+    assert!(block_on(&logs, async {
+        futures_util::FutureExt::now_or_never(future)
+    })
+    .is_none());
+    let r = one_record(&logs);
+    assert_eq!(r["aborted"], true);
+    assert_eq!(r["response_repr"]["status_code"], Value::Null);
+    assert_eq!(r["request_repr"]["path"], "/slow");
+    assert_eq!(r["request_id"], "r-1");
+}
+
 type Frames = futures_util::stream::Iter<std::vec::IntoIter<Result<Frame<Bytes>, Infallible>>>;
 
 /// A gRPC-like service: one length-prefixed message, then the trailers.

@@ -341,3 +341,37 @@ fn traceparent_gives_trace_and_span_ids() {
     assert_eq!(bad["trace_id"], Value::Null);
     assert_eq!(bad["span_id"], Value::Null);
 }
+
+#[test]
+fn repeated_query_keys_become_lists_and_a_huge_query_still_gives_one_record() {
+    let app = Router::new()
+        .route("/", get(|| async { "hi" }))
+        .layer(AuditLayer::new());
+    let server = Server::start(Logs::new(), app);
+    let send = |id: &str, query: &str| {
+        let r = server
+            .run(
+                server
+                    .client
+                    .get(server.url(&format!("/?{query}")))
+                    .header("x-request-id", id)
+                    .send(),
+            )
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        server.run(r.text()).unwrap();
+    };
+    send("repeat", "tag=a&tag=b&x=1&tag=c%20d");
+    let huge: Vec<String> = (0..6_000).map(|i| format!("k{}=v", i % 3_000)).collect();
+    send("huge", &huge.join("&"));
+    let records = server.wait_records(2);
+    assert_eq!(
+        at(
+            by_request_id(&records, "repeat"),
+            &["request_repr", "query_params"]
+        ),
+        &json!({"tag": ["a", "b", "c d"], "x": "1"})
+    );
+    let big = by_request_id(&records, "huge");
+    assert_eq!(at(big, &["response_repr", "status_code"]), 200);
+}
