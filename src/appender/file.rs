@@ -90,24 +90,14 @@ pub(crate) fn check_can_open(path: &Path) -> io::Result<()> {
 /// effective ids, may create a file in `dir`.
 #[cfg(unix)]
 fn can_create_in(dir: &Path) -> io::Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let c = CString::new(dir.as_os_str().as_bytes())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    // SAFETY: a NUL-terminated string that outlives the call, read only.
-    let rc = unsafe {
-        libc::faccessat(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            libc::W_OK | libc::X_OK,
-            libc::AT_EACCESS,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    use rustix::fs::{accessat, Access, AtFlags, CWD};
+    accessat(
+        CWD,
+        dir,
+        Access::WRITE_OK | Access::EXEC_OK,
+        AtFlags::EACCESS,
+    )
+    .map_err(io::Error::from)
 }
 
 /// Elsewhere only a read-only directory is noticed.
