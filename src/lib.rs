@@ -212,6 +212,7 @@ pub mod record;
 pub mod redact;
 mod same_user;
 pub mod schema;
+pub mod shipping;
 mod sink;
 mod span_data;
 mod transaction;
