@@ -70,6 +70,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut dir = PathBuf::from("target/shipping");
     let mut rounds: u64 = 2000;
     let mut max_file_size: u64 = 256 * 1024;
+    let mut pause = std::time::Duration::ZERO;
+    let mut compress_after: Option<std::time::Duration> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
@@ -77,6 +79,12 @@ fn main() -> Result<(), Box<dyn Error>> {
             "--dir" => dir = PathBuf::from(value),
             "--rounds" => rounds = value.parse()?,
             "--max-file-size" => max_file_size = value.parse()?,
+            // Sleep after each round, to write at a steady rate.
+            "--pause-us" => pause = std::time::Duration::from_micros(value.parse()?),
+            // Gzip rotated files once this old (needs the `gzip` feature).
+            "--compress-after-ms" => {
+                compress_after = Some(std::time::Duration::from_millis(value.parse()?))
+            }
             _ => return Err(format!("unknown argument {arg}").into()),
         }
     }
@@ -84,7 +92,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         std::fs::remove_dir_all(&dir)?;
     }
 
-    let guard = tracing_audit::builder()
+    let mut builder = tracing_audit::builder();
+    if let Some(age) = compress_after {
+        builder = compressing(builder, age)?;
+    }
+    let started = std::time::Instant::now();
+    let guard = builder
         .service_name("shipping-check")
         .log_dir(&dir)
         .console(false)
@@ -96,10 +109,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut expected = Expected::default();
     for round in 0..rounds {
         one_round(round, &mut expected);
+        if !pause.is_zero() {
+            std::thread::sleep(pause);
+        }
     }
     hostile(&mut expected);
 
     let report = guard.shutdown();
+    eprintln!("wrote for {:.2} s", started.elapsed().as_secs_f64());
     if report.lost() != 0 {
         return Err(format!("{} records lost", report.lost()).into());
     }
@@ -127,6 +144,22 @@ fn main() -> Result<(), Box<dyn Error>> {
     std::fs::write(dir.join("expected.json"), &text)?;
     println!("{text}");
     Ok(())
+}
+
+#[cfg(feature = "gzip")]
+fn compressing(
+    builder: tracing_audit::Builder,
+    age: std::time::Duration,
+) -> Result<tracing_audit::Builder, Box<dyn Error>> {
+    Ok(builder.configure_appender(move |_, appender| appender.compress(true).compress_after(age)))
+}
+
+#[cfg(not(feature = "gzip"))]
+fn compressing(
+    _: tracing_audit::Builder,
+    _: std::time::Duration,
+) -> Result<tracing_audit::Builder, Box<dyn Error>> {
+    Err("--compress-after-ms needs --features gzip".into())
 }
 
 /// One request's worth of records: CRUD, login, request and application.
