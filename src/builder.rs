@@ -70,6 +70,10 @@ pub enum Error {
     /// A file setting that would destroy data, such as `max_file_size(0)`
     /// or `max_files(0)`.
     Config(ConfigError),
+    /// A trusted proxy given to `http::AuditLayer::trusted_proxies`
+    /// (feature `http`) that is neither a CIDR nor an IP address: the
+    /// message names it.
+    TrustedProxy(String),
 }
 
 impl fmt::Display for Error {
@@ -80,6 +84,7 @@ impl fmt::Display for Error {
             Error::Init(e) => write!(f, "cannot install the subscriber: {e}"),
             Error::ContextField(e) => write!(f, "bad context field: {e}"),
             Error::Config(e) => write!(f, "bad file setting: {e}"),
+            Error::TrustedProxy(e) => write!(f, "bad trusted proxy: {e}"),
         }
     }
 }
@@ -92,6 +97,7 @@ impl std::error::Error for Error {
             Error::Filter(e) => Some(e),
             Error::Init(e) => Some(e),
             Error::ContextField(e) => Some(e),
+            Error::TrustedProxy(_) => None,
         }
     }
 }

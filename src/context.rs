@@ -53,6 +53,17 @@ pub(crate) const RESERVED: &[&str] = &[
     "client_ip",
     "user_agent",
     "error",
+    "request_type",
+    "protocol",
+    "request_repr",
+    "response_repr",
+    "execution_time",
+    "request_size",
+    "response_size",
+    "error_message",
+    "aborted",
+    "trace_id",
+    "span_id",
 ];
 
 /// Why a declared context field name cannot be used, if it cannot.

@@ -11,6 +11,8 @@
 
 mod crud;
 mod login;
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub(crate) mod request;
 
 use std::fmt;
 

@@ -1,0 +1,200 @@
+//! What a captured body is recorded as: JSON as JSON, a form as an object,
+//! text as text, and anything else (compressed, not UTF-8, protobuf,
+//! octet-stream, images) as `"[binary N bytes]"`.
+
+use http::HeaderMap;
+
+use crate::record::request::Payload;
+
+/// How a body is recorded, from its headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    Json,
+    Form,
+    Text,
+    Binary,
+}
+
+/// The shape of the body that `headers` describe; `grpc` bodies are
+/// always binary.
+pub(crate) fn shape(headers: &HeaderMap, grpc: bool) -> Shape {
+    if grpc {
+        return Shape::Binary;
+    }
+    if let Some(enc) = headers.get(http::header::CONTENT_ENCODING) {
+        let enc = enc.as_bytes();
+        if !enc.eq_ignore_ascii_case(b"identity") && !enc.is_empty() {
+            return Shape::Binary;
+        }
+    }
+    let Some(ct) = headers.get(http::header::CONTENT_TYPE) else {
+        // No type: text if it is UTF-8 (checked when represented).
+        return Shape::Text;
+    };
+    let ct = ct.to_str().unwrap_or("").trim();
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let (kind, sub) = mime.split_once('/').unwrap_or((&mime, ""));
+    if sub == "json" || sub.ends_with("+json") {
+        Shape::Json
+    } else if mime == "application/x-www-form-urlencoded" {
+        Shape::Form
+    } else if kind == "text"
+        || sub == "xml"
+        || sub.ends_with("+xml")
+        || sub == "javascript"
+        || sub == "graphql"
+        || sub == "x-ndjson"
+    {
+        Shape::Text
+    } else {
+        Shape::Binary
+    }
+}
+
+/// Whether `headers` say gRPC (`content-type: application/grpc…`).
+pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes().starts_with(b"application/grpc"))
+}
+
+/// The record of a body: `kept` is its first bytes (all of it unless
+/// `cut`), `total` its size.
+pub(crate) fn represent(shape: Shape, kept: &[u8], total: u64, cut: bool) -> Payload {
+    if total == 0 {
+        return Payload::Empty;
+    }
+    if shape == Shape::Binary {
+        return Payload::Binary(total);
+    }
+    if shape == Shape::Json && !cut {
+        if let Ok(v) = serde_json::from_slice(kept) {
+            return Payload::Json(v);
+        }
+    }
+    let text = match std::str::from_utf8(kept) {
+        Ok(t) => t,
+        // Cut inside a character: the whole characters before it.
+        Err(e) if cut && e.error_len().is_none() => {
+            std::str::from_utf8(&kept[..e.valid_up_to()]).unwrap_or("")
+        }
+        Err(_) => return Payload::Binary(total),
+    };
+    if shape == Shape::Form && !cut {
+        return Payload::Pairs(
+            form_urlencoded::parse(text.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        );
+    }
+    Payload::Text(text.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for (k, v) in pairs {
+            m.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        m
+    }
+
+    #[test]
+    fn shapes_from_headers() {
+        assert_eq!(
+            shape(
+                &h(&[("content-type", "application/json; charset=utf-8")]),
+                false
+            ),
+            Shape::Json
+        );
+        assert_eq!(
+            shape(&h(&[("content-type", "application/problem+json")]), false),
+            Shape::Json
+        );
+        assert_eq!(
+            shape(
+                &h(&[("content-type", "application/x-www-form-urlencoded")]),
+                false
+            ),
+            Shape::Form
+        );
+        assert_eq!(
+            shape(&h(&[("content-type", "text/event-stream")]), false),
+            Shape::Text
+        );
+        assert_eq!(
+            shape(&h(&[("content-type", "application/octet-stream")]), false),
+            Shape::Binary
+        );
+        assert_eq!(
+            shape(&h(&[("content-type", "application/x-protobuf")]), false),
+            Shape::Binary
+        );
+        assert_eq!(
+            shape(
+                &h(&[
+                    ("content-type", "application/json"),
+                    ("content-encoding", "gzip")
+                ]),
+                false
+            ),
+            Shape::Binary
+        );
+        assert_eq!(
+            shape(&h(&[("content-type", "application/json")]), true),
+            Shape::Binary
+        );
+        assert!(is_grpc(&h(&[("content-type", "application/grpc+proto")])));
+        assert!(!is_grpc(&h(&[("content-type", "application/json")])));
+    }
+
+    #[test]
+    fn bodies_are_represented_by_shape() {
+        assert!(matches!(
+            represent(Shape::Json, br#"{"a":1}"#, 7, false),
+            Payload::Json(_)
+        ));
+        assert!(
+            matches!(represent(Shape::Json, br#"{"a":"#, 100, true), Payload::Text(t) if t == r#"{"a":"#)
+        );
+        assert!(matches!(
+            represent(Shape::Json, b"not json", 8, false),
+            Payload::Text(_)
+        ));
+        match represent(Shape::Form, b"a=1&b=x+y", 9, false) {
+            Payload::Pairs(p) => assert_eq!(
+                p,
+                vec![("a".into(), "1".into()), ("b".into(), "x y".into())]
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            represent(Shape::Text, &[0xff, 0xfe], 2, false),
+            Payload::Binary(2)
+        ));
+        // Cut inside the two bytes of `é`: the text before it.
+        assert!(
+            matches!(represent(Shape::Text, &[b'a', 0xc3], 3, true), Payload::Text(t) if t == "a")
+        );
+        assert!(matches!(
+            represent(Shape::Binary, b"abc", 3, false),
+            Payload::Binary(3)
+        ));
+        assert!(matches!(
+            represent(Shape::Json, b"", 0, false),
+            Payload::Empty
+        ));
+    }
+}

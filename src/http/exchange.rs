@@ -1,0 +1,182 @@
+//! One request in flight: what the record needs from the request, kept
+//! from the call until the response ends, and the one place the record is
+//! made ([`Finish::emit`]), inside the request's span.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+use std::time::Instant;
+
+use http::{HeaderMap, Method, StatusCode, Uri};
+use tracing::Span;
+
+use super::body::{Capture, Shared};
+use super::capture::{self, Shape};
+use super::request_id;
+use crate::record::request::{Payload, Request, Side};
+
+/// What is known of the request when the inner service is called.
+#[derive(Debug)]
+pub(crate) struct Exchange {
+    pub(crate) span: Span,
+    pub(crate) start: Instant,
+    pub(crate) grpc: bool,
+    /// Whether bodies are kept (not for `skip_body` routes or a zero limit).
+    pub(crate) keep_bodies: bool,
+    pub(crate) request_shape: Shape,
+    pub(crate) method: Method,
+    pub(crate) uri: Uri,
+    pub(crate) headers: HeaderMap,
+    pub(crate) client_ip: Option<IpAddr>,
+    pub(crate) request: Shared,
+}
+
+/// Everything the record needs once the response is known: made when the
+/// response body ends or is dropped.
+#[derive(Debug)]
+pub(crate) struct Finish {
+    pub(crate) exchange: Exchange,
+    /// `None` when the service answered with an error.
+    pub(crate) status: Option<StatusCode>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) response_shape: Shape,
+    pub(crate) response: Capture,
+    pub(crate) error: Option<String>,
+}
+
+impl Finish {
+    /// Makes the record: `aborted` when the response body was dropped
+    /// before its end.
+    pub(crate) fn emit(self: Box<Self>, aborted: bool) {
+        let Finish {
+            exchange: ex,
+            status,
+            headers,
+            response_shape,
+            response,
+            error,
+        } = *self;
+        let execution_time = ex.start.elapsed().as_secs_f64();
+        let request = std::mem::take(
+            &mut *ex
+                .request
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+
+        let req_headers = texts(&ex.headers);
+        let res_headers = texts(&headers);
+        let req_pairs: Vec<(&str, &str)> = pairs(&req_headers);
+        let res_pairs: Vec<(&str, &str)> = pairs(&res_headers);
+        let query: Vec<(String, String)> = ex
+            .uri
+            .query()
+            .map(|q| {
+                form_urlencoded::parse(q.as_bytes())
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let trace = ex
+            .headers
+            .get("traceparent")
+            .and_then(|v| request_id::traceparent(v.as_bytes()));
+
+        // gRPC's status: from the trailers, or from the headers of a
+        // trailers-only response.
+        let grpc_field = |name: &str| {
+            response
+                .trailers
+                .as_ref()
+                .and_then(|t| t.get(name))
+                .or_else(|| headers.get(name))
+                .map(|v| String::from_utf8_lossy(v.as_bytes()))
+        };
+        let (grpc_status, grpc_message) = if ex.grpc {
+            (grpc_field("grpc-status"), grpc_field("grpc-message"))
+        } else {
+            (None, None)
+        };
+
+        let error: Option<Cow<'_, str>> = match (error, status) {
+            (Some(e), _) => Some(e.into()),
+            (None, Some(s)) if s.is_server_error() => Some(status_text(s).into()),
+            (None, _) => match grpc_status.as_deref() {
+                Some(code) if code != "0" => Some(match grpc_message.as_deref() {
+                    Some(m) => format!("grpc-status {code}: {m}").into(),
+                    None => format!("grpc-status {code}").into(),
+                }),
+                _ => None,
+            },
+        };
+
+        let client_ip = ex.client_ip;
+        let record = Request {
+            protocol: if ex.grpc { "grpc" } else { "http" },
+            method: ex.method.as_str(),
+            path: ex.uri.path(),
+            query: &query,
+            client_ip: client_ip.as_ref().map(|ip| ip as &dyn std::fmt::Display),
+            request: side(&req_pairs, &request, ex.request_shape, ex.keep_bodies),
+            status: status.map(|s| s.as_u16()),
+            response: side(&res_pairs, &response, response_shape, ex.keep_bodies),
+            grpc_status: grpc_status.as_deref(),
+            grpc_message: grpc_message.as_deref(),
+            execution_time,
+            error: error.as_deref(),
+            aborted,
+            trace_id: trace.map(|t| t.0),
+            span_id: trace.map(|t| t.1),
+        };
+        ex.span.in_scope(|| {
+            tracing::event!(
+                target: "audit.request",
+                tracing::Level::INFO,
+                audit = tracing::field::debug(&record)
+            );
+        });
+    }
+}
+
+fn side<'a>(
+    headers: &'a [(&'a str, &'a str)],
+    capture: &Capture,
+    shape: Shape,
+    keep: bool,
+) -> Side<'a> {
+    let body = if !keep {
+        if capture.total == 0 {
+            Payload::Empty
+        } else {
+            Payload::NotKept(capture.total)
+        }
+    } else {
+        capture::represent(shape, &capture.kept, capture.total, capture.cut)
+    };
+    Side {
+        headers,
+        body,
+        // A binary body is recorded by its size: nothing of it is cut.
+        body_truncated: keep && shape != Shape::Binary && capture.cut,
+        size: capture.total,
+    }
+}
+
+/// `"500 Internal Server Error"`.
+fn status_text(status: StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("{} {reason}", status.as_u16()),
+        None => status.as_u16().to_string(),
+    }
+}
+
+/// Header names and values as text (values that are not UTF-8, lossily).
+fn texts(headers: &HeaderMap) -> Vec<(&str, Cow<'_, str>)> {
+    headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), String::from_utf8_lossy(value.as_bytes())))
+        .collect()
+}
+
+fn pairs<'a>(texts: &'a [(&'a str, Cow<'a, str>)]) -> Vec<(&'a str, &'a str)> {
+    texts.iter().map(|(n, v)| (*n, &**v)).collect()
+}

@@ -1,0 +1,287 @@
+//! [`AuditLayer`] (the configuration) and [`Audit`] (the service it wraps
+//! around the application's).
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use http::request::Parts;
+use http::{HeaderValue, Request, Response};
+use http_body::Body;
+use ipnet::IpNet;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::body::{Capture, RequestBody, ResponseBody};
+use super::exchange::Exchange;
+use super::future::ResponseFuture;
+use super::paths::{self, Pattern};
+use super::{capture, client_ip, request_id, user};
+use crate::unwind;
+
+/// The default cap on each kept body: 64 KiB.
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+type UserFn = dyn Fn(&Parts) -> Option<String> + Send + Sync;
+
+/// The layer's settings, shared by every clone of the service.
+struct Config {
+    body_limit: usize,
+    include: Vec<Pattern>,
+    exclude: Vec<Pattern>,
+    skip_body: Vec<Pattern>,
+    trusted: Vec<IpNet>,
+    user_from: Option<Arc<UserFn>>,
+    jwt_sub: bool,
+}
+
+impl Config {
+    fn audits(&self, path: &str) -> bool {
+        (self.include.is_empty() || paths::any(&self.include, path))
+            && !paths::any(&self.exclude, path)
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("body_limit", &self.body_limit)
+            .field("include", &self.include)
+            .field("exclude", &self.exclude)
+            .field("skip_body", &self.skip_body)
+            .field("trusted", &self.trusted)
+            .field("user_from", &self.user_from.is_some())
+            .field("jwt_sub", &self.jwt_sub)
+            .finish()
+    }
+}
+
+/// A `tower` layer that records every request and its response as one
+/// `audit.request` record (see the [module docs](super)).
+#[derive(Clone, Debug)]
+pub struct AuditLayer {
+    config: Arc<Config>,
+}
+
+impl Default for AuditLayer {
+    fn default() -> Self {
+        AuditLayer::new()
+    }
+}
+
+impl AuditLayer {
+    /// Bodies kept up to 64 KiB each; probes, metrics, the favicon and
+    /// static files not recorded; no trusted proxy; the user from
+    /// [`set_user`](crate::set_user) only.
+    pub fn new() -> Self {
+        AuditLayer {
+            config: Arc::new(Config {
+                body_limit: DEFAULT_BODY_LIMIT,
+                include: Vec::new(),
+                exclude: paths::DEFAULT_EXCLUDES
+                    .iter()
+                    .map(|p| Pattern::new(p))
+                    .collect(),
+                skip_body: Vec::new(),
+                trusted: Vec::new(),
+                user_from: None,
+                jwt_sub: false,
+            }),
+        }
+    }
+
+    fn with(mut self, f: impl FnOnce(&mut Config)) -> Self {
+        // Settings are made before the layer is cloned: when it already
+        // was, this copy gets a configuration of its own.
+        match Arc::get_mut(&mut self.config) {
+            Some(config) => f(config),
+            None => {
+                let old = &self.config;
+                let mut config = Config {
+                    body_limit: old.body_limit,
+                    include: old.include.clone(),
+                    exclude: old.exclude.clone(),
+                    skip_body: old.skip_body.clone(),
+                    trusted: old.trusted.clone(),
+                    user_from: old.user_from.clone(),
+                    jwt_sub: old.jwt_sub,
+                };
+                f(&mut config);
+                self.config = Arc::new(config);
+            }
+        }
+        self
+    }
+
+    /// The most bytes kept of each body (request and response) for the
+    /// record: the rest passes through uncopied and the record says the
+    /// body was cut (`body_truncated`). `0` keeps no body at all.
+    pub fn body_limit(self, bytes: usize) -> Self {
+        self.with(|c| c.body_limit = bytes)
+    }
+
+    /// Records only requests whose path matches one of the included
+    /// patterns (once any is given), less the excluded ones. Patterns:
+    /// `/exact/path`, `/prefix/*` (the prefix and everything under it),
+    /// `*.ext` (paths ending so).
+    pub fn include(self, pattern: &str) -> Self {
+        self.with(|c| c.include.push(Pattern::new(pattern)))
+    }
+
+    /// Records no request whose path matches `pattern` (patterns as for
+    /// [`include`](Self::include)). By default `/health`, `/healthz`,
+    /// `/livez`, `/readyz`, `/ready`, `/ping`, `/metrics`, `/favicon.ico`,
+    /// `/robots.txt`, `/static/*`, `/assets/*` and the usual static file
+    /// extensions are excluded; [`keep_default_paths`](Self::keep_default_paths)
+    /// drops those defaults.
+    pub fn exclude(self, pattern: &str) -> Self {
+        self.with(|c| c.exclude.push(Pattern::new(pattern)))
+    }
+
+    /// Forgets the default exclusions (probes, metrics, static files):
+    /// only what [`exclude`](Self::exclude) adds afterwards is left out.
+    pub fn keep_default_paths(self) -> Self {
+        self.with(|c| c.exclude.clear())
+    }
+
+    /// Never keeps the bodies (request and response) of the paths matching
+    /// `pattern`: the record has `"[not kept N bytes]"` instead. For routes
+    /// whose bodies are secrets as a whole, or too large to be of use.
+    pub fn skip_body(self, pattern: &str) -> Self {
+        self.with(|c| c.skip_body.push(Pattern::new(pattern)))
+    }
+
+    /// The proxies (CIDRs like `10.0.0.0/8`, or single addresses) whose
+    /// `Forwarded` / `X-Forwarded-For` headers are believed. From any other
+    /// peer those headers are ignored: anyone can write them. A string that
+    /// is neither is an [`Error::TrustedProxy`](crate::Error::TrustedProxy).
+    pub fn trusted_proxies<I, T>(self, cidrs: I) -> Result<Self, crate::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        let mut nets = Vec::new();
+        for cidr in cidrs {
+            nets.push(client_ip::parse_cidr(cidr.as_ref()).map_err(crate::Error::TrustedProxy)?);
+        }
+        Ok(self.with(|c| c.trusted.extend(nets)))
+    }
+
+    /// Who the request comes from, read from the request before the
+    /// handler runs (a session cookie looked up, a header an authenticating
+    /// proxy set). [`set_user`](crate::set_user) in a handler or middleware
+    /// still overrides it.
+    pub fn user_from<F>(self, f: F) -> Self
+    where
+        F: Fn(&Parts) -> Option<String> + Send + Sync + 'static,
+    {
+        self.with(|c| c.user_from = Some(Arc::new(f)))
+    }
+
+    /// Opt-in: the user is the `sub` claim of an `Authorization: Bearer`
+    /// JWT, **decoded WITHOUT verifying the signature**. Anyone can forge
+    /// such a token: use it only behind something that verifies it, or as
+    /// a hint of who the caller claims to be. A [`user_from`](Self::user_from)
+    /// closure that gives a user wins over it.
+    pub fn user_from_jwt_sub(self, on: bool) -> Self {
+        self.with(|c| c.jwt_sub = on)
+    }
+}
+
+impl<S> Layer<S> for AuditLayer {
+    type Service = Audit<S>;
+
+    fn layer(&self, inner: S) -> Audit<S> {
+        Audit {
+            inner,
+            config: Arc::clone(&self.config),
+        }
+    }
+}
+
+/// The audited service: see [`AuditLayer`].
+#[derive(Clone, Debug)]
+pub struct Audit<S> {
+    inner: S,
+    config: Arc<Config>,
+}
+
+impl<S, ReqB, ResB> Service<Request<ReqB>> for Audit<S>
+where
+    S: Service<Request<RequestBody<ReqB>>, Response = Response<ResB>>,
+    S::Error: fmt::Display,
+    ResB: Body,
+{
+    type Response = Response<ResponseBody<ResB>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqB>) -> Self::Future {
+        let config = &*self.config;
+        if !config.audits(req.uri().path()) {
+            let req = req.map(|b| RequestBody::new(b, None));
+            return match unwind::catch(|| self.inner.call(req)) {
+                Ok(future) => ResponseFuture::passthrough(future),
+                Err(message) => ResponseFuture::panicked(None, None, message),
+            };
+        }
+        let start = Instant::now();
+        let (parts, body) = req.into_parts();
+        let id = request_id::pick(parts.headers.get("x-request-id").map(HeaderValue::as_bytes));
+        let span = tracing::info_span!(
+            "request",
+            request_id = id.as_str(),
+            user_id = tracing::field::Empty
+        );
+        let user = match &config.user_from {
+            Some(f) => unwind::catch(|| f(&parts)).ok().flatten(),
+            None => None,
+        }
+        .or_else(|| config.jwt_sub.then(|| user::jwt_sub(&parts)).flatten());
+        if let Some(user) = &user {
+            span.record("user_id", user.as_str());
+        }
+        let grpc = capture::is_grpc(&parts.headers);
+        let keep_bodies = config.body_limit > 0 && !paths::any(&config.skip_body, parts.uri.path());
+        let request_shape = capture::shape(&parts.headers, grpc);
+        // Binary bodies are recorded by their size: nothing to copy.
+        let request_limit = if keep_bodies && request_shape != capture::Shape::Binary {
+            config.body_limit
+        } else {
+            0
+        };
+        let shared = Arc::new(Mutex::new(Capture::new(request_limit)));
+        let exchange = Box::new(Exchange {
+            span,
+            start,
+            grpc,
+            keep_bodies,
+            request_shape,
+            method: parts.method.clone(),
+            uri: parts.uri.clone(),
+            headers: parts.headers.clone(),
+            client_ip: client_ip::client(
+                client_ip::peer(&parts.extensions),
+                &parts.headers,
+                &config.trusted,
+            ),
+            request: Arc::clone(&shared),
+        });
+        // A sane id or a UUID: always a valid header value.
+        let header = HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("invalid"));
+        let req = Request::from_parts(parts, RequestBody::new(body, Some(shared)));
+        let called = {
+            let _entered = exchange.span.enter();
+            unwind::catch(|| self.inner.call(req))
+        };
+        match called {
+            Ok(future) => ResponseFuture::audited(future, exchange, header, config.body_limit),
+            Err(message) => ResponseFuture::panicked(Some(exchange), Some(header), message),
+        }
+    }
+}

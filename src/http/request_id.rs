@@ -1,0 +1,128 @@
+//! The request id (an incoming `x-request-id` when it is sane, else a new
+//! UUIDv7) and the W3C `traceparent` header.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The longest incoming request id kept.
+pub(crate) const MAX_LEN: usize = 128;
+
+/// Whether an incoming id can be kept as it is: 1 to [`MAX_LEN`] bytes of
+/// `[A-Za-z0-9._:-]`, nothing a log reader or a header could trip on.
+pub(crate) fn is_sane(id: &[u8]) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_LEN
+        && id
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+/// The incoming id if it is sane, else a new UUIDv7 (the crate's event-id
+/// code).
+pub(crate) fn pick(incoming: Option<&[u8]>) -> String {
+    match incoming {
+        // Sane means ASCII, so this conversion cannot fail.
+        Some(id) if is_sane(id) => String::from_utf8_lossy(id).into_owned(),
+        _ => {
+            let since = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+            crate::event_id::at(since)
+                .hyphenated()
+                .encode_lower(&mut buf)
+                .to_owned()
+        }
+    }
+}
+
+/// `trace_id` and `span_id` from a W3C `traceparent` value
+/// (`00-<32 hex>-<16 hex>-<2 hex>`), checked strictly: lower-case hex only,
+/// version `ff` refused, all-zero ids refused, version `00` exactly 55
+/// bytes (later versions may add fields after a `-`). `None` if malformed.
+pub(crate) fn traceparent(value: &[u8]) -> Option<(&str, &str)> {
+    if value.len() < 55 {
+        return None;
+    }
+    let (head, rest) = value.split_at(55);
+    let version = &head[0..2];
+    if !is_hex(version) || version == b"ff" {
+        return None;
+    }
+    if version == b"00" && !rest.is_empty() {
+        return None;
+    }
+    if !rest.is_empty() && rest[0] != b'-' {
+        return None;
+    }
+    if head[2] != b'-' || head[35] != b'-' || head[52] != b'-' {
+        return None;
+    }
+    let trace = &head[3..35];
+    let span = &head[36..52];
+    let flags = &head[53..55];
+    if !is_hex(trace) || !is_hex(span) || !is_hex(flags) {
+        return None;
+    }
+    if trace.iter().all(|&b| b == b'0') || span.iter().all(|&b| b == b'0') {
+        return None;
+    }
+    // Hex checked: ASCII.
+    Some((
+        std::str::from_utf8(trace).ok()?,
+        std::str::from_utf8(span).ok()?,
+    ))
+}
+
+fn is_hex(s: &[u8]) -> bool {
+    s.iter()
+        .all(|&b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sane_ids_are_kept_and_others_replaced() {
+        assert_eq!(pick(Some(b"req-1.a_b:c")), "req-1.a_b:c");
+        for hostile in [
+            &b""[..],
+            b"a b",
+            b"a\nb",
+            b"<script>",
+            b"\"quoted\"",
+            "é".as_bytes(),
+            &[b'a'; 129],
+        ] {
+            let id = pick(Some(hostile));
+            assert_ne!(id.as_bytes(), hostile);
+            let uuid = uuid::Uuid::parse_str(&id).unwrap();
+            assert_eq!(uuid.get_version_num(), 7);
+        }
+        assert_eq!(pick(Some(&[b'a'; 128])).len(), 128);
+        assert_eq!(pick(None).len(), 36);
+    }
+
+    #[test]
+    fn traceparent_is_parsed_strictly() {
+        let good = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(
+            traceparent(good),
+            Some(("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"))
+        );
+        let future = b"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra";
+        assert!(traceparent(future).is_some());
+        for bad in [
+            &b"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"[..],
+            b"00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            b"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            b"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",
+            b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            b"00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            b"zz-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(traceparent(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+}
