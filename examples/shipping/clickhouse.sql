@@ -70,6 +70,49 @@ ORDER BY (model, instance_id, timestamp, event_id)
 -- TTL toDateTime(timestamp) + INTERVAL 7 YEAR DELETE
 ;
 
+-- api.log: request-response records (target audit.request), as the `http`
+-- feature's AuditLayer writes them. Sorted for "requests over time, per
+-- path". method, path, status and client address are extracted from
+-- request_repr/response_repr into columns of their own for fast filters.
+CREATE TABLE IF NOT EXISTS audit.api
+(
+    timestamp      DateTime64(6, 'UTC'),
+    event_id       UUID,
+    level          LowCardinality(String),
+    name           LowCardinality(String),
+    message        String,
+    service_name   LowCardinality(String),
+    request_type   LowCardinality(String),
+    protocol       LowCardinality(String),
+    request_repr   String,
+    response_repr  String,
+    -- Seconds. A plain tracing event may give NaN (written as null): 0 then.
+    execution_time Float64,
+    request_size   UInt64,
+    response_size  UInt64,
+    error_message  Nullable(String),
+    aborted        Bool,
+    trace_id       Nullable(String),
+    span_id        Nullable(String),
+    user_id        String,
+    user_info      String,
+    request_id     String,
+    tenant         LowCardinality(String),
+    extra          String,
+    truncated      Bool,
+    method         LowCardinality(String) MATERIALIZED JSONExtractString(request_repr, 'method'),
+    path           String MATERIALIZED JSONExtractString(request_repr, 'path'),
+    status_code    Nullable(UInt16) MATERIALIZED JSONExtract(response_repr, 'status_code', 'Nullable(UInt16)'),
+    client_ip      Nullable(String) MATERIALIZED JSONExtract(request_repr, 'client_ip', 'Nullable(String)'),
+    INDEX idx_request_id request_id TYPE bloom_filter GRANULARITY 4,
+    INDEX idx_user_id user_id TYPE bloom_filter GRANULARITY 4
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(timestamp)
+ORDER BY (path, timestamp, event_id)
+-- TTL toDateTime(timestamp) + INTERVAL 1 YEAR DELETE
+;
+
 -- login.log: logins, logouts and failed logins (target audit.login).
 -- Sorted for "failed logins over time".
 -- `success` is a String: a login record made with plain `tracing` macros

@@ -1,19 +1,29 @@
 //! Writes records of every kind through the crate, with rotation on and
-//! hostile values among them, for the shipping checks: the ClickHouse load
+//! hostile values among them (the request records by the `http` feature's
+//! `AuditLayer` around an axum app, called in-process), for the shipping checks: the ClickHouse load
 //! (`.ci/shipping_check.py`, run by `.ci/run`) and the VRL check
 //! (`tests/shipping/vrl-check`). Prints, and writes to `<dir>/expected.json`,
 //! how many records of each kind it made and the counts the queries in
 //! `examples/shipping/queries.sql` must find.
 //!
 //! ```text
-//! cargo run --example shipping -- --dir target/shipping --rounds 2000
+//! cargo run --features http,gzip --example shipping -- --dir target/shipping --rounds 2000
 //! ```
 
 use std::collections::BTreeMap;
 use std::error::Error;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::{Json, Router};
+use http_body_util::BodyExt;
 use serde_json::json;
+use tower::ServiceExt;
+use tracing::Instrument;
+use tracing_audit::http::AuditLayer;
 use tracing_audit::{diff, Changes, Kind};
 
 /// The entity whose history the queries look up.
@@ -106,13 +116,26 @@ fn main() -> Result<(), Box<dyn Error>> {
         .app_backpressure(tracing_audit::appender::Backpressure::Block)
         .init()?;
 
-    let mut expected = Expected::default();
+    let expected = Arc::new(Mutex::new(Expected::default()));
+    let app = Router::new()
+        .fallback(handle)
+        .with_state(Arc::clone(&expected))
+        .layer(AuditLayer::new());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     for round in 0..rounds {
-        one_round(round, &mut expected);
+        runtime.block_on(request(app.clone(), round, &expected))?;
         if !pause.is_zero() {
             std::thread::sleep(pause);
         }
     }
+    drop(app);
+    drop(runtime);
+    let mut expected = Arc::into_inner(expected)
+        .ok_or("the app still holds the counts")?
+        .into_inner()
+        .map_err(|_| "a handler panicked")?;
     hostile(&mut expected);
 
     let report = guard.shutdown();
@@ -146,7 +169,6 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-#[cfg(feature = "gzip")]
 fn compressing(
     builder: tracing_audit::Builder,
     age: std::time::Duration,
@@ -154,31 +176,82 @@ fn compressing(
     Ok(builder.configure_appender(move |_, appender| appender.compress(true).compress_after(age)))
 }
 
-#[cfg(not(feature = "gzip"))]
-fn compressing(
-    _: tracing_audit::Builder,
-    _: std::time::Duration,
-) -> Result<tracing_audit::Builder, Box<dyn Error>> {
-    Err("--compress-after-ms needs --features gzip".into())
+/// Which round a request belongs to, in its extensions.
+#[derive(Clone, Copy)]
+struct Round(u64);
+
+/// Sends one request through the audited app, as a client would, and
+/// reads the response to its end (the request record is made then).
+async fn request(
+    app: Router,
+    round: u64,
+    expected: &Mutex<Expected>,
+) -> Result<(), Box<dyn Error>> {
+    let path = PATHS[(round % PATHS.len() as u64) as usize];
+    let post = round.is_multiple_of(2);
+    let body = if post {
+        Body::from(json!({"title": format!("item {round}"), "password": "hunter2"}).to_string())
+    } else {
+        Body::empty()
+    };
+    let mut req = axum::http::Request::builder()
+        .method(if post { "POST" } else { "GET" })
+        .uri(format!("{path}?page={}", round % 5))
+        .header("x-request-id", format!("req-{round:06}"))
+        .header("content-type", "application/json")
+        .header("authorization", "Bearer abc.def.ghi")
+        .body(body)?;
+    req.extensions_mut().insert(Round(round));
+    let tenant = if round.is_multiple_of(2) {
+        "acme"
+    } else {
+        "globex"
+    };
+    let span = tracing::info_span!("client", tenant);
+    let response = app.oneshot(req).instrument(span).await?;
+    response.into_body().collect().await?;
+    let mut expected = expected.lock().map_err(|_| "a handler panicked")?;
+    *expected.requests_by_path.entry(path).or_default() += 1;
+    expected.add("api");
+    Ok(())
 }
 
-/// One request's worth of records: CRUD, login, request and application.
+/// The app's one handler: the records a request's work makes (CRUD,
+/// login, application), all inside the request's span.
+async fn handle(
+    State(expected): State<Arc<Mutex<Expected>>>,
+    req: Request,
+) -> (StatusCode, Json<serde_json::Value>) {
+    let Some(Round(round)) = req.extensions().get::<Round>().copied() else {
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": "no round"})));
+    };
+    // Read, so that the record shows the body and its size.
+    if axum::body::to_bytes(req.into_body(), 1 << 20)
+        .await
+        .is_err()
+    {
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": "body"})));
+    }
+    let Ok(mut expected) = expected.lock() else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({})));
+    };
+    one_round(round, &mut expected);
+    if round.is_multiple_of(11) {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": "boom"})),
+        )
+    } else {
+        (StatusCode::OK, Json(json!({"round": round})))
+    }
+}
+
+/// One request's worth of records: CRUD, login and application.
 fn one_round(round: u64, expected: &mut Expected) {
     let request_id = format!("req-{round:06}");
     let user = (7 + round % 5).to_string();
-    let span = tracing::info_span!(
-        "request",
-        request_id = request_id.as_str(),
-        tenant = if round.is_multiple_of(2) {
-            "acme"
-        } else {
-            "globex"
-        }
-    );
-    let _entered = span.enter();
     tracing_audit::set_user_info(&user, &json!({"email": format!("u{user}@example.com")}));
     let mut crud = 0;
-
     let id = if round.is_multiple_of(10) {
         WATCHED_ID
     } else {
@@ -252,11 +325,6 @@ fn one_round(round: u64, expected: &mut Expected) {
     }
     expected.add("login");
 
-    let path = PATHS[(round % PATHS.len() as u64) as usize];
-    request(path, round);
-    *expected.requests_by_path.entry(path).or_default() += 1;
-    expected.add("api");
-
     tracing::info!(round, items = 3, "handled");
     expected.add("app");
     if round.is_multiple_of(20) {
@@ -264,20 +332,6 @@ fn one_round(round: u64, expected: &mut Expected) {
         tracing::warn!(error = &error as &dyn Error, "retrying");
         expected.add("app");
     }
-}
-
-/// A request record, as plain `tracing` code makes one.
-fn request(path: &str, round: u64) {
-    let status = if round.is_multiple_of(11) { 500 } else { 200 };
-    let execution_time = 0.001 * (1 + round % 97) as f64;
-    tracing::info!(
-        target: "audit.request",
-        method = "GET",
-        path,
-        status_code = status,
-        execution_time,
-        "Audit Internal Request"
-    );
 }
 
 /// Values the schema allows that a strict table would reject.
@@ -348,10 +402,7 @@ fn hostile(expected: &mut Expected) {
         execution_time = f64::NAN,
         "odd request"
     );
-    *expected
-        .requests_by_path
-        .entry("/api/v1/items")
-        .or_default() += 1;
+    // Not an inbound request (no request_type): not counted per path.
     expected.add("api");
 
     tracing::error!(

@@ -55,3 +55,40 @@ FROM audit.crud FINAL
 WHERE event_type IN ('DELETE', 'BULK_DELETE')
 GROUP BY model
 ORDER BY delete_records DESC, model;
+
+-- name: p95_execution_time_by_path
+-- The slowest endpoints: 95th percentile of execution_time per method and path.
+SELECT
+    method,
+    path,
+    count() AS requests,
+    quantile(0.95)(execution_time) AS p95_seconds,
+    max(execution_time) AS max_seconds,
+    countIf(status_code >= 500) AS server_errors
+FROM audit.api FINAL
+WHERE request_type = 'internal'
+  AND timestamp >= {from:DateTime64(6, 'UTC')} AND timestamp < {to:DateTime64(6, 'UTC')}
+GROUP BY method, path
+ORDER BY p95_seconds DESC;
+
+-- name: crud_of_request
+-- The CRUD records one request caused, with the request they came from.
+SELECT
+    c.timestamp,
+    c.event_type,
+    c.model,
+    c.instance_id,
+    c.changes,
+    c.user_id,
+    r.method,
+    r.path,
+    r.status_code
+FROM audit.crud AS c FINAL
+INNER JOIN
+(
+    SELECT request_id, method, path, status_code
+    FROM audit.api FINAL
+    WHERE request_id = {request_id:String}
+) AS r ON c.request_id = r.request_id
+WHERE c.request_id = {request_id:String}
+ORDER BY c.timestamp, c.event_id;

@@ -1,7 +1,7 @@
 """Loads the crate's files into a real ClickHouse engine (chdb) the way
 Vector's clickhouse sink does, and checks that every line is a row, once.
 
-    python tests/shipping/load_check.py <dir written by `cargo run --example shipping`>
+    python tests/shipping/load_check.py <dir written by the `shipping` example>
 
 Steps: create the tables of examples/shipping/clickhouse.sql; insert every
 file the Vector sources read (live and plain rotated names, never .gz) as
@@ -204,6 +204,13 @@ def main():
         login = rows(s, "SELECT success, client_ip, user_agent FROM audit.login FINAL WHERE request_id = 'req-hostile' ORDER BY timestamp")
         check("login with success \"yes\" and null client_ip loads", {"success": "yes", "client_ip": None, "user_agent": None} in login, login)
 
+        if "api" in kinds:
+            api = rows(s, "SELECT execution_time, extra, method FROM audit.api FINAL WHERE request_id = 'req-hostile'")
+            check("request made with plain tracing (u64::MAX status, NaN time) loads",
+                  len(api) == 1 and "18446744073709551615" in api[0]["extra"] and api[0]["method"] == "", api)
+            redacted = scalar(s, "SELECT count() FROM audit.api FINAL WHERE position(request_repr, 'hunter2') > 0 OR position(request_repr, 'abc.def') > 0")
+            check("no secret of the requests reached a row", redacted == 0, redacted)
+
         print("queries.sql")
         params = dict(watched)
         params["from"] = "2000-01-01 00:00:00"
@@ -238,10 +245,15 @@ def main():
         expect("deletes_by_model", str(expected["deletes_by_model"]), got == expected["deletes_by_model"], got)
         if "api" in kinds:
             a = answers.get("p95_execution_time_by_path", [])
-            got = {r["path"]: int(r["requests"]) for r in a}
+            got = {}
+            for r in a:
+                got[r["path"]] = got.get(r["path"], 0) + int(r["requests"])
             expect("p95_execution_time_by_path", str(expected["requests_by_path"]), got == expected["requests_by_path"], got)
+            ok = all(0 < float(r["p95_seconds"]) <= float(r["max_seconds"]) for r in a)
+            expect("p95_execution_time_by_path", "0 < p95 <= max", ok, a)
             a = answers.get("crud_of_request", [])
             expect("crud_of_request", f"{expected['request_crud']} CRUD records of {watched['request_id']}", len(a) == expected["request_crud"], len(a))
+            expect("crud_of_request", "joined with their request", all(r["path"] and r["status_code"] == 200 for r in a), a[:1])
         else:
             print("  (no API table: the request record is not in the schema yet)")
 
