@@ -3,20 +3,24 @@ Vector's clickhouse sink does, and checks that every line is a row, once.
 
     python tests/shipping/load_check.py <dir written by the `shipping` example>
 
-Steps: create the tables of examples/shipping/clickhouse.sql; insert every
-file the Vector sources read (live and plain rotated names, never .gz) as
+Steps: create the tables of examples/shipping/clickhouse.sql; check that
+the sources of examples/shipping/vector.toml take exactly the live and plain
+rotated files (never .gz) and that its sinks carry the settings used here;
+insert every file those sources read as
 JSONEachRow with the two settings the sink sends; compare row counts with
 what the writer made; load the same files again and check that FINAL (and
 a merge) leaves one row per event_id; run every query of queries.sql and
 compare its answer with what the writer made. Prints rows/s for the record.
 """
 
+import glob
 import json
 import os
 import re
 import sys
 import tempfile
 import time
+import tomllib
 
 from chdb import session
 
@@ -27,11 +31,11 @@ SHIPPING = os.path.join(ROOT, "examples", "shipping")
 # `skip_unknown_fields = true` and `date_time_best_effort = true`.
 SINK_SETTINGS = "input_format_skip_unknown_fields = 1, date_time_input_format = 'best_effort'"
 
-# file kind -> table, as in vector.toml.
+# file kind -> table, as the sinks of vector.toml have it.
 TABLES = {"audit": "audit.crud", "login": "audit.login", "app": "audit.app", "api": "audit.api"}
 
-# The names the Vector sources include: the live file and its plain rotated
-# names (`<file>.<UTC time>Z`), never `.gz`.
+# The names the Vector sources must take: the live file and its plain
+# rotated names (`<file>.<UTC time>Z`), never `.gz`.
 ROTATED = re.compile(r"^(?P<kind>[a-z]+)\.log(\.\d{8}T\d{6}\.\d{6}Z)?$")
 
 passed = 0
@@ -108,13 +112,62 @@ def scalar(s, sql):
     return int(s.query(sql, "CSV").bytes().decode().strip())
 
 
-def files_by_kind(directory):
+def expand(text, directory):
+    """Vector's ${VAR:-default} interpolation, with AUDIT_LOG_DIR set to `directory`."""
+    return re.sub(
+        r"\$\{(\w+)(?::-([^}]*))?\}",
+        lambda m: directory if m.group(1) == "AUDIT_LOG_DIR" else (m.group(2) or ""),
+        text,
+    )
+
+
+def vector_files(config, directory):
+    """The files each `<kind>_file` source of vector.toml reads in `directory`:
+    its include globs, less its exclude globs."""
     found = {}
-    for name in sorted(os.listdir(directory)):
-        m = ROTATED.match(name)
-        if m and m.group("kind") in TABLES:
-            found.setdefault(m.group("kind"), []).append(os.path.join(directory, name))
+    for name, source in config["sources"].items():
+        kind = name.removesuffix("_file")
+        included = {p for pattern in source["include"] for p in glob.glob(expand(pattern, directory))}
+        excluded = {p for pattern in source.get("exclude", []) for p in glob.glob(expand(pattern, directory))}
+        found[kind] = sorted(included - excluded)
     return found
+
+
+def check_vector_config(config, directory, tables):
+    """vector.toml against the files and the tables: every kind's source
+    takes exactly its live and plain rotated files, with the settings the
+    guide promises; every table has a sink with the settings the load uses."""
+    print("vector.toml")
+    # Names the sources must leave alone: compressed, being compressed, and
+    # a user's own copies.
+    decoys = ["audit.log.20261122T100000.000000Z.gz", "login.log.20261122T100000.000000Z.gz.tmp",
+              "app.log.1", "api.log.bak"]
+    for decoy in decoys:
+        open(os.path.join(directory, decoy), "w").close()
+    try:
+        files = vector_files(config, directory)
+    finally:
+        for decoy in decoys:
+            os.remove(os.path.join(directory, decoy))
+    for kind, paths in sorted(files.items()):
+        names = [os.path.basename(p) for p in paths]
+        want = sorted(n for n in os.listdir(directory) if ROTATED.match(n) and ROTATED.match(n).group("kind") == kind)
+        check(f"source {kind}_file reads the live and plain rotated files, no .gz", names == want, (names, want))
+        source = config["sources"][f"{kind}_file"]
+        check(f"source {kind}_file: checksum fingerprint, from the beginning",
+              source.get("fingerprint", {}).get("strategy") == "checksum" and source.get("read_from") == "beginning", source)
+    sinks = {s["table"]: s for s in config["sinks"].values() if s["type"] == "clickhouse"}
+    for table in sorted(tables):
+        sink = sinks.get(table, {})
+        check(f"sink for audit.{table}: best-effort dates, unknown fields skipped",
+              sink.get("database") == "audit" and sink.get("date_time_best_effort") is True and sink.get("skip_unknown_fields") is True, sink)
+        check(f"sink for audit.{table}: acknowledgements and a blocking disk buffer",
+              sink.get("acknowledgements", {}).get("enabled") is True
+              and sink.get("buffer", {}).get("type") == "disk" and sink.get("buffer", {}).get("when_full") == "block", sink)
+    dead = config["sinks"].get("dead_letter", {})
+    check("dead letters: parse.dropped and by_level._unmatched",
+          set(dead.get("inputs", [])) == {"parse.dropped", "by_level._unmatched"}, dead)
+    return files
 
 
 def load(s, files, table):
@@ -136,7 +189,8 @@ def main():
     directory = sys.argv[1]
     expected = json.load(open(os.path.join(directory, "expected.json"), encoding="utf-8"))
     watched = expected["watched"]
-    files = files_by_kind(directory)
+    with open(os.path.join(SHIPPING, "vector.toml"), "rb") as f:
+        config = tomllib.load(f)
     kinds = [k for k in TABLES if k in expected["rows"]]
 
     with tempfile.TemporaryDirectory() as db:
@@ -146,6 +200,7 @@ def main():
         tables = {r["name"] for r in rows(s, "SELECT name FROM system.tables WHERE database = 'audit'")}
         kinds = [k for k in kinds if TABLES[k].split(".")[1] in tables]
         print("tables:", ", ".join(sorted(tables)))
+        files = check_vector_config(config, directory, tables)
 
         print("first load")
         total_lines = 0
