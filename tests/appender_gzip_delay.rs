@@ -129,3 +129,25 @@ fn zero_delay_compresses_every_rotated_file_before_shutdown_returns() {
     }
     Tally::of_files(&files).assert_exactly_once(1, 2_000);
 }
+
+#[test]
+fn a_delay_beyond_any_clock_never_compresses_and_retention_still_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let (appender, guard) = Appender::builder(&path)
+        .compress(true)
+        .compress_after(Duration::MAX)
+        .max_file_size(4096)
+        .max_files(3)
+        .build()
+        .unwrap();
+    for n in 0..2_000 {
+        appender.send_line(line(0, n)).unwrap();
+    }
+    drop(guard);
+    // The maintenance thread survived the delay: it kept applying
+    // max_files after each rotation.
+    let files = files_of(&path);
+    assert_eq!(files.len(), 4, "{:?}", names(&files));
+    assert!(names(&files).iter().all(|n| !n.ends_with(".gz")));
+}

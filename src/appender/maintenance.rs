@@ -45,8 +45,9 @@ impl Maintenance {
     }
 
     pub(crate) fn run(self) {
-        // Rotated files waiting to be compressed, with the time each is due.
-        let mut waiting: Vec<(Instant, PathBuf)> = Vec::new();
+        // Rotated files waiting to be compressed, with the time each is due
+        // (`None`: later than an `Instant` can say, so never).
+        let mut waiting: Vec<(Option<Instant>, PathBuf)> = Vec::new();
         // Files left by an earlier run: half-written .gz files, rotated
         // files not yet compressed, and whatever retention now removes.
         for archive in self.archives() {
@@ -59,7 +60,7 @@ impl Maintenance {
         self.compress_due(&mut waiting);
         self.retain();
         loop {
-            let job = match waiting.iter().map(|(due, _)| *due).min() {
+            let job = match waiting.iter().filter_map(|(due, _)| *due).min() {
                 Some(due) => self.jobs.recv_deadline(due),
                 None => self.jobs.recv().map_err(|_| RecvTimeoutError::Disconnected),
             };
@@ -83,22 +84,21 @@ impl Maintenance {
     /// is [`compress_after`](super::AppenderBuilder::compress_after) old,
     /// so that a shipper lagging behind the writer can still read the
     /// plain file under its rotated name.
-    fn due(&self, archive: &Path) -> Instant {
-        let now = Instant::now();
+    fn due(&self, archive: &Path) -> Option<Instant> {
         let age = fs::metadata(archive)
             .and_then(|m| m.modified())
             .ok()
             .and_then(|modified| SystemTime::now().duration_since(modified).ok())
             .unwrap_or(Duration::ZERO);
-        now + self.config.compress_after.saturating_sub(age)
+        Instant::now().checked_add(self.config.compress_after.saturating_sub(age))
     }
 
     /// Compresses the waiting files that are due and still there
     /// (retention may have removed one first).
-    fn compress_due(&self, waiting: &mut Vec<(Instant, PathBuf)>) {
+    fn compress_due(&self, waiting: &mut Vec<(Option<Instant>, PathBuf)>) {
         let now = Instant::now();
         waiting.retain(|(due, archive)| {
-            if *due > now {
+            if due.is_none_or(|due| due > now) {
                 return true;
             }
             if archive.exists() {
