@@ -49,6 +49,8 @@
 //! The [`schema`] module documents every key of every kind. Each record is
 //! serialized once, on the caller's thread, into a reused buffer, and handed
 //! to its file's [`appender`] as one whole line.
+//! The [`shipping`] module takes the files to ClickHouse with Vector:
+//! tables, configuration, queries and a dashboard, all checked in CI.
 //!
 //! # The console
 //!
@@ -244,6 +246,7 @@ pub mod record;
 pub mod redact;
 mod same_user;
 pub mod schema;
+pub mod shipping;
 mod sink;
 mod span_data;
 mod transaction;

@@ -189,7 +189,8 @@ fn gzip_compresses_rotated_files_into_valid_lines() {
         Appender::builder(&path)
             .max_file_size(MIB)
             .max_files(None)
-            .compress(true),
+            .compress(true)
+            .compress_after(Duration::ZERO),
         2,
         30_000,
     );
@@ -216,7 +217,11 @@ fn gzip_picks_up_rotated_files_left_uncompressed_by_an_earlier_run() {
     let path = dir.path().join("audit.log");
     let leftover = dir.path().join("audit.log.20261122T100000.000000Z");
     fs::write(&leftover, line(0, 7)).unwrap();
-    let (_appender, guard) = Appender::builder(&path).compress(true).build().unwrap();
+    let (_appender, guard) = Appender::builder(&path)
+        .compress(true)
+        .compress_after(Duration::ZERO)
+        .build()
+        .unwrap();
     drop(guard);
     assert!(!leftover.exists());
     let gz = dir.path().join("audit.log.20261122T100000.000000Z.gz");

@@ -67,6 +67,7 @@ pub(crate) struct Config {
     pub(crate) discard_rotated: bool,
     pub(crate) max_age: Option<Duration>,
     pub(crate) compress: bool,
+    pub(crate) compress_after: Duration,
     pub(crate) durability: Durability,
     pub(crate) file_mode: u32,
     pub(crate) shutdown_timeout: Duration,
@@ -166,6 +167,7 @@ impl Config {
 /// | rotated files kept | 5 (`0` is refused unless [`discard_rotated_files`](Self::discard_rotated_files)) | [`max_files`](Self::max_files) |
 /// | rotated files' maximum age | none | [`max_age`](Self::max_age) |
 /// | gzip rotated files | no (feature `gzip`) | `compress` |
+/// | gzip only rotated files older than | 5 minutes | `compress_after` |
 /// | durability | write per batch, fsync on `sync()` and on shutdown | [`durability`](Self::durability) |
 /// | file mode (Unix) | `0o640` | [`file_mode`](Self::file_mode) |
 /// | shutdown drain timeout | 60 s | [`shutdown_timeout`](Self::shutdown_timeout) |
@@ -215,6 +217,7 @@ impl AppenderBuilder {
                 discard_rotated: false,
                 max_age: None,
                 compress: false,
+                compress_after: Duration::from_secs(300),
                 durability: Durability::Write,
                 file_mode: 0o640,
                 shutdown_timeout: Duration::from_secs(60),
@@ -299,6 +302,20 @@ impl AppenderBuilder {
     #[cfg_attr(docsrs, doc(cfg(feature = "gzip")))]
     pub fn compress(mut self, compress: bool) -> Self {
         self.config.compress = compress;
+        self
+    }
+
+    /// How old (since its last write) a rotated file must be before it is
+    /// compressed: 5 minutes by default. Until then it stays plain under
+    /// its rotated name, so a file shipper that lags behind the writer
+    /// (Vector reading the rotated names too, see the
+    /// [shipping guide](crate::shipping)) can finish it; a `.gz` file is
+    /// never shipped. Files still waiting at shutdown are compressed by
+    /// the next run once old enough. `Duration::ZERO` compresses at once.
+    #[cfg(feature = "gzip")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "gzip")))]
+    pub fn compress_after(mut self, age: Duration) -> Self {
+        self.config.compress_after = age;
         self
     }
 

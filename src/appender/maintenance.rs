@@ -7,9 +7,9 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::builder::Config;
 use super::file::archive_prefix;
@@ -45,22 +45,67 @@ impl Maintenance {
     }
 
     pub(crate) fn run(self) {
+        // Rotated files waiting to be compressed, with the time each is due
+        // (`None`: later than an `Instant` can say, so never).
+        let mut waiting: Vec<(Option<Instant>, PathBuf)> = Vec::new();
         // Files left by an earlier run: half-written .gz files, rotated
         // files not yet compressed, and whatever retention now removes.
         for archive in self.archives() {
             if archive.extension() == Some(OsStr::new("tmp")) {
                 let _ = fs::remove_file(&archive);
             } else if self.config.compress && archive.extension() != Some(OsStr::new("gz")) {
-                self.compress(&archive);
+                waiting.push((self.due(&archive), archive));
             }
         }
+        self.compress_due(&mut waiting);
         self.retain();
-        while let Ok(Job::Rotated(archive)) = self.jobs.recv() {
-            if self.config.compress {
-                self.compress(&archive);
+        loop {
+            let job = match waiting.iter().filter_map(|(due, _)| *due).min() {
+                Some(due) => self.jobs.recv_deadline(due),
+                None => self.jobs.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match job {
+                Ok(Job::Rotated(archive)) => {
+                    if self.config.compress {
+                        waiting.push((self.due(&archive), archive));
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                // Shutdown: files not yet due stay plain; the next run
+                // compresses them once they are old enough.
+                Err(RecvTimeoutError::Disconnected) => break,
             }
+            self.compress_due(&mut waiting);
             self.retain();
         }
+    }
+
+    /// When a rotated file may be compressed: once its last modification
+    /// is [`compress_after`](super::AppenderBuilder::compress_after) old,
+    /// so that a shipper lagging behind the writer can still read the
+    /// plain file under its rotated name.
+    fn due(&self, archive: &Path) -> Option<Instant> {
+        let age = fs::metadata(archive)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|modified| SystemTime::now().duration_since(modified).ok())
+            .unwrap_or(Duration::ZERO);
+        Instant::now().checked_add(self.config.compress_after.saturating_sub(age))
+    }
+
+    /// Compresses the waiting files that are due and still there
+    /// (retention may have removed one first).
+    fn compress_due(&self, waiting: &mut Vec<(Option<Instant>, PathBuf)>) {
+        let now = Instant::now();
+        waiting.retain(|(due, archive)| {
+            if due.is_none_or(|due| due > now) {
+                return true;
+            }
+            if archive.exists() {
+                self.compress(archive);
+            }
+            false
+        });
     }
 
     /// Every rotated file of this appender: `<name>.<UTC time>Z`, as
