@@ -42,7 +42,7 @@
 //! | target | JSON `level` | file | made by |
 //! |---|---|---|---|
 //! | `audit.crud`, `audit.process`, any other `audit.*` | `AUDIT` | `audit.log` | [`create!`], [`read!`], [`update!`], [`delete!`], [`bulk_create!`], [`bulk_update!`], [`bulk_delete!`] |
-//! | `audit.request` | `API` | `api.log` | HTTP auditing (planned) |
+//! | `audit.request` | `API` | `api.log` | `http::AuditLayer` (feature `http`): every inbound HTTP/gRPC request |
 //! | `audit.login` | `LOGIN` | `login.log` | [`login!`], [`logout!`], [`login_failed!`] |
 //! | anything not `audit.*` | the event's level | `app.log` | `tracing::info!` and friends, and the `log` crate |
 //!
@@ -135,6 +135,23 @@
 //! passwords, tokens with a well-known prefix (`sk_live_`, `ghp_`, `AKIA`,
 //! …) and card numbers. It is on by default; see [`Builder::redaction`].
 //!
+//! # HTTP and gRPC requests
+//!
+//! With the feature `http`, `http::AuditLayer` is a `tower` layer (axum,
+//! hyper, tonic) that writes one `audit.request` record per request: method,
+//! path, query, headers, bodies (the first 64 KiB of each, never buffered),
+//! status, timing, client address, errors and panics, all redacted by the
+//! same policy. The handler runs inside a span carrying the request's id,
+//! so its CRUD records carry it too, and [`set_user`] in an auth middleware
+//! reaches the request record:
+//!
+//! ```ignore
+//! let app = axum::Router::new()
+//!     .route("/items", post(create_item))
+//!     .layer(axum::middleware::from_fn(auth)) // calls tracing_audit::set_user
+//!     .layer(tracing_audit::http::AuditLayer::new());
+//! ```
+//!
 //! # Other sinks
 //!
 //! Any `MakeWriter` (for example `tracing_appender::rolling::daily`) can
@@ -180,6 +197,8 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `gzip` | [`AppenderBuilder::compress`](appender::AppenderBuilder::compress): gzip rotated files in a background thread (`flate2`) |
+//! | `http` | `http::AuditLayer`: inbound HTTP and gRPC auditing as a `tower` layer (`http`, `http-body`, `tower-layer`, `tower-service`, `bytes`, `form_urlencoded`, `ipnet`, `base64`) |
+//! | `axum` | `http`, and the client address from axum's `ConnectInfo<SocketAddr>` (`axum` without default features, with `tokio`) |
 //!
 //! # Platform and MSRV
 //!

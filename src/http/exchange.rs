@@ -22,6 +22,7 @@ pub(crate) struct Exchange {
     pub(crate) grpc: bool,
     /// Whether bodies are kept (not for `skip_body` routes or a zero limit).
     pub(crate) keep_bodies: bool,
+    pub(crate) request_shape: Shape,
     pub(crate) method: Method,
     pub(crate) uri: Uri,
     pub(crate) headers: HeaderMap,
@@ -37,6 +38,7 @@ pub(crate) struct Finish {
     /// `None` when the service answered with an error.
     pub(crate) status: Option<StatusCode>,
     pub(crate) headers: HeaderMap,
+    pub(crate) response_shape: Shape,
     pub(crate) response: Capture,
     pub(crate) error: Option<String>,
 }
@@ -49,6 +51,7 @@ impl Finish {
             exchange: ex,
             status,
             headers,
+            response_shape,
             response,
             error,
         } = *self;
@@ -106,8 +109,6 @@ impl Finish {
             },
         };
 
-        let req_shape = capture::shape(&ex.headers, ex.grpc);
-        let res_shape = capture::shape(&headers, ex.grpc);
         let client_ip = ex.client_ip;
         let record = Request {
             protocol: if ex.grpc { "grpc" } else { "http" },
@@ -115,9 +116,9 @@ impl Finish {
             path: ex.uri.path(),
             query: &query,
             client_ip: client_ip.as_ref().map(|ip| ip as &dyn std::fmt::Display),
-            request: side(&req_pairs, &request, req_shape, ex.keep_bodies),
+            request: side(&req_pairs, &request, ex.request_shape, ex.keep_bodies),
             status: status.map(|s| s.as_u16()),
-            response: side(&res_pairs, &response, res_shape, ex.keep_bodies),
+            response: side(&res_pairs, &response, response_shape, ex.keep_bodies),
             grpc_status: grpc_status.as_deref(),
             grpc_message: grpc_message.as_deref(),
             execution_time,
@@ -154,7 +155,8 @@ fn side<'a>(
     Side {
         headers,
         body,
-        body_truncated: keep && capture.cut,
+        // A binary body is recorded by its size: nothing of it is cut.
+        body_truncated: keep && shape != Shape::Binary && capture.cut,
         size: capture.total,
     }
 }

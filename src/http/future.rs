@@ -8,22 +8,65 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use http::{HeaderValue, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use http_body::Body;
 use pin_project_lite::pin_project;
 
 use super::body::{Capture, ResponseBody};
+use super::capture::{self, Shape};
 use super::exchange::{Exchange, Finish};
 use crate::unwind;
 
 pin_project! {
     /// The future of [`Audit`](super::Audit): the inner service's response
-    /// with its body wrapped in a [`ResponseBody`].
+    /// with its body wrapped in a [`ResponseBody`]. Dropped before the
+    /// response is ready (the client went away, a timeout outside the
+    /// layer), it records the request as aborted, with no status.
     pub struct ResponseFuture<F> {
         #[pin]
         inner: Option<F>,
         state: State,
     }
+
+    impl<F> PinnedDrop for ResponseFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            match std::mem::replace(this.state, State::Done) {
+                State::Audited { exchange, .. } => {
+                    // The inner future first: what it logs while dropped
+                    // belongs before the record.
+                    drop_inner(this.inner);
+                    no_response(exchange, None, None, HeaderMap::new()).emit(true);
+                }
+                State::Panicked { exchange: Some(exchange), message, .. } => {
+                    no_response(exchange, None, Some(message), HeaderMap::new()).emit(true);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn drop_inner<F>(mut inner: Pin<&mut Option<F>>) {
+    inner.set(None);
+}
+
+/// The record of a request that got no response body: an `Err`, a panic,
+/// or a future dropped before it was ready.
+fn no_response(
+    exchange: Box<Exchange>,
+    status: Option<StatusCode>,
+    error: Option<String>,
+    headers: HeaderMap,
+) -> Box<Finish> {
+    Box::new(Finish {
+        exchange: *exchange,
+        status,
+        headers,
+        response_shape: Shape::Binary,
+        response: Capture::new(0),
+        error,
+    })
 }
 
 /// What the future still has to do.
@@ -152,24 +195,24 @@ where
             Err(e) => {
                 let mut text = String::new();
                 crate::json::display_into(&mut text, &e);
-                let finish = Box::new(Finish {
-                    exchange: *exchange,
-                    status: None,
-                    headers: Default::default(),
-                    response: Capture::new(0),
-                    error: Some(text),
-                });
-                finish.emit(false);
+                no_response(exchange, None, Some(text), HeaderMap::new()).emit(false);
                 Poll::Ready(Err(e))
             }
             Ok(response) => {
                 let (mut parts, body) = response.into_parts();
                 parts.headers.insert("x-request-id", request_id);
-                let limit = if exchange.keep_bodies { body_limit } else { 0 };
+                let response_shape = capture::shape(&parts.headers, exchange.grpc);
+                // Binary bodies are recorded by their size: nothing to copy.
+                let limit = if exchange.keep_bodies && response_shape != Shape::Binary {
+                    body_limit
+                } else {
+                    0
+                };
                 let finish = Box::new(Finish {
                     exchange: *exchange,
                     status: Some(parts.status),
                     headers: parts.headers.clone(),
+                    response_shape,
                     response: Capture::new(limit),
                     error: None,
                 });
@@ -195,14 +238,13 @@ fn answer_panic<B: Body>(
         response.headers_mut().insert("x-request-id", id);
     }
     if let Some(exchange) = exchange {
-        let finish = Box::new(Finish {
-            exchange: *exchange,
-            status: Some(StatusCode::INTERNAL_SERVER_ERROR),
-            headers: response.headers().clone(),
-            response: Capture::new(0),
-            error: Some(message),
-        });
-        finish.emit(false);
+        no_response(
+            exchange,
+            Some(StatusCode::INTERNAL_SERVER_ERROR),
+            Some(message),
+            response.headers().clone(),
+        )
+        .emit(false);
     }
     response
 }

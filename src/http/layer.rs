@@ -248,16 +248,20 @@ where
         }
         let grpc = capture::is_grpc(&parts.headers);
         let keep_bodies = config.body_limit > 0 && !paths::any(&config.skip_body, parts.uri.path());
-        let shared = Arc::new(Mutex::new(Capture::new(if keep_bodies {
+        let request_shape = capture::shape(&parts.headers, grpc);
+        // Binary bodies are recorded by their size: nothing to copy.
+        let request_limit = if keep_bodies && request_shape != capture::Shape::Binary {
             config.body_limit
         } else {
             0
-        })));
+        };
+        let shared = Arc::new(Mutex::new(Capture::new(request_limit)));
         let exchange = Box::new(Exchange {
             span,
             start,
             grpc,
             keep_bodies,
+            request_shape,
             method: parts.method.clone(),
             uri: parts.uri.clone(),
             headers: parts.headers.clone(),

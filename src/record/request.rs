@@ -8,6 +8,7 @@
 //! value scanned for secret values. It knows nothing of `http` types: names
 //! and values arrive as text.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use serde_json::Value;
@@ -157,34 +158,20 @@ impl Request<'_> {
 
 /// `,"headers":{…},"body":…,"body_truncated":…` of one side.
 fn side<W: Out>(out: &mut W, side: &Side<'_>, opts: &Opts<'_>) -> fmt::Result {
-    out.write_str(",\"headers\":{")?;
-    let mut first = true;
-    let mut cut_keys = Vec::new();
-    for (i, (name, value)) in side.headers.iter().enumerate() {
-        // A header sent more than once is written once, its values joined
-        // as HTTP joins them.
-        if side.headers[..i].iter().any(|(n, _)| n == name) {
-            continue;
-        }
-        json::data_key(out, &mut first, name, opts, &mut cut_keys)?;
-        if opts.policy.is_secret_header(name) {
-            json::plain_string(out, opts.policy.mask())?;
-            continue;
-        }
-        let mut repeated = side.headers[i + 1..].iter().filter(|(n, _)| n == name);
-        match repeated.next() {
-            None => json::string(out, value, opts)?,
-            Some(second) => {
-                let mut joined = format!("{value}, {}", second.1);
-                for (_, more) in repeated {
-                    joined.push_str(", ");
-                    joined.push_str(more);
-                }
-                json::string(out, &joined, opts)?;
-            }
-        }
-    }
-    out.write_str("},\"body\":")?;
+    out.write_str(",\"headers\":")?;
+    // A header sent more than once is written once, its values joined as
+    // HTTP joins them; secret headers masked.
+    grouped(
+        out,
+        side.headers,
+        opts,
+        |name| opts.policy.is_secret_header(name),
+        |out, values| match values {
+            [one] => json::string(out, one, opts),
+            _ => json::string(out, &values.join(", "), opts),
+        },
+    )?;
+    out.write_str(",\"body\":")?;
     match &side.body {
         Payload::Empty => out.write_str("null")?,
         Payload::Json(v) => json::value(out, v, opts)?,
@@ -207,34 +194,64 @@ fn marker<W: Out>(out: &mut W, head: &str, n: u64) -> fmt::Result {
 /// Key-value pairs (a query string, a form body) as an object, each key
 /// once: a key given several times holds the list of its values. A secret
 /// key's values are masked; the others are scanned for secret values.
-fn pairs<W: Out>(out: &mut W, pairs: &[(String, String)], opts: &Opts<'_>) -> fmt::Result {
+fn pairs<W: Out, K: AsRef<str>, V: AsRef<str>>(
+    out: &mut W,
+    pairs: &[(K, V)],
+    opts: &Opts<'_>,
+) -> fmt::Result {
+    grouped(
+        out,
+        pairs,
+        opts,
+        |key| opts.policy.is_secret_key(key),
+        |out, values| match values {
+            [one] => json::string(out, one, opts),
+            _ => {
+                out.write_char('[')?;
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        out.write_char(',')?;
+                    }
+                    json::string(out, v, opts)?;
+                }
+                out.write_char(']')
+            }
+        },
+    )
+}
+
+/// Writes `pairs` as an object with each key once, in the order of first
+/// appearance, `write` given all the values of a key; the values of a key
+/// `secret` says is secret are the mask. Grouping is linear in the number
+/// of pairs (a hostile query string may have tens of thousands).
+fn grouped<W: Out, K: AsRef<str>, V: AsRef<str>>(
+    out: &mut W,
+    pairs: &[(K, V)],
+    opts: &Opts<'_>,
+    secret: impl Fn(&str) -> bool,
+    write: impl Fn(&mut W, &[&str]) -> fmt::Result,
+) -> fmt::Result {
+    let mut order: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (k, v) in pairs {
+        let (k, v) = (k.as_ref(), v.as_ref());
+        match index.get(k) {
+            Some(&i) => order[i].1.push(v),
+            None => {
+                index.insert(k, order.len());
+                order.push((k, vec![v]));
+            }
+        }
+    }
     out.write_char('{')?;
     let mut first = true;
     let mut cut_keys = Vec::new();
-    for (i, (key, value)) in pairs.iter().enumerate() {
-        if pairs[..i].iter().any(|(k, _)| k == key) {
-            continue;
-        }
+    for (key, values) in &order {
         json::data_key(out, &mut first, key, opts, &mut cut_keys)?;
-        let secret = opts.policy.is_secret_key(key);
-        let write_one = |out: &mut W, v: &str| {
-            if secret {
-                json::plain_string(out, opts.policy.mask())
-            } else {
-                json::string(out, v, opts)
-            }
-        };
-        let mut more = pairs[i + 1..].iter().filter(|(k, _)| k == key).peekable();
-        if more.peek().is_none() {
-            write_one(out, value)?;
+        if secret(key) {
+            json::plain_string(out, opts.policy.mask())?;
         } else {
-            out.write_char('[')?;
-            write_one(out, value)?;
-            for (_, v) in more {
-                out.write_char(',')?;
-                write_one(out, v)?;
-            }
-            out.write_char(']')?;
+            write(out, values)?;
         }
     }
     out.write_char('}')
