@@ -20,6 +20,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visi
 use super::capture::{self, Shape};
 use super::paths::Pattern;
 use super::AuditLayer;
+use crate::record::{Login, LoginEvent};
 use crate::redact::Policy;
 
 /// The most bytes of a user name written in a login record.
@@ -137,26 +138,24 @@ impl Watch {
             .request_headers
             .get(http::header::USER_AGENT)
             .map(|v| String::from_utf8_lossy(v.as_bytes()));
-        let agent = agent.as_deref().unwrap_or("");
-        let ip = Ip(attempt.client_ip);
-        if success {
-            crate::login!(user: user, client_ip: ip, user_agent: agent);
+        let status = Status(status);
+        let event = if success {
+            LoginEvent::Login
         } else {
-            let error = Status(status);
-            crate::login_failed!(user: user, error: error, client_ip: ip, user_agent: agent);
+            LoginEvent::FailedLogin
+        };
+        let mut record = Login::new(event).user(&user);
+        if !success {
+            record = record.error(&status);
         }
-    }
-}
-
-/// The client address, `""` when unknown.
-struct Ip(Option<IpAddr>);
-
-impl fmt::Display for Ip {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(ip) => ip.fmt(f),
-            None => Ok(()),
+        // Unknown: `null`, as the schema says.
+        if let Some(ip) = &attempt.client_ip {
+            record = record.client_ip(ip);
         }
+        if let Some(agent) = &agent {
+            record = record.user_agent(agent);
+        }
+        crate::__emit!("audit.login", record);
     }
 }
 
@@ -304,5 +303,73 @@ impl<'de> de::Deserialize<'de> for Scalar {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json_headers() -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::CONTENT_TYPE,
+            "application/json".parse().unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn the_user_field_of_a_json_object() {
+        let user = |body: &str| user_from_body(&json_headers(), body.as_bytes(), "username");
+        assert_eq!(
+            user(r#"{"password":"x","username":"alice"}"#).as_deref(),
+            Some("alice")
+        );
+        // Escapes in the key and the value are read as JSON says.
+        assert_eq!(user(r#"{"user\u006eame":"a\"b"}"#).as_deref(), Some("a\"b"));
+        assert_eq!(user(r#"{"username":42}"#).as_deref(), Some("42"));
+        // Nested objects are skipped; only the top level counts.
+        assert_eq!(
+            user(r#"{"a":{"username":"no"},"username":"yes"}"#).as_deref(),
+            Some("yes")
+        );
+        assert_eq!(user(r#"{"username":{"first":"a"}}"#), None);
+        assert_eq!(user(r#"{"username":null}"#), None);
+        assert_eq!(user(r#"{"other":"alice"}"#), None);
+        // Not an object, not JSON, trailing bytes: no user.
+        assert_eq!(user(r#"["alice"]"#), None);
+        assert_eq!(user("username=alice"), None);
+        assert_eq!(user(r#"{"username":"alice"} x"#), None);
+        // Long names are cut on a character boundary.
+        let long = format!(r#"{{"username":"{}"}}"#, "é".repeat(200));
+        assert_eq!(user(&long).unwrap().len(), MAX_USER_BYTES);
+    }
+
+    #[test]
+    fn the_user_field_of_a_form() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded".parse().unwrap(),
+        );
+        let user = |body: &str| user_from_body(&h, body.as_bytes(), "email");
+        assert_eq!(
+            user("password=x&email=bob%40example.com").as_deref(),
+            Some("bob@example.com")
+        );
+        assert_eq!(user("password=x"), None);
+    }
+
+    #[test]
+    fn only_posts_to_a_login_route_are_watched() {
+        let routes = vec![LoginRoute {
+            pattern: Pattern::new("/auth/*"),
+            user_field: Arc::from("username"),
+            secret_field: false,
+        }];
+        assert!(watch(&routes, &Method::POST, "/auth/login").is_some());
+        assert!(watch(&routes, &Method::GET, "/auth/login").is_none());
+        assert!(watch(&routes, &Method::POST, "/login").is_none());
     }
 }
