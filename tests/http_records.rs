@@ -375,3 +375,149 @@ fn repeated_query_keys_become_lists_and_a_huge_query_still_gives_one_record() {
     let big = by_request_id(&records, "huge");
     assert_eq!(at(big, &["response_repr", "status_code"]), 200);
 }
+
+#[test]
+fn the_user_comes_from_a_closure_or_a_jwt_sub_and_set_user_overrides_both() {
+    use base64::Engine as _;
+    let app = |layer: AuditLayer| {
+        Router::new()
+            .route(
+                "/",
+                get(|| async {
+                    tracing_audit::read!(model: "Doc", id: 1);
+                    "hi"
+                }),
+            )
+            .route(
+                "/override",
+                get(|| async {
+                    tracing_audit::set_user("from-handler");
+                    "hi"
+                }),
+            )
+            .layer(layer)
+    };
+    let closure = Server::start(
+        Logs::new(),
+        app(AuditLayer::new().user_from(|parts| {
+            parts
+                .headers
+                .get("x-session")
+                .and_then(|v| v.to_str().ok())
+                .map(|s| format!("session-{s}"))
+        })),
+    );
+    let send = |server: &Server, path: &str, id: &str, headers: &[(&str, String)]| {
+        let mut req = server
+            .client
+            .get(server.url(path))
+            .header("x-request-id", id);
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        let r = server.run(req.send()).unwrap();
+        server.run(r.text()).unwrap();
+    };
+    send(&closure, "/", "c1", &[("x-session", "abc".into())]);
+    send(&closure, "/override", "c2", &[("x-session", "abc".into())]);
+    send(&closure, "/", "c3", &[]);
+    let records = closure.wait_records(3);
+    assert_eq!(by_request_id(&records, "c1")["user_id"], "session-abc");
+    assert_eq!(by_request_id(&records, "c2")["user_id"], "from-handler");
+    assert_eq!(by_request_id(&records, "c3")["user_id"], "");
+    let audit = closure.logs.records(Kind::Audit);
+    let crud = audit.iter().find(|r| r["request_id"] == "c1").unwrap();
+    assert_eq!(crud["user_id"], "session-abc");
+
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let jwt = format!(
+        "{}.{}.c2lnbmF0dXJl",
+        b64(r#"{"alg":"HS256"}"#),
+        b64(r#"{"sub":"alice"}"#)
+    );
+    let on = Server::start(Logs::new(), app(AuditLayer::new().user_from_jwt_sub(true)));
+    send(
+        &on,
+        "/",
+        "j1",
+        &[("authorization", format!("Bearer {jwt}"))],
+    );
+    let off = Server::start(Logs::new(), app(AuditLayer::new()));
+    send(
+        &off,
+        "/",
+        "j2",
+        &[("authorization", format!("Bearer {jwt}"))],
+    );
+    assert_eq!(by_request_id(&on.wait_records(1), "j1")["user_id"], "alice");
+    assert_eq!(by_request_id(&off.wait_records(1), "j2")["user_id"], "");
+    // The token itself is in no file.
+    assert!(!on.all_files().contains("c2lnbmF0dXJl"));
+}
+
+#[test]
+fn skip_body_routes_keep_no_body() {
+    let app = Router::new()
+        .route(
+            "/secret/upload",
+            axum::routing::post(|body: String| async move { body }),
+        )
+        .route(
+            "/open",
+            axum::routing::post(|body: String| async move { body }),
+        )
+        .layer(AuditLayer::new().skip_body("/secret/*"));
+    let server = Server::start(Logs::new(), app);
+    for (id, path) in [("skip", "/secret/upload"), ("keep", "/open")] {
+        let r = server
+            .run(
+                server
+                    .client
+                    .post(server.url(path))
+                    .header("x-request-id", id)
+                    .header("content-type", "text/plain")
+                    .body("the whole body")
+                    .send(),
+            )
+            .unwrap();
+        assert_eq!(server.run(r.text()).unwrap(), "the whole body");
+    }
+    let records = server.wait_records(2);
+    let skip = by_request_id(&records, "skip");
+    assert_eq!(at(skip, &["request_repr", "body"]), "[not kept 14 bytes]");
+    assert_eq!(at(skip, &["response_repr", "body"]), "[not kept 14 bytes]");
+    assert_eq!(skip["request_size"], 14);
+    let keep = by_request_id(&records, "keep");
+    assert_eq!(at(keep, &["request_repr", "body"]), "the whole body");
+}
+
+#[test]
+fn with_the_application_filter_off_handlers_still_get_the_request_span() {
+    let app = Router::new()
+        .route(
+            "/",
+            get(|| async {
+                tracing_audit::set_user("u-1");
+                tracing_audit::create!(model: "Doc", id: 9);
+                "hi"
+            }),
+        )
+        .layer(AuditLayer::new());
+    let server = Server::start(Logs::with(|b| b.app_filter("off")), app);
+    let r = server
+        .run(
+            server
+                .client
+                .get(server.url("/"))
+                .header("x-request-id", "quiet")
+                .send(),
+        )
+        .unwrap();
+    server.run(r.text()).unwrap();
+    let records = server.wait_records(1);
+    assert_eq!(by_request_id(&records, "quiet")["user_id"], "u-1");
+    let audit = server.logs.records(Kind::Audit);
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0]["request_id"], "quiet");
+    assert_eq!(audit[0]["user_id"], "u-1");
+}
