@@ -354,3 +354,44 @@ fn a_record_deeper_than_serde_json_reads_is_still_shown() {
     assert!(text.contains("AUDIT  CREATE Tree 1"), "{text}");
     assert!(text.contains("INFO   console: as text value="), "{text}");
 }
+
+/// A request record from the HTTP layer reads as method, path and status,
+/// taken from `request_repr` and `response_repr`, not as its message.
+#[cfg(feature = "http")]
+#[test]
+fn a_request_record_shows_method_path_and_status() {
+    use http_body_util::Full;
+    use tower::{service_fn, Layer, ServiceExt};
+    use tracing_audit::http::{AuditLayer, RequestBody};
+
+    let text = console(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let svc = AuditLayer::new().layer(service_fn(
+            |_req: http::Request<RequestBody<Full<bytes::Bytes>>>| async {
+                let mut res = http::Response::new(Full::new(bytes::Bytes::from_static(b"gone")));
+                *res.status_mut() = http::StatusCode::NOT_FOUND;
+                Ok::<_, std::convert::Infallible>(res)
+            },
+        ));
+        let req = http::Request::builder()
+            .method("DELETE")
+            .uri("/orders/9?token=abc")
+            .header("x-request-id", "r-9")
+            .body(Full::new(bytes::Bytes::new()))
+            .unwrap();
+        rt.block_on(async {
+            let res = svc.oneshot(req).await.unwrap();
+            http_body_util::BodyExt::collect(res.into_body())
+                .await
+                .unwrap();
+        });
+    });
+    let api = line_with(&text, "  API  ");
+    assert!(
+        api.contains("  API    DELETE /orders/9 404 request=r-9"),
+        "{api}"
+    );
+    assert!(!api.contains("abc"), "{api}");
+}
