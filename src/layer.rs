@@ -90,6 +90,7 @@ type SetUserFn = fn(
 struct Access {
     set_user: SetUserFn,
     finish_tx: fn(&Dispatch, &Id, &AuditLayer, bool),
+    context_value: fn(&Dispatch, &Id, &AuditLayer, usize) -> Option<String>,
 }
 
 /// Open transactions, in every layer: while there is none, a CRUD record
@@ -481,6 +482,36 @@ impl AuditLayer {
     }
 }
 
+impl AuditLayer {
+    /// The context value `name` of span `id` or the nearest span around
+    /// it that has one, as text (a JSON string unquoted).
+    pub(crate) fn context_value(&self, dispatch: &Dispatch, id: &Id, name: &str) -> Option<String> {
+        let index = self.names.index(name)?;
+        (self.access?.context_value)(dispatch, id, self, index)
+    }
+}
+
+fn context_value_in<S>(
+    dispatch: &Dispatch,
+    id: &Id,
+    layer: &AuditLayer,
+    index: usize,
+) -> Option<String>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let subscriber = dispatch.downcast_ref::<S>()?;
+    let span = subscriber.span(id)?;
+    span.scope().find_map(|s| {
+        let extensions = s.extensions();
+        let value = span_data::get::<SpanContext>(&extensions, layer.me.id)?.get(index)?;
+        Some(match serde_json::from_str::<String>(&value.json) {
+            Ok(text) => text,
+            Err(_) => value.json.clone(),
+        })
+    })
+}
+
 /// Writes a rendered context value; when the record is being shrunk to fit
 /// a line, a long one is replaced by a marker of how long it was.
 fn write_context_value(out: &mut String, value: &context::Value, opts: &Opts<'_>) -> fmt::Result {
@@ -652,6 +683,7 @@ where
         self.access = Some(Access {
             set_user: set_user_in::<S>,
             finish_tx: finish_tx_in::<S>,
+            context_value: context_value_in::<S>,
         });
         // Another audit layer already in the subscriber: `set_user` and
         // transactions, which reach only the outermost, act for it too.

@@ -219,6 +219,7 @@ mod console;
 mod context;
 mod diff;
 mod event_id;
+mod external;
 mod fallback;
 mod filter;
 #[cfg(feature = "http")]
@@ -244,6 +245,7 @@ pub use builder::{
     ShutdownReport, DEFAULT_MAX_LINE_BYTES,
 };
 pub use diff::{diff, diff_ignoring, Change, Changes};
+pub use external::{external_call, ExternalCall};
 pub use filter::AuditFilter;
 pub use layer::AuditLayer;
 pub use nesting::{DEFAULT_MAX_DEPTH, DEPTH_MARKER};
@@ -306,6 +308,19 @@ fn set_user_dyn(user_id: &dyn std::fmt::Display, info: Option<&dyn record::ToJso
             layer.set_user(dispatch, id, filter, user_id, info);
         }
     });
+}
+
+/// The `request_id` of the current span or the nearest span around it
+/// that has one, as the crate's layer keeps it; `None` without the layer.
+#[cfg_attr(not(feature = "reqwest"), allow(dead_code))]
+pub(crate) fn current_request_id() -> Option<String> {
+    tracing::Span::current()
+        .with_subscriber(|(id, dispatch)| {
+            dispatch
+                .downcast_ref::<AuditLayer>()
+                .and_then(|layer| layer.context_value(dispatch, id, "request_id"))
+        })
+        .flatten()
 }
 
 #[doc(hidden)]

@@ -84,14 +84,24 @@
 
 mod body;
 mod capture;
+#[cfg(feature = "reqwest")]
+mod client;
 mod client_ip;
 mod exchange;
 mod future;
 mod layer;
+#[cfg(feature = "reqwest-middleware")]
+mod middleware;
 mod paths;
 mod request_id;
 mod user;
 
 pub use body::{RequestBody, ResponseBody};
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub use client::{AuditedClient, AuditedRequestBuilder};
 pub use future::ResponseFuture;
 pub use layer::{Audit, AuditLayer, DEFAULT_BODY_LIMIT};
+#[cfg(feature = "reqwest-middleware")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest-middleware")))]
+pub use middleware::AuditMiddleware;
