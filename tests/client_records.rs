@@ -264,3 +264,23 @@ fn a_response_dropped_unread_is_recorded_once() {
         200
     );
 }
+
+#[test]
+fn a_call_dropped_before_its_response_is_recorded_as_abandoned() {
+    let server = start(Logs::new());
+    let c = client();
+    let outer = in_request(&server, "gave-up", async {
+        tokio::time::timeout(
+            Duration::from_millis(200),
+            c.get(server.url("/slow")).send(),
+        )
+        .await
+    });
+    assert!(outer.is_err(), "the caller's own timeout fired");
+    let records = server.wait_records(1);
+    assert_eq!(records.len(), 1);
+    let r = one(&records, "gave-up");
+    assert_eq!(r["error_kind"], "abandoned");
+    assert_eq!(r["aborted"], true);
+    assert_eq!(at(r, &["response_repr", "status_code"]), &Value::Null);
+}

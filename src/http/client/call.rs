@@ -144,6 +144,19 @@ impl Call {
         });
     }
 
+    /// Makes the record of a call dropped before its response.
+    pub(crate) fn abandoned(self) {
+        self.emit(Outcome {
+            status: None,
+            headers: HeaderMap::new(),
+            shape: Shape::Binary,
+            body: Capture::new(0),
+            error: Some("abandoned: dropped before the response".to_owned()),
+            error_kind: Some("abandoned"),
+            aborted: true,
+        });
+    }
+
     /// Makes the record.
     pub(crate) fn emit(self, outcome: Outcome) {
         let execution_time = self.start.elapsed().as_secs_f64();

@@ -52,8 +52,13 @@ where
     Fut: Future<Output = Result<reqwest::Response, E>>,
     E: fmt::Display,
 {
-    let call = Call::start(config, &mut req, attempt);
-    match send(req).await {
+    let mut armed = Armed(Some(Call::start(config, &mut req, attempt)));
+    let result = send(req).await;
+    let Some(call) = armed.0.take() else {
+        // Taken only here.
+        return result;
+    };
+    match result {
         Ok(response) => Ok(body::wrap(call, response)),
         Err(e) => {
             match as_reqwest(&e) {
@@ -61,6 +66,19 @@ where
                 None => call.failed_with(&e),
             }
             Err(e)
+        }
+    }
+}
+
+/// The call while `send` runs: dropped before the response (the caller's
+/// own timeout, a `select!`, a cancelled task), it is recorded as
+/// abandoned.
+struct Armed(Option<Call>);
+
+impl Drop for Armed {
+    fn drop(&mut self) {
+        if let Some(call) = self.0.take() {
+            call.abandoned();
         }
     }
 }
