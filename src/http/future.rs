@@ -144,16 +144,15 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        if let State::Panicked { .. } = this.state {
-            let State::Panicked {
+        if matches!(this.state, State::Panicked { .. }) {
+            if let State::Panicked {
                 exchange,
                 request_id,
                 message,
             } = std::mem::replace(this.state, State::Done)
-            else {
-                unreachable!()
-            };
-            return Poll::Ready(Ok(answer_panic(exchange, request_id, message)));
+            {
+                return Poll::Ready(Ok(answer_panic(exchange, request_id, message)));
+            }
         }
         let Some(inner) = this.inner.as_mut().as_pin_mut() else {
             // Polled after completion.

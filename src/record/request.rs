@@ -279,6 +279,9 @@ fn pairs<W: Out, K: AsRef<str>, V: AsRef<str>>(
     )
 }
 
+/// Up to this many pairs are grouped without a map.
+const SMALL: usize = 24;
+
 /// Writes `pairs` as an object with each key once, in the order of first
 /// appearance, `write` given all the values of a key; the values of a key
 /// `secret` says is secret are the mask. Grouping is linear in the number
@@ -290,14 +293,22 @@ fn grouped<W: Out, K: AsRef<str>, V: AsRef<str>>(
     secret: impl Fn(&str) -> bool,
     write: impl Fn(&mut W, &[&str]) -> fmt::Result,
 ) -> fmt::Result {
-    let mut order: Vec<(&str, Vec<&str>)> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut order: Vec<(&str, Vec<&str>)> = Vec::with_capacity(pairs.len());
+    // A few pairs (the usual headers and queries) are grouped by looking
+    // back, more through a map.
+    let mut index: Option<HashMap<&str, usize>> = (pairs.len() > SMALL).then(HashMap::new);
     for (k, v) in pairs {
         let (k, v) = (k.as_ref(), v.as_ref());
-        match index.get(k) {
-            Some(&i) => order[i].1.push(v),
+        let found = match &index {
+            Some(map) => map.get(k).copied(),
+            None => order.iter().position(|(seen, _)| *seen == k),
+        };
+        match found {
+            Some(i) => order[i].1.push(v),
             None => {
-                index.insert(k, order.len());
+                if let Some(map) = &mut index {
+                    map.insert(k, order.len());
+                }
                 order.push((k, vec![v]));
             }
         }

@@ -525,8 +525,13 @@ impl Policy {
 /// A small per-thread memo of [`Policy::is_secret_key`] answers, keyed by
 /// the policy's key-word set and the key. Short keys only (the text is kept to compare).
 struct KeyCache {
-    entries: std::cell::RefCell<[MemoEntry; 16]>,
+    entries: std::cell::RefCell<[MemoEntry; KEY_CACHE_SLOTS]>,
 }
+
+/// Slots of the per-thread key cache: a request record alone checks some
+/// twenty keys (header names, query, body and record keys), which thrashed
+/// 16 slots.
+const KEY_CACHE_SLOTS: usize = 64;
 
 /// Key-word set id, key hash, key text, key length, answer.
 type MemoEntry = (u64, u64, [u8; 24], u8, bool);
@@ -534,7 +539,7 @@ type MemoEntry = (u64, u64, [u8; 24], u8, bool);
 thread_local! {
     static KEY_CACHE: KeyCache = const {
         KeyCache {
-            entries: std::cell::RefCell::new([(0, 0, [0; 24], 0, false); 16]),
+            entries: std::cell::RefCell::new([(0, 0, [0; 24], 0, false); KEY_CACHE_SLOTS]),
         }
     };
 }
@@ -545,7 +550,7 @@ impl KeyCache {
             return None;
         }
         let entries = self.entries.try_borrow().ok()?;
-        let e = &entries[(hash % 16) as usize];
+        let e = &entries[(hash % KEY_CACHE_SLOTS as u64) as usize];
         (e.0 == policy
             && e.1 == hash
             && usize::from(e.3) == key.len()
@@ -560,7 +565,8 @@ impl KeyCache {
         if let Ok(mut entries) = self.entries.try_borrow_mut() {
             let mut text = [0u8; 24];
             text[..key.len()].copy_from_slice(key.as_bytes());
-            entries[(hash % 16) as usize] = (policy, hash, text, key.len() as u8, answer);
+            entries[(hash % KEY_CACHE_SLOTS as u64) as usize] =
+                (policy, hash, text, key.len() as u8, answer);
         }
     }
 }
