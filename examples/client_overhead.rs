@@ -6,7 +6,7 @@
 //! a request fails or a record is lost.
 //!
 //! ```text
-//! cargo run --release --all-features --example client_overhead -- --requests 20000 --rounds 3
+//! cargo run --release --all-features --example client_overhead -- --requests 5000 --rounds 6
 //! ```
 
 use std::process::ExitCode;
@@ -28,8 +28,8 @@ struct Args {
 
 fn args() -> Result<Args, String> {
     let mut args = Args {
-        requests: 20_000,
-        rounds: 3,
+        requests: 5_000,
+        rounds: 6,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -44,6 +44,11 @@ fn args() -> Result<Args, String> {
                 ))
             }
         }
+    }
+    // About 1 KB a record, rotated at 10 MiB, 5 rotated files kept: more
+    // would be removed by retention before they are counted.
+    if args.requests.saturating_mul(args.rounds) > 50_000 {
+        return Err("--requests times --rounds must be at most 50000".into());
     }
     if args.requests < CONCURRENCY || args.rounds == 0 {
         return Err(format!(
@@ -199,11 +204,22 @@ fn run(args: &Args) -> Result<bool, String> {
     drop(runtime);
     let expected = (args.requests * args.rounds + CONCURRENCY * 4) as u64;
     let report_ = guard.shutdown();
-    let lines = std::fs::read_to_string(dir.path().join("api.log"))
-        .map_err(|e| format!("api.log: {e}"))?
-        .lines()
-        .filter(|l| l.contains("\"request_type\":\"external\""))
-        .count() as u64;
+    // api.log and its rotated files (`api.log.<time>Z`, rotated at 10 MiB).
+    let mut lines = 0u64;
+    for entry in std::fs::read_dir(dir.path()).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("api.log"))
+        {
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{path:?}: {e}"))?;
+            lines += text
+                .lines()
+                .filter(|l| l.contains("\"request_type\":\"external\""))
+                .count() as u64;
+        }
+    }
     println!(
         "concurrency {CONCURRENCY}, {} rounds of {} requests each",
         args.rounds, args.requests

@@ -178,12 +178,16 @@ fn a_closed_port_and_a_timeout_reach_the_caller_and_the_record() {
         l.local_addr().unwrap()
     };
     let refused = in_request(&server, "refused", async {
-        c.get(format!("http://{closed}/x"))
+        c.get(format!("http://{closed}/x?token=S3cr3t-in-error-url"))
             .send()
             .await
             .unwrap_err()
     });
     assert!(refused.is_connect(), "{refused:?}");
+    assert!(
+        refused.to_string().contains("S3cr3t-in-error-url"),
+        "{refused}"
+    );
 
     let late = in_request(&server, "late", async {
         c.get(server.url("/slow"))
@@ -202,6 +206,8 @@ fn a_closed_port_and_a_timeout_reach_the_caller_and_the_record() {
         .unwrap()
         .contains("error sending request"));
     assert_eq!(at(refused, &["response_repr", "status_code"]), &Value::Null);
+    // reqwest's message names the URL: the query's secret reaches no file.
+    assert!(!server.all_files().contains("S3cr3t-in-error-url"));
     let late = one(&records, "late");
     assert_eq!(late["error_kind"], "timeout");
     assert!(!late["error_message"].as_str().unwrap().is_empty());
