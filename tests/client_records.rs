@@ -290,3 +290,34 @@ fn a_call_dropped_before_its_response_is_recorded_as_abandoned() {
     assert_eq!(r["aborted"], true);
     assert_eq!(at(r, &["response_repr", "status_code"]), &Value::Null);
 }
+
+#[test]
+fn with_body_limit_zero_bodies_are_recorded_by_size_only() {
+    let server = start(Logs::new());
+    let c = client().body_limit(0);
+    let got: Value = in_request(&server, "sizes", async {
+        c.post(server.url("/items"))
+            .json(&json!({"name": "gadget"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(got["created"]["name"], "gadget");
+    let records = server.wait_records(1);
+    let r = one(&records, "sizes");
+    let sent = r["request_size"].as_u64().unwrap();
+    let read = r["response_size"].as_u64().unwrap();
+    assert_eq!(sent, br#"{"name":"gadget"}"#.len() as u64);
+    assert_eq!(
+        at(r, &["request_repr", "body"]),
+        format!("[not kept {sent} bytes]").as_str()
+    );
+    assert_eq!(
+        at(r, &["response_repr", "body"]),
+        format!("[not kept {read} bytes]").as_str()
+    );
+    assert_eq!(at(r, &["response_repr", "body_truncated"]), false);
+}

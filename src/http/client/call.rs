@@ -164,7 +164,9 @@ impl Call {
         let res_headers = texts(&outcome.headers);
         let req_pairs = pairs(&req_headers);
         let res_pairs = pairs(&res_headers);
-        let mut request = side(&req_pairs, &self.request, self.request_shape, true);
+        // `body_limit(0)`: bodies are recorded by size only.
+        let keep = self.body_limit > 0;
+        let mut request = side(&req_pairs, &self.request, self.request_shape, keep);
         if self.streamed {
             request.body = Payload::Text("[streamed body]".to_owned());
         }
@@ -180,7 +182,7 @@ impl Call {
             query: &self.query,
             request,
             status: outcome.status.map(|s| s.as_u16()),
-            response: side(&res_pairs, &outcome.body, outcome.shape, true),
+            response: side(&res_pairs, &outcome.body, outcome.shape, keep),
             execution_time,
             error: error.as_deref(),
             aborted: outcome.aborted,
