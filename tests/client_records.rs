@@ -29,6 +29,8 @@ fn each_call_is_one_record_and_the_caller_sees_the_same_response() {
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["content-type"], "application/json");
         assert_eq!(r.url().path(), "/items/7");
+        assert_eq!(r.content_length(), Some(24));
+        assert_eq!(r.remote_addr(), Some(server.addr));
         r.json().await.unwrap()
     });
     assert_eq!(got, json!({"id": 7, "name": "widget"}));
