@@ -241,6 +241,30 @@ impl Visit for Collect<'_> {
     }
 }
 
+/// The context value at `index` of span `id` or the nearest span around it
+/// that has one, as text (a JSON string unquoted); `S` is the subscriber's
+/// type, which `layer` learned when it was added.
+pub(crate) fn context_value_in<S>(
+    dispatch: &Dispatch,
+    id: &Id,
+    layer: &AuditLayer,
+    index: usize,
+) -> Option<String>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let subscriber = dispatch.downcast_ref::<S>()?;
+    let span = subscriber.span(id)?;
+    span.scope().find_map(|s| {
+        let extensions = s.extensions();
+        let value = span_data::get::<SpanContext>(&extensions, layer.me.id)?.get(index)?;
+        Some(match serde_json::from_str::<String>(&value.json) {
+            Ok(text) => text,
+            Err(_) => value.json.clone(),
+        })
+    })
+}
+
 /// Sets the user on the span `id` and outwards, for every audit layer of
 /// the subscriber `dispatch` (see [`crate::set_user`]); `S` is the
 /// subscriber's type, which `layer` learned when it was added.

@@ -42,7 +42,7 @@
 //! | target | JSON `level` | file | made by |
 //! |---|---|---|---|
 //! | `audit.crud`, `audit.process`, any other `audit.*` | `AUDIT` | `audit.log` | [`create!`], [`read!`], [`update!`], [`delete!`], [`bulk_create!`], [`bulk_update!`], [`bulk_delete!`] |
-//! | `audit.request` | `API` | `api.log` | `http::AuditLayer` (feature `http`): every inbound HTTP/gRPC request |
+//! | `audit.request` | `API` | `api.log` | `http::AuditLayer` (feature `http`): every inbound HTTP/gRPC request; `http::AuditedClient` (feature `reqwest`) and [`external_call`]: every outbound call |
 //! | `audit.login` | `LOGIN` | `login.log` | [`login!`], [`logout!`], [`login_failed!`] |
 //! | anything not `audit.*` | the event's level | `app.log` | `tracing::info!` and friends, and the `log` crate |
 //!
@@ -160,6 +160,27 @@
 //!     .layer(tracing_audit::http::AuditLayer::new());
 //! ```
 //!
+//! # Outbound calls
+//!
+//! With the feature `reqwest`, `http::AuditedClient` wraps a
+//! `reqwest::Client` with the same calling style and records each call
+//! (`request_type: "external"`, the callee as `peer_service`), sending the
+//! current span's request id as `x-request-id` and a W3C `traceparent`;
+//! `http::AuditMiddleware` (feature `reqwest-middleware`) does the same in
+//! a `reqwest-middleware` chain, one record per attempt. Any other
+//! protocol uses [`external_call`]:
+//!
+//! ```ignore
+//! let partner = tracing_audit::http::AuditedClient::new("payments", reqwest::Client::new());
+//! let charge: Charge = partner.post(url).json(&order).send().await?.json().await?;
+//!
+//! let upload = tracing_audit::external_call("partner-sftp", "sftp").request(&file_info);
+//! match sftp.put(&file).await {
+//!     Ok(done) => upload.finish_ok(&done),
+//!     Err(e) => upload.finish_err(&e),
+//! }
+//! ```
+//!
 //! # Other sinks
 //!
 //! Any `MakeWriter` (for example `tracing_appender::rolling::daily`) can
@@ -207,6 +228,8 @@
 //! | `gzip` | [`AppenderBuilder::compress`](appender::AppenderBuilder::compress): gzip rotated files in a background thread (`flate2`) |
 //! | `http` | `http::AuditLayer`: inbound HTTP and gRPC auditing as a `tower` layer (`http`, `http-body`, `tower-layer`, `tower-service`, `bytes`, `form_urlencoded`, `ipnet`, `base64`) |
 //! | `axum` | `http`, and the client address from axum's `ConnectInfo<SocketAddr>` (`axum` without default features, with `tokio`) |
+//! | `reqwest` | `http`, and `http::AuditedClient`: outbound calls through `reqwest` 0.12 (without default features: choose a TLS backend in your own `reqwest` dependency) |
+//! | `reqwest-middleware` | `reqwest`, and `http::AuditMiddleware` for `reqwest-middleware` 0.4 |
 //!
 //! # Platform and MSRV
 //!
@@ -231,6 +254,7 @@ mod console;
 mod context;
 mod diff;
 mod event_id;
+mod external;
 mod fallback;
 mod filter;
 #[cfg(feature = "http")]
@@ -257,6 +281,7 @@ pub use builder::{
     LayerBuilder, LayerOnly, ShutdownReport, WithConsole, DEFAULT_MAX_LINE_BYTES,
 };
 pub use diff::{diff, diff_ignoring, Change, Changes};
+pub use external::{external_call, ExternalCall};
 pub use filter::AuditFilter;
 pub use layer::AuditLayer;
 pub use nesting::{DEFAULT_MAX_DEPTH, DEPTH_MARKER};
@@ -319,6 +344,19 @@ fn set_user_dyn(user_id: &dyn std::fmt::Display, info: Option<&dyn record::ToJso
             layer.set_user(dispatch, id, filter, user_id, info);
         }
     });
+}
+
+/// The `request_id` of the current span or the nearest span around it
+/// that has one, as the crate's layer keeps it; `None` without the layer.
+#[cfg_attr(not(feature = "reqwest"), allow(dead_code))]
+pub(crate) fn current_request_id() -> Option<String> {
+    tracing::Span::current()
+        .with_subscriber(|(id, dispatch)| {
+            dispatch
+                .downcast_ref::<AuditLayer>()
+                .and_then(|layer| layer.context_value(dispatch, id, "request_id"))
+        })
+        .flatten()
 }
 
 #[doc(hidden)]

@@ -63,7 +63,7 @@ impl Capture {
         }
     }
 
-    fn frame<D: Buf>(&mut self, frame: &Frame<D>) {
+    pub(crate) fn frame<D: Buf>(&mut self, frame: &Frame<D>) {
         if let Some(data) = frame.data_ref() {
             self.data(data);
         } else if let Some(trailers) = frame.trailers_ref() {

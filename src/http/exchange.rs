@@ -128,6 +128,7 @@ impl Finish {
             aborted,
             trace_id: trace.map(|t| t.0),
             span_id: trace.map(|t| t.1),
+            external: None,
         };
         ex.span.in_scope(|| {
             tracing::event!(
@@ -149,7 +150,7 @@ impl Finish {
     }
 }
 
-fn side<'a>(
+pub(crate) fn side<'a>(
     headers: &'a [(&'a str, &'a str)],
     capture: &Capture,
     shape: Shape,
@@ -174,7 +175,7 @@ fn side<'a>(
 }
 
 /// `"500 Internal Server Error"`.
-fn status_text(status: StatusCode) -> String {
+pub(crate) fn status_text(status: StatusCode) -> String {
     match status.canonical_reason() {
         Some(reason) => format!("{} {reason}", status.as_u16()),
         None => status.as_u16().to_string(),
@@ -182,13 +183,13 @@ fn status_text(status: StatusCode) -> String {
 }
 
 /// Header names and values as text (values that are not UTF-8, lossily).
-fn texts(headers: &HeaderMap) -> Vec<(&str, Cow<'_, str>)> {
+pub(crate) fn texts(headers: &HeaderMap) -> Vec<(&str, Cow<'_, str>)> {
     headers
         .iter()
         .map(|(name, value)| (name.as_str(), String::from_utf8_lossy(value.as_bytes())))
         .collect()
 }
 
-fn pairs<'a>(texts: &'a [(&'a str, Cow<'a, str>)]) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn pairs<'a>(texts: &'a [(&'a str, Cow<'a, str>)]) -> Vec<(&'a str, &'a str)> {
     texts.iter().map(|(n, v)| (*n, &**v)).collect()
 }

@@ -81,18 +81,58 @@
 //! request extension. `Forwarded` and `X-Forwarded-For` are believed only
 //! when that peer is one of the [trusted proxies](AuditLayer::trusted_proxies),
 //! and then walked from the right, past every trusted hop.
+//!
+//! # Outbound calls
+//!
+//! With the feature `reqwest`, `AuditedClient` wraps a `reqwest::Client`
+//! for calls to one partner service, named in each record's
+//! `peer_service`. It has the client's calling style (`get`, `post`,
+//! `put`, `patch`, `delete`, `request`, then `header`, `query`, `json`,
+//! `form`, `body`, `timeout`, `send`) and gives back the plain
+//! `reqwest::Response` and `reqwest::Error`, so the caller's code does not
+//! change: `status()`, `headers()`, `text()`, `json()`, `bytes()` and
+//! `bytes_stream()` all work and see every byte.
+//!
+//! One record per call, in the span current at `send` (so it carries the
+//! caller's `request_id` and `user_id`): method, endpoint (userinfo and
+//! secret query values masked), headers and body of the request; status,
+//! headers and body of the response (the first `body_limit` bytes, copied
+//! while the caller reads); `execution_time`; `error_message` and
+//! `error_kind` for a failed call. It is made when the response body is
+//! read to its end or dropped, or at once when `send` fails (the caller
+//! gets that very error). A 200 whose body is not JSON is text, not an
+//! error; a 5xx has its status as `error_message`.
+//!
+//! The current span's request id goes out as `x-request-id` and each call
+//! gets a new W3C `traceparent` (unless the caller set them), its ids in
+//! the record's `trace_id` / `span_id`, so the partner's records (an
+//! [`AuditLayer`] there) join on them.
+//!
+//! With the feature `reqwest-middleware`, `AuditMiddleware` makes the same
+//! record in a `reqwest-middleware` chain, one per attempt behind a retry
+//! middleware, numbered in `attempt`.
 
 mod body;
 mod capture;
+#[cfg(feature = "reqwest")]
+mod client;
 mod client_ip;
 mod exchange;
 mod future;
 mod layer;
 mod login;
+#[cfg(feature = "reqwest-middleware")]
+mod middleware;
 mod paths;
 mod request_id;
 mod user;
 
 pub use body::{RequestBody, ResponseBody};
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub use client::{AuditedClient, AuditedRequestBuilder};
 pub use future::ResponseFuture;
 pub use layer::{Audit, AuditLayer, DEFAULT_BODY_LIMIT};
+#[cfg(feature = "reqwest-middleware")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest-middleware")))]
+pub use middleware::AuditMiddleware;

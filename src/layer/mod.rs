@@ -87,6 +87,16 @@ type SetUserFn = fn(
 struct Access {
     set_user: SetUserFn,
     finish_tx: fn(&Dispatch, &Id, &AuditLayer, bool),
+    context_value: fn(&Dispatch, &Id, &AuditLayer, usize) -> Option<String>,
+}
+
+impl AuditLayer {
+    /// The context value `name` of span `id` or the nearest span around
+    /// it that has one, as text (a JSON string unquoted).
+    pub(crate) fn context_value(&self, dispatch: &Dispatch, id: &Id, name: &str) -> Option<String> {
+        let index = self.names.index(name)?;
+        (self.access?.context_value)(dispatch, id, self, index)
+    }
 }
 
 impl AuditLayer {
@@ -238,6 +248,7 @@ where
         self.access = Some(Access {
             set_user: context::set_user_in::<S>,
             finish_tx: buffer::finish_in::<S>,
+            context_value: context::context_value_in::<S>,
         });
         let _ = subscriber;
     }

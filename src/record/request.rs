@@ -47,8 +47,24 @@ pub(crate) struct Side<'a> {
     pub(crate) size: u64,
 }
 
-/// The body of an `audit.request` record (inbound, `request_type`
-/// `"internal"`).
+/// What an outbound call's record has instead of the inbound request's
+/// path and client address (`request_type` `"external"`).
+#[derive(Debug, Default)]
+pub(crate) struct External<'a> {
+    /// The service called (OpenTelemetry's `peer.service`).
+    pub(crate) peer_service: &'a str,
+    /// The URL or address called, written through the value scanner (URL
+    /// userinfo and secret query values masked).
+    pub(crate) endpoint: &'a str,
+    /// `connect`, `timeout`, `body`, `redirect`, `request`, `decode`,
+    /// `abandoned` or `other`, when the call failed.
+    pub(crate) error_kind: Option<&'a str>,
+    /// The attempt's number (1 first), under a retry middleware.
+    pub(crate) attempt: Option<u32>,
+}
+
+/// The body of an `audit.request` record: inbound (`request_type`
+/// `"internal"`) or, with `external`, an outbound call (`"external"`).
 #[derive(Default)]
 pub(crate) struct Request<'a> {
     /// `"http"` or `"grpc"`.
@@ -72,34 +88,65 @@ pub(crate) struct Request<'a> {
     /// From a valid W3C `traceparent`.
     pub(crate) trace_id: Option<&'a str>,
     pub(crate) span_id: Option<&'a str>,
+    /// An outbound call: `path` and `client_ip` are not written.
+    pub(crate) external: Option<External<'a>>,
 }
 
 /// The record's message.
 pub(crate) const MESSAGE: &str = "Audit Internal Request";
+/// The message of an outbound call's record.
+pub(crate) const EXTERNAL_MESSAGE: &str = "Audit External Request";
 
 impl Request<'_> {
     fn write<W: Out>(&self, out: &mut W, opts: &Opts<'_>) -> fmt::Result {
         let mut first = true;
         if !opts.written(MESSAGE_BIT) {
             json::lit(out, &mut first, "\"message\":")?;
-            json::plain_string(out, MESSAGE)?;
+            json::plain_string(
+                out,
+                match self.external {
+                    Some(_) => EXTERNAL_MESSAGE,
+                    None => MESSAGE,
+                },
+            )?;
             opts.mark_written(MESSAGE_BIT);
         }
-        json::lit(
-            out,
-            &mut first,
-            "\"request_type\":\"internal\",\"protocol\":",
-        )?;
-        json::plain_string(out, self.protocol)?;
+        match &self.external {
+            None => json::lit(
+                out,
+                &mut first,
+                "\"request_type\":\"internal\",\"protocol\":",
+            )?,
+            Some(ext) => {
+                json::lit(
+                    out,
+                    &mut first,
+                    "\"request_type\":\"external\",\"peer_service\":",
+                )?;
+                json::string(out, ext.peer_service, opts)?;
+                out.write_str(",\"protocol\":")?;
+            }
+        }
+        json::string(out, self.protocol, opts)?;
 
         json::lit(out, &mut first, "\"request_repr\":{\"method\":")?;
         json::string(out, self.method, opts)?;
-        out.write_str(",\"path\":")?;
-        json::string(out, self.path, opts)?;
-        out.write_str(",\"client_ip\":")?;
-        match self.client_ip {
-            Some(ip) => json::display(out, ip, opts)?,
-            None => out.write_str("null")?,
+        match &self.external {
+            Some(ext) => {
+                // The scanner masks the URL's userinfo and the values of
+                // secret query keys (`?api_key=…`) like in any string.
+                out.write_str(",\"endpoint\":")?;
+                json::string(out, ext.endpoint, opts)?;
+            }
+            None => {
+                out.write_str(",\"path\":")?;
+                json::string(out, self.path, opts)?;
+                out.write_str(",\"client_ip\":")?;
+                match self.client_ip {
+                    Some(ip) => json::display(out, ip, opts)?,
+                    None => out.write_str("null")?,
+                }
+            }
         }
         if !opts.minimal {
             out.write_str(",\"query_params\":")?;
@@ -136,6 +183,18 @@ impl Request<'_> {
         match self.error {
             Some(e) => json::string(out, e, opts)?,
             None => out.write_str("null")?,
+        }
+        if let Some(ext) = &self.external {
+            json::lit(out, &mut first, "\"error_kind\":")?;
+            match ext.error_kind {
+                Some(kind) => json::plain_string(out, kind)?,
+                None => out.write_str("null")?,
+            }
+            json::lit(out, &mut first, "\"attempt\":")?;
+            match ext.attempt {
+                Some(n) => json::int(out, n)?,
+                None => out.write_str("null")?,
+            }
         }
         json::lit(out, &mut first, "\"aborted\":")?;
         out.write_str(if self.aborted { "true" } else { "false" })?;

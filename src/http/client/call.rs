@@ -1,0 +1,280 @@
+//! One outbound call in flight: what the record needs from the request,
+//! the headers that carry the request id and trace out, and the one place
+//! an outbound record is made ([`Call::emit`]), inside the caller's span.
+
+use std::time::Instant;
+
+use http::{HeaderMap, HeaderValue, StatusCode};
+use tracing::Span;
+
+use super::Config;
+use crate::http::body::Capture;
+use crate::http::capture::{self, Shape};
+use crate::http::exchange::{pairs, side, status_text, texts};
+use crate::http::request_id;
+use crate::record::request::{External, Payload, Request};
+
+/// What is known of an outbound request when it is sent.
+#[derive(Debug)]
+pub(crate) struct Call {
+    peer_service: std::sync::Arc<str>,
+    body_limit: usize,
+    span: Span,
+    start: Instant,
+    method: http::Method,
+    url: String,
+    query: Vec<(String, String)>,
+    headers: HeaderMap,
+    request_shape: Shape,
+    request: Capture,
+    /// A body given as a stream: not seen by the record.
+    streamed: bool,
+    trace: Option<(String, String)>,
+    attempt: Option<u32>,
+}
+
+/// How the response ended, for the record.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub(crate) status: Option<StatusCode>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) shape: Shape,
+    pub(crate) body: Capture,
+    pub(crate) error: Option<String>,
+    pub(crate) error_kind: Option<&'static str>,
+    pub(crate) aborted: bool,
+}
+
+impl Call {
+    /// Starts the record of `req` (in the current span) and adds the
+    /// propagation headers the caller did not set.
+    pub(crate) fn start(config: &Config, req: &mut reqwest::Request, attempt: Option<u32>) -> Call {
+        let span = Span::current();
+        let headers = req.headers_mut();
+        if config.request_id && !headers.contains_key("x-request-id") {
+            if let Some(id) = crate::current_request_id() {
+                // Only a sane id goes out as it is: it cannot break a header.
+                if request_id::is_sane(id.as_bytes()) {
+                    if let Ok(value) = HeaderValue::from_str(&id) {
+                        headers.insert("x-request-id", value);
+                    }
+                }
+            }
+        }
+        if config.traceparent && !headers.contains_key("traceparent") {
+            if let Ok(value) = HeaderValue::from_str(&new_traceparent()) {
+                headers.insert("traceparent", value);
+            }
+        }
+        let trace = headers
+            .get("traceparent")
+            .and_then(|v| request_id::traceparent(v.as_bytes()))
+            .map(|(t, s)| (t.to_owned(), s.to_owned()));
+        let request_shape = capture::shape(headers, false);
+        let limit = if request_shape == Shape::Binary {
+            0
+        } else {
+            config.body_limit
+        };
+        let mut request = Capture::new(limit);
+        let mut streamed = false;
+        if let Some(body) = req.body() {
+            match body.as_bytes() {
+                Some(bytes) => request.data(&bytes),
+                None => streamed = true,
+            }
+        }
+        Call {
+            peer_service: config.peer_service.clone(),
+            body_limit: config.body_limit,
+            span,
+            start: Instant::now(),
+            method: req.method().clone(),
+            url: req.url().as_str().to_owned(),
+            query: req
+                .url()
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+            headers: req.headers().clone(),
+            request_shape,
+            request,
+            streamed,
+            trace,
+            attempt,
+        }
+    }
+
+    /// The cap on the kept response body of the shape `shape`.
+    pub(crate) fn response_limit(&self, shape: Shape) -> usize {
+        if shape == Shape::Binary {
+            0
+        } else {
+            self.body_limit
+        }
+    }
+
+    /// Makes the record of a call that failed before a response: `error`
+    /// is the very error the caller gets.
+    pub(crate) fn failed(self, error: &reqwest::Error) {
+        self.emit(Outcome {
+            status: None,
+            headers: HeaderMap::new(),
+            shape: Shape::Binary,
+            body: Capture::new(0),
+            error: Some(error_text(error)),
+            error_kind: Some(error_kind(error)),
+            aborted: false,
+        });
+    }
+
+    /// Makes the record of a call that failed before a response with an
+    /// error of a middleware (not reqwest's).
+    pub(crate) fn failed_with(self, error: &dyn std::fmt::Display) {
+        let mut text = String::new();
+        crate::json::display_into(&mut text, error);
+        self.emit(Outcome {
+            status: None,
+            headers: HeaderMap::new(),
+            shape: Shape::Binary,
+            body: Capture::new(0),
+            error: Some(text),
+            error_kind: Some("other"),
+            aborted: false,
+        });
+    }
+
+    /// Makes the record of a call dropped before its response.
+    pub(crate) fn abandoned(self) {
+        self.emit(Outcome {
+            status: None,
+            headers: HeaderMap::new(),
+            shape: Shape::Binary,
+            body: Capture::new(0),
+            error: Some("abandoned: dropped before the response".to_owned()),
+            error_kind: Some("abandoned"),
+            aborted: true,
+        });
+    }
+
+    /// Makes the record.
+    pub(crate) fn emit(self, outcome: Outcome) {
+        let execution_time = self.start.elapsed().as_secs_f64();
+        let req_headers = texts(&self.headers);
+        let res_headers = texts(&outcome.headers);
+        let req_pairs = pairs(&req_headers);
+        let res_pairs = pairs(&res_headers);
+        // `body_limit(0)`: bodies are recorded by size only.
+        let keep = self.body_limit > 0;
+        let mut request = side(&req_pairs, &self.request, self.request_shape, keep);
+        if self.streamed {
+            request.body = Payload::Text("[streamed body]".to_owned());
+        }
+        let error = outcome.error.or_else(|| {
+            outcome
+                .status
+                .filter(StatusCode::is_server_error)
+                .map(status_text)
+        });
+        let record = Request {
+            protocol: "http",
+            method: self.method.as_str(),
+            query: &self.query,
+            request,
+            status: outcome.status.map(|s| s.as_u16()),
+            response: side(&res_pairs, &outcome.body, outcome.shape, keep),
+            execution_time,
+            error: error.as_deref(),
+            aborted: outcome.aborted,
+            trace_id: self.trace.as_ref().map(|t| t.0.as_str()),
+            span_id: self.trace.as_ref().map(|t| t.1.as_str()),
+            external: Some(External {
+                peer_service: &self.peer_service,
+                endpoint: &self.url,
+                error_kind: outcome.error_kind,
+                attempt: self.attempt,
+            }),
+            ..Request::default()
+        };
+        self.span.in_scope(|| {
+            tracing::event!(
+                target: "audit.request",
+                tracing::Level::INFO,
+                audit = tracing::field::debug(&record)
+            );
+        });
+    }
+}
+
+/// Records a request that could not be built (a bad URL or header): the
+/// caller gets `error`.
+pub(crate) fn unsent(config: &Config, error: &reqwest::Error) {
+    let call = Call {
+        peer_service: config.peer_service.clone(),
+        body_limit: 0,
+        span: Span::current(),
+        start: Instant::now(),
+        method: http::Method::GET,
+        url: error
+            .url()
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_default(),
+        query: Vec::new(),
+        headers: HeaderMap::new(),
+        request_shape: Shape::Binary,
+        request: Capture::new(0),
+        streamed: false,
+        trace: None,
+        attempt: None,
+    };
+    call.failed(error);
+}
+
+/// The kind of a reqwest error, for `error_kind`.
+pub(crate) fn error_kind(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connect"
+    } else if error.is_body() {
+        "body"
+    } else if error.is_decode() {
+        "decode"
+    } else if error.is_redirect() {
+        "redirect"
+    } else if error.is_request() {
+        "request"
+    } else {
+        "other"
+    }
+}
+
+/// The error and its causes, `: `-joined. The URL reqwest puts in its
+/// message is written as `endpoint` already (redacted there): here it is
+/// cut down to scheme, host and path.
+pub(crate) fn error_text(error: &reqwest::Error) -> String {
+    let mut text = String::new();
+    crate::json::display_into(&mut text, error);
+    if let Some(url) = error.url() {
+        let mut short = url.clone();
+        let _ = short.set_username("");
+        let _ = short.set_password(None);
+        short.set_query(None);
+        short.set_fragment(None);
+        text = text.replace(url.as_str(), short.as_str());
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        crate::json::display_into(&mut text, cause);
+        source = cause.source();
+    }
+    text
+}
+
+/// A W3C `traceparent` for a new trace: version 00, random ids, sampled.
+fn new_traceparent() -> String {
+    let trace = fastrand::u128(1..);
+    let span = fastrand::u64(1..);
+    format!("00-{trace:032x}-{span:016x}-01")
+}
