@@ -3,7 +3,12 @@
 //!
 //! ```text
 //! cargo run --example quickstart
+//! cargo run --example quickstart --features http   # also request records
 //! ```
+//!
+//! With the `http` feature it also sends two requests through an axum
+//! router behind `tracing_audit::http::AuditLayer`, in process (no
+//! network), which writes one `audit.request` record each to `api.log`.
 
 use serde::Serialize;
 use tracing_audit::diff;
@@ -101,6 +106,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     tracing_audit::logout!();
     tracing::warn!(queue = "email", depth = 1200, "queue is backing up");
+    drop(_entered);
+
+    #[cfg(feature = "http")]
+    http::requests()?;
 
     guard.sync()?;
     for kind in Kind::ALL {
@@ -109,4 +118,51 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+/// Requests through the HTTP layer, in process: `tower::ServiceExt::oneshot`
+/// calls the router as a server would, with no socket.
+#[cfg(feature = "http")]
+mod http {
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::routing::put;
+    use axum::{Json, Router};
+    use serde_json::{json, Value};
+    use tower::ServiceExt;
+    use tracing_audit::http::AuditLayer;
+
+    async fn update_price(Json(body): Json<Value>) -> Json<Value> {
+        // Made inside the layer's request span: it carries the request's
+        // request_id, like the request record.
+        tracing_audit::update!(
+            model: "Product",
+            id: 42,
+            changes: tracing_audit::Changes::new().with("price", 12.99, body["price"].clone())
+        );
+        Json(json!({"id": 42, "price": body["price"]}))
+    }
+
+    pub(crate) fn requests() -> Result<(), Box<dyn std::error::Error>> {
+        let app = Router::new()
+            .route("/products/{id}", put(update_price))
+            .layer(AuditLayer::new());
+        let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+        runtime.block_on(async {
+            for price in [13.49, 13.99] {
+                let request = Request::put("/products/42")
+                    .header("content-type", "application/json")
+                    // Redacted in the record, as any credential.
+                    .header("authorization", "Bearer sk_live_8f2k1")
+                    // Without a server there is no connection: the client
+                    // address is this extension, as a server would set it.
+                    .extension(std::net::SocketAddr::from(([203, 0, 113, 9], 50_000)))
+                    .body(Body::from(json!({"price": price}).to_string()))?;
+                let response = app.clone().oneshot(request).await?;
+                // The record is made when the response body ends.
+                axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+            }
+            Ok(())
+        })
+    }
 }

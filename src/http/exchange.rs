@@ -11,7 +11,7 @@ use tracing::Span;
 
 use super::body::{Capture, Shared};
 use super::capture::{self, Shape};
-use super::request_id;
+use super::{login, request_id};
 use crate::record::request::{Payload, Request, Side};
 
 /// What is known of the request when the inner service is called.
@@ -28,6 +28,8 @@ pub(crate) struct Exchange {
     pub(crate) headers: HeaderMap,
     pub(crate) client_ip: Option<IpAddr>,
     pub(crate) request: Shared,
+    /// Set on a login route (see [`AuditLayer::login_route`](super::AuditLayer::login_route)).
+    pub(crate) login: Option<login::Watch>,
 }
 
 /// Everything the record needs once the response is known: made when the
@@ -133,6 +135,16 @@ impl Finish {
                 tracing::Level::INFO,
                 audit = tracing::field::debug(&record)
             );
+            if let Some(watch) = &ex.login {
+                watch.emit(&login::Attempt {
+                    status,
+                    aborted,
+                    request_headers: &ex.headers,
+                    body: &request.kept,
+                    cut: request.cut,
+                    client_ip,
+                });
+            }
         });
     }
 }

@@ -17,7 +17,7 @@ use super::body::{Capture, RequestBody, ResponseBody};
 use super::exchange::Exchange;
 use super::future::ResponseFuture;
 use super::paths::{self, Pattern};
-use super::{capture, client_ip, request_id, user};
+use super::{capture, client_ip, login, request_id, user};
 use crate::unwind;
 
 /// The default cap on each kept body: 64 KiB.
@@ -26,7 +26,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 type UserFn = dyn Fn(&Parts) -> Option<String> + Send + Sync;
 
 /// The layer's settings, shared by every clone of the service.
-struct Config {
+pub(super) struct Config {
     body_limit: usize,
     include: Vec<Pattern>,
     exclude: Vec<Pattern>,
@@ -34,6 +34,7 @@ struct Config {
     trusted: Vec<IpNet>,
     user_from: Option<Arc<UserFn>>,
     jwt_sub: bool,
+    pub(super) login_routes: Vec<login::LoginRoute>,
 }
 
 impl Config {
@@ -53,6 +54,7 @@ impl fmt::Debug for Config {
             .field("trusted", &self.trusted)
             .field("user_from", &self.user_from.is_some())
             .field("jwt_sub", &self.jwt_sub)
+            .field("login_routes", &self.login_routes)
             .finish()
     }
 }
@@ -87,11 +89,12 @@ impl AuditLayer {
                 trusted: Vec::new(),
                 user_from: None,
                 jwt_sub: false,
+                login_routes: Vec::new(),
             }),
         }
     }
 
-    fn with(mut self, f: impl FnOnce(&mut Config)) -> Self {
+    pub(super) fn with(mut self, f: impl FnOnce(&mut Config)) -> Self {
         // Settings are made before the layer is cloned: when it already
         // was, this copy gets a configuration of its own.
         match Arc::get_mut(&mut self.config) {
@@ -106,6 +109,7 @@ impl AuditLayer {
                     trusted: old.trusted.clone(),
                     user_from: old.user_from.clone(),
                     jwt_sub: old.jwt_sub,
+                    login_routes: old.login_routes.clone(),
                 };
                 f(&mut config);
                 self.config = Arc::new(config);
@@ -271,6 +275,7 @@ where
                 &config.trusted,
             ),
             request: Arc::clone(&shared),
+            login: login::watch(&config.login_routes, &parts.method, parts.uri.path()),
         });
         // A sane id or a UUID: always a valid header value.
         let header = HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("invalid"));

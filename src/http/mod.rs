@@ -88,6 +88,7 @@ mod client_ip;
 mod exchange;
 mod future;
 mod layer;
+mod login;
 mod paths;
 mod request_id;
 mod user;

@@ -1,0 +1,206 @@
+//! The three servers: one axum hello-world, each behind its own stack and
+//! on its own tokio runtime, whose threads log through that stack only.
+
+use std::cell::RefCell;
+use std::io;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::serve::ListenerExt;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tokio::runtime::Runtime;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::dispatcher::DefaultGuard;
+use tracing::{Dispatch, Level};
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// axum alone, on threads whose dispatcher is `NoSubscriber`.
+    Bare,
+    /// `tracing_audit::http::AuditLayer::new()`, the global subscriber.
+    Ours,
+    /// tower-http's `TraceLayer` + `fmt().json()` + `non_blocking`.
+    Anchor,
+}
+
+impl Variant {
+    /// The order of every round.
+    pub const ALL: [Variant; 3] = [Variant::Bare, Variant::Ours, Variant::Anchor];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Variant::Bare => "bare",
+            Variant::Ours => "audit-layer",
+            Variant::Anchor => "tracelayer",
+        }
+    }
+}
+
+/// The anchor's file, inside the run's directory.
+pub const ANCHOR_FILE: &str = "tracelayer.log";
+
+#[derive(Deserialize)]
+struct NewItem {
+    name: String,
+    price: f64,
+    tags: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Item {
+    id: u64,
+    name: String,
+    price: f64,
+    tags: Vec<String>,
+}
+
+/// Requests the handlers answered, per server.
+type Served = Arc<AtomicU64>;
+
+async fn create_item(
+    State(served): State<Served>,
+    Json(item): Json<NewItem>,
+) -> (StatusCode, Json<Item>) {
+    let id = served.fetch_add(1, Ordering::Relaxed) + 1;
+    let item = Item {
+        id,
+        name: item.name,
+        price: item.price,
+        tags: item.tags,
+    };
+    (StatusCode::CREATED, Json(item))
+}
+
+async fn read_item(State(served): State<Served>, UrlPath(id): UrlPath<u64>) -> Json<Item> {
+    served.fetch_add(1, Ordering::Relaxed);
+    Json(Item {
+        id,
+        name: "Desk lamp".into(),
+        price: 12.99,
+        tags: vec!["home".into(), "light".into()],
+    })
+}
+
+/// The hello-world every variant serves: `POST /items` (JSON in, JSON
+/// out, 201) and `GET /items/{id}` (JSON out).
+fn app(served: Served) -> Router {
+    Router::new()
+        .route("/items", post(create_item))
+        .route("/items/{id}", get(read_item))
+        .with_state(served)
+}
+
+thread_local! {
+    /// The dispatcher of this runtime thread, for the thread's life.
+    static THREAD_DISPATCH: RefCell<Option<DefaultGuard>> = const { RefCell::new(None) };
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub served: Served,
+    runtime: Runtime,
+}
+
+impl Server {
+    /// Starts `variant` on `threads` worker threads. `dispatch`: the
+    /// dispatcher of every thread of its runtime; `None` leaves them on
+    /// the global one.
+    pub fn start(
+        variant: Variant,
+        threads: usize,
+        dispatch: Option<Dispatch>,
+    ) -> io::Result<Server> {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder
+            .worker_threads(threads)
+            .thread_name(format!("srv-{}", variant.label()))
+            .enable_all();
+        if let Some(dispatch) = dispatch {
+            builder
+                .on_thread_start(move || {
+                    let guard = tracing::dispatcher::set_default(&dispatch);
+                    THREAD_DISPATCH.with(|slot| *slot.borrow_mut() = Some(guard));
+                })
+                .on_thread_stop(|| {
+                    THREAD_DISPATCH.with(|slot| slot.borrow_mut().take());
+                });
+        }
+        let runtime = builder.build()?;
+        let served = Served::default();
+        let router = app(served.clone());
+        let router = match variant {
+            Variant::Bare => router,
+            Variant::Ours => router.layer(tracing_audit::http::AuditLayer::new()),
+            // TraceLayer's span and its response event are DEBUG by
+            // default, so the default layer writes nothing under an INFO
+            // subscriber: a careful user raises both to INFO, which gives
+            // one line per request (status and latency) in the span of the
+            // request (method, uri, version).
+            Variant::Anchor => router.layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                    .on_response(DefaultOnResponse::new().level(Level::INFO)),
+            ),
+        };
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let listener = {
+            let _entered = runtime.enter();
+            tokio::net::TcpListener::from_std(std_listener)?
+        };
+        let listener = listener.tap_io(|tcp| {
+            // Small responses: no Nagle delay, as in any production server.
+            let _ = tcp.set_nodelay(true);
+        });
+        runtime.spawn(async move {
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            if let Err(e) = axum::serve(listener, service).await {
+                eprintln!("server: {e}");
+            }
+        });
+        Ok(Server {
+            addr,
+            served,
+            runtime,
+        })
+    }
+
+    pub fn served(&self) -> u64 {
+        self.served.load(Ordering::Relaxed)
+    }
+
+    /// Stops the server: its connections and their bodies are dropped,
+    /// so every request it answered has been logged when this returns.
+    pub fn stop(self) {
+        self.runtime.shutdown_timeout(Duration::from_secs(10));
+    }
+}
+
+/// The anchor's subscriber, as a careful user sets it up for a JSON file:
+/// `fmt().json()` with the event's fields at the top level, the current
+/// span once and no span list, INFO and above, through a lossless
+/// `non_blocking` (the caller waits when the queue is full) over
+/// `rolling::never`.
+pub fn anchor_dispatch(dir: &Path) -> (Dispatch, WorkerGuard) {
+    let file = tracing_appender::rolling::never(dir, ANCHOR_FILE);
+    let (writer, guard) = NonBlockingBuilder::default().lossy(false).finish(file);
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_max_level(Level::INFO)
+        .with_writer(writer)
+        .finish();
+    (Dispatch::new(subscriber), guard)
+}
