@@ -74,7 +74,7 @@ impl Finish {
             .unwrap_or_default();
         let trace = ex
             .headers
-            .get("traceparent")
+            .get(request_id::TRACEPARENT)
             .and_then(|v| request_id::traceparent(v.as_bytes()));
 
         // gRPC's status: from the trailers, or from the headers of a
