@@ -31,24 +31,27 @@ pub(crate) fn shape(headers: &HeaderMap, grpc: bool) -> Shape {
         // No type: text if it is UTF-8 (checked when represented).
         return Shape::Text;
     };
+    // Compared without case and without a lower-cased copy (a header
+    // value that is not visible ASCII reads as no type).
     let ct = ct.to_str().unwrap_or("").trim();
-    let mime = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let (kind, sub) = mime.split_once('/').unwrap_or((&mime, ""));
-    if sub == "json" || sub.ends_with("+json") {
+    let mime = ct.split(';').next().unwrap_or("").trim().as_bytes();
+    let (kind, sub) = match mime.iter().position(|&b| b == b'/') {
+        Some(slash) => (&mime[..slash], &mime[slash + 1..]),
+        None => (mime, &b""[..]),
+    };
+    let is = |part: &[u8], word: &str| part.eq_ignore_ascii_case(word.as_bytes());
+    let ends =
+        |suffix: &str| sub.len() >= suffix.len() && is(&sub[sub.len() - suffix.len()..], suffix);
+    if is(sub, "json") || ends("+json") {
         Shape::Json
-    } else if mime == "application/x-www-form-urlencoded" {
+    } else if is(mime, "application/x-www-form-urlencoded") {
         Shape::Form
-    } else if kind == "text"
-        || sub == "xml"
-        || sub.ends_with("+xml")
-        || sub == "javascript"
-        || sub == "graphql"
-        || sub == "x-ndjson"
+    } else if is(kind, "text")
+        || is(sub, "xml")
+        || ends("+xml")
+        || is(sub, "javascript")
+        || is(sub, "graphql")
+        || is(sub, "x-ndjson")
     {
         Shape::Text
     } else {

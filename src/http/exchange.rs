@@ -67,20 +67,14 @@ impl Finish {
 
         let req_headers = texts(&ex.headers);
         let res_headers = texts(&headers);
-        let req_pairs: Vec<(&str, &str)> = pairs(&req_headers);
-        let res_pairs: Vec<(&str, &str)> = pairs(&res_headers);
-        let query: Vec<(String, String)> = ex
+        let query: Vec<(Cow<'_, str>, Cow<'_, str>)> = ex
             .uri
             .query()
-            .map(|q| {
-                form_urlencoded::parse(q.as_bytes())
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect()
-            })
+            .map(|q| form_urlencoded::parse(q.as_bytes()).collect())
             .unwrap_or_default();
         let trace = ex
             .headers
-            .get("traceparent")
+            .get(request_id::TRACEPARENT)
             .and_then(|v| request_id::traceparent(v.as_bytes()));
 
         // gRPC's status: from the trailers, or from the headers of a
@@ -118,9 +112,9 @@ impl Finish {
             path: ex.uri.path(),
             query: &query,
             client_ip: client_ip.as_ref().map(|ip| ip as &dyn std::fmt::Display),
-            request: side(&req_pairs, &request, ex.request_shape, ex.keep_bodies),
+            request: side(&req_headers, &request, ex.request_shape, ex.keep_bodies),
             status: status.map(|s| s.as_u16()),
-            response: side(&res_pairs, &response, response_shape, ex.keep_bodies),
+            response: side(&res_headers, &response, response_shape, ex.keep_bodies),
             grpc_status: grpc_status.as_deref(),
             grpc_message: grpc_message.as_deref(),
             execution_time,
@@ -151,7 +145,7 @@ impl Finish {
 }
 
 pub(crate) fn side<'a>(
-    headers: &'a [(&'a str, &'a str)],
+    headers: &'a [(&'a str, Cow<'a, str>)],
     capture: &Capture,
     shape: Shape,
     keep: bool,
@@ -188,8 +182,4 @@ pub(crate) fn texts(headers: &HeaderMap) -> Vec<(&str, Cow<'_, str>)> {
         .iter()
         .map(|(name, value)| (name.as_str(), String::from_utf8_lossy(value.as_bytes())))
         .collect()
-}
-
-pub(crate) fn pairs<'a>(texts: &'a [(&'a str, Cow<'a, str>)]) -> Vec<(&'a str, &'a str)> {
-    texts.iter().map(|(n, v)| (*n, &**v)).collect()
 }

@@ -15,6 +15,7 @@ use pin_project_lite::pin_project;
 use super::body::{Capture, ResponseBody};
 use super::capture::{self, Shape};
 use super::exchange::{Exchange, Finish};
+use super::request_id;
 use crate::unwind;
 
 pin_project! {
@@ -199,7 +200,7 @@ where
             }
             Ok(response) => {
                 let (mut parts, body) = response.into_parts();
-                parts.headers.insert("x-request-id", request_id);
+                parts.headers.insert(request_id::HEADER, request_id);
                 let response_shape = capture::shape(&parts.headers, exchange.grpc);
                 // Binary bodies are recorded by their size: nothing to copy.
                 let limit = if exchange.keep_bodies && response_shape != Shape::Binary {
@@ -234,7 +235,7 @@ fn answer_panic<B: Body>(
     let mut response = Response::new(ResponseBody::new(None, None));
     *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
     if let Some(id) = request_id {
-        response.headers_mut().insert("x-request-id", id);
+        response.headers_mut().insert(request_id::HEADER, id);
     }
     if let Some(exchange) = exchange {
         no_response(

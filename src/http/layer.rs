@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use http::request::Parts;
-use http::{HeaderValue, Request, Response};
+use http::{Request, Response};
 use http_body::Body;
 use ipnet::IpNet;
 use tower_layer::Layer;
@@ -236,10 +236,11 @@ where
         }
         let start = Instant::now();
         let (parts, body) = req.into_parts();
-        let id = request_id::pick(parts.headers.get("x-request-id").map(HeaderValue::as_bytes));
+        // A sane id or a UUID: visible ASCII, so always text.
+        let header = request_id::pick_header(parts.headers.get(request_id::HEADER));
         let span = tracing::info_span!(
             "request",
-            request_id = id.as_str(),
+            request_id = header.to_str().unwrap_or("invalid"),
             user_id = tracing::field::Empty
         );
         let user = match &config.user_from {
@@ -277,8 +278,6 @@ where
             request: Arc::clone(&shared),
             login: login::watch(&config.login_routes, &parts.method, parts.uri.path()),
         });
-        // A sane id or a UUID: always a valid header value.
-        let header = HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("invalid"));
         let req = Request::from_parts(parts, RequestBody::new(body, Some(shared)));
         let called = {
             let _entered = exchange.span.enter();

@@ -3,6 +3,15 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use http::{HeaderName, HeaderValue};
+
+/// `x-request-id`, the header the id is read from and echoed in (a
+/// constant: no name parsed per request).
+pub(crate) const HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// `traceparent`.
+pub(crate) const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+
 /// The longest incoming request id kept.
 pub(crate) const MAX_LEN: usize = 128;
 
@@ -16,23 +25,27 @@ pub(crate) fn is_sane(id: &[u8]) -> bool {
             .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
 
-/// The incoming id if it is sane, else a new UUIDv7 (the crate's event-id
-/// code).
-pub(crate) fn pick(incoming: Option<&[u8]>) -> String {
+/// The request id, as the header value echoed on the response: the
+/// incoming value itself when it is sane (no copy), else a new UUIDv7 (the
+/// crate's event-id code).
+pub(crate) fn pick_header(incoming: Option<&HeaderValue>) -> HeaderValue {
     match incoming {
-        // Sane means ASCII, so this conversion cannot fail.
-        Some(id) if is_sane(id) => String::from_utf8_lossy(id).into_owned(),
-        _ => {
-            let since = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default();
-            let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-            crate::event_id::at(since)
-                .hyphenated()
-                .encode_lower(&mut buf)
-                .to_owned()
-        }
+        Some(id) if is_sane(id.as_bytes()) => id.clone(),
+        // Hex digits and hyphens: always a valid header value.
+        _ => HeaderValue::from_bytes(&fresh()).unwrap_or(HeaderValue::from_static("invalid")),
     }
+}
+
+/// A new UUIDv7, hyphenated, lower case.
+fn fresh() -> [u8; uuid::fmt::Hyphenated::LENGTH] {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    crate::event_id::at(since)
+        .hyphenated()
+        .encode_lower(&mut buf);
+    buf
 }
 
 /// `trace_id` and `span_id` from a W3C `traceparent` value
@@ -81,6 +94,13 @@ fn is_hex(s: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`pick_header`] over raw bytes, as text.
+    fn pick(incoming: Option<&[u8]>) -> String {
+        let incoming = incoming.and_then(|b| HeaderValue::from_bytes(b).ok());
+        let picked = pick_header(incoming.as_ref());
+        String::from_utf8_lossy(picked.as_bytes()).into_owned()
+    }
 
     #[test]
     fn sane_ids_are_kept_and_others_replaced() {

@@ -8,6 +8,7 @@
 //! value scanned for secret values. It knows nothing of `http` types: names
 //! and values arrive as text.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -39,7 +40,7 @@ pub(crate) enum Payload {
 #[derive(Debug, Default)]
 pub(crate) struct Side<'a> {
     /// Header names (lower case) and values (lossy UTF-8).
-    pub(crate) headers: &'a [(&'a str, &'a str)],
+    pub(crate) headers: &'a [(&'a str, Cow<'a, str>)],
     pub(crate) body: Payload,
     /// Whether the kept body is only the first part of it.
     pub(crate) body_truncated: bool,
@@ -72,7 +73,7 @@ pub(crate) struct Request<'a> {
     pub(crate) method: &'a str,
     pub(crate) path: &'a str,
     /// The decoded query pairs, in order.
-    pub(crate) query: &'a [(String, String)],
+    pub(crate) query: &'a [(Cow<'a, str>, Cow<'a, str>)],
     pub(crate) client_ip: Option<&'a dyn fmt::Display>,
     pub(crate) request: Side<'a>,
     /// `None` when the service answered with an error instead of a response.
@@ -293,36 +294,58 @@ fn grouped<W: Out, K: AsRef<str>, V: AsRef<str>>(
     secret: impl Fn(&str) -> bool,
     write: impl Fn(&mut W, &[&str]) -> fmt::Result,
 ) -> fmt::Result {
+    out.write_char('{')?;
+    let mut first = true;
+    let mut cut_keys = Vec::new();
+    let mut entry = |out: &mut W, key: &str, values: &[&str]| -> fmt::Result {
+        json::data_key(out, &mut first, key, opts, &mut cut_keys)?;
+        if secret(key) {
+            json::plain_string(out, opts.policy.mask())
+        } else {
+            write(out, values)
+        }
+    };
+    if pairs.len() <= SMALL {
+        // A few pairs (the usual headers and queries): grouped by looking
+        // back and ahead, with no allocation unless a key repeats.
+        let mut values: Vec<&str> = Vec::new();
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            let k = k.as_ref();
+            if pairs[..i].iter().any(|(seen, _)| seen.as_ref() == k) {
+                continue;
+            }
+            let mut rest = pairs[i + 1..]
+                .iter()
+                .filter(|(other, _)| other.as_ref() == k);
+            match rest.next() {
+                None => entry(out, k, &[v.as_ref()])?,
+                Some((_, second)) => {
+                    values.clear();
+                    values.push(v.as_ref());
+                    values.push(second.as_ref());
+                    values.extend(rest.map(|(_, v)| v.as_ref()));
+                    entry(out, k, &values)?;
+                }
+            }
+        }
+        return out.write_char('}');
+    }
+    // Many pairs (a hostile query string may have tens of thousands):
+    // grouped through a map, linear in their number.
     let mut order: Vec<(&str, Vec<&str>)> = Vec::with_capacity(pairs.len());
-    // A few pairs (the usual headers and queries) are grouped by looking
-    // back, more through a map.
-    let mut index: Option<HashMap<&str, usize>> = (pairs.len() > SMALL).then(HashMap::new);
+    let mut index: HashMap<&str, usize> = HashMap::new();
     for (k, v) in pairs {
         let (k, v) = (k.as_ref(), v.as_ref());
-        let found = match &index {
-            Some(map) => map.get(k).copied(),
-            None => order.iter().position(|(seen, _)| *seen == k),
-        };
-        match found {
-            Some(i) => order[i].1.push(v),
+        match index.get(k) {
+            Some(&i) => order[i].1.push(v),
             None => {
-                if let Some(map) = &mut index {
-                    map.insert(k, order.len());
-                }
+                index.insert(k, order.len());
                 order.push((k, vec![v]));
             }
         }
     }
-    out.write_char('{')?;
-    let mut first = true;
-    let mut cut_keys = Vec::new();
     for (key, values) in &order {
-        json::data_key(out, &mut first, key, opts, &mut cut_keys)?;
-        if secret(key) {
-            json::plain_string(out, opts.policy.mask())?;
-        } else {
-            write(out, values)?;
-        }
+        entry(out, key, values)?;
     }
     out.write_char('}')
 }

@@ -2,6 +2,7 @@
 //! the headers that carry the request id and trace out, and the one place
 //! an outbound record is made ([`Call::emit`]), inside the caller's span.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -10,7 +11,7 @@ use tracing::Span;
 use super::Config;
 use crate::http::body::Capture;
 use crate::http::capture::{self, Shape};
-use crate::http::exchange::{pairs, side, status_text, texts};
+use crate::http::exchange::{side, status_text, texts};
 use crate::http::request_id;
 use crate::record::request::{External, Payload, Request};
 
@@ -23,7 +24,7 @@ pub(crate) struct Call {
     start: Instant,
     method: http::Method,
     url: String,
-    query: Vec<(String, String)>,
+    query: Vec<(Cow<'static, str>, Cow<'static, str>)>,
     headers: HeaderMap,
     request_shape: Shape,
     request: Capture,
@@ -94,7 +95,7 @@ impl Call {
             query: req
                 .url()
                 .query_pairs()
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
                 .collect(),
             headers: req.headers().clone(),
             request_shape,
@@ -162,11 +163,9 @@ impl Call {
         let execution_time = self.start.elapsed().as_secs_f64();
         let req_headers = texts(&self.headers);
         let res_headers = texts(&outcome.headers);
-        let req_pairs = pairs(&req_headers);
-        let res_pairs = pairs(&res_headers);
         // `body_limit(0)`: bodies are recorded by size only.
         let keep = self.body_limit > 0;
-        let mut request = side(&req_pairs, &self.request, self.request_shape, keep);
+        let mut request = side(&req_headers, &self.request, self.request_shape, keep);
         if self.streamed {
             request.body = Payload::Text("[streamed body]".to_owned());
         }
@@ -182,7 +181,7 @@ impl Call {
             query: &self.query,
             request,
             status: outcome.status.map(|s| s.as_u16()),
-            response: side(&res_pairs, &outcome.body, outcome.shape, keep),
+            response: side(&res_headers, &outcome.body, outcome.shape, keep),
             execution_time,
             error: error.as_deref(),
             aborted: outcome.aborted,
