@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::Router;
 use common::records::Logs;
 use http_support::{at, by_request_id, Server};
-use tracing_audit::http::AuditLayer;
+use tracing_audit::http::{AuditLayer, ProxyHeader};
 
 fn serve(layer: AuditLayer) -> Server {
     let app = Router::new()
@@ -60,18 +60,48 @@ fn forwarding_headers_from_a_trusted_proxy_are_honoured() {
         "chain",
         &[("x-forwarded-for", "6.6.6.6, 198.51.100.4, 10.1.2.3")],
     );
+    // A client's own `Forwarded` passed on by an X-Forwarded-For proxy
+    // chooses nothing.
     send(
         &server,
-        "fwd",
-        &[("forwarded", "for=\"[2001:db8::7]:4711\"")],
+        "fwd-spoof",
+        &[
+            ("forwarded", "for=203.0.113.66"),
+            ("x-forwarded-for", "198.51.100.8"),
+        ],
     );
     send(&server, "garbage", &[("x-forwarded-for", "not-an-address")]);
     let records = server.wait_records(4);
     let ip = |id| at(by_request_id(&records, id), &["request_repr", "client_ip"]).clone();
     assert_eq!(ip("one"), "203.0.113.9");
     assert_eq!(ip("chain"), "198.51.100.4");
-    assert_eq!(ip("fwd"), "2001:db8::7");
+    assert_eq!(ip("fwd-spoof"), "198.51.100.8");
     assert_eq!(ip("garbage"), "127.0.0.1");
+}
+
+#[test]
+fn forwarded_is_read_only_when_configured() {
+    let server = serve(
+        AuditLayer::new()
+            .trusted_proxies(["127.0.0.1/32"])
+            .unwrap()
+            .proxy_header(ProxyHeader::Forwarded),
+    );
+    send(
+        &server,
+        "fwd",
+        &[
+            ("forwarded", "for=\"[2001:db8::7]:4711\""),
+            ("x-forwarded-for", "6.6.6.6"),
+        ],
+    );
+    let records = server.wait_records(1);
+    let ip = at(
+        by_request_id(&records, "fwd"),
+        &["request_repr", "client_ip"],
+    )
+    .clone();
+    assert_eq!(ip, "2001:db8::7");
 }
 
 #[test]

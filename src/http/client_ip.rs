@@ -1,12 +1,29 @@
 //! The client's address: the connection's peer, and behind trusted proxies
-//! the address they forwarded (`Forwarded`, else `X-Forwarded-For`). A
-//! forwarding header is read only when the peer is a configured trusted
-//! proxy; anyone else could write anything there.
+//! the address they forwarded, in the one header they are configured to
+//! append ([`ProxyHeader`]). A forwarding header is read only when the peer
+//! is a configured trusted proxy; anyone else could write anything there.
 
 use std::net::{IpAddr, SocketAddr};
 
 use http::{Extensions, HeaderMap};
 use ipnet::IpNet;
+
+/// The forwarding header the trusted proxies append to, and so the only one
+/// read (see [`AuditLayer::proxy_header`](super::AuditLayer::proxy_header)).
+///
+/// Only one is read: a proxy that appends to `X-Forwarded-For` passes a
+/// client's own `Forwarded` header on untouched (and the other way round),
+/// so reading the other header would let the client choose its address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ProxyHeader {
+    /// `X-Forwarded-For` (nginx, HAProxy, AWS and most ingresses): the
+    /// default.
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded` (its `for=` parameters).
+    Forwarded,
+}
 
 /// The connection's peer: an axum `ConnectInfo<SocketAddr>` (feature
 /// `axum`) or a plain `SocketAddr` extension (as hyper-based servers can
@@ -26,12 +43,13 @@ pub(crate) fn client(
     peer: Option<IpAddr>,
     headers: &HeaderMap,
     trusted: &[IpNet],
+    header: ProxyHeader,
 ) -> Option<IpAddr> {
     let peer = peer?;
     if !is_trusted(peer, trusted) {
         return Some(peer);
     }
-    let hops = forwarded_hops(headers);
+    let hops = forwarded_hops(headers, header);
     let mut client = peer;
     for hop in hops.iter().rev() {
         match hop {
@@ -62,13 +80,12 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The hops of `Forwarded` (RFC 7239 `for=`) if present, else of
-/// `X-Forwarded-For`, in header order, every header line of them.
-fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+/// The hops of the configured header (`Forwarded`'s `for=`, or
+/// `X-Forwarded-For`), in header order, every header line of it.
+fn forwarded_hops(headers: &HeaderMap, header: ProxyHeader) -> Vec<Option<IpAddr>> {
     let mut hops = Vec::new();
-    let forwarded = headers.get_all(http::header::FORWARDED);
-    if forwarded.iter().next().is_some() {
-        for value in forwarded {
+    if header == ProxyHeader::Forwarded {
+        for value in headers.get_all(http::header::FORWARDED) {
             let Ok(text) = value.to_str() else {
                 hops.push(None);
                 continue;
@@ -144,6 +161,8 @@ mod tests {
         h
     }
 
+    const XFF: ProxyHeader = ProxyHeader::XForwardedFor;
+
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
     }
@@ -153,21 +172,21 @@ mod tests {
         let trusted = vec![parse_cidr("10.0.0.0/8").unwrap()];
         let h = headers(&[("x-forwarded-for", "1.2.3.4, 203.0.113.9, 10.0.0.2")]);
         assert_eq!(
-            client(Some(ip("198.51.100.7")), &h, &trusted),
+            client(Some(ip("198.51.100.7")), &h, &trusted, XFF),
             Some(ip("198.51.100.7"))
         );
         assert_eq!(
-            client(Some(ip("10.0.0.1")), &h, &trusted),
+            client(Some(ip("10.0.0.1")), &h, &trusted, XFF),
             Some(ip("203.0.113.9"))
         );
         let all_trusted = headers(&[("x-forwarded-for", "10.1.1.1, 10.0.0.2")]);
         assert_eq!(
-            client(Some(ip("10.0.0.1")), &all_trusted, &trusted),
+            client(Some(ip("10.0.0.1")), &all_trusted, &trusted, XFF),
             Some(ip("10.1.1.1"))
         );
         let garbage = headers(&[("x-forwarded-for", "203.0.113.9, nonsense")]);
         assert_eq!(
-            client(Some(ip("10.0.0.1")), &garbage, &trusted),
+            client(Some(ip("10.0.0.1")), &garbage, &trusted, XFF),
             Some(ip("10.0.0.1"))
         );
         let fwd = headers(&[
@@ -177,13 +196,27 @@ mod tests {
             ),
             ("x-forwarded-for", "1.1.1.1"),
         ]);
+        // Read only when configured: a proxy appending to one header
+        // passes the other on as the client wrote it.
         assert_eq!(
-            client(Some(ip("10.0.0.1")), &fwd, &trusted),
+            client(Some(ip("10.0.0.1")), &fwd, &trusted, ProxyHeader::Forwarded),
             Some(ip("2001:db8::1"))
         );
-        assert_eq!(client(None, &h, &trusted), None);
+        assert_eq!(
+            client(Some(ip("10.0.0.1")), &fwd, &trusted, XFF),
+            Some(ip("1.1.1.1"))
+        );
+        let spoofed = headers(&[("forwarded", "for=10.0.0.5"), ("forwarded", "proto=http")]);
+        assert_eq!(
+            client(Some(ip("10.0.0.1")), &spoofed, &trusted, XFF),
+            Some(ip("10.0.0.1"))
+        );
+        assert_eq!(client(None, &h, &trusted, XFF), None);
         let mapped = ip("::ffff:10.0.0.1");
-        assert_eq!(client(Some(mapped), &h, &trusted), Some(ip("203.0.113.9")));
+        assert_eq!(
+            client(Some(mapped), &h, &trusted, XFF),
+            Some(ip("203.0.113.9"))
+        );
     }
 
     #[test]

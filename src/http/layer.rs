@@ -7,13 +7,14 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use http::request::Parts;
-use http::{Request, Response};
+use http::{Method, Request, Response};
 use http_body::Body;
 use ipnet::IpNet;
 use tower_layer::Layer;
 use tower_service::Service;
 
 use super::body::{Capture, RequestBody, ResponseBody};
+use super::client_ip::ProxyHeader;
 use super::exchange::Exchange;
 use super::future::ResponseFuture;
 use super::paths::{self, Pattern};
@@ -29,18 +30,24 @@ type UserFn = dyn Fn(&Parts) -> Option<String> + Send + Sync;
 pub(super) struct Config {
     body_limit: usize,
     include: Vec<Pattern>,
+    /// The default exclusions (probes, metrics, static files): for GET,
+    /// HEAD and OPTIONS only.
+    defaults: Vec<Pattern>,
     exclude: Vec<Pattern>,
     skip_body: Vec<Pattern>,
     trusted: Vec<IpNet>,
+    proxy_header: ProxyHeader,
     user_from: Option<Arc<UserFn>>,
     jwt_sub: bool,
     pub(super) login_routes: Vec<login::LoginRoute>,
 }
 
 impl Config {
-    fn audits(&self, path: &str) -> bool {
+    fn audits(&self, method: &Method, path: &str) -> bool {
+        let reads = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
         (self.include.is_empty() || paths::any(&self.include, path))
             && !paths::any(&self.exclude, path)
+            && !(reads && paths::any(&self.defaults, path))
     }
 }
 
@@ -49,9 +56,11 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("body_limit", &self.body_limit)
             .field("include", &self.include)
+            .field("defaults", &self.defaults)
             .field("exclude", &self.exclude)
             .field("skip_body", &self.skip_body)
             .field("trusted", &self.trusted)
+            .field("proxy_header", &self.proxy_header)
             .field("user_from", &self.user_from.is_some())
             .field("jwt_sub", &self.jwt_sub)
             .field("login_routes", &self.login_routes)
@@ -81,12 +90,14 @@ impl AuditLayer {
             config: Arc::new(Config {
                 body_limit: DEFAULT_BODY_LIMIT,
                 include: Vec::new(),
-                exclude: paths::DEFAULT_EXCLUDES
+                defaults: paths::DEFAULT_EXCLUDES
                     .iter()
                     .map(|p| Pattern::new(p))
                     .collect(),
+                exclude: Vec::new(),
                 skip_body: Vec::new(),
                 trusted: Vec::new(),
+                proxy_header: ProxyHeader::default(),
                 user_from: None,
                 jwt_sub: false,
                 login_routes: Vec::new(),
@@ -104,9 +115,11 @@ impl AuditLayer {
                 let mut config = Config {
                     body_limit: old.body_limit,
                     include: old.include.clone(),
+                    defaults: old.defaults.clone(),
                     exclude: old.exclude.clone(),
                     skip_body: old.skip_body.clone(),
                     trusted: old.trusted.clone(),
+                    proxy_header: old.proxy_header,
                     user_from: old.user_from.clone(),
                     jwt_sub: old.jwt_sub,
                     login_routes: old.login_routes.clone(),
@@ -137,16 +150,18 @@ impl AuditLayer {
     /// [`include`](Self::include)). By default `/health`, `/healthz`,
     /// `/livez`, `/readyz`, `/ready`, `/ping`, `/metrics`, `/favicon.ico`,
     /// `/robots.txt`, `/static/*`, `/assets/*` and the usual static file
-    /// extensions are excluded; [`keep_default_paths`](Self::keep_default_paths)
-    /// drops those defaults.
+    /// extensions are excluded for `GET`, `HEAD` and `OPTIONS` requests
+    /// (a `DELETE /files/report.png` is still recorded);
+    /// [`keep_default_paths`](Self::keep_default_paths) drops those
+    /// defaults. What `exclude` adds applies to every method.
     pub fn exclude(self, pattern: &str) -> Self {
         self.with(|c| c.exclude.push(Pattern::new(pattern)))
     }
 
     /// Forgets the default exclusions (probes, metrics, static files):
-    /// only what [`exclude`](Self::exclude) adds afterwards is left out.
+    /// only what [`exclude`](Self::exclude) adds is left out.
     pub fn keep_default_paths(self) -> Self {
-        self.with(|c| c.exclude.clear())
+        self.with(|c| c.defaults.clear())
     }
 
     /// Never keeps the bodies (request and response) of the paths matching
@@ -157,7 +172,7 @@ impl AuditLayer {
     }
 
     /// The proxies (CIDRs like `10.0.0.0/8`, or single addresses) whose
-    /// `Forwarded` / `X-Forwarded-For` headers are believed. From any other
+    /// forwarding header ([`proxy_header`](Self::proxy_header)) is believed. From any other
     /// peer those headers are ignored: anyone can write them. A string that
     /// is neither is an [`Error::TrustedProxy`](crate::Error::TrustedProxy).
     pub fn trusted_proxies<I, T>(self, cidrs: I) -> Result<Self, crate::Error>
@@ -170,6 +185,14 @@ impl AuditLayer {
             nets.push(client_ip::parse_cidr(cidr.as_ref()).map_err(crate::Error::TrustedProxy)?);
         }
         Ok(self.with(|c| c.trusted.extend(nets)))
+    }
+
+    /// The forwarding header the trusted proxies append to, the only one
+    /// read: [`ProxyHeader::XForwardedFor`] (the default) or
+    /// [`ProxyHeader::Forwarded`]. The other is ignored, since a proxy passes
+    /// it on as the client wrote it.
+    pub fn proxy_header(self, header: ProxyHeader) -> Self {
+        self.with(|c| c.proxy_header = header)
     }
 
     /// Who the request comes from, read from the request before the
@@ -227,7 +250,7 @@ where
 
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
         let config = &*self.config;
-        if !config.audits(req.uri().path()) {
+        if !config.audits(req.method(), req.uri().path()) {
             let req = req.map(|b| RequestBody::new(b, None));
             return match unwind::catch(|| self.inner.call(req)) {
                 Ok(future) => ResponseFuture::passthrough(future),
@@ -274,6 +297,7 @@ where
                 client_ip::peer(&parts.extensions),
                 &parts.headers,
                 &config.trusted,
+                config.proxy_header,
             ),
             request: Arc::clone(&shared),
             login: login::watch(&config.login_routes, &parts.method, parts.uri.path()),
@@ -287,5 +311,25 @@ where
             Ok(future) => ResponseFuture::audited(future, exchange, header, config.body_limit),
             Err(message) => ResponseFuture::panicked(Some(exchange), Some(header), message),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_exclusions_skip_only_reads() {
+        let layer = AuditLayer::new().exclude("/internal/*");
+        let c = &*layer.config;
+        assert!(!c.audits(&Method::GET, "/static/app.js"));
+        assert!(!c.audits(&Method::HEAD, "/health"));
+        // A change to a path that looks static is still audited.
+        assert!(c.audits(&Method::DELETE, "/api/files/report.png"));
+        assert!(c.audits(&Method::POST, "/api/users/bob.js"));
+        // What the user excludes holds for every method.
+        assert!(!c.audits(&Method::POST, "/internal/jobs"));
+        let kept = AuditLayer::new().keep_default_paths();
+        assert!(kept.config.audits(&Method::GET, "/static/app.js"));
     }
 }

@@ -78,9 +78,12 @@
 //!
 //! The connection's peer: axum's `ConnectInfo<SocketAddr>` (feature
 //! `axum`, with `into_make_service_with_connect_info`) or a `SocketAddr`
-//! request extension. `Forwarded` and `X-Forwarded-For` are believed only
-//! when that peer is one of the [trusted proxies](AuditLayer::trusted_proxies),
-//! and then walked from the right, past every trusted hop.
+//! request extension. The forwarding header is believed only when that
+//! peer is one of the [trusted proxies](AuditLayer::trusted_proxies), and
+//! then walked from the right, past every trusted hop. Only the header the
+//! proxies append to is read ([`ProxyHeader`]: `X-Forwarded-For` by
+//! default, or `Forwarded`), since a proxy passes the other one on as the
+//! client wrote it.
 //!
 //! # Outbound calls
 //!
@@ -131,6 +134,7 @@ pub use body::{RequestBody, ResponseBody};
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use client::{AuditedClient, AuditedRequestBuilder};
+pub use client_ip::ProxyHeader;
 pub use future::ResponseFuture;
 pub use layer::{Audit, AuditLayer, DEFAULT_BODY_LIMIT};
 #[cfg(feature = "reqwest-middleware")]
