@@ -128,6 +128,28 @@ fn a_panic_in_call_or_in_the_future_is_a_recorded_500() {
 }
 
 #[test]
+fn a_head_or_304_answer_dropped_unread_is_not_aborted() {
+    for (method, status) in [("HEAD", 200), ("GET", 304), ("GET", 200)] {
+        let logs = Logs::new();
+        let svc = AuditLayer::new().layer(service_fn(
+            move |_req: Request<RequestBody<Full<Bytes>>>| async move {
+                let mut res = Response::new(Full::new(Bytes::from_static(b"{\"a\":1}")));
+                *res.status_mut() = StatusCode::from_u16(status).unwrap();
+                Ok::<_, Infallible>(res)
+            },
+        ));
+        let mut req = request("/items/1");
+        *req.method_mut() = method.parse().unwrap();
+        // The server drops the body without polling it, as hyper does for
+        // HEAD and 304.
+        block_on(&logs, async { drop(svc.oneshot(req).await.unwrap()) });
+        let r = one_record(&logs);
+        let aborted = method == "GET" && status == 200;
+        assert_eq!(r["aborted"], aborted, "{method} {status}: {r:?}");
+    }
+}
+
+#[test]
 fn a_response_future_dropped_before_it_is_ready_leaves_an_aborted_record() {
     let logs = Logs::new();
     let mut svc = AuditLayer::new().layer(service_fn(

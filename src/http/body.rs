@@ -148,7 +148,13 @@ pin_project! {
             let this = this.project();
             if let Some(finish) = this.finish.take() {
                 let ended = this.inner.as_ref().get_ref().as_ref().is_none_or(Body::is_end_stream);
-                finish.emit(!ended);
+                // A server sends no body for these, so it drops the body
+                // unread: that is the exchange's normal end.
+                let bodiless = finish.exchange.method == http::Method::HEAD
+                    || finish.status.is_some_and(|s| {
+                        s == http::StatusCode::NO_CONTENT || s == http::StatusCode::NOT_MODIFIED
+                    });
+                finish.emit(!(ended || bodiless));
             }
         }
     }
