@@ -1,5 +1,6 @@
 //! A small audited JSON API: items CRUD behind a bearer-token middleware,
-//! and a login route. Every request is recorded by
+//! a login route, and a checkout that charges a partner API through
+//! `tracing_audit::http::AuditedClient`. Every request is recorded by
 //! `tracing_audit::http::AuditLayer` (`api.log`), logins and failed logins
 //! are detected on `/login` (`login.log`), the handlers record what they
 //! change with the CRUD macros inside a `Transaction` (`audit.log`), and
@@ -7,12 +8,16 @@
 //! that every record of a request carries its `request_id` and its user.
 //!
 //! ```text
-//! cargo run --features axum --example axum_service
+//! cargo run --features axum,reqwest --example axum_service
 //! ```
 //!
 //! It serves on 127.0.0.1:0, runs a short scripted session against itself
 //! (a wrong password, a login, create, list, update, read, a missing item,
-//! delete, a request without a token), and prints where the files are.
+//! a checkout, delete, a request without a token), and prints where the
+//! files are. The checkout's outbound call to the partner (a second axum
+//! app on loopback) is its own `api.log` record, `request_type:
+//! "external"`, with the same `request_id` and user as the request that
+//! made it.
 //! Secrets to look for and not find in them: the password
 //! `correct horse battery staple`, the tokens `/login` answers with, and
 //! the `Authorization` headers.
@@ -26,13 +31,13 @@ use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tracing_audit::http::AuditLayer;
+use tracing_audit::http::{AuditLayer, AuditedClient};
 use tracing_audit::{diff, Kind, Transaction};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -163,15 +168,59 @@ async fn delete_item(State(store): State<Shared>, Path(id): Path<u64>) -> Status
     StatusCode::NO_CONTENT
 }
 
-fn app() -> Router {
+/// The partner API the checkout calls, through the audited client.
+#[derive(Clone)]
+struct Partner {
+    client: AuditedClient,
+    url: String,
+}
+
+/// Charges the order through the partner: the outbound call is recorded
+/// with this request's id and user (the auth middleware set it).
+async fn checkout(
+    Extension(partner): Extension<Partner>,
+    Json(order): Json<Value>,
+) -> Result<Json<Value>, StatusCode> {
+    let charge: Value = partner
+        .client
+        .post(format!("{}/charges", partner.url))
+        .bearer_auth("sk_live_not_a_real_key_0123456789")
+        .json(&json!({"amount": order["total"], "currency": "EUR"}))
+        .send()
+        .await
+        .map_err(|_| StatusCode::BAD_GATEWAY)?
+        .json()
+        .await
+        .map_err(|_| StatusCode::BAD_GATEWAY)?;
+    Ok(Json(json!({"status": "paid", "charge": charge})))
+}
+
+/// The partner: a plain axum app on loopback.
+async fn serve_partner() -> std::io::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let app =
+        Router::new().route(
+            "/charges",
+            post(|Json(v): Json<Value>| async move {
+                Json(json!({"id": "ch_1", "amount": v["amount"]}))
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(url)
+}
+
+fn app(partner: Partner) -> Router {
     let store = Shared::default();
     let items = Router::new()
+        .route("/checkout", post(checkout))
         .route("/items", get(list_items).post(create_item))
         .route(
             "/items/{id}",
             get(read_item).put(update_item).delete(delete_item),
         )
-        .route_layer(middleware::from_fn_with_state(store.clone(), authenticate));
+        .route_layer(middleware::from_fn_with_state(store.clone(), authenticate))
+        .layer(Extension(partner));
     Router::new()
         .route("/login", post(login))
         .merge(items)
@@ -235,6 +284,9 @@ async fn session(addr: SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
     call(addr, "GET", &path, token, None).await?;
     let (status, _) = call(addr, "GET", "/items/999", token, None).await?;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let order = json!({"total": 1299});
+    let (status, _) = call(addr, "POST", "/checkout", token, Some(order)).await?;
+    assert_eq!(status, StatusCode::OK);
     call(addr, "DELETE", &path, token, None).await?;
     let (status, _) = call(addr, "GET", "/items", None, None).await?;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -251,11 +303,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        let partner = Partner {
+            client: AuditedClient::new("payments", reqwest::Client::new()),
+            url: serve_partner().await?,
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         println!("serving on http://{addr}");
         let server = tokio::spawn(async move {
-            let service = app().into_make_service_with_connect_info::<SocketAddr>();
+            let service = app(partner).into_make_service_with_connect_info::<SocketAddr>();
             axum::serve(listener, service).await
         });
         let outcome = session(addr).await;
