@@ -90,7 +90,7 @@
 mod client;
 mod servers;
 #[path = "../support/mod.rs"]
-#[allow(dead_code)] // the record-count options and exit helper are not used here
+#[allow(dead_code)] // the record-count options are not used here
 mod support;
 
 use std::fs::File;
@@ -156,21 +156,7 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(args) => args,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::exit_status(parse_args(), run)
 }
 
 /// Per variant, in `Variant::ALL` order.

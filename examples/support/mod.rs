@@ -56,7 +56,16 @@ pub fn main(
     max_records: u64,
     run: impl FnOnce(&Args) -> std::io::Result<bool>,
 ) -> ExitCode {
-    let args = match parse_args(name, max_records) {
+    exit_status(parse_args(name, max_records), run)
+}
+
+/// The exit status of an example whose options parsed to `args`: 2 for
+/// bad options, 1 if `run` found a loss (`Ok(false)`) or failed.
+pub fn exit_status<A>(
+    args: Result<A, String>,
+    run: impl FnOnce(&A) -> std::io::Result<bool>,
+) -> ExitCode {
+    let args = match args {
         Ok(args) => args,
         Err(message) => {
             eprintln!("{message}");
