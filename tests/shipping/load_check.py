@@ -24,6 +24,11 @@ import tomllib
 
 from chdb import session
 
+from checks import ROTATED, Tally
+
+TALLY = Tally()
+check = TALLY.check
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHIPPING = os.path.join(ROOT, "examples", "shipping")
 
@@ -34,22 +39,8 @@ SINK_SETTINGS = "input_format_skip_unknown_fields = 1, date_time_input_format = 
 # file kind -> table, as the sinks of vector.toml have it.
 TABLES = {"audit": "audit.crud", "login": "audit.login", "app": "audit.app", "api": "audit.api"}
 
-# The names the Vector sources must take: the live file and its plain
-# rotated names (`<file>.<UTC time>Z`), never `.gz`.
-ROTATED = re.compile(r"^(?P<kind>[a-z]+)\.log(\.\d{8}T\d{6}\.\d{6}Z)?$")
-
-passed = 0
-failed = 0
 
 
-def check(what, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"  ok    {what}")
-    else:
-        failed += 1
-        print(f"  FAIL  {what} {detail}")
 
 
 def statements(path):
@@ -326,8 +317,7 @@ def main():
                 except Exception as e:  # a query ClickHouse refuses
                     check(f"panel {panel['title']!r} answers", False, e)
 
-    print(f"shipping load check: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return TALLY.summary("shipping load check")
 
 
 if __name__ == "__main__":

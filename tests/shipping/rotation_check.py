@@ -22,29 +22,21 @@ not rotate fast enough to test anything).
 
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
 import zlib
 
-ROTATED = re.compile(r"^(?P<kind>audit|api|login|app)\.log(?P<rotated>\.\d{8}T\d{6}\.\d{6}Z)?$")
+from checks import ROTATED, Tally
+
+TALLY = Tally()
+check = TALLY.check
+
 POLL_SECONDS = 0.5
 READ_BUDGET = 64 * 1024
 
-failed = 0
-passed = 0
 
-
-def check(what, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"  ok    {what}")
-    else:
-        failed += 1
-        print(f"  FAIL  {what} {detail}")
 
 
 class Tailer:
@@ -131,8 +123,7 @@ def main():
     made, shipped, twice, _ = run(binary, "rotated names, but gzip at once", True, ["--compress-after-ms", "0"])
     check("with gzip at once, lines are lost (what compress_after prevents)", shipped < made, (shipped, made))
 
-    print(f"rotation check: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return TALLY.summary("rotation check")
 
 
 if __name__ == "__main__":
