@@ -40,6 +40,26 @@ pub(crate) trait Out: Write {
     /// Writes formatted text as a JSON string: escaped, cut at the cap,
     /// its secret values masked.
     fn formatted(&mut self, args: fmt::Arguments<'_>, opts: &Opts<'_>) -> fmt::Result;
+
+    /// The line itself when the destination is one (members of JSON text
+    /// are then put in order where they were written, see
+    /// [`json_text`](super::json_text)).
+    fn as_line(&mut self) -> Option<&mut String> {
+        None
+    }
+}
+
+/// Writes the JSON text `bytes` as [`value`] writes the `Value` it parses
+/// into; `false`, nothing written, if it is not JSON.
+pub(crate) fn json_text<W: Out + ?Sized>(
+    out: &mut W,
+    bytes: &[u8],
+    opts: &Opts<'_>,
+) -> Result<bool, fmt::Error> {
+    match out.as_line() {
+        Some(line) => Ok(super::transcode::json_text(line, bytes, opts)),
+        None => super::transcode::json_text_into(out, bytes, opts),
+    }
 }
 
 /// Appends the `Display` output of `v` (the caller's code) to `text`; if
