@@ -60,7 +60,7 @@ pub struct ExternalCall {
     protocol: String,
     operation: String,
     endpoint: String,
-    request: Payload,
+    request: Payload<'static>,
     done: bool,
 }
 
@@ -111,7 +111,7 @@ impl ExternalCall {
         self.emit(Payload::Empty, Some(&text), Some("other"));
     }
 
-    fn emit(&mut self, response: Payload, error: Option<&str>, kind: Option<&str>) {
+    fn emit(&mut self, response: Payload<'_>, error: Option<&str>, kind: Option<&str>) {
         self.done = true;
         let record = Request {
             protocol: &self.protocol,
@@ -157,7 +157,7 @@ impl Drop for ExternalCall {
 }
 
 /// A description as JSON (a `Serialize` error is recorded as its text).
-fn payload(description: &impl Serialize) -> Payload {
+fn payload(description: &impl Serialize) -> Payload<'static> {
     match crate::unwind::catch(|| serde_json::to_value(description)) {
         Ok(Ok(serde_json::Value::Null)) => Payload::Empty,
         Ok(Ok(value)) => Payload::Json(value),

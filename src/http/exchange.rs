@@ -146,7 +146,7 @@ impl Finish {
 
 pub(crate) fn side<'a>(
     headers: &'a [(&'a str, Cow<'a, str>)],
-    capture: &Capture,
+    capture: &'a Capture,
     shape: Shape,
     keep: bool,
 ) -> Side<'a> {
@@ -180,6 +180,14 @@ pub(crate) fn status_text(status: StatusCode) -> String {
 pub(crate) fn texts(headers: &HeaderMap) -> Vec<(&str, Cow<'_, str>)> {
     headers
         .iter()
-        .map(|(name, value)| (name.as_str(), String::from_utf8_lossy(value.as_bytes())))
+        .map(|(name, value)| {
+            // Nearly every value is ASCII: checked in one pass, borrowed.
+            let bytes = value.as_bytes();
+            let text = match std::str::from_utf8(bytes) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(bytes),
+            };
+            (name.as_str(), text)
+        })
         .collect()
 }

@@ -200,7 +200,12 @@ where
             }
             Ok(response) => {
                 let (mut parts, body) = response.into_parts();
-                parts.headers.insert(request_id::HEADER, request_id);
+                // The handler's own `x-request-id`, if it set one, is
+                // left as it is: the layer changes nothing the handler
+                // wrote (the record has it among the response headers).
+                if !parts.headers.contains_key(request_id::HEADER) {
+                    parts.headers.insert(request_id::HEADER, request_id);
+                }
                 let response_shape = capture::shape(&parts.headers, exchange.grpc);
                 // Binary bodies are recorded by their size: nothing to copy.
                 let limit = if exchange.keep_bodies && response_shape != Shape::Binary {

@@ -318,6 +318,42 @@ where
 mod tests {
     use super::*;
 
+    /// The `x-request-id` of the response to a request with `incoming`,
+    /// from a handler that sets `own`.
+    fn echoed(incoming: Option<&'static str>, own: Option<&'static str>) -> String {
+        use tower::ServiceExt;
+        let service = tower::service_fn(move |_req: Request<RequestBody<String>>| async move {
+            let mut response = Response::new(String::new());
+            if let Some(own) = own {
+                response
+                    .headers_mut()
+                    .insert("x-request-id", http::HeaderValue::from_static(own));
+            }
+            Ok::<_, std::convert::Infallible>(response)
+        });
+        let mut req = Request::post("/api/items");
+        if let Some(id) = incoming {
+            req = req.header("x-request-id", id);
+        }
+        let req = req.body(String::new()).expect("a request");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let response = runtime
+            .block_on(AuditLayer::new().layer(service).oneshot(req))
+            .expect("infallible");
+        let id = response.headers()["x-request-id"].to_str().expect("text");
+        id.to_owned()
+    }
+
+    #[test]
+    fn the_request_id_is_echoed_unless_the_handler_set_its_own() {
+        assert_eq!(echoed(Some("req-7"), None), "req-7");
+        assert_eq!(echoed(None, None).len(), 36, "a new UUID");
+        assert_eq!(echoed(Some("req-7"), Some("handler-1")), "handler-1");
+        assert_eq!(echoed(None, Some("handler-1")), "handler-1");
+    }
+
     #[test]
     fn default_exclusions_skip_only_reads() {
         let layer = AuditLayer::new().exclude("/internal/*");

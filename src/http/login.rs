@@ -33,8 +33,8 @@ impl AuditLayer {
     /// [`login_failed!`](crate::login_failed) record (with the status as
     /// `error`) on 401 or 403, in `login.log`, inside the request's span
     /// (so with its `request_id`). The user is the `user_field` of the
-    /// request's JSON object or form body (top level; at most 256 bytes
-    /// kept); the record also has the client address (as the request
+    /// request's JSON object or form body (top level, the last value of a
+    /// repeated field; at most 256 bytes kept); the record also has the client address (as the request
     /// record has it) and the `User-Agent`. A `user_field` that the
     /// default [`Policy`] calls secret (`password`) is never read: the user
     /// is written masked.
@@ -195,8 +195,10 @@ fn cut(mut user: String) -> String {
 }
 
 fn user_from_form(body: &[u8], field: &str) -> Option<String> {
+    // A repeated key: the last value counts, as for JSON.
     form_urlencoded::parse(body)
-        .find(|(key, _)| key == field)
+        .filter(|(key, _)| key == field)
+        .last()
         .map(|(_, value)| value.into_owned())
 }
 
@@ -229,7 +231,9 @@ impl<'de> Visitor<'de> for FieldOf<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut found = None;
         while let Some(wanted) = map.next_key_seed(KeyIs(self.0))? {
-            if wanted && found.is_none() {
+            // A repeated key: the last value counts, as in the request
+            // record's body (and in `serde_json::Value`).
+            if wanted {
                 found = map.next_value::<Scalar>()?.0;
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -335,6 +339,15 @@ mod tests {
             Some("yes")
         );
         assert_eq!(user(r#"{"username":{"first":"a"}}"#), None);
+        // A repeated key: the last value, as the record's body shows it.
+        assert_eq!(
+            user(r#"{"username":"mallory","username":"alice"}"#).as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            user_from_form(b"username=mallory&username=alice", "username").as_deref(),
+            Some("alice")
+        );
         assert_eq!(user(r#"{"username":null}"#), None);
         assert_eq!(user(r#"{"other":"alice"}"#), None);
         // Not an object, not JSON, trailing bytes: no user.

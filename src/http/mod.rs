@@ -21,7 +21,9 @@
 //!
 //! The layer serves anything built on `tower` and `http` 1.x: axum, hyper
 //! and tonic alike. It changes nothing the client or the handler sees
-//! except one header: the response carries `x-request-id`.
+//! except one header: the response carries `x-request-id` (the request's
+//! id; a response whose handler set its own `x-request-id` keeps that one,
+//! and the record shows it among the response headers).
 //!
 //! # What is recorded
 //!

@@ -20,7 +20,7 @@
 //! - a `Debug`, `Display` or `Serialize` impl that panics is replaced by
 //!   `"[panicked: <message>]"` (see [`crate::unwind`]).
 //!
-//! Two files:
+//! Three files:
 //!
 //! - [`write`](mod@write): the writers themselves, pure functions of their arguments
 //!   and the [`Opts`] they are given;
@@ -28,9 +28,12 @@
 //!   in force while the layer formats a record ([`scope()`]), what a
 //!   record body printed by someone else gets ([`with_opts`]), the line
 //!   lent to a record body, and the reused strings. Whatever a scope
-//!   changes is put back when it ends, on return or on unwind.
+//!   changes is put back when it ends, on return or on unwind;
+//! - [`transcode`](mod@transcode): JSON text (a captured body) written as
+//!   [`value`] would write it once parsed, straight from its bytes.
 
 mod scope;
+mod transcode;
 mod write;
 
 use std::cell::Cell;
@@ -41,7 +44,7 @@ pub(crate) use scope::{
     print_body, scope, set_print_policy, take_lent, with_line, with_opts, with_texts, Printed,
 };
 pub(crate) use write::{
-    capped_string, data_key, debug, display, display_into, escape, float, int, key, lit,
+    capped_string, data_key, debug, display, display_into, escape, float, int, json_text, key, lit,
     plain_string, quoted_int, serialize, string, value, value_at, value_string, Out,
 };
 

@@ -265,6 +265,10 @@ pub(crate) fn with_line<R>(f: impl FnOnce(&mut String) -> R) -> R {
 /// Into the line itself: formatted once into the thread's scratch string,
 /// then checked and escaped in one piece.
 impl Out for String {
+    fn as_line(&mut self) -> Option<&mut String> {
+        Some(self)
+    }
+
     fn formatted(&mut self, args: fmt::Arguments<'_>, opts: &Opts<'_>) -> fmt::Result {
         if let Some(s) = args.as_str() {
             return write::value_string(self, s, opts);

@@ -20,12 +20,16 @@ use crate::json::{self, Opts, Out};
 
 /// A body as it is recorded.
 #[derive(Debug, Default)]
-pub(crate) enum Payload {
+pub(crate) enum Payload<'a> {
     /// No body at all (`null`).
     #[default]
     Empty,
     /// Parsed JSON, written redacted by key and value.
     Json(Value),
+    /// JSON text, written as [`Payload::Json`] would write it once parsed
+    /// (see [`json::json_text`]); text that does not parse is written as
+    /// text, bytes that are not UTF-8 as `"[binary N bytes]"`.
+    JsonText(&'a [u8]),
     /// A form body (`application/x-www-form-urlencoded`): an object.
     Pairs(Vec<(String, String)>),
     /// Text, as it is (scanned for secret values).
@@ -41,7 +45,7 @@ pub(crate) enum Payload {
 pub(crate) struct Side<'a> {
     /// Header names (lower case) and values (lossy UTF-8).
     pub(crate) headers: &'a [(&'a str, Cow<'a, str>)],
-    pub(crate) body: Payload,
+    pub(crate) body: Payload<'a>,
     /// Whether the kept body is only the first part of it.
     pub(crate) body_truncated: bool,
     /// Bytes of body seen in all.
@@ -235,6 +239,14 @@ fn side<W: Out>(out: &mut W, side: &Side<'_>, opts: &Opts<'_>) -> fmt::Result {
     match &side.body {
         Payload::Empty => out.write_str("null")?,
         Payload::Json(v) => json::value(out, v, opts)?,
+        Payload::JsonText(bytes) => {
+            if !json::json_text(out, bytes, opts)? {
+                match std::str::from_utf8(bytes) {
+                    Ok(text) => json::string(out, text, opts)?,
+                    Err(_) => marker(out, "[binary ", side.size)?,
+                }
+            }
+        }
         Payload::Pairs(p) => pairs(out, p, opts)?,
         Payload::Text(t) => json::string(out, t, opts)?,
         Payload::Binary(n) => marker(out, "[binary ", *n)?,

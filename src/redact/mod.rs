@@ -121,6 +121,7 @@
 mod cards;
 mod keys;
 mod keyval;
+mod memo;
 mod prefixes;
 mod scan;
 pub(crate) mod user_info;
@@ -222,8 +223,8 @@ pub const DEFAULT_MASK: &str = "[REDACTED]";
 /// | mask | `"[REDACTED]"` |
 #[derive(Clone)]
 pub struct Policy {
-    /// Names this set of key words (new for every change to it), for the
-    /// per-thread memo of answers.
+    /// Names this policy's rules (new for every change to its keys, value
+    /// classes or mask), for the per-thread memos of answers.
     keys_id: u64,
     /// The length of the shortest word or substring (`usize::MAX` if none).
     shortest_key: usize,
@@ -379,6 +380,7 @@ impl Policy {
         } else {
             self.values &= !class;
         }
+        self.keys_id = next_keys_id();
         self
     }
 
@@ -420,6 +422,7 @@ impl Policy {
     /// What a secret is replaced with (default `"[REDACTED]"`).
     pub fn mask_with(mut self, mask: impl Into<String>) -> Self {
         self.mask = mask.into();
+        self.keys_id = next_keys_id();
         self
     }
 
@@ -436,12 +439,11 @@ impl Policy {
             return false;
         }
         // Records repeat the same few keys: remember the last answers.
-        let cache_key = (self.keys_id, fxhash(key));
-        if let Some(answer) = KEY_CACHE.with(|c| c.get(cache_key, key)) {
+        if let Some(answer) = KEY_MEMO.with(|m| m.get(self.keys_id, key)) {
             return answer;
         }
         let answer = self.check_key(key);
-        KEY_CACHE.with(|c| c.put(cache_key, key, answer));
+        KEY_MEMO.with(|m| m.put(self.keys_id, key, answer));
         answer
     }
 
@@ -481,16 +483,26 @@ impl Policy {
 
     /// Where the first secret value of `text` is, if it has one.
     pub(crate) fn first_secret(&self, text: &str) -> Option<Range<usize>> {
-        if self.values == 0 {
+        let classes = scan::possible(text.as_bytes()) & self.values;
+        if classes == 0 {
             return None;
         }
-        scan::next(
+        // Records repeat the same values: those found clean are
+        // remembered (by the policy's rules and the whole text).
+        if CLEAN_MEMO.with(|m| m.get(self.keys_id, text)).is_some() {
+            return None;
+        }
+        let found = scan::next_of(
             text.as_bytes(),
             0,
-            self.values,
+            classes,
             &|k| self.is_secret_key(k),
             &self.mask,
-        )
+        );
+        if found.is_none() {
+            CLEAN_MEMO.with(|m| m.put(self.keys_id, text, true));
+        }
+        found
     }
 
     /// `text` redacted, its first secret being at `first`.
@@ -522,59 +534,13 @@ impl Policy {
     }
 }
 
-/// A small per-thread memo of [`Policy::is_secret_key`] answers, keyed by
-/// the policy's key-word set and the key. Short keys only (the text is kept to compare).
-struct KeyCache {
-    entries: std::cell::RefCell<[MemoEntry; KEY_CACHE_SLOTS]>,
-}
-
-/// Slots of the per-thread key cache: a request record alone checks some
-/// twenty keys (header names, query, body and record keys), which thrashed
-/// 16 slots.
-const KEY_CACHE_SLOTS: usize = 64;
-
-/// Key-word set id, key hash, key text, key length, answer.
-type MemoEntry = (u64, u64, [u8; 24], u8, bool);
-
 thread_local! {
-    static KEY_CACHE: KeyCache = const {
-        KeyCache {
-            entries: std::cell::RefCell::new([(0, 0, [0; 24], 0, false); KEY_CACHE_SLOTS]),
-        }
-    };
-}
-
-impl KeyCache {
-    fn get(&self, (policy, hash): (u64, u64), key: &str) -> Option<bool> {
-        if key.len() > 24 {
-            return None;
-        }
-        let entries = self.entries.try_borrow().ok()?;
-        let e = &entries[(hash % KEY_CACHE_SLOTS as u64) as usize];
-        (e.0 == policy
-            && e.1 == hash
-            && usize::from(e.3) == key.len()
-            && &e.2[..key.len()] == key.as_bytes())
-        .then_some(e.4)
-    }
-
-    fn put(&self, (policy, hash): (u64, u64), key: &str, answer: bool) {
-        if key.len() > 24 {
-            return;
-        }
-        if let Ok(mut entries) = self.entries.try_borrow_mut() {
-            let mut text = [0u8; 24];
-            text[..key.len()].copy_from_slice(key.as_bytes());
-            entries[(hash % KEY_CACHE_SLOTS as u64) as usize] =
-                (policy, hash, text, key.len() as u8, answer);
-        }
-    }
-}
-
-fn fxhash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    /// [`Policy::is_secret_key`] answers: a request record alone checks
+    /// some twenty keys (header names, query, body and record keys).
+    static KEY_MEMO: memo::Memo<64, 24> = const { memo::Memo::new() };
+    /// Texts [`Policy::first_secret`] found clean although they hold
+    /// triggers of the scan: header values, request ids, `host:port`.
+    static CLEAN_MEMO: memo::Memo<64, 64> = const { memo::Memo::new() };
 }
 
 #[cfg(test)]

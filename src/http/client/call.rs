@@ -30,8 +30,31 @@ pub(crate) struct Call {
     request: Capture,
     /// A body given as a stream: not seen by the record.
     streamed: bool,
-    trace: Option<(String, String)>,
+    trace: Option<TraceIds>,
     attempt: Option<u32>,
+}
+
+/// The trace and span ids of the call's `traceparent`, lower-case hex.
+#[derive(Debug, Clone, Copy)]
+struct TraceIds {
+    trace: [u8; 32],
+    span: [u8; 16],
+}
+
+impl TraceIds {
+    /// From the ids of a valid `traceparent` (32 and 16 hex digits).
+    fn of((trace, span): (impl AsRef<[u8]>, impl AsRef<[u8]>)) -> TraceIds {
+        let mut ids = TraceIds {
+            trace: [b'0'; 32],
+            span: [b'0'; 16],
+        };
+        let (trace, span) = (trace.as_ref(), span.as_ref());
+        if trace.len() == 32 && span.len() == 16 {
+            ids.trace.copy_from_slice(trace);
+            ids.span.copy_from_slice(span);
+        }
+        ids
+    }
 }
 
 /// How the response ended, for the record.
@@ -52,25 +75,30 @@ impl Call {
     pub(crate) fn start(config: &Config, req: &mut reqwest::Request, attempt: Option<u32>) -> Call {
         let span = Span::current();
         let headers = req.headers_mut();
-        if config.request_id && !headers.contains_key("x-request-id") {
+        if config.request_id && !headers.contains_key(request_id::HEADER) {
             if let Some(id) = crate::current_request_id() {
                 // Only a sane id goes out as it is: it cannot break a header.
                 if request_id::is_sane(id.as_bytes()) {
                     if let Ok(value) = HeaderValue::from_str(&id) {
-                        headers.insert("x-request-id", value);
+                        headers.insert(request_id::HEADER, value);
                     }
                 }
             }
         }
-        if config.traceparent && !headers.contains_key("traceparent") {
-            if let Ok(value) = HeaderValue::from_str(&new_traceparent()) {
-                headers.insert("traceparent", value);
+        let trace = match headers.get(request_id::TRACEPARENT) {
+            // The caller's own, if it is valid.
+            Some(theirs) => request_id::traceparent(theirs.as_bytes()).map(TraceIds::of),
+            None if config.traceparent => {
+                let ours = new_traceparent();
+                let ids = TraceIds::of((&ours[3..35], &ours[36..52]));
+                // Hex digits and hyphens: always a header value.
+                if let Ok(value) = HeaderValue::from_bytes(&ours) {
+                    headers.insert(request_id::TRACEPARENT, value);
+                }
+                Some(ids)
             }
-        }
-        let trace = headers
-            .get("traceparent")
-            .and_then(|v| request_id::traceparent(v.as_bytes()))
-            .map(|(t, s)| (t.to_owned(), s.to_owned()));
+            None => None,
+        };
         let request_shape = capture::shape(headers, false);
         let limit = if request_shape == Shape::Binary {
             0
@@ -185,8 +213,14 @@ impl Call {
             execution_time,
             error: error.as_deref(),
             aborted: outcome.aborted,
-            trace_id: self.trace.as_ref().map(|t| t.0.as_str()),
-            span_id: self.trace.as_ref().map(|t| t.1.as_str()),
+            trace_id: self
+                .trace
+                .as_ref()
+                .and_then(|t| std::str::from_utf8(&t.trace).ok()),
+            span_id: self
+                .trace
+                .as_ref()
+                .and_then(|t| std::str::from_utf8(&t.span).ok()),
             external: Some(External {
                 peer_service: &self.peer_service,
                 endpoint: &self.url,
@@ -271,9 +305,38 @@ pub(crate) fn error_text(error: &reqwest::Error) -> String {
     text
 }
 
-/// A W3C `traceparent` for a new trace: version 00, random ids, sampled.
-fn new_traceparent() -> String {
-    let trace = fastrand::u128(1..);
-    let span = fastrand::u64(1..);
-    format!("00-{trace:032x}-{span:016x}-01")
+/// A W3C `traceparent` for a new trace: version 00, random ids (never
+/// all zeros), sampled.
+fn new_traceparent() -> [u8; 55] {
+    let mut header = *b"00-00000000000000000000000000000000-0000000000000000-01";
+    hex_into(&mut header[3..35], fastrand::u128(1..));
+    hex_into(&mut header[36..52], u128::from(fastrand::u64(1..)));
+    header
+}
+
+/// Writes the low digits of `v` in lower-case hex, filling `out`.
+fn hex_into(out: &mut [u8], mut v: u128) {
+    for digit in out.iter_mut().rev() {
+        *digit = b"0123456789abcdef"[(v & 0xf) as usize];
+        v >>= 4;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_traceparents_are_valid_and_differ() {
+        let a = new_traceparent();
+        let b = new_traceparent();
+        assert_ne!(a, b);
+        let (trace, span) = request_id::traceparent(&a).expect("valid");
+        let ids = TraceIds::of((trace, span));
+        assert_eq!(&ids.trace[..], &a[3..35]);
+        assert_eq!(&ids.span[..], &a[36..52]);
+        let mut one = [0u8; 4];
+        hex_into(&mut one, 0xbeef);
+        assert_eq!(&one, b"beef");
+    }
 }

@@ -1,0 +1,104 @@
+//! Small per-thread memos of the policy's answers: records repeat the same
+//! keys (`password`, `content-type`) and the same values (a header value,
+//! the request id in the span and in the echoed header) from one record to
+//! the next.
+//!
+//! An entry is found only by the policy's rules (a number that changes
+//! with every change to them) and the whole text, compared byte for byte:
+//! a hash collision or another policy can never hand out another text's
+//! answer. Texts longer than an entry holds are not remembered.
+
+use std::cell::RefCell;
+
+/// A direct-mapped memo of `SLOTS` answers about texts of at most `LEN`
+/// bytes.
+pub(super) struct Memo<const SLOTS: usize, const LEN: usize> {
+    entries: RefCell<[Entry<LEN>; SLOTS]>,
+}
+
+#[derive(Clone, Copy)]
+struct Entry<const LEN: usize> {
+    rules: u64,
+    hash: u64,
+    len: u8,
+    text: [u8; LEN],
+    answer: bool,
+}
+
+impl<const SLOTS: usize, const LEN: usize> Memo<SLOTS, LEN> {
+    /// An empty memo (`rules` 0 is never a policy's number).
+    pub(super) const fn new() -> Self {
+        assert!(LEN <= u8::MAX as usize);
+        Memo {
+            entries: RefCell::new(
+                [Entry {
+                    rules: 0,
+                    hash: 0,
+                    len: 0,
+                    text: [0; LEN],
+                    answer: false,
+                }; SLOTS],
+            ),
+        }
+    }
+
+    /// The answer remembered for `text` under `rules`, if any.
+    pub(super) fn get(&self, rules: u64, text: &str) -> Option<bool> {
+        if text.len() > LEN {
+            return None;
+        }
+        let hash = hash(text);
+        let entries = self.entries.try_borrow().ok()?;
+        let e = &entries[slot::<SLOTS>(hash)];
+        (e.rules == rules
+            && e.hash == hash
+            && usize::from(e.len) == text.len()
+            && &e.text[..text.len()] == text.as_bytes())
+        .then_some(e.answer)
+    }
+
+    /// Remembers `answer` for `text` under `rules` (in place of what its
+    /// slot held).
+    pub(super) fn put(&self, rules: u64, text: &str, answer: bool) {
+        if text.len() > LEN {
+            return;
+        }
+        let hash = hash(text);
+        if let Ok(mut entries) = self.entries.try_borrow_mut() {
+            let e = &mut entries[slot::<SLOTS>(hash)];
+            e.rules = rules;
+            e.hash = hash;
+            e.len = text.len() as u8;
+            e.text[..text.len()].copy_from_slice(text.as_bytes());
+            e.answer = answer;
+        }
+    }
+}
+
+fn slot<const SLOTS: usize>(hash: u64) -> usize {
+    (hash % SLOTS as u64) as usize
+}
+
+/// FNV-1a: short texts, no seed needed (entries are checked whole).
+fn hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_only_for_the_same_rules_and_text() {
+        let memo: Memo<4, 8> = Memo::new();
+        memo.put(1, "abc", true);
+        assert_eq!(memo.get(1, "abc"), Some(true));
+        assert_eq!(memo.get(2, "abc"), None, "another policy");
+        assert_eq!(memo.get(1, "abd"), None);
+        assert_eq!(memo.get(1, "ab"), None);
+        memo.put(1, "123456789", true);
+        assert_eq!(memo.get(1, "123456789"), None, "too long to keep");
+    }
+}
