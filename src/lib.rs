@@ -264,6 +264,9 @@ mod json;
 mod layer;
 mod macros;
 mod nesting;
+#[cfg(feature = "sea-orm")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sea-orm")))]
+pub mod orm;
 mod peers;
 mod plain_login;
 pub mod record;
@@ -361,6 +364,8 @@ pub(crate) fn current_request_id() -> Option<String> {
 
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(feature = "sea-orm")]
+    pub use sea_orm;
     pub use tracing;
 
     /// The per-record timestamp and event id, for `benches/clock_id.rs`
