@@ -3,6 +3,8 @@
 //! primary key as `instance_id`, the changes old and new, and the user and
 //! request id of the span it runs in; a secret column never appears.
 
+#![cfg(feature = "sea-orm")]
+
 mod common;
 mod orm_support;
 

@@ -3,6 +3,8 @@
 //! commits; the bulk helpers write one `BULK_*` record with the ids of the
 //! rows the statement touched.
 
+#![cfg(feature = "sea-orm")]
+
 mod common;
 mod orm_support;
 
