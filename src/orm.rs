@@ -207,7 +207,7 @@ fn emit(
 /// An entity with hooks of its own calls [`EntityAudit::before_save`],
 /// [`after_save`](EntityAudit::after_save) and
 /// [`after_delete`](EntityAudit::after_delete) from them instead (see the
-/// [module documentation](self)).
+/// [module documentation](crate::orm)).
 #[macro_export]
 macro_rules! audited_behavior {
     ($audit:path) => {
