@@ -165,9 +165,9 @@ impl Process {
         };
         let s = &mut self.steps[index];
         if success {
-            s.succeeded += 1;
+            s.succeeded = s.succeeded.saturating_add(1);
         } else {
-            s.failed += 1;
+            s.failed = s.failed.saturating_add(1);
         }
         let mut members = Map::new();
         members.insert("step".into(), Value::String(s.name.clone()));
@@ -175,7 +175,10 @@ impl Process {
         members.insert("success".into(), Value::Bool(success));
         members.insert("registration".into(), Value::String(name.to_string()));
         members.insert("description".into(), Value::String(description.to_string()));
-        members.insert("step_registrations".into(), json!(s.succeeded + s.failed));
+        members.insert(
+            "step_registrations".into(),
+            json!(u64::from(s.succeeded) + u64::from(s.failed)),
+        );
         members.insert("step_expected".into(), json!(s.expected));
         let message = format!(
             "process {} step {} registration {}: {}",

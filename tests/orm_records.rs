@@ -9,7 +9,7 @@ mod common;
 mod orm_support;
 
 use common::records::{check_envelope, Logs, Record};
-use orm_support::{block_on, new_account, open, HASH};
+use orm_support::{block_on, new_account, note, open, HASH};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, IntoActiveModel, ModelTrait};
 use serde_json::json;
@@ -210,4 +210,40 @@ fn eight_concurrent_tasks_writing_different_rows_each_carry_their_own_user() {
             "{kind}"
         );
     }
+}
+
+#[test]
+fn an_entity_audited_by_the_macro_has_its_model_name_and_snapshot_columns() {
+    let logs = Logs::new();
+    let dir = tempfile::tempdir().unwrap();
+    block_on(&logs.dispatch, async {
+        let db = open(dir.path()).await;
+        let created = note::ActiveModel {
+            title: Set("Minutes".to_owned()),
+            body: Set("long text".to_owned()),
+            ..Default::default()
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        let mut active = created.into_active_model();
+        active.body = Set("longer text".to_owned());
+        let updated = active.update(&db).await.unwrap();
+        updated.delete(&db).await.unwrap();
+    });
+    let records = crud(&logs);
+    let kinds: Vec<_> = records
+        .iter()
+        .map(|r| r["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["CREATE", "UPDATE", "DELETE"]);
+    for r in &records {
+        assert_eq!(r["model"], "Note");
+        assert_eq!(r["instance_repr"], json!({"id": 1, "title": "Minutes"}));
+    }
+    // Changes cover every column, not only the snapshot's.
+    assert_eq!(
+        records[1]["changes"],
+        json!({"body": {"old": "long text", "new": "longer text"}})
+    );
 }

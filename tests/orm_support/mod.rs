@@ -54,6 +54,31 @@ pub mod account {
     }
 }
 
+/// A note: audited with the one-line macro, under its own model name,
+/// its snapshot two columns.
+pub mod note {
+    use sea_orm::entity::prelude::*;
+    use tracing_audit::orm::{EntityAudit, Snapshot};
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "note")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub title: String,
+        pub body: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    const AUDIT: EntityAudit = EntityAudit::new()
+        .model("Note")
+        .snapshot(Snapshot::Columns(&["id", "title"]));
+
+    tracing_audit::audited_behavior!(AUDIT);
+}
+
 /// The secret every account is given: it must never reach a file.
 pub const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$SECRETHASHVALUE";
 
@@ -68,6 +93,12 @@ pub async fn open(dir: &Path) -> DatabaseConnection {
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             email TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL,
             password_hash TEXT NOT NULL, updated_at INTEGER NOT NULL)",
+    )
+    .await
+    .unwrap();
+    db.execute_unprepared(
+        "CREATE TABLE IF NOT EXISTS note (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, body TEXT NOT NULL)",
     )
     .await
     .unwrap();
