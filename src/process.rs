@@ -23,6 +23,9 @@ use crate::record::{target, ProcessRecord};
 ///
 /// A step succeeds when it received at least the registrations it expects
 /// and none of them failed; the process succeeds when every step does.
+/// The steps' order is their `index` in the records; registrations are
+/// taken in whatever order they come (the records' order shows it), so a
+/// step may be retried after a later one started.
 ///
 /// ```
 /// use tracing_audit::Process;
