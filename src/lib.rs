@@ -41,7 +41,7 @@
 //!
 //! | target | JSON `level` | file | made by |
 //! |---|---|---|---|
-//! | `audit.crud`, `audit.process`, any other `audit.*` | `AUDIT` | `audit.log` | [`create!`], [`read!`], [`update!`], [`delete!`], [`bulk_create!`], [`bulk_update!`], [`bulk_delete!`] |
+//! | `audit.crud`, `audit.process`, any other `audit.*` | `AUDIT` | `audit.log` | [`create!`], [`read!`], [`update!`], [`delete!`], [`bulk_create!`], [`bulk_update!`], [`bulk_delete!`]; [`Process`] (business processes, step by step) |
 //! | `audit.request` | `API` | `api.log` | `http::AuditLayer` (feature `http`): every inbound HTTP/gRPC request; `http::AuditedClient` (feature `reqwest`) and [`external_call`]: every outbound call |
 //! | `audit.login` | `LOGIN` | `login.log` | [`login!`], [`logout!`], [`login_failed!`] |
 //! | anything not `audit.*` | the event's level | `app.log` | `tracing::info!` and friends, and the `log` crate |
@@ -131,6 +131,14 @@
 //! path, with [`diff_ignoring()`] for fields such as `updated_at`).
 //! CRUD records made inside a [`Transaction`] are held until it commits,
 //! and never written if it rolls back.
+//!
+//! # SeaORM
+//!
+//! With the feature `sea-orm`, the `orm` module turns SeaORM's lifecycle
+//! hooks into CRUD records: `tracing_audit::audited_behavior!(AUDIT)` in
+//! an entity's module, and every insert, update and delete of it writes
+//! its record, the changes of an update included; records made in
+//! `orm::audited_transaction` are written only if the database commits.
 //!
 //! # Redaction
 //!
@@ -230,6 +238,7 @@
 //! | `axum` | `http`, and the client address from axum's `ConnectInfo<SocketAddr>` (`axum` without default features, with `tokio`) |
 //! | `reqwest` | `http`, and `http::AuditedClient`: outbound calls through `reqwest` 0.12 (without default features: choose a TLS backend in your own `reqwest` dependency) |
 //! | `reqwest-middleware` | `reqwest`, and `http::AuditMiddleware` for `reqwest-middleware` 0.4 |
+//! | `sea-orm` | `orm`: CRUD records from SeaORM 2's `ActiveModelBehavior` hooks, `orm::audited_transaction`, bulk helpers (`sea-orm` without a driver; it needs Rust 1.94) |
 //!
 //! # Platform and MSRV
 //!
@@ -264,8 +273,12 @@ mod json;
 mod layer;
 mod macros;
 mod nesting;
+#[cfg(feature = "sea-orm")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sea-orm")))]
+pub mod orm;
 mod peers;
 mod plain_login;
+mod process;
 pub mod record;
 pub mod redact;
 mod same_user;
@@ -285,6 +298,7 @@ pub use external::{external_call, ExternalCall};
 pub use filter::AuditFilter;
 pub use layer::AuditLayer;
 pub use nesting::{DEFAULT_MAX_DEPTH, DEPTH_MARKER};
+pub use process::{Process, ProcessError};
 pub use record::Kind;
 pub use transaction::Transaction;
 
@@ -361,6 +375,8 @@ pub(crate) fn current_request_id() -> Option<String> {
 
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(feature = "sea-orm")]
+    pub use sea_orm;
     pub use tracing;
 
     /// The per-record timestamp and event id, for `benches/clock_id.rs`

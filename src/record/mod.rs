@@ -11,6 +11,7 @@
 
 mod crud;
 mod login;
+mod process;
 #[cfg_attr(not(feature = "http"), allow(dead_code))]
 pub(crate) mod request;
 
@@ -22,6 +23,8 @@ pub use crud::{Crud, IdArg, IdDisplay};
 #[doc(hidden)]
 pub use login::Login;
 pub use login::LoginEvent;
+#[doc(hidden)]
+pub use process::ProcessRecord;
 
 use crate::json::{self, Opts, Out};
 

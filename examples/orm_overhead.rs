@@ -1,0 +1,238 @@
+//! What auditing costs SeaORM: rows/s of inserts and of updates through
+//! SeaORM on SQLite, with an audited entity and with the same entity not
+//! audited, alternating in one run.
+//!
+//! ```text
+//! cargo run --release --all-features --example orm_overhead
+//! cargo run --release --all-features --example orm_overhead -- --records 500 --rounds 1   # smoke
+//! ```
+//!
+//! Options: `--records N` (rows per phase, default 10,000), `--rounds R`
+//! (default 3), `--dir PATH` (default a fresh temporary directory).
+//!
+//! # What is measured
+//!
+//! Each round runs both arms, in alternating order (`plain` first in even
+//! rounds, `audited` first in odd ones). An arm creates a fresh SQLite file
+//! with one table, then times N `ActiveModel::insert`s, then N
+//! `ActiveModel::update`s of one column of each row (one `await` after
+//! another, on a current-thread tokio runtime).
+//!
+//! SQLite is configured the same in both arms: one pool of exactly one
+//! connection (`max_connections(1)`, `min_connections(1)`), on which
+//! `PRAGMA journal_mode=WAL` and `PRAGMA synchronous=NORMAL` are run
+//! before the clock starts. The two entities have the same columns; the
+//! audited one has `tracing_audit::audited_behavior!` (so each update also
+//! reads the old row, see the `orm` module), the plain one the default
+//! `ActiveModelBehavior`. The crate's layer (`layer().log_dir(dir)`, no
+//! console, no size rotation so that one file holds every record) is the
+//! global subscriber in both arms: the plain arm makes no
+//! record.
+//!
+//! After each audited arm the guard is flushed and `audit.log` must hold
+//! exactly N `CREATE` and N `UPDATE` records more than before: otherwise
+//! the run exits 1.
+//!
+//! Printed: per round and arm, inserts/s and updates/s; then the medians,
+//! and last `orm_audit_ratio=X.XX`, the median over rounds of
+//! (audited rows/s) / (plain rows/s), rows/s counting the inserts and the
+//! updates together (2N rows over the time of both phases). Goal: at least
+//! 0.90.
+
+#[path = "support/mod.rs"]
+#[allow(dead_code)] // the latency helpers are not used here
+mod support;
+
+use std::io;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, IntoActiveModel};
+use support::{median, Args};
+use tracing::Instrument;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+macro_rules! item_entity {
+    ($name:ident, $table:literal, $($behavior:tt)*) => {
+        mod $name {
+            use sea_orm::entity::prelude::*;
+
+            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+            #[sea_orm(table_name = $table)]
+            pub struct Model {
+                #[sea_orm(primary_key)]
+                pub id: i32,
+                pub name: String,
+                pub price: i64,
+                pub updated_at: i64,
+            }
+
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+
+            $($behavior)*
+        }
+    };
+}
+
+item_entity!(plain, "item", impl ActiveModelBehavior for ActiveModel {});
+item_entity!(audited, "item",
+    const AUDIT: tracing_audit::orm::EntityAudit =
+        tracing_audit::orm::EntityAudit::new().exclude(&["updated_at"]);
+    tracing_audit::audited_behavior!(AUDIT);
+);
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Arm {
+    Plain,
+    Audited,
+}
+
+struct Timing {
+    inserts: Duration,
+    updates: Duration,
+}
+
+fn main() -> ExitCode {
+    let args = support::parse_args("orm_overhead", 1_000_000).map(|mut a| {
+        if !std::env::args().any(|x| x == "--records") {
+            a.records = 10_000;
+        }
+        a
+    });
+    support::exit_status(args, run)
+}
+
+fn run(args: &Args) -> io::Result<bool> {
+    let tmp;
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => {
+            tmp = tempfile::tempdir()?;
+            tmp.path().to_path_buf()
+        }
+    };
+    let (layer, guard) = tracing_audit::layer()
+        .log_dir(dir.join("audit"))
+        .service_name("orm_overhead")
+        // One file holds every record, to be counted.
+        .max_file_size(None)
+        .build()
+        .map_err(io::Error::other)?;
+    tracing_subscriber::registry().with(layer).init();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let n = args.records as usize;
+    println!(
+        "orm_overhead: {n} inserts then {n} updates per arm, {} rounds, SQLite (WAL, synchronous=NORMAL, 1 connection)",
+        args.rounds
+    );
+    let mut ratios = Vec::new();
+    let mut rates: [Vec<(f64, f64)>; 2] = [Vec::new(), Vec::new()];
+    let mut expected_records = 0;
+    for round in 0..args.rounds {
+        let order = if round % 2 == 0 {
+            [Arm::Plain, Arm::Audited]
+        } else {
+            [Arm::Audited, Arm::Plain]
+        };
+        let mut both = [0.0; 2];
+        for arm in order {
+            let db_path = dir.join(format!("round{round}-{arm:?}.db"));
+            let request = tracing::info_span!("request", request_id = "r-bench", user_id = "7");
+            let timing = runtime
+                .block_on(run_arm(arm, &db_path, n).instrument(request))
+                .map_err(io::Error::other)?;
+            let ins = n as f64 / timing.inserts.as_secs_f64();
+            let upd = n as f64 / timing.updates.as_secs_f64();
+            let all = 2.0 * n as f64 / (timing.inserts + timing.updates).as_secs_f64();
+            println!("round {round} {arm:?}: inserts {ins:.0} rows/s, updates {upd:.0} rows/s");
+            let i = arm as usize;
+            rates[i].push((ins, upd));
+            both[i] = all;
+            if arm == Arm::Audited {
+                expected_records += 2 * n;
+                guard.flush().map_err(io::Error::other)?;
+                let found = count_records(&dir.join("audit/audit.log"))?;
+                if found != expected_records {
+                    eprintln!("audit.log holds {found} records, expected {expected_records}");
+                    return Ok(false);
+                }
+            }
+            std::fs::remove_file(&db_path).ok();
+        }
+        ratios.push(both[1] / both[0]);
+    }
+    for arm in [Arm::Plain, Arm::Audited] {
+        let r = &rates[arm as usize];
+        println!(
+            "median {arm:?}: inserts {:.0} rows/s, updates {:.0} rows/s",
+            median(r.iter().map(|x| x.0).collect()),
+            median(r.iter().map(|x| x.1).collect())
+        );
+    }
+    println!("orm_audit_ratio={:.2}", median(ratios));
+    Ok(true)
+}
+
+async fn run_arm(arm: Arm, path: &Path, n: usize) -> Result<Timing, sea_orm::DbErr> {
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false);
+    let db = Database::connect(options).await?;
+    db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+    db.execute_unprepared("PRAGMA synchronous=NORMAL").await?;
+    db.execute_unprepared(
+        "CREATE TABLE item (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,
+         price INTEGER NOT NULL, updated_at INTEGER NOT NULL)",
+    )
+    .await?;
+    // The same code for both arms, on each arm's entity.
+    macro_rules! phases {
+        ($entity:ident) => {{
+            let start = Instant::now();
+            let mut rows = Vec::with_capacity(n);
+            for i in 0..n {
+                let am = $entity::ActiveModel {
+                    name: Set(format!("item {i}")),
+                    price: Set(i as i64),
+                    updated_at: Set(0),
+                    ..Default::default()
+                };
+                rows.push(am.insert(&db).await?);
+            }
+            let inserts = start.elapsed();
+            let start = Instant::now();
+            for row in rows {
+                let price = row.price;
+                let mut am = row.into_active_model();
+                am.price = Set(price + 1);
+                am.updated_at = Set(1);
+                am.update(&db).await?;
+            }
+            Timing {
+                inserts,
+                updates: start.elapsed(),
+            }
+        }};
+    }
+    Ok(match arm {
+        Arm::Plain => phases!(plain),
+        Arm::Audited => phases!(audited),
+    })
+}
+
+fn count_records(path: &Path) -> io::Result<usize> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(bytes.iter().filter(|b| **b == b'\n').count()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,255 @@
+#![doc = include_str!("docs/orm.md")]
+
+use std::fmt;
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, IdenStatic, Iterable, ModelTrait,
+    PrimaryKeyToColumn, QueryFilter,
+};
+use serde_json::Value as Json;
+
+use crate::diff::{diff, Changes};
+use crate::record::{Crud, EventType};
+
+mod bulk;
+mod pending;
+mod tx;
+mod values;
+
+pub use tx::audited_transaction;
+
+/// What an entity's records carry as `instance_repr`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Snapshot {
+    /// Every column (but the excluded ones). The default.
+    All,
+    /// No `instance_repr`.
+    Off,
+    /// Only these columns (the excluded ones still left out).
+    Columns(&'static [&'static str]),
+}
+
+/// How one entity is audited: its settings, and the functions its
+/// `ActiveModelBehavior` hooks call. Made in a `const`, one per entity:
+///
+/// ```ignore
+/// const AUDIT: EntityAudit = EntityAudit::new()
+///     .exclude(&["updated_at"])
+///     .snapshot(Snapshot::Columns(&["id", "email", "role"]));
+/// ```
+///
+/// See the [module documentation](self) for the hooks.
+#[derive(Debug, Clone, Copy)]
+pub struct EntityAudit {
+    model: Option<&'static str>,
+    excluded: &'static [&'static str],
+    snapshot: Snapshot,
+}
+
+impl Default for EntityAudit {
+    fn default() -> Self {
+        EntityAudit::new()
+    }
+}
+
+impl EntityAudit {
+    /// The defaults: `model` is the table's name, no column excluded, a
+    /// snapshot of every column.
+    pub const fn new() -> Self {
+        EntityAudit {
+            model: None,
+            excluded: &[],
+            snapshot: Snapshot::All,
+        }
+    }
+
+    /// The `model` written in the records, instead of the table's name.
+    pub const fn model(mut self, name: &'static str) -> Self {
+        self.model = Some(name);
+        self
+    }
+
+    /// Columns (by their database name) left out of `changes` and
+    /// `instance_repr`: an update that changes only these writes no record.
+    pub const fn exclude(mut self, columns: &'static [&'static str]) -> Self {
+        self.excluded = columns;
+        self
+    }
+
+    /// What `instance_repr` holds.
+    pub const fn snapshot(mut self, snapshot: Snapshot) -> Self {
+        self.snapshot = snapshot;
+        self
+    }
+
+    /// `None`: no snapshot; `Some(None)`: every column.
+    fn snapshot_columns(&self) -> Option<Option<&'static [&'static str]>> {
+        match self.snapshot {
+            Snapshot::All => Some(None),
+            Snapshot::Off => None,
+            Snapshot::Columns(columns) => Some(Some(columns)),
+        }
+    }
+
+    fn model_name<E: EntityTrait>(&self) -> &'static str {
+        self.model.unwrap_or_else(|| E::default().table_name())
+    }
+
+    /// For `before_save`. On an update, loads the row as it is before the
+    /// change (one `SELECT` by primary key, on the same connection or
+    /// transaction), for [`after_save`](Self::after_save)'s `changes`.
+    /// Nothing is loaded for an insert, or for an update that sets no
+    /// column. An error loading the row is returned, so the update does
+    /// not happen unrecorded.
+    pub async fn before_save<A, C>(&self, active: A, db: &C, insert: bool) -> Result<A, DbErr>
+    where
+        A: ActiveModelTrait + Send,
+        C: sea_orm::ConnectionTrait,
+    {
+        if insert || !sets_an_audited_column(&active, self) {
+            return Ok(active);
+        }
+        let Some(key) = active.get_primary_key_value() else {
+            return Ok(active);
+        };
+        let mut find = <A::Entity as EntityTrait>::find();
+        for (pk, value) in <A::Entity as EntityTrait>::PrimaryKey::iter().zip(key.clone()) {
+            find = find.filter(pk.into_column().eq(value));
+        }
+        if let Some(old) = find.one(db).await? {
+            pending::put(
+                pending::connection(db),
+                self.model_name::<A::Entity>(),
+                values::key_text(key),
+                values::model_json(&old, self),
+            );
+        }
+        Ok(active)
+    }
+
+    /// For `after_save`: a `CREATE` record for an insert; for an update,
+    /// an `UPDATE` record with the changed columns, old and new, when
+    /// something (not excluded) changed, and none otherwise. Never fails.
+    pub fn after_save<M: ModelTrait, C>(&self, model: M, db: &C, insert: bool) -> Result<M, DbErr> {
+        let name = self.model_name::<M::Entity>();
+        let id = values::model_key(&model);
+        let snapshot = values::model_snapshot(&model, self);
+        if insert {
+            emit(EventType::Create, name, &id, None, snapshot.as_ref());
+        } else if let Some(old) = pending::take(pending::connection(db), name, &id) {
+            let changes = diff(&old, &values::model_json(&model, self));
+            if !changes.is_empty() {
+                emit(
+                    EventType::Update,
+                    name,
+                    &id,
+                    Some(&changes),
+                    snapshot.as_ref(),
+                );
+            }
+        }
+        Ok(model)
+    }
+
+    /// For `after_delete`: a `DELETE` record, its snapshot the columns the
+    /// active model holds (all of them for a model that was loaded).
+    /// Never fails.
+    pub fn after_delete<A: ActiveModelTrait>(&self, active: A) -> Result<A, DbErr> {
+        let name = self.model_name::<A::Entity>();
+        let id = active
+            .get_primary_key_value()
+            .map(values::key_text)
+            .unwrap_or_default();
+        let snapshot = values::active_snapshot(&active, self);
+        emit(EventType::Delete, name, &id, None, snapshot.as_ref());
+        Ok(active)
+    }
+}
+
+/// Whether the update sets a column the entity audits: one that sets only
+/// excluded columns (or none) cannot make a record, so nothing is loaded.
+fn sets_an_audited_column<A: ActiveModelTrait>(active: &A, audit: &EntityAudit) -> bool {
+    <A::Entity as EntityTrait>::Column::iter()
+        .any(|c| active.get(c).is_set() && !audit.excluded.contains(&c.as_str()))
+}
+
+/// One record through the crate's CRUD path, as the macros write it.
+fn emit(
+    kind: EventType,
+    model: &str,
+    id: &str,
+    changes: Option<&Changes>,
+    instance: Option<&Json>,
+) {
+    let model: &dyn fmt::Display = &model;
+    let id: &dyn fmt::Display = &id;
+    let mut record = Crud::new(kind, model, Some(id));
+    if let Some(changes) = changes {
+        record = record.changes(changes);
+    }
+    if let Some(instance) = instance {
+        record = record.instance(instance);
+    }
+    crate::__emit!("audit.crud", record);
+}
+
+/// Implements `ActiveModelBehavior` for the `ActiveModel` in scope with
+/// the three audit hooks of an [`EntityAudit`] `const`: the one line that
+/// replaces `impl ActiveModelBehavior for ActiveModel {}` in an entity's
+/// module.
+///
+/// ```ignore
+/// const AUDIT: EntityAudit = EntityAudit::new().exclude(&["updated_at"]);
+/// tracing_audit::audited_behavior!(AUDIT);
+/// ```
+///
+/// An entity with hooks of its own calls [`EntityAudit::before_save`],
+/// [`after_save`](EntityAudit::after_save) and
+/// [`after_delete`](EntityAudit::after_delete) from them instead (see the
+/// [module documentation](crate::orm)).
+#[macro_export]
+macro_rules! audited_behavior {
+    ($audit:path) => {
+        $crate::audited_behavior!($audit, ActiveModel);
+    };
+    ($audit:path, $active:ty) => {
+        #[$crate::__private::sea_orm::prelude::async_trait::async_trait]
+        impl $crate::__private::sea_orm::ActiveModelBehavior for $active {
+            async fn before_save<C>(
+                self,
+                db: &C,
+                insert: bool,
+            ) -> ::core::result::Result<Self, $crate::__private::sea_orm::DbErr>
+            where
+                C: $crate::__private::sea_orm::ConnectionTrait,
+            {
+                $audit.before_save(self, db, insert).await
+            }
+
+            async fn after_save<C>(
+                model: <<Self as $crate::__private::sea_orm::ActiveModelTrait>::Entity as $crate::__private::sea_orm::EntityTrait>::Model,
+                db: &C,
+                insert: bool,
+            ) -> ::core::result::Result<
+                <<Self as $crate::__private::sea_orm::ActiveModelTrait>::Entity as $crate::__private::sea_orm::EntityTrait>::Model,
+                $crate::__private::sea_orm::DbErr,
+            >
+            where
+                C: $crate::__private::sea_orm::ConnectionTrait,
+            {
+                $audit.after_save(model, db, insert)
+            }
+
+            async fn after_delete<C>(
+                self,
+                _db: &C,
+            ) -> ::core::result::Result<Self, $crate::__private::sea_orm::DbErr>
+            where
+                C: $crate::__private::sea_orm::ConnectionTrait,
+            {
+                $audit.after_delete(self)
+            }
+        }
+    };
+}
