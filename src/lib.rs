@@ -247,6 +247,9 @@
 #![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "alert")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alert")))]
+pub mod alert;
 pub mod appender;
 mod builder;
 mod clock;

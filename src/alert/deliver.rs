@@ -1,0 +1,219 @@
+//! The delivery thread: webhooks, emails and callbacks, off the rules
+//! thread and the application's, with retries, backoff and a bounded
+//! queue.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
+
+use super::action::{backoff, Action, Webhook};
+use super::stats::{bump, Counters};
+use super::Alert;
+use crate::unwind;
+
+/// One alert to deliver one way.
+pub(crate) struct Job {
+    pub(crate) alert: Arc<Alert>,
+    pub(crate) action: Action,
+    attempt: u32,
+    due: Instant,
+}
+
+pub(crate) enum Msg {
+    Job(Job),
+    /// Deliver what is pending until the deadline, then stop.
+    Stop(Instant),
+}
+
+/// The rules thread's end of the delivery queue.
+pub(crate) struct Queue {
+    tx: Sender<Msg>,
+    counters: Arc<Counters>,
+}
+
+impl Queue {
+    /// Queues a delivery; a full queue drops it, counted.
+    pub(crate) fn push(&self, alert: &Arc<Alert>, action: &Action) {
+        let job = Job {
+            alert: Arc::clone(alert),
+            action: action.clone(),
+            attempt: 0,
+            due: Instant::now(),
+        };
+        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =
+            self.tx.try_send(Msg::Job(job))
+        {
+            bump(&self.counters.deliveries_dropped);
+        }
+    }
+
+    /// Asks the thread to finish by `deadline`.
+    pub(crate) fn stop(&self, deadline: Instant) {
+        let _ = self.tx.send_timeout(
+            Msg::Stop(deadline),
+            deadline.saturating_duration_since(Instant::now()),
+        );
+    }
+}
+
+/// Starts the delivery thread.
+pub(crate) fn start(
+    capacity: usize,
+    counters: Arc<Counters>,
+) -> std::io::Result<(Queue, std::thread::JoinHandle<()>)> {
+    let (tx, rx) = crossbeam_channel::bounded(capacity.max(1));
+    let thread_counters = Arc::clone(&counters);
+    let handle = std::thread::Builder::new()
+        .name("tracing-audit-alert-delivery".into())
+        .spawn(move || Deliverer::new(thread_counters).run(rx))?;
+    Ok((Queue { tx, counters }, handle))
+}
+
+struct Deliverer {
+    counters: Arc<Counters>,
+    client: Option<reqwest::blocking::Client>,
+    pending: Vec<Job>,
+    /// Failures already reported on stderr.
+    reported: u64,
+}
+
+impl Deliverer {
+    fn new(counters: Arc<Counters>) -> Deliverer {
+        Deliverer {
+            counters,
+            client: None,
+            pending: Vec::new(),
+            reported: 0,
+        }
+    }
+
+    fn run(mut self, rx: Receiver<Msg>) {
+        let mut deadline: Option<Instant> = None;
+        loop {
+            let now = Instant::now();
+            let next = self.pending.iter().map(|j| j.due).min();
+            let wait = next.map_or(Duration::from_secs(3600), |d| {
+                d.saturating_duration_since(now)
+            });
+            let wait = match deadline {
+                Some(dl) => wait.min(dl.saturating_duration_since(now)),
+                None => wait,
+            };
+            match rx.recv_timeout(wait) {
+                Ok(Msg::Job(job)) => self.pending.push(job),
+                Ok(Msg::Stop(dl)) => deadline = Some(dl),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    deadline.get_or_insert_with(Instant::now);
+                }
+            }
+            while let Ok(msg) = rx.try_recv() {
+                match msg {
+                    Msg::Job(job) => self.pending.push(job),
+                    Msg::Stop(dl) => deadline = Some(dl),
+                }
+            }
+            self.run_due();
+            if let Some(dl) = deadline {
+                if self.pending.is_empty() || Instant::now() >= dl {
+                    let left = self.pending.len() as u64;
+                    self.counters
+                        .deliveries_abandoned
+                        .fetch_add(left, std::sync::atomic::Ordering::Relaxed);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Attempts every job that is due, rescheduling the failures.
+    fn run_due(&mut self) {
+        let now = Instant::now();
+        let (due, later): (Vec<Job>, Vec<Job>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|j| j.due <= now);
+        self.pending = later;
+        for mut job in due {
+            match self.attempt(&job) {
+                Ok(()) => bump(&self.counters.delivered),
+                Err(why) => {
+                    let (retries, base) = job.action.retry();
+                    if job.attempt < retries {
+                        bump(&self.counters.retries);
+                        job.due = Instant::now() + backoff(base, job.attempt);
+                        job.attempt += 1;
+                        self.pending.push(job);
+                    } else {
+                        bump(&self.counters.deliveries_failed);
+                        self.report(&job, &why);
+                    }
+                }
+            }
+        }
+    }
+
+    fn attempt(&mut self, job: &Job) -> Result<(), String> {
+        match &job.action {
+            Action::Webhook(w) => self.post(w, &job.alert),
+            #[cfg(feature = "alert-email")]
+            Action::Email(e) => {
+                let (e, alert) = (Arc::clone(e), Arc::clone(&job.alert));
+                unwind::catch(move || e.send(&alert))?
+            }
+            Action::Callback(f) => {
+                let (f, alert) = (Arc::clone(f), Arc::clone(&job.alert));
+                unwind::catch(move || f(&alert))
+            }
+        }
+    }
+
+    fn post(&mut self, webhook: &Webhook, alert: &Alert) -> Result<(), String> {
+        if self.client.is_none() {
+            let client = reqwest::blocking::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| e.to_string())?;
+            self.client = Some(client);
+        }
+        let Some(client) = &self.client else {
+            return Err("no HTTP client".to_owned());
+        };
+        let body = alert.payload().as_bytes().to_vec();
+        let mut request = client
+            .post(&webhook.url)
+            .timeout(webhook.timeout)
+            .header("content-type", "application/json")
+            .header("x-alert-id", &alert.alert_id);
+        if let Some(sig) = webhook.signature(&body) {
+            request = request.header("x-signature", sig);
+        }
+        let response = request.body(body).send().map_err(|e| e.to_string())?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("answered {status}"))
+        }
+    }
+
+    /// Reports a delivery given up on, on stderr: the first and then every
+    /// 100th.
+    fn report(&mut self, job: &Job, why: &str) {
+        if self.reported.is_multiple_of(100) {
+            let to = match &job.action {
+                Action::Webhook(w) => w.url.clone(),
+                #[cfg(feature = "alert-email")]
+                Action::Email(_) => "email".to_owned(),
+                Action::Callback(_) => "callback".to_owned(),
+            };
+            eprintln!(
+                "tracing-audit: alert {} ({}) could not be delivered to {to}: {why}; {} failed so far",
+                job.alert.alert_id,
+                job.alert.rule,
+                self.reported + 1
+            );
+        }
+        self.reported += 1;
+    }
+}

@@ -1,0 +1,245 @@
+//! The rules thread and the observer that feeds it from the layer.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use serde_json::Value;
+use tracing_core::dispatcher::WeakDispatch;
+use tracing_core::Dispatch;
+
+use super::action::Action;
+use super::deliver::{self, Queue};
+use super::rule::{Armed, Fired};
+use super::stats::{bump, Counters};
+use super::view::RecordView;
+use super::{Alert, AlertStats, Alerts};
+use crate::record::{target, AlertRecord, Kind};
+use crate::sink::Observer;
+use crate::unwind;
+
+enum Msg {
+    Line {
+        at: Instant,
+        kind: Kind,
+        line: Vec<u8>,
+    },
+    /// Evaluate what came before, deliver until the deadline, then say so.
+    Stop(Instant, Sender<()>),
+}
+
+/// What the engine's threads and handles share.
+struct Shared {
+    counters: Arc<Counters>,
+    /// The subscriber the layer is in: alert records go through it.
+    dispatch: Mutex<Option<WeakDispatch>>,
+}
+
+/// The layer's end: copies the lines the rules read into their queue,
+/// never waiting.
+pub(crate) struct Engine {
+    tx: Sender<Msg>,
+    wanted: [bool; 4],
+    shared: Arc<Shared>,
+}
+
+impl Observer for Engine {
+    fn line(&self, kind: Kind, line: &[u8]) {
+        if !self.wanted[kind.index()] {
+            return;
+        }
+        let msg = Msg::Line {
+            at: Instant::now(),
+            kind,
+            line: line.to_vec(),
+        };
+        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.tx.try_send(msg) {
+            bump(&self.shared.counters.records_dropped);
+        }
+    }
+
+    fn dispatch(&self, dispatch: &Dispatch) {
+        *self
+            .shared
+            .dispatch
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(dispatch.downgrade());
+    }
+}
+
+/// The guard's end: statistics and shutdown.
+pub(crate) struct Handle {
+    tx: Sender<Msg>,
+    shared: Arc<Shared>,
+    stopped: bool,
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertHandle").finish_non_exhaustive()
+    }
+}
+
+impl Handle {
+    pub(crate) fn stats(&self) -> AlertStats {
+        self.shared.counters.snapshot()
+    }
+
+    /// Evaluates the records already queued, delivers what it can within
+    /// `timeout`, and stops both threads (idempotent).
+    pub(crate) fn shutdown(&mut self, timeout: Duration) {
+        if std::mem::replace(&mut self.stopped, true) {
+            return;
+        }
+        let deadline = Instant::now() + timeout;
+        let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+        if self
+            .tx
+            .send_timeout(Msg::Stop(deadline, done_tx), timeout)
+            .is_ok()
+        {
+            // A little past the deadline: the thread counts what it
+            // abandons before it answers.
+            let _ = done_rx.recv_timeout(timeout + Duration::from_secs(1));
+        }
+    }
+}
+
+/// Starts the rules and delivery threads.
+pub(crate) fn start(alerts: Alerts) -> std::io::Result<(Engine, Handle)> {
+    let counters = Arc::new(Counters::default());
+    let shared = Arc::new(Shared {
+        counters: Arc::clone(&counters),
+        dispatch: Mutex::new(None),
+    });
+    let mut wanted = [false; 4];
+    for rule in &alerts.rules {
+        for kind in rule.kinds() {
+            wanted[kind.index()] = true;
+        }
+    }
+    let (queue, delivery) = deliver::start(alerts.delivery_capacity, Arc::clone(&counters))?;
+    let (tx, rx) = crossbeam_channel::bounded(alerts.queue_capacity.max(1));
+    let rules = Rules {
+        armed: alerts.rules.iter().map(|r| r.arm()).collect(),
+        actions: alerts.actions,
+        queue,
+        shared: Arc::clone(&shared),
+    };
+    std::thread::Builder::new()
+        .name("tracing-audit-alert-rules".into())
+        .spawn(move || rules.run(rx, delivery))?;
+    Ok((
+        Engine {
+            tx: tx.clone(),
+            wanted,
+            shared: Arc::clone(&shared),
+        },
+        Handle {
+            tx,
+            shared,
+            stopped: false,
+        },
+    ))
+}
+
+struct Rules {
+    armed: Vec<Armed>,
+    /// The actions every alert takes.
+    actions: Vec<Action>,
+    queue: Queue,
+    shared: Arc<Shared>,
+}
+
+impl Rules {
+    fn run(mut self, rx: Receiver<Msg>, delivery: std::thread::JoinHandle<()>) {
+        let counters = Arc::clone(&self.shared.counters);
+        for msg in rx.iter() {
+            match msg {
+                Msg::Line { at, kind, line } => {
+                    // Nothing in a record can stop this thread: a panic in
+                    // the rules is caught per rule, the parse is bounded by
+                    // serde_json's recursion limit.
+                    let Ok(value) = serde_json::from_slice::<Value>(&line) else {
+                        bump(&counters.records_unparsed);
+                        continue;
+                    };
+                    bump(&counters.records_seen);
+                    self.evaluate(&value, kind, at);
+                }
+                Msg::Stop(deadline, done) => {
+                    self.queue.stop(deadline);
+                    let _ = delivery.join();
+                    let _ = done.send(());
+                    return;
+                }
+            }
+        }
+    }
+
+    fn evaluate(&mut self, value: &Value, kind: Kind, at: Instant) {
+        let view = RecordView::new(value);
+        if view.name() == target::ALERT {
+            return;
+        }
+        let counters = Arc::clone(&self.shared.counters);
+        for i in 0..self.armed.len() {
+            if !self.armed[i].rule.kinds().contains(&kind) {
+                continue;
+            }
+            let mut capped = false;
+            let armed = &mut self.armed[i];
+            match unwind::catch(|| armed.check(&view, at, &mut capped)) {
+                Ok(Some(fired)) => self.fire(i, fired, value),
+                Ok(None) => {}
+                Err(_) => bump(&counters.rule_panics),
+            }
+            if capped {
+                bump(&counters.keys_capped);
+            }
+        }
+    }
+
+    fn fire(&self, rule: usize, fired: Fired, record: &Value) {
+        let rule = &self.armed[rule].rule;
+        let alert = Arc::new(Alert::new(rule, fired, record));
+        bump(&self.shared.counters.alerts);
+        self.emit(&alert);
+        for action in self.actions.iter().chain(&rule.actions) {
+            self.queue.push(&alert, action);
+        }
+    }
+
+    /// The `audit.alert` record, through the layer's subscriber like any
+    /// record.
+    fn emit(&self, alert: &Alert) {
+        let body = AlertRecord {
+            alert_id: &alert.alert_id,
+            rule: &alert.rule,
+            key: &alert.key,
+            count: alert.count,
+            threshold: alert.threshold,
+            window_secs: alert.window.as_secs_f64(),
+            event_ids: &alert.event_ids,
+            message: &alert.message,
+        };
+        let emit = || {
+            tracing::event!(
+                target: crate::record::target::ALERT,
+                tracing::Level::WARN,
+                audit = tracing::field::debug(&body)
+            )
+        };
+        let dispatch = self
+            .shared
+            .dispatch
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .and_then(WeakDispatch::upgrade);
+        match dispatch {
+            Some(d) => tracing::dispatcher::with_default(&d, emit),
+            None => emit(),
+        }
+    }
+}
