@@ -243,3 +243,55 @@ impl Rules {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::Rule;
+
+    #[test]
+    fn lines_that_are_not_json_are_counted_and_the_thread_goes_on() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&seen);
+        let alerts = Alerts::new()
+            .rule(Rule::matching("any login", |r| r.name() == "audit.login"))
+            .callback(move |a| kept.lock().unwrap().push(a.key.clone()));
+        let (engine, mut handle) = start(alerts).unwrap();
+        let deep = "[".repeat(100_000);
+        engine.line(Kind::Login, b"\xff\xfe\x00 not json at all");
+        engine.line(Kind::Login, deep.as_bytes());
+        engine.line(
+            Kind::Login,
+            b"{\"name\":\"audit.login\",\"event_id\":\"e\xff1\"}",
+        );
+        engine.line(
+            Kind::Login,
+            b"{\"name\":\"audit.login\",\"event_id\":\"e2\"}",
+        );
+        handle.shutdown(Duration::from_secs(30));
+        let stats = handle.stats();
+        assert_eq!(stats.records_unparsed, 3, "{stats:?}");
+        assert_eq!(stats.records_seen, 1);
+        assert_eq!(stats.alerts, 1);
+        assert_eq!(*seen.lock().unwrap(), ["e2"]);
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_without_waiting() {
+        let alerts = Alerts::new()
+            .rule(Rule::matching("slow", |_| {
+                std::thread::sleep(Duration::from_millis(50));
+                false
+            }))
+            .queue_capacity(1);
+        let (engine, mut handle) = start(alerts).unwrap();
+        for _ in 0..20 {
+            engine.line(Kind::App, b"{\"name\":\"x\"}");
+        }
+        let dropped = handle.stats().records_dropped;
+        handle.shutdown(Duration::from_secs(30));
+        let stats = handle.stats();
+        assert!(dropped >= 1, "{stats:?}");
+        assert_eq!(stats.records_seen + stats.records_dropped, 20, "{stats:?}");
+    }
+}
