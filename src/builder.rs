@@ -879,6 +879,10 @@ pub struct ShutdownReport {
     /// Records that no sink could take (a writer that failed), as
     /// [`AuditGuard::unwritten`] counted them.
     pub unwritten: u64,
+    /// The alert rules' final figures (feature `alert`; `None` without
+    /// [`Builder::alerts`]), taken after the rules and deliveries stopped.
+    #[cfg(feature = "alert")]
+    pub alerts: Option<crate::alert::AlertStats>,
 }
 
 impl ShutdownReport {
@@ -941,6 +945,8 @@ impl AuditGuard {
                 .map(|(k, a)| (*k, a.stats()))
                 .collect(),
             unwritten: self.unwritten(),
+            #[cfg(feature = "alert")]
+            alerts: self.alert_stats(),
         }
     }
 

@@ -230,6 +230,8 @@
 //! | `axum` | `http`, and the client address from axum's `ConnectInfo<SocketAddr>` (`axum` without default features, with `tokio`) |
 //! | `reqwest` | `http`, and `http::AuditedClient`: outbound calls through `reqwest` 0.12 (without default features: choose a TLS backend in your own `reqwest` dependency) |
 //! | `reqwest-middleware` | `reqwest`, and `http::AuditMiddleware` for `reqwest-middleware` 0.4 |
+//! | `alert` | `alert`: rules over the records on a thread of their own, `audit.alert` records, HMAC-signed webhooks with retries (`reqwest`'s blocking client, no TLS backend chosen for you; `hmac`, `sha2`, `hex`), callbacks; guide: `alert` |
+//! | `alert-email` | `alert`, and alert emails over SMTP (`lettre` with `builder` and `smtp-transport` only) |
 //!
 //! # Platform and MSRV
 //!

@@ -1,24 +1,4 @@
-//! Alert rules over the record stream (feature `alert`): failed logins per
-//! address or user, deletions of a model, the 5xx rate, your own
-//! predicate; each alert an `audit.alert` record, and signed webhooks,
-//! emails (feature `alert-email`) and callbacks.
-//!
-//! The guide is [`crate::docs::alerts`]; the record and the webhook
-//! payload are in the [schema](crate::schema).
-//!
-//! ```no_run
-//! use std::time::Duration;
-//! use tracing_audit::alert::{Alerts, Rule, Webhook};
-//!
-//! let alerts = Alerts::new()
-//!     .rule(Rule::failed_logins_per_ip()) // 5 in 60 s
-//!     .rule(Rule::failed_logins_per_user().threshold(10).window(Duration::from_secs(600)))
-//!     .rule(Rule::server_errors(0.05))
-//!     .rule(Rule::deleted("Invoice").webhook(Webhook::new("http://127.0.0.1:9000/invoices")))
-//!     .webhook(Webhook::new("http://127.0.0.1:9000/alerts").secret("shared key"));
-//! let _guard = tracing_audit::builder().alerts(alerts).init()?;
-//! # Ok::<(), tracing_audit::Error>(())
-//! ```
+#![doc = include_str!("../docs/alerts.md")]
 
 mod action;
 mod deliver;

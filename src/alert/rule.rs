@@ -256,7 +256,10 @@ impl Armed {
                     return None;
                 }
                 let by_ip = matches!(rule.matcher, Matcher::FailedLoginsByIp);
-                let key = view.str(if by_ip { "client_ip" } else { "user_id" })?;
+                // No address (`null`) or no user (`""`): nothing to count by.
+                let key = view
+                    .str(if by_ip { "client_ip" } else { "user_id" })
+                    .filter(|k| !k.is_empty())?;
                 let Reached { count, event_ids } = w.hit(key, at, id, capped)?;
                 let what = if by_ip { "from" } else { "for user" };
                 Some(Fired {
