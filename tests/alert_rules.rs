@@ -78,18 +78,28 @@ fn a_delete_of_invoice_triggers_its_webhook_a_delete_of_product_does_not() {
 fn a_predicate_rule_calls_back_with_the_matching_record_only() {
     let got: Arc<Mutex<Vec<Alert>>> = Arc::default();
     let kept = Arc::clone(&got);
+    let logins: Arc<Mutex<Vec<Alert>>> = Arc::default();
+    let kept_logins = Arc::clone(&logins);
     let logs = Logs::with(|b| {
         b.alerts(
-            Alerts::new().rule(
-                Rule::matching("big refund", |r| {
-                    r.str("model") == Some("Refund")
-                        && r.f64("extra.amount").is_some_and(|a| a > 1000.0)
-                })
-                .callback(move |a| kept.lock().unwrap().push(a.clone())),
-            ),
+            Alerts::new()
+                .rule(
+                    Rule::matching("big refund", |r| {
+                        r.str("model") == Some("Refund")
+                            && r.f64("extra.amount").is_some_and(|a| a > 1000.0)
+                    })
+                    .callback(move |a| kept.lock().unwrap().push(a.clone())),
+                )
+                // Reads login records only.
+                .rule(
+                    Rule::matching("anything", |_| true)
+                        .target("audit.login")
+                        .callback(move |a| kept_logins.lock().unwrap().push(a.clone())),
+                ),
         )
     });
     logs.run(|| {
+        tracing_audit::login!(user: "root");
         tracing_audit::create!(model: "Refund", id: 1, extra: serde_json::json!({"amount": 20}));
         tracing_audit::create!(model: "Refund", id: 2, extra: serde_json::json!({"amount": 5000}));
         tracing_audit::create!(model: "Payment", id: 3, extra: serde_json::json!({"amount": 9000}));
@@ -104,6 +114,9 @@ fn a_predicate_rule_calls_back_with_the_matching_record_only() {
     drop(guard);
     assert_eq!(got.lock().unwrap().len(), 1);
     assert_eq!(stats.rule_panics, 0);
+    let logins = logins.lock().unwrap();
+    assert_eq!(logins.len(), 1, "{logins:#?}");
+    assert_eq!(logins[0].record["name"], "audit.login");
 }
 
 #[cfg(feature = "axum")]

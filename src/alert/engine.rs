@@ -143,6 +143,21 @@ pub(crate) fn start(alerts: Alerts) -> std::io::Result<(Engine, Handle)> {
     ))
 }
 
+/// The target (`name`) of a line the layer wrote, found without parsing:
+/// the envelope writes it first among string values that could contain
+/// `"name":"`, after `timestamp` and `level`. `None` when it is not there
+/// or holds an escape (the caller then parses).
+fn target_of(line: &[u8]) -> Option<&str> {
+    const KEY: &[u8] = b"\"name\":\"";
+    let head = &line[..line.len().min(160)];
+    let start = memchr::memmem::find(head, KEY)? + KEY.len();
+    let len = memchr::memchr2(b'"', b'\\', &line[start..])?;
+    if line.get(start + len) != Some(&b'"') {
+        return None;
+    }
+    std::str::from_utf8(&line[start..start + len]).ok()
+}
+
 struct Rules {
     armed: Vec<Armed>,
     /// The actions every alert takes.
@@ -157,6 +172,15 @@ impl Rules {
         for msg in rx.iter() {
             match msg {
                 Msg::Line { at, kind, line } => {
+                    let name = target_of(&line);
+                    if name == Some(target::ALERT)
+                        || !self.armed.iter().any(|a| {
+                            a.rule.kinds().contains(&kind) && a.rule.may_match(name, &line)
+                        })
+                    {
+                        bump(&counters.records_skipped);
+                        continue;
+                    }
                     // Nothing in a record can stop this thread: a panic in
                     // the rules is caught per rule, the parse is bounded by
                     // serde_json's recursion limit.
@@ -248,6 +272,16 @@ impl Rules {
 mod tests {
     use super::*;
     use crate::alert::Rule;
+
+    #[test]
+    fn the_target_is_read_from_the_envelope_or_left_to_the_parser() {
+        let line = br#"{"timestamp":"2026-11-29T10:00:00.000000Z","level":"AUDIT","name":"audit.crud","message":"\"name\":\"x\""}"#;
+        assert_eq!(target_of(line), Some("audit.crud"));
+        assert_eq!(target_of(br#"{"level":"INFO","name":"my\"app"}"#), None);
+        assert_eq!(target_of(br#"{"level":"INFO","name":"unterminated"#), None);
+        assert_eq!(target_of(b"\xff\xfe"), None);
+        assert_eq!(target_of(b""), None);
+    }
 
     #[test]
     fn lines_that_are_not_json_are_counted_and_the_thread_goes_on() {

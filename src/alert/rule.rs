@@ -17,8 +17,12 @@ enum Matcher {
     FailedLoginsByIp,
     FailedLoginsByUser,
     Deleted(String),
-    ServerErrors { rate: f64, min_requests: u64 },
-    Predicate(Predicate),
+    ServerErrors {
+        rate: f64,
+        min_requests: u64,
+    },
+    /// The predicate, and the one target it reads (all if `None`).
+    Predicate(Predicate, Option<String>),
 }
 
 /// An alert rule. Made by one of the constructors, adjusted by the others,
@@ -127,7 +131,17 @@ impl Rule {
         F: Fn(&RecordView<'_>) -> bool + Send + Sync + 'static,
     {
         let name = name.into();
-        Rule::new(&name, Matcher::Predicate(Arc::new(predicate)), 1)
+        Rule::new(&name, Matcher::Predicate(Arc::new(predicate), None), 1)
+    }
+
+    /// For a [`matching`](Rule::matching) rule: reads only records of
+    /// `target` (`"audit.crud"`, say). The other records are not even
+    /// parsed for it, and records of other kinds not copied.
+    pub fn target(mut self, target: impl Into<String>) -> Rule {
+        if let Matcher::Predicate(_, only) = &mut self.matcher {
+            *only = Some(target.into());
+        }
+        self
     }
 
     /// The name written in alerts (each constructor gives one).
@@ -194,11 +208,36 @@ impl Rule {
 
     /// The kinds of record this rule reads.
     pub(crate) fn kinds(&self) -> &'static [Kind] {
-        match self.matcher {
+        match &self.matcher {
             Matcher::FailedLoginsByIp | Matcher::FailedLoginsByUser => &[Kind::Login],
             Matcher::Deleted(_) => &[Kind::Audit],
             Matcher::ServerErrors { .. } => &[Kind::Api],
-            Matcher::Predicate(_) => &Kind::ALL,
+            Matcher::Predicate(_, Some(t)) => match Kind::of_target(t) {
+                Kind::Audit => &[Kind::Audit],
+                Kind::Api => &[Kind::Api],
+                Kind::Login => &[Kind::Login],
+                _ => &[Kind::App],
+            },
+            Matcher::Predicate(_, None) => &Kind::ALL,
+        }
+    }
+
+    /// Whether the rule could match the line whose target is `name`
+    /// (`None`: not known without parsing), by a scan of the raw line: so
+    /// that lines no rule can match are not parsed. Never false for a line
+    /// the rule would match.
+    pub(crate) fn may_match(&self, name: Option<&str>, line: &[u8]) -> bool {
+        let is = |target: &str| name.is_none_or(|n| n == target);
+        match &self.matcher {
+            Matcher::FailedLoginsByIp | Matcher::FailedLoginsByUser => {
+                is(target::LOGIN) && memchr::memmem::find(line, b"failed_login").is_some()
+            }
+            Matcher::Deleted(_) => {
+                is(target::CRUD) && memchr::memmem::find(line, b"DELETE\"").is_some()
+            }
+            Matcher::ServerErrors { .. } => is(target::REQUEST),
+            Matcher::Predicate(_, Some(t)) => is(t),
+            Matcher::Predicate(_, None) => true,
         }
     }
 
@@ -307,8 +346,8 @@ impl Armed {
                     ),
                 })
             }
-            (Matcher::Predicate(p), _) => {
-                if !p(view) {
+            (Matcher::Predicate(p, only), _) => {
+                if only.as_deref().is_some_and(|t| view.name() != t) || !p(view) {
                     return None;
                 }
                 let message = format!("{} matched {}", rule.name, view.name());

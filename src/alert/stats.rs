@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 pub struct AlertStats {
     /// Records the rules evaluated.
     pub records_seen: u64,
+    /// Records no rule could match, passed over without parsing.
+    pub records_skipped: u64,
     /// Records not evaluated because the rules' queue was full (the
     /// application is never made to wait): the rules missed them (they are
     /// in their files all the same).
@@ -60,6 +62,7 @@ macro_rules! counters {
 
 counters!(
     records_seen,
+    records_skipped,
     records_dropped,
     records_unparsed,
     alerts,
