@@ -57,7 +57,7 @@ pub struct Webhook {
 impl fmt::Debug for Webhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Webhook")
-            .field("url", &self.url)
+            .field("url", &self.shown_url())
             .field("secret", &self.secret.as_ref().map(|_| "[REDACTED]"))
             .field("timeout", &self.timeout)
             .field("retries", &self.retries)
@@ -102,6 +102,21 @@ impl Webhook {
     pub fn backoff(mut self, backoff: Duration) -> Webhook {
         self.backoff = backoff;
         self
+    }
+
+    /// The URL as reports show it: without credentials, query or
+    /// fragment, which may hold secrets.
+    pub(crate) fn shown_url(&self) -> String {
+        match reqwest::Url::parse(&self.url) {
+            Ok(mut url) => {
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
+                url.set_query(None);
+                url.set_fragment(None);
+                url.to_string()
+            }
+            Err(_) => "[unparsable URL]".to_owned(),
+        }
     }
 
     /// The `X-Signature` value for `body`, if a secret is set.
@@ -151,6 +166,14 @@ mod tests {
             assert!(d >= floor && d <= floor + floor / 2, "{attempt}: {d:?}");
         }
         assert!(backoff(base, 40) <= Duration::from_secs(90));
+    }
+
+    #[test]
+    fn reports_show_the_url_without_credentials_or_query() {
+        let w = Webhook::new("http://bob:pw@127.0.0.1:9/hook?token=abc#x");
+        assert_eq!(w.shown_url(), "http://127.0.0.1:9/hook");
+        assert!(!format!("{w:?}").contains("abc"));
+        assert_eq!(Webhook::new("not a url").shown_url(), "[unparsable URL]");
     }
 
     #[test]

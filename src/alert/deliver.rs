@@ -188,7 +188,11 @@ impl Deliverer {
         if let Some(sig) = webhook.signature(&body) {
             request = request.header("x-signature", sig);
         }
-        let response = request.body(body).send().map_err(|e| e.to_string())?;
+        // The error without the URL, which may hold secrets.
+        let response = request
+            .body(body)
+            .send()
+            .map_err(|e| e.without_url().to_string())?;
         let status = response.status();
         if status.is_success() {
             Ok(())
@@ -202,7 +206,7 @@ impl Deliverer {
     fn report(&mut self, job: &Job, why: &str) {
         if self.reported.is_multiple_of(100) {
             let to = match &job.action {
-                Action::Webhook(w) => w.url.clone(),
+                Action::Webhook(w) => w.shown_url(),
                 #[cfg(feature = "alert-email")]
                 Action::Email(_) => "email".to_owned(),
                 Action::Callback(_) => "callback".to_owned(),
