@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use super::action::{backoff, Action, Webhook};
 use super::stats::{bump, Counters};
@@ -20,15 +20,10 @@ pub(crate) struct Job {
     due: Instant,
 }
 
-pub(crate) enum Msg {
-    Job(Job),
-    /// Deliver what is pending until the deadline, then stop.
-    Stop(Instant),
-}
-
 /// The rules thread's end of the delivery queue.
 pub(crate) struct Queue {
-    tx: Sender<Msg>,
+    tx: Sender<Job>,
+    stop: Sender<Instant>,
     counters: Arc<Counters>,
 }
 
@@ -41,37 +36,38 @@ impl Queue {
             attempt: 0,
             due: Instant::now(),
         };
-        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =
-            self.tx.try_send(Msg::Job(job))
-        {
+        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.tx.try_send(job) {
             bump(&self.counters.deliveries_dropped);
         }
     }
 
-    /// Asks the thread to finish by `deadline`.
+    /// Asks the thread to deliver what it holds until `deadline`, then
+    /// stop.
     pub(crate) fn stop(&self, deadline: Instant) {
-        let _ = self.tx.send_timeout(
-            Msg::Stop(deadline),
-            deadline.saturating_duration_since(Instant::now()),
-        );
+        let _ = self.stop.try_send(deadline);
     }
 }
 
-/// Starts the delivery thread.
+/// Starts the delivery thread. `capacity` bounds the queue and, apart, the
+/// deliveries held for a retry: when those are full, the queue fills and
+/// further deliveries are dropped (counted).
 pub(crate) fn start(
     capacity: usize,
     counters: Arc<Counters>,
 ) -> std::io::Result<(Queue, std::thread::JoinHandle<()>)> {
-    let (tx, rx) = crossbeam_channel::bounded(capacity.max(1));
+    let capacity = capacity.max(1);
+    let (tx, rx) = crossbeam_channel::bounded(capacity);
+    let (stop, stop_rx) = crossbeam_channel::bounded(1);
     let thread_counters = Arc::clone(&counters);
     let handle = std::thread::Builder::new()
         .name("tracing-audit-alert-delivery".into())
-        .spawn(move || Deliverer::new(thread_counters).run(rx))?;
-    Ok((Queue { tx, counters }, handle))
+        .spawn(move || Deliverer::new(thread_counters, capacity).run(&rx, &stop_rx))?;
+    Ok((Queue { tx, stop, counters }, handle))
 }
 
 struct Deliverer {
     counters: Arc<Counters>,
+    capacity: usize,
     client: Option<reqwest::blocking::Client>,
     pending: Vec<Job>,
     /// Failures already reported on stderr.
@@ -79,45 +75,58 @@ struct Deliverer {
 }
 
 impl Deliverer {
-    fn new(counters: Arc<Counters>) -> Deliverer {
+    fn new(counters: Arc<Counters>, capacity: usize) -> Deliverer {
         Deliverer {
             counters,
+            capacity,
             client: None,
             pending: Vec::new(),
             reported: 0,
         }
     }
 
-    fn run(mut self, rx: Receiver<Msg>) {
+    fn run(mut self, jobs: &Receiver<Job>, stop: &Receiver<Instant>) {
+        let never_job = crossbeam_channel::never();
+        let never_stop = crossbeam_channel::never();
         let mut deadline: Option<Instant> = None;
+        let (mut jobs_open, mut stop_open) = (true, true);
         loop {
             let now = Instant::now();
             let next = self.pending.iter().map(|j| j.due).min();
-            let wait = next.map_or(Duration::from_secs(3600), |d| {
+            let mut wait = next.map_or(Duration::from_secs(3600), |d| {
                 d.saturating_duration_since(now)
             });
-            let wait = match deadline {
-                Some(dl) => wait.min(dl.saturating_duration_since(now)),
-                None => wait,
-            };
-            match rx.recv_timeout(wait) {
-                Ok(Msg::Job(job)) => self.pending.push(job),
-                Ok(Msg::Stop(dl)) => deadline = Some(dl),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => {
-                    deadline.get_or_insert_with(Instant::now);
-                }
+            if let Some(dl) = deadline {
+                wait = wait.min(dl.saturating_duration_since(now));
             }
-            while let Ok(msg) = rx.try_recv() {
-                match msg {
-                    Msg::Job(job) => self.pending.push(job),
-                    Msg::Stop(dl) => deadline = Some(dl),
+            // Retries held at capacity: new jobs wait in the queue.
+            let room = self.pending.len() < self.capacity;
+            let job_rx = if room && jobs_open { jobs } else { &never_job };
+            let stop_rx = if stop_open { stop } else { &never_stop };
+            crossbeam_channel::select! {
+                recv(job_rx) -> job => match job {
+                    Ok(job) => self.pending.push(job),
+                    Err(_) => jobs_open = false,
+                },
+                recv(stop_rx) -> dl => match dl {
+                    Ok(dl) => deadline = Some(dl),
+                    Err(_) => {
+                        stop_open = false;
+                        deadline.get_or_insert_with(Instant::now);
+                    }
+                },
+                default(wait) => {}
+            }
+            while self.pending.len() < self.capacity {
+                match jobs.try_recv() {
+                    Ok(job) => self.pending.push(job),
+                    Err(_) => break,
                 }
             }
             self.run_due();
             if let Some(dl) = deadline {
-                if self.pending.is_empty() || Instant::now() >= dl {
-                    let left = self.pending.len() as u64;
+                if (self.pending.is_empty() && jobs.is_empty()) || Instant::now() >= dl {
+                    let left = (self.pending.len() + jobs.len()) as u64;
                     self.counters
                         .deliveries_abandoned
                         .fetch_add(left, std::sync::atomic::Ordering::Relaxed);
@@ -219,5 +228,48 @@ impl Deliverer {
             );
         }
         self.reported += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::rule::Fired;
+    use crate::alert::Rule;
+
+    #[test]
+    fn retries_held_and_queued_are_bounded_and_the_rest_is_counted() {
+        let counters = Arc::new(Counters::default());
+        let (queue, handle) = start(2, Arc::clone(&counters)).unwrap();
+        // Nothing listens on port 9 of loopback: every attempt fails, and
+        // is retried only after a minute.
+        let action = Action::Webhook(Arc::new(
+            Webhook::new("http://127.0.0.1:9/")
+                .retries(100)
+                .backoff(Duration::from_secs(60)),
+        ));
+        let fired = || Fired {
+            key: "k".into(),
+            count: 1,
+            threshold: 1,
+            event_ids: vec![],
+            message: "m".into(),
+        };
+        let rule = Rule::deleted("Invoice");
+        for _ in 0..10 {
+            let alert = Arc::new(Alert::new(&rule, fired(), &serde_json::json!({})));
+            queue.push(&alert, &action);
+        }
+        queue.stop(Instant::now() + Duration::from_millis(200));
+        handle.join().unwrap();
+        let s = counters.snapshot();
+        // At most two held for a retry and two queued: six or more dropped.
+        assert!(s.deliveries_dropped >= 6, "{s:?}");
+        assert_eq!(s.delivered, 0);
+        assert_eq!(
+            s.deliveries_dropped + s.deliveries_abandoned + s.deliveries_failed,
+            10,
+            "{s:?}"
+        );
     }
 }
