@@ -40,12 +40,26 @@ struct Shared {
 pub(crate) struct Engine {
     tx: Sender<Msg>,
     wanted: [bool; 4],
+    /// The rules, for their prefilters (their state is on the rules thread).
+    rules: Vec<super::Rule>,
     shared: Arc<Shared>,
 }
 
 impl Observer for Engine {
     fn line(&self, kind: Kind, line: &[u8]) {
         if !self.wanted[kind.index()] {
+            return;
+        }
+        // A scan of the line (its target, a keyword), so that a line no
+        // rule can match costs neither a copy nor a wake-up of the rules
+        // thread.
+        let name = target_of(line);
+        if name == Some(target::ALERT)
+            || !self
+                .rules
+                .iter()
+                .any(|r| r.kinds().contains(&kind) && r.may_match(name, line))
+        {
             return;
         }
         let msg = Msg::Line {
@@ -102,6 +116,17 @@ impl Handle {
             // abandons before it answers.
             let _ = done_rx.recv_timeout(timeout + Duration::from_secs(1));
         }
+        let s = self.stats();
+        if s.records_dropped > 0 || s.deliveries_lost() > 0 {
+            eprintln!(
+                "tracing-audit: alert rules skipped {} record(s) on a full queue; {} alert delivery(ies) lost ({} failed, {} dropped, {} abandoned at shutdown)",
+                s.records_dropped,
+                s.deliveries_lost(),
+                s.deliveries_failed,
+                s.deliveries_dropped,
+                s.deliveries_abandoned
+            );
+        }
     }
 }
 
@@ -120,6 +145,7 @@ pub(crate) fn start(alerts: Alerts) -> std::io::Result<(Engine, Handle)> {
     }
     let (queue, delivery) = deliver::start(alerts.delivery_capacity, Arc::clone(&counters))?;
     let (tx, rx) = crossbeam_channel::bounded(alerts.queue_capacity.max(1));
+    let alerts_rules = alerts.rules.clone();
     let rules = Rules {
         armed: alerts.rules.iter().map(|r| r.arm()).collect(),
         actions: alerts.actions,
@@ -133,6 +159,7 @@ pub(crate) fn start(alerts: Alerts) -> std::io::Result<(Engine, Handle)> {
         Engine {
             tx: tx.clone(),
             wanted,
+            rules: alerts_rules,
             shared: Arc::clone(&shared),
         },
         Handle {
@@ -172,15 +199,6 @@ impl Rules {
         for msg in rx.iter() {
             match msg {
                 Msg::Line { at, kind, line } => {
-                    let name = target_of(&line);
-                    if name == Some(target::ALERT)
-                        || !self.armed.iter().any(|a| {
-                            a.rule.kinds().contains(&kind) && a.rule.may_match(name, &line)
-                        })
-                    {
-                        bump(&counters.records_skipped);
-                        continue;
-                    }
                     // Nothing in a record can stop this thread: a panic in
                     // the rules is caught per rule, the parse is bounded by
                     // serde_json's recursion limit.

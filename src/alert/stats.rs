@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AlertStats {
-    /// Records the rules evaluated.
+    /// Records the rules evaluated. A record no rule can match (told by a
+    /// scan of the line on the caller's thread: its target, a keyword such
+    /// as `failed_login` or `DELETE`) is passed over uncopied, uncounted.
     pub records_seen: u64,
-    /// Records no rule could match, passed over without parsing.
-    pub records_skipped: u64,
     /// Records not evaluated because the rules' queue was full (the
     /// application is never made to wait): the rules missed them (they are
     /// in their files all the same).
@@ -62,7 +62,6 @@ macro_rules! counters {
 
 counters!(
     records_seen,
-    records_skipped,
     records_dropped,
     records_unparsed,
     alerts,
