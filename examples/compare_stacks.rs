@@ -109,8 +109,13 @@
 //! lines printed are `ratio_vs_tracing_json=X.XX` (median records/s of
 //! `tracing-audit` over median records/s of `tj-careful`, both with one
 //! producer thread), `ratio_vs_tracing_json_default=X.XX` (the same over
-//! `tj-default`) and `ratio_vs_raw_limit=X.XX` (over `raw-serde`).
+//! `tj-default`) and `ratio_vs_raw_limit=X.XX` (over `raw-serde`). With the
+//! feature `alert`, `rules_cost_ratio=X.XX` follows: the crate's stack with
+//! five alert rules on over the same with none (`support/rules_cost.rs`).
 
+#[cfg(feature = "alert")]
+#[path = "support/rules_cost.rs"]
+mod rules_cost;
 #[path = "support/mod.rs"]
 mod support;
 
@@ -911,5 +916,7 @@ fn run(args: &Args) -> io::Result<bool> {
         "ratio_vs_raw_limit={:.2}",
         ours / single[Variant::RawSerde as usize]
     );
+    #[cfg(feature = "alert")]
+    let ok = rules_cost::run(args.records, args.rounds, &dir)? && ok;
     Ok(ok)
 }

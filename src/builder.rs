@@ -85,6 +85,9 @@ pub enum Error {
     /// (feature `http`) that is neither a CIDR nor an IP address: the
     /// message names it.
     TrustedProxy(String),
+    /// A background thread (the alert rules', feature `alert`) could not
+    /// be started.
+    Thread(io::Error),
 }
 
 impl fmt::Display for Error {
@@ -96,6 +99,7 @@ impl fmt::Display for Error {
             Error::ContextField(e) => write!(f, "bad context field: {e}"),
             Error::Config(e) => write!(f, "bad file setting: {e}"),
             Error::TrustedProxy(e) => write!(f, "bad trusted proxy: {e}"),
+            Error::Thread(e) => write!(f, "cannot start a thread: {e}"),
         }
     }
 }
@@ -109,6 +113,7 @@ impl std::error::Error for Error {
             Error::Init(e) => Some(e),
             Error::ContextField(e) => Some(e),
             Error::TrustedProxy(_) => None,
+            Error::Thread(e) => Some(e),
         }
     }
 }
@@ -234,6 +239,8 @@ pub struct Builder<M = WithConsole> {
     string_cap: usize,
     line_cap: usize,
     max_depth: usize,
+    #[cfg(feature = "alert")]
+    alerts: Option<crate::alert::Alerts>,
     mode: M,
 }
 
@@ -300,6 +307,8 @@ impl<M> Builder<M> {
             string_cap: DEFAULT_STRING_CAP,
             line_cap: DEFAULT_MAX_LINE_BYTES,
             max_depth: DEFAULT_MAX_DEPTH,
+            #[cfg(feature = "alert")]
+            alerts: None,
             mode,
         }
     }
@@ -476,6 +485,15 @@ impl<M> Builder<M> {
         self
     }
 
+    /// Alert rules over the records (feature `alert`), evaluated on a
+    /// thread of their own: see [`alert`](crate::alert).
+    #[cfg(feature = "alert")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alert")))]
+    pub fn alerts(mut self, alerts: crate::alert::Alerts) -> Self {
+        self.alerts = Some(alerts);
+        self
+    }
+
     fn service(&self) -> String {
         if let Some(name) = &self.service_name {
             return name.clone();
@@ -515,6 +533,8 @@ impl<M> Builder<M> {
         let mut guard = AuditGuard {
             appenders: Vec::new(),
             sinks: None,
+            #[cfg(feature = "alert")]
+            alerts: None,
         };
         let Builder {
             log_dir,
@@ -531,6 +551,8 @@ impl<M> Builder<M> {
             string_cap,
             line_cap,
             max_depth,
+            #[cfg(feature = "alert")]
+            alerts,
             ..
         } = self;
         let mut sinks = Vec::with_capacity(4);
@@ -571,8 +593,20 @@ impl<M> Builder<M> {
             Ok(s) => s,
             Err(_) => unreachable!("one sink per kind"),
         };
+        let sinks = Sinks::new(sinks);
+        #[cfg(feature = "alert")]
+        let sinks = match alerts {
+            Some(alerts) => {
+                let timeout = alerts.timeout();
+                let (engine, handle) =
+                    crate::alert::engine::start(alerts).map_err(Error::Thread)?;
+                guard.alerts = Some((handle, timeout));
+                sinks.with_observer(std::sync::Arc::new(engine))
+            }
+            None => sinks,
+        };
         let layer = AuditLayer::new(
-            Sinks::new(sinks),
+            sinks,
             policy,
             Names::new(&context_fields),
             &service,
@@ -811,6 +845,9 @@ pub struct AuditGuard {
     /// The built-in appenders, each started by its kind's first record.
     appenders: Vec<(Kind, LazyAppender)>,
     sinks: Option<Arc<Sinks>>,
+    /// The alert engine and how long its shutdown may take.
+    #[cfg(feature = "alert")]
+    alerts: Option<(crate::alert::engine::Handle, std::time::Duration)>,
 }
 
 impl fmt::Debug for AuditGuard {
@@ -842,6 +879,10 @@ pub struct ShutdownReport {
     /// Records that no sink could take (a writer that failed), as
     /// [`AuditGuard::unwritten`] counted them.
     pub unwritten: u64,
+    /// The alert rules' final figures (feature `alert`; `None` without
+    /// [`Builder::alerts`]), taken after the rules and deliveries stopped.
+    #[cfg(feature = "alert")]
+    pub alerts: Option<crate::alert::AlertStats>,
 }
 
 impl ShutdownReport {
@@ -884,6 +925,11 @@ impl AuditGuard {
     }
 
     fn close(&mut self) -> ShutdownReport {
+        // The rules first: their last alert records go to the files below.
+        #[cfg(feature = "alert")]
+        if let Some((handle, timeout)) = &mut self.alerts {
+            handle.shutdown(*timeout);
+        }
         // A kind never written is closed without starting: later records
         // of it are refused and counted in `unwritten`.
         crate::appender::shutdown_all(
@@ -899,6 +945,8 @@ impl AuditGuard {
                 .map(|(k, a)| (*k, a.stats()))
                 .collect(),
             unwritten: self.unwritten(),
+            #[cfg(feature = "alert")]
+            alerts: self.alert_stats(),
         }
     }
 
@@ -933,6 +981,14 @@ impl AuditGuard {
     /// made after the guard was dropped). Each is also reported on stderr.
     pub fn unwritten(&self) -> u64 {
         self.sinks.as_ref().map_or(0, |s| s.failed())
+    }
+
+    /// What the alert rules saw, raised and delivered (feature `alert`;
+    /// `None` without [`Builder::alerts`]).
+    #[cfg(feature = "alert")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alert")))]
+    pub fn alert_stats(&self) -> Option<crate::alert::AlertStats> {
+        self.alerts.as_ref().map(|(h, _)| h.stats())
     }
 
     /// The appender statistics of a kind's file (all zero until its first

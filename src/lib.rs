@@ -239,6 +239,8 @@
 //! | `reqwest` | `http`, and `http::AuditedClient`: outbound calls through `reqwest` 0.12 (without default features: choose a TLS backend in your own `reqwest` dependency) |
 //! | `reqwest-middleware` | `reqwest`, and `http::AuditMiddleware` for `reqwest-middleware` 0.4 |
 //! | `sea-orm` | `orm`: CRUD records from SeaORM 2's `ActiveModelBehavior` hooks, `orm::audited_transaction`, bulk helpers (`sea-orm` without a driver; it needs Rust 1.94) |
+//! | `alert` | `alert`: rules over the records on a thread of their own, `audit.alert` records, HMAC-signed webhooks with retries (`reqwest`'s blocking client, no TLS backend chosen for you; `hmac`, `sha2`, `hex`), callbacks; guide: `alert` |
+//! | `alert-email` | `alert`, and alert emails over SMTP (`lettre` with `builder` and `smtp-transport` only) |
 //!
 //! # Platform and MSRV
 //!
@@ -256,6 +258,9 @@
 #![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "alert")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alert")))]
+pub mod alert;
 pub mod appender;
 mod builder;
 mod clock;

@@ -19,10 +19,22 @@ pub(crate) enum Sink {
     Off,
 }
 
+/// Something that sees every finished line after its sink took it (the
+/// alert rules, feature `alert`). It must not block: it is called on the
+/// caller's thread.
+pub(crate) trait Observer: Send + Sync {
+    /// A line of `kind`, as written.
+    fn line(&self, kind: Kind, line: &[u8]);
+    /// The subscriber the layer was added to (for records the observer
+    /// emits itself, through `tracing`).
+    fn dispatch(&self, dispatch: &tracing_core::Dispatch);
+}
+
 /// The four destinations, and the count of lines none could take.
 pub(crate) struct Sinks {
     sinks: [Sink; 4],
     failed: AtomicU64,
+    observer: Option<std::sync::Arc<dyn Observer>>,
 }
 
 impl fmt::Debug for Sinks {
@@ -45,6 +57,21 @@ impl Sinks {
         Sinks {
             sinks,
             failed: AtomicU64::new(0),
+            observer: None,
+        }
+    }
+
+    /// Adds the observer that sees every line written.
+    #[cfg_attr(not(feature = "alert"), allow(dead_code))]
+    pub(crate) fn with_observer(mut self, observer: std::sync::Arc<dyn Observer>) -> Sinks {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Tells the observer which subscriber the layer is in.
+    pub(crate) fn register_dispatch(&self, dispatch: &tracing_core::Dispatch) {
+        if let Some(o) = &self.observer {
+            o.dispatch(dispatch);
         }
     }
 
@@ -61,6 +88,9 @@ impl Sinks {
             Sink::Writer(w) => w.make_writer().write_all(line),
             Sink::Off => Ok(()),
         };
+        if let Some(o) = &self.observer {
+            o.line(kind, line);
+        }
         if let Err(e) = result {
             let n = self.failed.fetch_add(1, Relaxed);
             if n.is_multiple_of(1000) {

@@ -254,6 +254,7 @@ where
     }
 
     fn on_register_dispatch(&self, dispatch: &Dispatch) {
+        self.sinks.register_dispatch(dispatch);
         // `set_user` and transactions reach only the subscriber's outermost
         // audit layer: the others make themselves known to it, so that it
         // acts for them too.

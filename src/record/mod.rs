@@ -9,6 +9,8 @@
 //!
 //! This module knows nothing of the layer or the appender.
 
+#[cfg(feature = "alert")]
+mod alert;
 mod crud;
 mod login;
 mod process;
@@ -17,6 +19,9 @@ pub(crate) mod request;
 
 use std::fmt;
 
+#[cfg(feature = "alert")]
+#[doc(hidden)]
+pub use alert::AlertRecord;
 pub use crud::EventType;
 #[doc(hidden)]
 pub use crud::{Crud, IdArg, IdDisplay};
@@ -124,6 +129,8 @@ pub mod target {
     pub const REQUEST: &str = "audit.request";
     /// Login records (`LOGIN`).
     pub const LOGIN: &str = "audit.login";
+    /// Alert records (`AUDIT`, feature `alert`), written by the alert rules.
+    pub const ALERT: &str = "audit.alert";
     /// The span a [`Transaction`](crate::Transaction) opens.
     pub const TRANSACTION: &str = "audit.transaction";
 }

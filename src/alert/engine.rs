@@ -1,0 +1,349 @@
+//! The rules thread and the observer that feeds it from the layer.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use serde_json::Value;
+use tracing_core::dispatcher::WeakDispatch;
+use tracing_core::Dispatch;
+
+use super::action::Action;
+use super::deliver::{self, Queue};
+use super::rule::{Armed, Fired};
+use super::stats::{bump, Counters};
+use super::view::RecordView;
+use super::{Alert, AlertStats, Alerts};
+use crate::record::{target, AlertRecord, Kind};
+use crate::sink::Observer;
+use crate::unwind;
+
+enum Msg {
+    Line {
+        at: Instant,
+        kind: Kind,
+        line: Vec<u8>,
+    },
+    /// Evaluate what came before, deliver until the deadline, then say so.
+    Stop(Instant, Sender<()>),
+}
+
+/// What the engine's threads and handles share.
+struct Shared {
+    counters: Arc<Counters>,
+    /// The subscriber the layer is in: alert records go through it.
+    dispatch: Mutex<Option<WeakDispatch>>,
+}
+
+/// The layer's end: copies the lines the rules read into their queue,
+/// never waiting.
+pub(crate) struct Engine {
+    tx: Sender<Msg>,
+    wanted: [bool; 4],
+    /// The rules, for their prefilters (their state is on the rules thread).
+    rules: Vec<super::Rule>,
+    shared: Arc<Shared>,
+}
+
+impl Observer for Engine {
+    fn line(&self, kind: Kind, line: &[u8]) {
+        if !self.wanted[kind.index()] {
+            return;
+        }
+        // A scan of the line (its target, a keyword), so that a line no
+        // rule can match costs neither a copy nor a wake-up of the rules
+        // thread.
+        let name = target_of(line);
+        if name == Some(target::ALERT)
+            || !self
+                .rules
+                .iter()
+                .any(|r| r.kinds().contains(&kind) && r.may_match(name, line))
+        {
+            return;
+        }
+        let msg = Msg::Line {
+            at: Instant::now(),
+            kind,
+            line: line.to_vec(),
+        };
+        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.tx.try_send(msg) {
+            bump(&self.shared.counters.records_dropped);
+        }
+    }
+
+    fn dispatch(&self, dispatch: &Dispatch) {
+        *self
+            .shared
+            .dispatch
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(dispatch.downgrade());
+    }
+}
+
+/// The guard's end: statistics and shutdown.
+pub(crate) struct Handle {
+    tx: Sender<Msg>,
+    shared: Arc<Shared>,
+    stopped: bool,
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertHandle").finish_non_exhaustive()
+    }
+}
+
+impl Handle {
+    pub(crate) fn stats(&self) -> AlertStats {
+        self.shared.counters.snapshot()
+    }
+
+    /// Evaluates the records already queued, delivers what it can within
+    /// `timeout`, and stops both threads (idempotent).
+    pub(crate) fn shutdown(&mut self, timeout: Duration) {
+        if std::mem::replace(&mut self.stopped, true) {
+            return;
+        }
+        let deadline = Instant::now() + timeout;
+        let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+        if self
+            .tx
+            .send_timeout(Msg::Stop(deadline, done_tx), timeout)
+            .is_ok()
+        {
+            // A little past the deadline: the thread counts what it
+            // abandons before it answers.
+            let _ = done_rx.recv_timeout(timeout + Duration::from_secs(1));
+        }
+        let s = self.stats();
+        if s.records_dropped > 0 || s.deliveries_lost() > 0 {
+            eprintln!(
+                "tracing-audit: alert rules skipped {} record(s) on a full queue; {} alert delivery(ies) lost ({} failed, {} dropped, {} abandoned at shutdown)",
+                s.records_dropped,
+                s.deliveries_lost(),
+                s.deliveries_failed,
+                s.deliveries_dropped,
+                s.deliveries_abandoned
+            );
+        }
+    }
+}
+
+/// Starts the rules and delivery threads.
+pub(crate) fn start(alerts: Alerts) -> std::io::Result<(Engine, Handle)> {
+    let counters = Arc::new(Counters::default());
+    let shared = Arc::new(Shared {
+        counters: Arc::clone(&counters),
+        dispatch: Mutex::new(None),
+    });
+    let mut wanted = [false; 4];
+    for rule in &alerts.rules {
+        for kind in rule.kinds() {
+            wanted[kind.index()] = true;
+        }
+    }
+    let (queue, delivery) = deliver::start(alerts.delivery_capacity, Arc::clone(&counters))?;
+    let (tx, rx) = crossbeam_channel::bounded(alerts.queue_capacity.max(1));
+    let alerts_rules = alerts.rules.clone();
+    let rules = Rules {
+        armed: alerts.rules.iter().map(|r| r.arm()).collect(),
+        actions: alerts.actions,
+        queue,
+        shared: Arc::clone(&shared),
+    };
+    std::thread::Builder::new()
+        .name("tracing-audit-alert-rules".into())
+        .spawn(move || rules.run(rx, delivery))?;
+    Ok((
+        Engine {
+            tx: tx.clone(),
+            wanted,
+            rules: alerts_rules,
+            shared: Arc::clone(&shared),
+        },
+        Handle {
+            tx,
+            shared,
+            stopped: false,
+        },
+    ))
+}
+
+/// The target (`name`) of a line the layer wrote, found without parsing:
+/// the envelope writes it first among string values that could contain
+/// `"name":"`, after `timestamp` and `level`. `None` when it is not there
+/// or holds an escape (the caller then parses).
+fn target_of(line: &[u8]) -> Option<&str> {
+    const KEY: &[u8] = b"\"name\":\"";
+    let head = &line[..line.len().min(160)];
+    let start = memchr::memmem::find(head, KEY)? + KEY.len();
+    let len = memchr::memchr2(b'"', b'\\', &line[start..])?;
+    if line.get(start + len) != Some(&b'"') {
+        return None;
+    }
+    std::str::from_utf8(&line[start..start + len]).ok()
+}
+
+struct Rules {
+    armed: Vec<Armed>,
+    /// The actions every alert takes.
+    actions: Vec<Action>,
+    queue: Queue,
+    shared: Arc<Shared>,
+}
+
+impl Rules {
+    fn run(mut self, rx: Receiver<Msg>, delivery: std::thread::JoinHandle<()>) {
+        let counters = Arc::clone(&self.shared.counters);
+        for msg in rx.iter() {
+            match msg {
+                Msg::Line { at, kind, line } => {
+                    // Nothing in a record can stop this thread: a panic in
+                    // the rules is caught per rule, the parse is bounded by
+                    // serde_json's recursion limit.
+                    let Ok(value) = serde_json::from_slice::<Value>(&line) else {
+                        bump(&counters.records_unparsed);
+                        continue;
+                    };
+                    bump(&counters.records_seen);
+                    self.evaluate(&value, kind, at);
+                }
+                Msg::Stop(deadline, done) => {
+                    self.queue.stop(deadline);
+                    let _ = delivery.join();
+                    let _ = done.send(());
+                    return;
+                }
+            }
+        }
+    }
+
+    fn evaluate(&mut self, value: &Value, kind: Kind, at: Instant) {
+        let view = RecordView::new(value);
+        if view.name() == target::ALERT {
+            return;
+        }
+        let counters = Arc::clone(&self.shared.counters);
+        for i in 0..self.armed.len() {
+            if !self.armed[i].rule.kinds().contains(&kind) {
+                continue;
+            }
+            let mut capped = false;
+            let armed = &mut self.armed[i];
+            match unwind::catch(|| armed.check(&view, at, &mut capped)) {
+                Ok(Some(fired)) => self.fire(i, fired, value),
+                Ok(None) => {}
+                Err(_) => bump(&counters.rule_panics),
+            }
+            if capped {
+                bump(&counters.keys_capped);
+            }
+        }
+    }
+
+    fn fire(&self, rule: usize, fired: Fired, record: &Value) {
+        let rule = &self.armed[rule].rule;
+        let alert = Arc::new(Alert::new(rule, fired, record));
+        bump(&self.shared.counters.alerts);
+        self.emit(&alert);
+        for action in self.actions.iter().chain(&rule.actions) {
+            self.queue.push(&alert, action);
+        }
+    }
+
+    /// The `audit.alert` record, through the layer's subscriber like any
+    /// record.
+    fn emit(&self, alert: &Alert) {
+        let body = AlertRecord {
+            alert_id: &alert.alert_id,
+            rule: &alert.rule,
+            key: &alert.key,
+            count: alert.count,
+            threshold: alert.threshold,
+            window_secs: alert.window.as_secs_f64(),
+            event_ids: &alert.event_ids,
+            message: &alert.message,
+        };
+        let emit = || {
+            tracing::event!(
+                target: crate::record::target::ALERT,
+                tracing::Level::WARN,
+                audit = tracing::field::debug(&body)
+            )
+        };
+        let dispatch = self
+            .shared
+            .dispatch
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .and_then(WeakDispatch::upgrade);
+        match dispatch {
+            Some(d) => tracing::dispatcher::with_default(&d, emit),
+            None => emit(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::Rule;
+
+    #[test]
+    fn the_target_is_read_from_the_envelope_or_left_to_the_parser() {
+        let line = br#"{"timestamp":"2026-11-29T10:00:00.000000Z","level":"AUDIT","name":"audit.crud","message":"\"name\":\"x\""}"#;
+        assert_eq!(target_of(line), Some("audit.crud"));
+        assert_eq!(target_of(br#"{"level":"INFO","name":"my\"app"}"#), None);
+        assert_eq!(target_of(br#"{"level":"INFO","name":"unterminated"#), None);
+        assert_eq!(target_of(b"\xff\xfe"), None);
+        assert_eq!(target_of(b""), None);
+    }
+
+    #[test]
+    fn lines_that_are_not_json_are_counted_and_the_thread_goes_on() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&seen);
+        let alerts = Alerts::new()
+            .rule(Rule::matching("any login", |r| r.name() == "audit.login"))
+            .callback(move |a| kept.lock().unwrap().push(a.key.clone()));
+        let (engine, mut handle) = start(alerts).unwrap();
+        let deep = "[".repeat(100_000);
+        engine.line(Kind::Login, b"\xff\xfe\x00 not json at all");
+        engine.line(Kind::Login, deep.as_bytes());
+        engine.line(
+            Kind::Login,
+            b"{\"name\":\"audit.login\",\"event_id\":\"e\xff1\"}",
+        );
+        engine.line(
+            Kind::Login,
+            b"{\"name\":\"audit.login\",\"event_id\":\"e2\"}",
+        );
+        handle.shutdown(Duration::from_secs(30));
+        let stats = handle.stats();
+        assert_eq!(stats.records_unparsed, 3, "{stats:?}");
+        assert_eq!(stats.records_seen, 1);
+        assert_eq!(stats.alerts, 1);
+        assert_eq!(*seen.lock().unwrap(), ["e2"]);
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_without_waiting() {
+        let alerts = Alerts::new()
+            .rule(Rule::matching("slow", |_| {
+                std::thread::sleep(Duration::from_millis(50));
+                false
+            }))
+            .queue_capacity(1);
+        let (engine, mut handle) = start(alerts).unwrap();
+        for _ in 0..20 {
+            engine.line(Kind::App, b"{\"name\":\"x\"}");
+        }
+        let dropped = handle.stats().records_dropped;
+        handle.shutdown(Duration::from_secs(30));
+        let stats = handle.stats();
+        assert!(dropped >= 1, "{stats:?}");
+        assert_eq!(stats.records_seen + stats.records_dropped, 20, "{stats:?}");
+    }
+}
