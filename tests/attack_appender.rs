@@ -98,7 +98,13 @@ fn guard_dropped_while_create_records_are_made_loses_none_silently() {
                 })
             })
             .collect();
-        thread::sleep(Duration::from_millis(30));
+        // Drop the guard mid-stream: after the first records (which start
+        // the lazy writer and create the file), however slow the machine.
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while made.load(Ordering::Relaxed) < 100 {
+            assert!(std::time::Instant::now() < deadline, "no record made");
+            thread::sleep(Duration::from_millis(1));
+        }
         let path = dir.path().join("audit.log");
         drop(guard);
         stop.store(true, Ordering::Relaxed);
