@@ -51,6 +51,9 @@
 //! to its file's [`appender`] as one whole line.
 //! The [`shipping`] module takes the files to ClickHouse with Vector:
 //! tables, configuration, queries and a dashboard, all checked in CI.
+//! On one machine, the `tracing-audit` command (feature `cli`; its guide
+//! is the `cli::docs` module) queries, exports and tails the files
+//! directly, and the `read` module (feature `read`) reads them back.
 //!
 //! # The console
 //!

@@ -33,6 +33,10 @@ pub fn run(args: &TailArgs) -> u8 {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
+    if args.follow && !errors.is_empty() {
+        // Following something that is not there would wait forever.
+        return super::finish(&errors, &scan::Summary::default(), Ok(()));
+    }
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let output = args.output.unwrap_or(if terminal {
