@@ -39,6 +39,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use filter::Filter;
+pub use scan::{scan, Flow, Record};
 
 use args::{Command, FilterArgs, Inputs};
 use scan::{InputError, Source, Summary};
