@@ -369,12 +369,20 @@ fn scan_file(file: Arc<Path>, filter: Arc<Filter>, read: Arc<AtomicU64>, tx: Syn
             }
         };
         chunk.lines += 1;
-        match check(&filter, line.bytes, line.complete) {
-            Verdict::Skip => {}
-            Verdict::Match { timestamp, kind } => {
-                chunk.push(line.number, line.bytes, timestamp.as_deref(), kind);
+        if line.cut {
+            let why = format!(
+                "a line longer than {} bytes, skipped",
+                crate::read::MAX_LINE
+            );
+            chunk.malformed.push((line.number, why));
+        } else {
+            match check(&filter, line.bytes, line.complete) {
+                Verdict::Skip => {}
+                Verdict::Match { timestamp, kind } => {
+                    chunk.push(line.number, line.bytes, timestamp.as_deref(), kind);
+                }
+                Verdict::Malformed(why) => chunk.malformed.push((line.number, why)),
             }
-            Verdict::Malformed(why) => chunk.malformed.push((line.number, why)),
         }
         if chunk.full() {
             let next = Chunk::new(&file);

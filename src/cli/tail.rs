@@ -269,6 +269,7 @@ impl Follower {
         let name: Arc<Path> = Arc::from(path);
         loop {
             match lines.next_line() {
+                Ok(Some(line)) if line.cut => too_long(&name, line.number),
                 Ok(Some(line)) => {
                     let (number, complete) = (line.number, line.complete);
                     take(filter, &name, number, line.bytes, complete, found, summary);
@@ -342,6 +343,11 @@ impl Follower {
                     return;
                 }
             };
+            if line.cut || self.pending.len() > crate::read::MAX_LINE {
+                too_long(&open.name, line.number);
+                self.pending.clear();
+                continue;
+            }
             if !line.complete {
                 self.pending.extend_from_slice(line.bytes);
                 continue;
@@ -367,6 +373,14 @@ fn stem(path: &Path) -> OsString {
         Some(_) => Path::new(name).file_stem().unwrap_or_default().to_owned(),
         None => name.to_owned(),
     }
+}
+
+fn too_long(file: &Path, number: u64) {
+    eprintln!(
+        "tracing-audit: {}:{number}: a line longer than {} bytes, skipped",
+        file.display(),
+        crate::read::MAX_LINE
+    );
 }
 
 /// Checks one line and keeps it if it matches.

@@ -14,6 +14,9 @@ pub struct Line<'a> {
     /// may still be writing (or a file cut short). Its bytes may not be a
     /// whole record.
     pub complete: bool,
+    /// True when the line was longer than [`Lines::max_line`]: `bytes`
+    /// holds its start only, the rest was read past.
+    pub cut: bool,
 }
 
 /// The lines of a reader, numbered from 1, read into one buffer that is
@@ -26,7 +29,13 @@ pub struct Lines<R> {
     reader: R,
     buffer: Vec<u8>,
     number: u64,
+    max: usize,
 }
+
+/// The default [`Lines::max_line`]: 64 MiB, far above the longest line
+/// the crate writes (96 KiB by default), so that only a damaged file
+/// (say, a crash's tail of zero bytes with no newline) meets it.
+pub const MAX_LINE: usize = 64 * 1024 * 1024;
 
 impl<R: BufRead> Lines<R> {
     /// Reads lines from `reader` (see [`open`](super::open)).
@@ -35,7 +44,15 @@ impl<R: BufRead> Lines<R> {
             reader,
             buffer: Vec::with_capacity(4096),
             number: 0,
+            max: MAX_LINE,
         }
+    }
+
+    /// Keeps at most `bytes` of one line in memory (default [`MAX_LINE`]);
+    /// a longer line is handed out cut (see [`Line::cut`]).
+    pub fn max_line(mut self, bytes: usize) -> Self {
+        self.max = bytes;
+        self
     }
 
     /// The next line, or `None` at the end of the reader. After `None`,
@@ -48,21 +65,41 @@ impl<R: BufRead> Lines<R> {
     /// interrupted read is retried.
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
         self.buffer.clear();
-        let read = self.reader.read_until(b'\n', &mut self.buffer)?;
-        if read == 0 {
+        let mut read_any = false;
+        let mut complete = false;
+        let mut cut = false;
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(available) => available,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if available.is_empty() {
+                break;
+            }
+            read_any = true;
+            let (take, found) = match memchr::memchr(b'\n', available) {
+                Some(i) => (i, true),
+                None => (available.len(), false),
+            };
+            let room = self.max.saturating_sub(self.buffer.len());
+            cut |= take > room;
+            self.buffer.extend_from_slice(&available[..take.min(room)]);
+            self.reader.consume(take + usize::from(found));
+            if found {
+                complete = true;
+                break;
+            }
+        }
+        if !read_any {
             return Ok(None);
         }
         self.number += 1;
-        let complete = self.buffer.last() == Some(&b'\n');
-        let bytes = if complete {
-            &self.buffer[..self.buffer.len() - 1]
-        } else {
-            &self.buffer[..]
-        };
         Ok(Some(Line {
             number: self.number,
-            bytes,
+            bytes: &self.buffer,
             complete,
+            cut,
         }))
     }
 
@@ -120,6 +157,26 @@ mod tests {
         assert_eq!(got[0].1, [0xff, 0xfe]);
         assert_eq!(got[1].1, long);
         assert_eq!(got.len(), 2);
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_cut_and_the_next_one_whole() {
+        let mut input = vec![b'a'; 10];
+        input.extend_from_slice(b"\nbcdefgh\nij");
+        let mut lines = Lines::new(io::BufReader::with_capacity(3, &input[..])).max_line(4);
+        let line = lines.next_line().unwrap().unwrap();
+        assert_eq!(
+            (line.bytes, line.cut, line.complete),
+            (&b"aaaa"[..], true, true)
+        );
+        let line = lines.next_line().unwrap().unwrap();
+        assert_eq!((line.number, line.bytes, line.cut), (2, &b"bcde"[..], true));
+        let line = lines.next_line().unwrap().unwrap();
+        assert_eq!(
+            (line.bytes, line.cut, line.complete),
+            (&b"ij"[..], false, false)
+        );
+        assert!(lines.next_line().unwrap().is_none());
     }
 
     #[test]

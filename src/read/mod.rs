@@ -35,4 +35,4 @@ mod files;
 mod lines;
 
 pub use files::{is_gz, kind_files, open, open_reader};
-pub use lines::{Line, Lines};
+pub use lines::{Line, Lines, MAX_LINE};
