@@ -25,8 +25,10 @@ pub fn run(args: &QueryArgs) -> u8 {
     let mut failed: io::Result<()> = Ok(());
     let limit = args.limit.unwrap_or(u64::MAX);
     let mut written = 0u64;
+    // A bar redrawn between the table's lines on the same terminal
+    // would garble them: it is drawn when the records go elsewhere.
     let options = Options {
-        progress: !args.progress.no_progress,
+        progress: !args.progress.no_progress && !terminal,
         ..Options::default()
     };
     let summary = scan::scan(&sources, &filter, options, &mut |record| {
