@@ -51,6 +51,9 @@
 //! to its file's [`appender`] as one whole line.
 //! The [`shipping`] module takes the files to ClickHouse with Vector:
 //! tables, configuration, queries and a dashboard, all checked in CI.
+//! On one machine, the `tracing-audit` command (feature `cli`; its guide
+//! is the `cli::docs` module) queries, exports and tails the files
+//! directly, and the `read` module (feature `read`) reads them back.
 //!
 //! # The console
 //!
@@ -263,6 +266,9 @@
 pub mod alert;
 pub mod appender;
 mod builder;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod cli;
 mod clock;
 mod console;
 mod context;
@@ -284,6 +290,9 @@ pub mod orm;
 mod peers;
 mod plain_login;
 mod process;
+#[cfg(feature = "read")]
+#[cfg_attr(docsrs, doc(cfg(feature = "read")))]
+pub mod read;
 pub mod record;
 pub mod redact;
 mod same_user;
