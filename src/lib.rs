@@ -249,6 +249,9 @@
 
 pub mod appender;
 mod builder;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod cli;
 mod clock;
 mod console;
 mod context;

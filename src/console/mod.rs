@@ -10,7 +10,7 @@
 //! This costs a second rendering of each record the console shows; the
 //! console is for people, not the hot path.
 
-mod line;
+pub(crate) mod line;
 
 use std::io::Write as _;
 
