@@ -43,7 +43,7 @@ pub(crate) fn columns(
         return close(out);
     }
     let slot = plot_w / columns.len() as f64;
-    let bar_w = (slot * 0.8).max(1.0);
+    let bar_w = (slot * 0.8).clamp(1.0, 40.0);
     for (i, column) in columns.iter().enumerate() {
         let x = left + slot * i as f64 + (slot - bar_w) / 2.0;
         let mut y = top + plot_h;
