@@ -7,7 +7,7 @@
 //! package and runs this test with `--ignored`.
 #![cfg(all(feature = "cli", feature = "http"))]
 
-mod cli_support;
+mod report_support;
 mod common;
 
 use std::path::Path;
@@ -103,7 +103,7 @@ fn the_report_renders_its_charts_without_console_errors() {
         assert_eq!(pixels_of(&blank, color), 0, "{chart} on a blank page");
     }
 
-    let records = cli_support::write(true);
+    let records = report_support::write(true);
     let mut stats = Stats::default();
     for r in &records {
         stats.add(r);

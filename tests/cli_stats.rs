@@ -4,12 +4,12 @@
 //! test planned to write.
 #![cfg(all(feature = "cli", feature = "http"))]
 
-mod cli_support;
+mod report_support;
 mod common;
 
 use std::collections::BTreeMap;
 
-use cli_support::plan;
+use report_support::plan;
 use serde_json::Value;
 use tracing_audit::cli::stats::{run_stats, Stats};
 
@@ -55,7 +55,7 @@ fn nearest_rank(values: &[f64], p: f64) -> f64 {
 
 #[test]
 fn counts_equal_direct_counts_and_the_plan() {
-    let records = cli_support::write(false);
+    let records = report_support::write(false);
     let stats = stats_of(&records);
     assert_eq!(stats.records(), records.len() as u64);
     assert_eq!((stats.not_objects(), stats.untimed()), (0, 0));
@@ -105,7 +105,7 @@ fn counts_equal_direct_counts_and_the_plan() {
 
 #[test]
 fn per_path_figures_equal_direct_counts() {
-    let records = cli_support::write(false);
+    let records = report_support::write(false);
     let stats = stats_of(&records);
     let paths = stats.paths();
     assert_eq!(paths.len(), plan::PATHS.len());
@@ -144,7 +144,7 @@ fn per_path_figures_equal_direct_counts() {
 
 #[test]
 fn records_over_time_add_up_to_the_kinds() {
-    let records = cli_support::write(false);
+    let records = report_support::write(false);
     let stats = stats_of(&records);
     let json = stats.to_json();
     let buckets = json["over_time"]["buckets"].as_array().unwrap();
@@ -169,7 +169,7 @@ fn records_over_time_add_up_to_the_kinds() {
 
 #[test]
 fn scans_of_parts_merge_into_the_scan_of_all() {
-    let records = cli_support::write(false);
+    let records = report_support::write(false);
     let whole = stats_of(&records);
     let mut parts: Vec<Stats> = (0..3)
         .map(|k| {
@@ -187,7 +187,7 @@ fn scans_of_parts_merge_into_the_scan_of_all() {
 
 #[test]
 fn the_json_output_is_the_figures_and_the_table_lists_them() {
-    let records = cli_support::write(false);
+    let records = report_support::write(false);
     let mut out = Vec::new();
     let stats = run_stats(records.clone(), true, 10, &mut out).unwrap();
     let printed: Value = serde_json::from_slice(&out).unwrap();
