@@ -113,13 +113,13 @@ fn can_create_in(dir: &Path) -> io::Result<()> {
 }
 
 #[cfg(unix)]
-fn identity(meta: &fs::Metadata) -> Option<(u64, u64)> {
+pub(crate) fn identity(meta: &fs::Metadata) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
     Some((meta.dev(), meta.ino()))
 }
 
 #[cfg(not(unix))]
-fn identity(_meta: &fs::Metadata) -> Option<(u64, u64)> {
+pub(crate) fn identity(_meta: &fs::Metadata) -> Option<(u64, u64)> {
     None
 }
 

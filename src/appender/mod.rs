@@ -146,6 +146,8 @@ pub use writer::EventWriter;
 pub(crate) use lazy::LazyAppender;
 
 use builder::Config;
+#[cfg(feature = "cli")]
+pub(crate) use file::identity;
 use file::LiveFile;
 #[cfg(feature = "read")]
 pub(crate) use maintenance::archives_of;

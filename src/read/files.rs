@@ -3,7 +3,7 @@
 
 use std::ffi::OsStr;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
@@ -49,12 +49,24 @@ pub fn kind_files(dir: &Path, file_name: &str) -> io::Result<Vec<PathBuf>> {
 /// When the file cannot be opened. A corrupt `.gz` shows as an error from
 /// the reader's first read.
 pub fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
-    let file = File::open(path)?;
-    if path.extension() == Some(OsStr::new("gz")) {
-        let decoder = MultiGzDecoder::new(BufReader::with_capacity(BUFFER, file));
-        Ok(Box::new(BufReader::with_capacity(BUFFER, decoder)))
+    Ok(open_reader(File::open(path)?, is_gz(path)))
+}
+
+/// True when `path` names a gzip file (its name ends in `.gz`), which
+/// [`open`] gunzips.
+pub fn is_gz(path: &Path) -> bool {
+    path.extension() == Some(OsStr::new("gz"))
+}
+
+/// What [`open`] does, on a reader already open: gunzipped when `gz`
+/// (every member), buffered either way. For callers that wrap the file
+/// first, e.g. to count the bytes read from disk.
+pub fn open_reader<R: Read + Send + 'static>(reader: R, gz: bool) -> Box<dyn BufRead + Send> {
+    if gz {
+        let decoder = MultiGzDecoder::new(BufReader::with_capacity(BUFFER, reader));
+        Box::new(BufReader::with_capacity(BUFFER, decoder))
     } else {
-        Ok(Box::new(BufReader::with_capacity(BUFFER, file)))
+        Box::new(BufReader::with_capacity(BUFFER, reader))
     }
 }
 

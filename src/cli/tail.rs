@@ -1,0 +1,294 @@
+//! `tracing-audit tail`: the last matching records, then (with `-f`) new
+//! ones as they are written, following each live file across rotation.
+//!
+//! Following polls: every `--poll-ms` it reads what was added to the file
+//! it holds open, then checks whether the live path still names that
+//! file. When the appender has rotated (renamed the file aside and made a
+//! new one), the old file is read to its end first, then the new one from
+//! its start, so no line is skipped or shown twice. A line without its
+//! newline yet is held until the rest of it arrives.
+
+use std::fs::{self, File};
+use std::io::{self, BufReader, BufWriter, IsTerminal, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::args::{QueryOutput, TailArgs};
+use super::filter::Filter;
+use super::scan::{self, check, Flow, Options, Source, Verdict};
+use super::table::Table;
+use crate::appender::identity;
+use crate::read::Lines;
+use crate::record::Kind;
+
+/// A matching record kept for printing: sort key, kind, JSON text.
+type Kept = (String, Kind, Vec<u8>);
+
+/// Runs `tail` and gives the exit status.
+pub fn run(args: &TailArgs) -> u8 {
+    let (filter, sources, mut errors) = match super::prepare(&args.inputs, &args.filter) {
+        Ok(prepared) => prepared,
+        Err(code) => return code,
+    };
+    let stdout = io::stdout();
+    let terminal = stdout.is_terminal();
+    let output = args.output.unwrap_or(if terminal {
+        QueryOutput::Table
+    } else {
+        QueryOutput::Json
+    });
+    let mut printer = Printer {
+        out: BufWriter::new(stdout.lock()),
+        table: Table::new(terminal && super::colour_allowed()),
+        output,
+    };
+
+    // What to follow: each kind's live path in a directory (made later if
+    // not there yet), or the file given.
+    let mut followers: Vec<Follower> = Vec::new();
+    for path in super::paths(&args.inputs) {
+        if path.is_dir() {
+            let kinds = if filter.kinds().is_empty() {
+                &Kind::ALL[..]
+            } else {
+                filter.kinds()
+            };
+            for kind in kinds {
+                followers.push(Follower::new(path.join(kind.file_name())));
+            }
+        } else if path.exists() {
+            followers.push(Follower::new(path));
+        }
+    }
+
+    // The last records: the rotated file before each live file (the live
+    // one may have just been rotated), then the live files themselves,
+    // read by their followers so that following starts exactly where the
+    // first read ended.
+    let earlier: Vec<Source> = sources
+        .iter()
+        .filter_map(|s| {
+            let rotated: Vec<PathBuf> = s
+                .files
+                .iter()
+                .filter(|f| !followers.iter().any(|w| &w.path == *f))
+                .cloned()
+                .collect();
+            rotated.last().map(|f| Source {
+                files: vec![f.clone()],
+            })
+        })
+        .collect();
+    let mut last: Vec<Kept> = Vec::new();
+    let options = Options {
+        progress: false,
+        ..Options::default()
+    };
+    let summary = scan::scan(&earlier, &filter, options, &mut |record| {
+        last.push((
+            record.timestamp.unwrap_or_default().to_owned(),
+            record.kind,
+            record.bytes.to_vec(),
+        ));
+        if last.len() > args.lines.saturating_mul(2).max(1024) {
+            last.drain(..last.len() - args.lines);
+        }
+        Ok(Flow::Continue)
+    });
+    let mut summary = match summary {
+        Ok(summary) => summary,
+        Err(e) => {
+            eprintln!("tracing-audit: {e}");
+            return super::exit::IO;
+        }
+    };
+    for follower in &mut followers {
+        follower.poll(&filter, &mut last, &mut summary);
+    }
+    last.sort_by(|a, b| a.0.cmp(&b.0));
+    let skip = last.len().saturating_sub(args.lines);
+    let mut result = printer.print(&last[skip..]);
+    summary.matched += (last.len() - skip) as u64;
+    if args.follow && result.is_ok() {
+        errors.append(&mut summary.errors);
+        result = follow(args, &filter, &mut followers, &mut printer, &mut summary);
+    }
+    let mut code = super::finish(&errors, &summary, result);
+    if code == super::exit::NO_MATCH {
+        code = super::exit::FOUND; // an empty tail is not a failure
+    }
+    code
+}
+
+/// Polls the followers until the output is closed.
+fn follow(
+    args: &TailArgs,
+    filter: &Filter,
+    followers: &mut [Follower],
+    printer: &mut Printer<impl Write>,
+    summary: &mut scan::Summary,
+) -> io::Result<()> {
+    let pause = Duration::from_millis(args.poll_ms.max(1));
+    let mut batch: Vec<Kept> = Vec::new();
+    loop {
+        for follower in followers.iter_mut() {
+            follower.poll(filter, &mut batch, summary);
+        }
+        batch.sort_by(|a, b| a.0.cmp(&b.0));
+        printer.print(&batch)?;
+        summary.matched += batch.len() as u64;
+        batch.clear();
+        std::thread::sleep(pause);
+    }
+}
+
+struct Printer<W: Write> {
+    out: W,
+    table: Table,
+    output: QueryOutput,
+}
+
+impl<W: Write> Printer<W> {
+    fn print(&mut self, records: &[Kept]) -> io::Result<()> {
+        for (_, kind, bytes) in records {
+            match self.output {
+                QueryOutput::Json => {
+                    self.out.write_all(bytes)?;
+                    self.out.write_all(b"\n")?;
+                }
+                QueryOutput::Table => self.table.write(&mut self.out, bytes, *kind)?,
+            }
+        }
+        self.out.flush()
+    }
+}
+
+/// One live path being followed.
+struct Follower {
+    path: PathBuf,
+    open: Option<Open>,
+    /// The start of a line whose newline has not been written yet.
+    pending: Vec<u8>,
+    /// Errors already reported, so that one is not repeated each poll.
+    reported: bool,
+}
+
+struct Open {
+    lines: Lines<BufReader<File>>,
+    identity: Option<(u64, u64)>,
+    name: Arc<Path>,
+}
+
+impl Follower {
+    fn new(path: PathBuf) -> Follower {
+        Follower {
+            path,
+            open: None,
+            pending: Vec::new(),
+            reported: false,
+        }
+    }
+
+    /// Reads what is new, following a rotation.
+    fn poll(&mut self, filter: &Filter, found: &mut Vec<Kept>, summary: &mut scan::Summary) {
+        if self.open.is_none() {
+            self.reopen();
+        }
+        self.drain(filter, found, summary);
+        // Rotated (the path names another file now, or the file shrank)?
+        let Some(open) = &self.open else { return };
+        let moved = match fs::metadata(&self.path) {
+            Ok(meta) => {
+                identity(&meta) != open.identity
+                    || open.identity.is_none() && self.shrank(meta.len())
+            }
+            Err(_) => false, // renamed, the new one not made yet: wait
+        };
+        if moved {
+            // Lines written just before the rename are in the old file.
+            self.drain(filter, found, summary);
+            self.pending.clear();
+            self.open = None;
+            self.reopen();
+            self.drain(filter, found, summary);
+        }
+    }
+
+    /// Without file identities: a file that got shorter than what was
+    /// read is a new one.
+    fn shrank(&mut self, len: u64) -> bool {
+        self.open
+            .as_mut()
+            .and_then(|o| o.lines.get_mut().stream_position().ok())
+            .is_some_and(|read| len < read)
+    }
+
+    fn reopen(&mut self) {
+        match File::open(&self.path).and_then(|f| Ok((f.metadata()?, f))) {
+            Ok((meta, file)) => {
+                self.reported = false;
+                let mut reader = BufReader::with_capacity(64 * 1024, file);
+                let _ = reader.seek(SeekFrom::Start(0));
+                self.open = Some(Open {
+                    lines: Lines::new(reader),
+                    identity: identity(&meta),
+                    name: Arc::from(self.path.as_path()),
+                });
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => {
+                if !self.reported {
+                    self.reported = true;
+                    eprintln!("tracing-audit: cannot read {}: {e}", self.path.display());
+                }
+            }
+        }
+    }
+
+    /// Hands over every whole new line of the open file.
+    fn drain(&mut self, filter: &Filter, found: &mut Vec<Kept>, summary: &mut scan::Summary) {
+        let Some(open) = &mut self.open else { return };
+        loop {
+            let line = match open.lines.next_line() {
+                Ok(Some(line)) => line,
+                Ok(None) => return,
+                Err(e) => {
+                    eprintln!("tracing-audit: {}: {e}", open.name.display());
+                    return;
+                }
+            };
+            if !line.complete {
+                self.pending.extend_from_slice(line.bytes);
+                continue;
+            }
+            let whole: Vec<u8>;
+            let bytes = if self.pending.is_empty() {
+                line.bytes
+            } else {
+                self.pending.extend_from_slice(line.bytes);
+                whole = std::mem::take(&mut self.pending);
+                &whole
+            };
+            summary.lines += 1;
+            match check(filter, bytes, true) {
+                Verdict::Skip => {}
+                Verdict::Match { timestamp, kind } => found.push((
+                    timestamp.map(|t| t.into_owned()).unwrap_or_default(),
+                    kind,
+                    bytes.to_vec(),
+                )),
+                Verdict::Malformed(why) => {
+                    summary.malformed += 1;
+                    if summary.malformed <= Options::default().show_malformed {
+                        eprintln!(
+                            "tracing-audit: {}:{}: {why}",
+                            open.name.display(),
+                            line.number
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
