@@ -7,8 +7,8 @@
 //! package and runs this test with `--ignored`.
 #![cfg(all(feature = "cli", feature = "http"))]
 
-mod report_support;
 mod common;
+mod report_support;
 
 use std::path::Path;
 use std::process::Command;

@@ -4,8 +4,8 @@
 //! test planned to write.
 #![cfg(all(feature = "cli", feature = "http"))]
 
-mod report_support;
 mod common;
+mod report_support;
 
 use std::collections::BTreeMap;
 

@@ -68,6 +68,8 @@ pub fn run(cli: args::Cli) -> u8 {
         Command::Query(a) => query::run(&a),
         Command::Export(a) => export::run(&a),
         Command::Tail(a) => tail::run(&a),
+        Command::Stats(a) => stats::run(&a),
+        Command::Report(a) => report::run(&a),
     }
 }
 

@@ -34,6 +34,7 @@ use serde_json::Value;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
+use super::args::ReportArgs;
 use super::markup::{escaped, text};
 use super::stats::{kind_name, PathFigures, Stats};
 use super::svg::{bars, columns, Series};
@@ -99,6 +100,19 @@ where
     }
     out.write_all(html(&stats, title).as_bytes())?;
     Ok(stats)
+}
+
+/// Runs `report` and gives the exit status.
+pub fn run(args: &ReportArgs) -> u8 {
+    let (stats, errors, summary) =
+        match super::stats::scan_stats(&args.inputs, &args.filter, args.progress) {
+            Ok(scanned) => scanned,
+            Err(code) => return code,
+        };
+    let page = html(&stats, &args.title);
+    let written = std::fs::write(&args.html, page)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", args.html.display())));
+    super::finish(&errors, &summary, written)
 }
 
 fn charts(out: &mut String, stats: &Stats) {

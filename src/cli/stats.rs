@@ -33,6 +33,8 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::args::{FilterArgs, Inputs, ProgressArgs, StatsArgs, StatsOutput};
+use super::scan::{self, Flow, InputError, Options, Summary};
 use super::timeline::{Counts, Timeline};
 use crate::console::line::push_clean;
 use crate::record::Kind;
@@ -216,7 +218,8 @@ impl Stats {
         self.records
     }
 
-    /// Records that were JSON but not an object.
+    /// Records that were JSON but not an object (or, read by the command,
+    /// nested too deep to parse).
     pub fn not_objects(&self) -> u64 {
         self.not_objects
     }
@@ -405,8 +408,9 @@ impl Stats {
     }
 }
 
-/// Counts by key as a table (`stats`) or JSON (`stats --json`), written to
-/// `out`: the body of the `stats` command, given the records it scanned.
+/// Counts `records` and writes the figures to `out` as tables (each list
+/// cut to `top`) or, with `json`, as [`Stats::to_json`]: the output of the
+/// `stats` command for records obtained some other way.
 pub fn run_stats<I, W>(records: I, json: bool, top: usize, out: &mut W) -> io::Result<Stats>
 where
     I: IntoIterator<Item = Value>,
@@ -416,13 +420,71 @@ where
     for record in records {
         stats.add(&record);
     }
+    write(&stats, json, top, out)?;
+    Ok(stats)
+}
+
+fn write<W: io::Write + ?Sized>(
+    stats: &Stats,
+    json: bool,
+    top: usize,
+    out: &mut W,
+) -> io::Result<()> {
     if json {
         serde_json::to_writer_pretty(&mut *out, &stats.to_json())?;
         out.write_all(b"\n")?;
     } else {
         out.write_all(stats.table(top).as_bytes())?;
     }
-    Ok(stats)
+    out.flush()
+}
+
+/// Runs `stats` and gives the exit status.
+pub fn run(args: &StatsArgs) -> u8 {
+    let (stats, errors, summary) = match scan_stats(&args.inputs, &args.filter, args.progress) {
+        Ok(scanned) => scanned,
+        Err(code) => return code,
+    };
+    let json = args.output == StatsOutput::Json;
+    let written = write(&stats, json, args.top, &mut io::stdout().lock());
+    super::finish(&errors, &summary, written)
+}
+
+/// The figures of the records the shared scan finds, with what it could
+/// not read; `Err` is the exit status of a usage or scan error (reported).
+pub(crate) fn scan_stats(
+    inputs: &Inputs,
+    filter: &FilterArgs,
+    progress: ProgressArgs,
+) -> Result<(Stats, Vec<InputError>, Summary), u8> {
+    let (filter, sources, errors) = super::prepare(inputs, filter)?;
+    let options = Options {
+        progress: !progress.no_progress,
+        ..Options::default()
+    };
+    let mut stats = Stats::default();
+    let summary = scan::scan(&sources, &filter, options, &mut |record| {
+        match record.value() {
+            Ok(value) => stats.add(&value),
+            Err(e) => {
+                // Nested deeper than serde_json reads: counted, not lost.
+                eprintln!(
+                    "tracing-audit: {}:{}: {e}",
+                    record.file.display(),
+                    record.line
+                );
+                stats.add(&Value::Null);
+            }
+        }
+        Ok(Flow::Continue)
+    });
+    match summary {
+        Ok(summary) => Ok((stats, errors, summary)),
+        Err(e) => {
+            eprintln!("tracing-audit: {e}");
+            Err(super::exit::IO)
+        }
+    }
 }
 
 fn bump(map: &mut HashMap<String, u64>, key: &str) {
