@@ -40,6 +40,9 @@ mod timeline;
 #[doc = include_str!("../docs/cli.md")]
 pub mod docs {}
 
+#[doc = include_str!("../docs/cli_report.md")]
+pub mod report_docs {}
+
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
