@@ -171,7 +171,7 @@ pub fn run(args: &ExportArgs) -> u8 {
 /// The output of one export.
 enum Writer<W: Write> {
     Csv {
-        csv: csv::Writer<W>,
+        csv: Box<csv::Writer<W>>,
         columns: Vec<&'static str>,
     },
     Json {
@@ -188,7 +188,7 @@ impl<W: Write> Writer<W> {
         Ok(match format {
             ExportFormat::Csv => {
                 let columns = csv_columns(filter.kinds());
-                let mut csv = csv::Writer::from_writer(out);
+                let mut csv = Box::new(csv::Writer::from_writer(out));
                 csv.write_record(&columns)?;
                 Writer::Csv { csv, columns }
             }

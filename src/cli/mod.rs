@@ -88,12 +88,13 @@ pub(crate) fn paths(inputs: &Inputs) -> Vec<PathBuf> {
     }
 }
 
+/// What a command reads: the filter, the sources, and the inputs that
+/// could not be read.
+pub(crate) type Prepared = (Arc<Filter>, Vec<Source>, Vec<InputError>);
+
 /// The filter and sources of a command line, or the exit status of a
 /// usage error (already reported).
-pub(crate) fn prepare(
-    inputs: &Inputs,
-    filter: &FilterArgs,
-) -> Result<(Arc<Filter>, Vec<Source>, Vec<InputError>), u8> {
+pub(crate) fn prepare(inputs: &Inputs, filter: &FilterArgs) -> Result<Prepared, u8> {
     let filter = match Filter::new(filter, time::OffsetDateTime::now_utc()) {
         Ok(f) => Arc::new(f),
         Err(e) => {

@@ -8,6 +8,8 @@
 //! its start, so no line is skipped or shown twice. A line without its
 //! newline yet is held until the rest of it arrives.
 
+use std::collections::HashSet;
+use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, IsTerminal, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -18,8 +20,8 @@ use super::args::{QueryOutput, TailArgs};
 use super::filter::Filter;
 use super::scan::{self, check, Flow, Options, Source, Verdict};
 use super::table::Table;
-use crate::appender::identity;
-use crate::read::Lines;
+use crate::appender::{archives_of, identity};
+use crate::read::{open, Lines};
 use crate::record::Kind;
 
 /// A matching record kept for printing: sort key, kind, JSON text.
@@ -172,6 +174,9 @@ struct Follower {
     pending: Vec<u8>,
     /// Errors already reported, so that one is not repeated each poll.
     reported: bool,
+    /// The rotated files there were when the open file was opened, by
+    /// name without `.gz`.
+    known: HashSet<OsString>,
 }
 
 struct Open {
@@ -187,6 +192,7 @@ impl Follower {
             open: None,
             pending: Vec::new(),
             reported: false,
+            known: HashSet::new(),
         }
     }
 
@@ -210,8 +216,65 @@ impl Follower {
             self.drain(filter, found, summary);
             self.pending.clear();
             self.open = None;
+            // Several rotations since the last poll: the first new rotated
+            // file is the one just drained, the others are read whole.
+            let known = std::mem::take(&mut self.known);
+            let new: Vec<PathBuf> = self
+                .archives()
+                .into_iter()
+                .filter(|p| !known.contains(&stem(p)))
+                .collect();
+            for missed in new.iter().skip(1) {
+                self.read_whole(missed, filter, found, summary);
+            }
             self.reopen();
             self.drain(filter, found, summary);
+        }
+    }
+
+    /// The rotated files of the path, oldest first (no `.gz.tmp`).
+    fn archives(&self) -> Vec<PathBuf> {
+        archives_of(&self.path)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p.extension() != Some(std::ffi::OsStr::new("tmp")))
+            .collect()
+    }
+
+    /// Reads a rotated file from start to end (by its `.gz` name if it
+    /// was compressed meanwhile).
+    fn read_whole(
+        &mut self,
+        path: &Path,
+        filter: &Filter,
+        found: &mut Vec<Kept>,
+        summary: &mut scan::Summary,
+    ) {
+        let opened = open(path).or_else(|e| {
+            let mut gz = path.as_os_str().to_owned();
+            gz.push(".gz");
+            open(Path::new(&gz)).map_err(|_| e)
+        });
+        let mut lines = match opened {
+            Ok(reader) => Lines::new(reader),
+            Err(e) => {
+                eprintln!("tracing-audit: cannot read {}: {e}", path.display());
+                return;
+            }
+        };
+        let name: Arc<Path> = Arc::from(path);
+        loop {
+            match lines.next_line() {
+                Ok(Some(line)) => {
+                    let (number, complete) = (line.number, line.complete);
+                    take(filter, &name, number, line.bytes, complete, found, summary);
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    eprintln!("tracing-audit: {}: {e}", path.display());
+                    return;
+                }
+            }
         }
     }
 
@@ -224,7 +287,24 @@ impl Follower {
             .is_some_and(|read| len < read)
     }
 
+    /// Opens the live path from its start, with the rotated files that
+    /// came before it: listed before and after opening, and again if a
+    /// rotation came in between, so that the first rotated file made
+    /// after this is the one opened.
     fn reopen(&mut self) {
+        for _ in 0..100 {
+            let before: HashSet<OsString> = self.archives().iter().map(|p| stem(p)).collect();
+            self.open_live();
+            let after: HashSet<OsString> = self.archives().iter().map(|p| stem(p)).collect();
+            if before == after {
+                self.known = after;
+                return;
+            }
+        }
+    }
+
+    fn open_live(&mut self) {
+        self.open = None;
         match File::open(&self.path).and_then(|f| Ok((f.metadata()?, f))) {
             Ok((meta, file)) => {
                 self.reported = false;
@@ -270,24 +350,43 @@ impl Follower {
                 whole = std::mem::take(&mut self.pending);
                 &whole
             };
-            summary.lines += 1;
-            match check(filter, bytes, true) {
-                Verdict::Skip => {}
-                Verdict::Match { timestamp, kind } => found.push((
-                    timestamp.map(|t| t.into_owned()).unwrap_or_default(),
-                    kind,
-                    bytes.to_vec(),
-                )),
-                Verdict::Malformed(why) => {
-                    summary.malformed += 1;
-                    if summary.malformed <= Options::default().show_malformed {
-                        eprintln!(
-                            "tracing-audit: {}:{}: {why}",
-                            open.name.display(),
-                            line.number
-                        );
-                    }
-                }
+            take(filter, &open.name, line.number, bytes, true, found, summary);
+        }
+    }
+}
+
+/// A rotated file's name without `.gz`: the same file before and after
+/// compression.
+fn stem(path: &Path) -> OsString {
+    let name = path.file_name().unwrap_or_default();
+    match name.as_encoded_bytes().strip_suffix(b".gz") {
+        Some(_) => Path::new(name).file_stem().unwrap_or_default().to_owned(),
+        None => name.to_owned(),
+    }
+}
+
+/// Checks one line and keeps it if it matches.
+fn take(
+    filter: &Filter,
+    file: &Path,
+    number: u64,
+    bytes: &[u8],
+    complete: bool,
+    found: &mut Vec<Kept>,
+    summary: &mut scan::Summary,
+) {
+    summary.lines += 1;
+    match check(filter, bytes, complete) {
+        Verdict::Skip => {}
+        Verdict::Match { timestamp, kind } => found.push((
+            timestamp.map(|t| t.into_owned()).unwrap_or_default(),
+            kind,
+            bytes.to_vec(),
+        )),
+        Verdict::Malformed(why) => {
+            summary.malformed += 1;
+            if summary.malformed <= Options::default().show_malformed {
+                eprintln!("tracing-audit: {}:{number}: {why}", file.display());
             }
         }
     }
