@@ -505,8 +505,7 @@ fn ranked(map: &HashMap<String, u64>) -> Vec<(&str, u64)> {
 
 /// The nearest-rank `p`-th percentile of sorted values.
 pub(crate) fn quantile(sorted: &[f64], p: u64) -> Option<f64> {
-    let n = sorted.len() as u64;
-    let rank = (p * n).div_ceil(100).max(1);
+    let rank = (u128::from(p) * sorted.len() as u128).div_ceil(100).max(1);
     sorted.get(usize::try_from(rank - 1).ok()?).copied()
 }
 
