@@ -120,6 +120,7 @@ fn write(dir: &Path, records: u64) -> io::Result<()> {
     let (layer, guard) = tracing_audit::layer()
         .log_dir(dir)
         .service_name("stats-speed")
+        .max_files(None)
         .build()
         .map_err(io::Error::other)?;
     let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
