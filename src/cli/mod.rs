@@ -33,6 +33,7 @@ pub mod tail;
 pub mod view;
 pub mod when;
 
+mod fields;
 mod markup;
 mod svg;
 mod timeline;
