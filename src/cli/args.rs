@@ -6,7 +6,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "\
 Exit status:
-  0  records were found (query, export) or the follow ended normally (tail)
+  0  records were found (query, export, stats, report) or the follow ended
+     normally (tail)
   1  no record matched
   2  usage error: an unknown option or a value that does not parse
   3  an input could not be read (missing, unreadable, corrupt .gz) or the
@@ -14,7 +15,8 @@ Exit status:
 Malformed lines are reported on stderr as FILE:LINE and never change the
 exit status.";
 
-/// Answers from the files `tracing-audit` writes: query, export, tail.
+/// Answers from the files `tracing-audit` writes: query, export, tail,
+/// stats, report.
 #[derive(Debug, Parser)]
 #[command(name = "tracing-audit", version, after_help = EXIT_CODES)]
 pub struct Cli {
@@ -38,6 +40,15 @@ pub enum Command {
     /// written, across rotations.
     #[command(after_help = EXIT_CODES)]
     Tail(TailArgs),
+    /// Figures over the matching records: counts by kind, event type,
+    /// model and user; failed logins per client IP; requests, error rate
+    /// and p50/p95/p99 execution time per path.
+    #[command(after_help = EXIT_CODES)]
+    Stats(StatsArgs),
+    /// Writes one self-contained HTML page (charts and tables, no script,
+    /// nothing fetched) about the matching records.
+    #[command(after_help = EXIT_CODES)]
+    Report(ReportArgs),
 }
 
 /// Where the records are read from.
@@ -203,6 +214,56 @@ pub struct TailArgs {
     /// How often to look for new lines, in milliseconds.
     #[arg(long, default_value_t = 250, value_name = "MS")]
     pub poll_ms: u64,
+}
+
+/// `stats`.
+#[derive(Debug, Clone, Args)]
+pub struct StatsArgs {
+    /// The inputs.
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// The filters.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Output: `table` (aligned text, the default) or `json` (every
+    /// figure, every entry of every list).
+    #[arg(long, short = 'o', value_enum, default_value = "table")]
+    pub output: StatsOutput,
+    /// Entries per list in the table (users, models, paths, …).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+    /// The progress bar.
+    #[command(flatten)]
+    pub progress: ProgressArgs,
+}
+
+/// `stats --output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsOutput {
+    /// Aligned text tables.
+    Table,
+    /// One JSON object.
+    Json,
+}
+
+/// `report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The inputs.
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// The filters.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// The HTML file to write (replaced if it exists).
+    #[arg(long, value_name = "FILE")]
+    pub html: PathBuf,
+    /// The page's title.
+    #[arg(long, default_value = "Audit report")]
+    pub title: String,
+    /// The progress bar.
+    #[command(flatten)]
+    pub progress: ProgressArgs,
 }
 
 /// The progress bar.

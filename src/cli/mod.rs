@@ -25,14 +25,24 @@ pub mod args;
 pub mod export;
 pub mod filter;
 pub mod query;
+pub mod report;
 pub mod scan;
+pub mod stats;
 pub mod table;
 pub mod tail;
 pub mod view;
 pub mod when;
 
+mod fields;
+mod markup;
+mod svg;
+mod timeline;
+
 #[doc = include_str!("../docs/cli.md")]
 pub mod docs {}
+
+#[doc = include_str!("../docs/cli_report.md")]
+pub mod report_docs {}
 
 use std::io;
 use std::path::PathBuf;
@@ -63,6 +73,8 @@ pub fn run(cli: args::Cli) -> u8 {
         Command::Query(a) => query::run(&a),
         Command::Export(a) => export::run(&a),
         Command::Tail(a) => tail::run(&a),
+        Command::Stats(a) => stats::run(&a),
+        Command::Report(a) => report::run(&a),
     }
 }
 

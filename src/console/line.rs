@@ -427,7 +427,7 @@ fn push_value(out: &mut String, v: &Value) {
 /// Appends at most `cap` characters of `s` (then `…`), with control and
 /// bidirectional-override characters escaped, and `"` and `\` too when
 /// `quoted`.
-fn push_clean(out: &mut String, s: &str, cap: usize, quoted: bool) {
+pub(crate) fn push_clean(out: &mut String, s: &str, cap: usize, quoted: bool) {
     for (n, c) in s.chars().enumerate() {
         if n == cap {
             out.push('…');
