@@ -1,0 +1,5 @@
+//! The `tracing-audit` command.
+
+fn main() {
+    std::process::exit(tracing_audit::cli::main());
+}
