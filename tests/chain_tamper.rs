@@ -434,3 +434,57 @@ fn the_builder_chains_audit_and_login_files_but_not_api_by_default() {
             .is_none());
     }
 }
+
+/// Checkpoints reach the callback, the last one naming the chain's end;
+/// signed ones verify with the public key, and one altered to hide a cut
+/// tail (its seq lowered) fails its signature.
+#[cfg(feature = "chain-sign")]
+#[test]
+fn signed_checkpoints_reach_the_callback_and_an_altered_one_is_caught() {
+    use std::sync::{Arc, Mutex};
+    use tracing_audit::chain::Checkpoint;
+
+    let dir = tempfile::tempdir().unwrap();
+    let seen: Arc<Mutex<Vec<Checkpoint>>> = Arc::default();
+    let sink = Arc::clone(&seen);
+    let seed = [7u8; 32];
+    let options = ChainOptions::new()
+        .checkpoint_every(5)
+        .sign_checkpoints(seed)
+        .on_checkpoint(move |cp| sink.lock().unwrap().push(cp.clone()));
+    write(dir.path(), 0, 60, 6_000, &options, false);
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.len() >= 2, "{} checkpoints", seen.len());
+    let report = assert_intact(dir.path(), &VerifyOptions::new());
+    let last = seen.last().unwrap();
+    assert_eq!(Some(last.seq), report.chains[0].last_seq);
+    assert_eq!(Some(&last.hash), report.chains[0].last_hash.as_ref());
+
+    let public: [u8; 32] = hex::decode(last.public_key.as_ref().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let mut keyed = VerifyOptions::new();
+    keyed.public_key = Some(public);
+    assert_intact(dir.path(), &keyed);
+
+    let side = dir.path().join("audit.log.checkpoint");
+    let mut altered = Checkpoint::from_json(&std::fs::read_to_string(&side).unwrap()).unwrap();
+    altered.seq -= 3;
+    std::fs::write(&side, altered.to_json()).unwrap();
+    let b = broken(dir.path(), &keyed);
+    assert_eq!((b.file.as_path(), b.line), (side.as_path(), 0));
+    assert!(
+        b.problem.contains("signature does not match"),
+        "{}",
+        b.problem
+    );
+    let mut wrong = VerifyOptions::new();
+    wrong.public_key = Some([1u8; 32]);
+    std::fs::write(&side, last.to_json()).unwrap();
+    assert!(!verify_report(dir.path(), &wrong).intact());
+}
+
+fn verify_report(dir: &Path, options: &VerifyOptions) -> tracing_audit::chain::Report {
+    chain::verify(dir, options)
+}

@@ -628,11 +628,30 @@ fn join(
             seq: Some(cp.seq),
             problem,
         };
+        // A checkpoint whose signature fails says nothing about the chain:
+        // that is its first break, before any line (line 0 of file 0).
+        let trusted = match (&cp.signature, options.public_key) {
+            (_, Some(key)) => match check_signature(cp, &key) {
+                Ok(()) => true,
+                Err(problem) => {
+                    breaks.push((0, 0, cp_break(problem)));
+                    false
+                }
+            },
+            (Some(_), None) => {
+                r.notes.push(
+                    "the checkpoint is signed; give the public key to check the signature".into(),
+                );
+                true
+            }
+            (None, None) => true,
+        };
         let found = scans
             .iter()
             .enumerate()
             .find_map(|(i, s)| s.at_checkpoint.map(|(h, line)| (i, h, line)));
         match (found, prev_last) {
+            _ if !trusted => {}
             (Some((i, hash, line)), _) => {
                 if hash != cp.hash.as_bytes() {
                     breaks.push((
@@ -679,17 +698,6 @@ fn join(
                 "checkpoint seq {} is not among the records here (older than the oldest file)",
                 cp.seq
             )),
-        }
-        match (&cp.signature, options.public_key) {
-            (_, Some(key)) => {
-                if let Err(problem) = check_signature(cp, &key) {
-                    breaks.push((usize::MAX, 0, cp_break(problem)));
-                }
-            }
-            (Some(_), None) => r.notes.push(
-                "the checkpoint is signed; give the public key to check the signature".into(),
-            ),
-            (None, None) => {}
         }
     }
     breaks.sort_by_key(|(i, line, _)| (*i, *line));
