@@ -113,7 +113,27 @@ impl Maintenance {
     /// else, though it starts with `<name>.` and a digit (a user's
     /// `audit.log.1`, a `….bak`): retention never deletes those.
     fn archives(&self) -> Vec<PathBuf> {
-        rotated_files(&self.config.path)
+        let path = &self.config.path;
+        let prefix = archive_prefix(path);
+        let prefix = prefix.as_encoded_bytes();
+        let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(dir) => dir.to_path_buf(),
+            None => PathBuf::from("."),
+        };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .filter(|e| {
+                let name = e.file_name();
+                let name = name.as_encoded_bytes();
+                name.strip_prefix(prefix).is_some_and(is_archive_suffix)
+            })
+            .map(|e| e.path())
+            .collect();
+        found.sort();
+        found
     }
 
     /// Applies the count and age limits, newest files kept.
@@ -185,32 +205,6 @@ impl Maintenance {
             path.display()
         );
     }
-}
-
-/// Every rotated file of the live file at `path`, sorted by name (the
-/// order they were rotated in): `<name>.<UTC time>Z`, as `rename_aside`
-/// names them, optionally `.gz` or `.gz.tmp`.
-pub(crate) fn rotated_files(path: &Path) -> Vec<PathBuf> {
-    let prefix = archive_prefix(path);
-    let prefix = prefix.as_encoded_bytes();
-    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(dir) => dir.to_path_buf(),
-        None => PathBuf::from("."),
-    };
-    let Ok(entries) = fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    let mut found: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .filter(|e| {
-            let name = e.file_name();
-            let name = name.as_encoded_bytes();
-            name.strip_prefix(prefix).is_some_and(is_archive_suffix)
-        })
-        .map(|e| e.path())
-        .collect();
-    found.sort();
-    found
 }
 
 /// True for what follows `<name>.` in the name of a file this appender

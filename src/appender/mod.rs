@@ -146,8 +146,6 @@ pub use transform::LineTransform;
 pub use writer::EventWriter;
 
 pub(crate) use lazy::LazyAppender;
-#[cfg(feature = "chain")]
-pub(crate) use maintenance::rotated_files;
 
 use builder::Config;
 use file::LiveFile;
