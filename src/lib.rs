@@ -272,6 +272,9 @@ mod macros;
 mod nesting;
 mod peers;
 mod plain_login;
+#[cfg(feature = "read")]
+#[cfg_attr(docsrs, doc(cfg(feature = "read")))]
+pub mod read;
 pub mod record;
 pub mod redact;
 mod same_user;

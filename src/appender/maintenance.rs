@@ -108,32 +108,9 @@ impl Maintenance {
         });
     }
 
-    /// Every rotated file of this appender: `<name>.<UTC time>Z`, as
-    /// `rename_aside` names them, optionally `.gz` or `.gz.tmp`. Nothing
-    /// else, though it starts with `<name>.` and a digit (a user's
-    /// `audit.log.1`, a `….bak`): retention never deletes those.
+    /// Every rotated file of this appender (see [`archives_of`]).
     fn archives(&self) -> Vec<PathBuf> {
-        let path = &self.config.path;
-        let prefix = archive_prefix(path);
-        let prefix = prefix.as_encoded_bytes();
-        let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            Some(dir) => dir.to_path_buf(),
-            None => PathBuf::from("."),
-        };
-        let Ok(entries) = fs::read_dir(&dir) else {
-            return Vec::new();
-        };
-        let mut found: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .filter(|e| {
-                let name = e.file_name();
-                let name = name.as_encoded_bytes();
-                name.strip_prefix(prefix).is_some_and(is_archive_suffix)
-            })
-            .map(|e| e.path())
-            .collect();
-        found.sort();
-        found
+        archives_of(&self.config.path).unwrap_or_default()
     }
 
     /// Applies the count and age limits, newest files kept.
@@ -205,6 +182,33 @@ impl Maintenance {
             path.display()
         );
     }
+}
+
+/// Every rotated file of the live file `path`: `<name>.<UTC time>Z`, as
+/// `rename_aside` names them, optionally `.gz` or `.gz.tmp`, sorted by
+/// name, which is by time. Nothing else, though it starts with `<name>.`
+/// and a digit (a user's `audit.log.1`, a `….bak`): retention never
+/// deletes those, and readers never mistake them for the appender's.
+pub(crate) fn archives_of(path: &Path) -> io::Result<Vec<PathBuf>> {
+    let prefix = archive_prefix(path);
+    let prefix = prefix.as_encoded_bytes();
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => dir.to_path_buf(),
+        None => PathBuf::from("."),
+    };
+    let mut found = Vec::new();
+    for entry in fs::read_dir(&dir)?.filter_map(Result::ok) {
+        let name = entry.file_name();
+        if name
+            .as_encoded_bytes()
+            .strip_prefix(prefix)
+            .is_some_and(is_archive_suffix)
+        {
+            found.push(entry.path());
+        }
+    }
+    found.sort();
+    Ok(found)
 }
 
 /// True for what follows `<name>.` in the name of a file this appender

@@ -149,6 +149,8 @@ pub(crate) use lazy::LazyAppender;
 
 use builder::Config;
 use file::LiveFile;
+#[cfg(feature = "read")]
+pub(crate) use maintenance::archives_of;
 use maintenance::Maintenance;
 use shutdown::Closing;
 use stats::Counters;

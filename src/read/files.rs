@@ -1,0 +1,135 @@
+//! The files of one kind, in the order they were written, and opening
+//! them with `.gz` ones gunzipped.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+
+use crate::appender::archives_of;
+
+/// Read buffer for one file: large reads keep the per-line cost low.
+const BUFFER: usize = 256 * 1024;
+
+/// The files of one kind (`file_name` like `"audit.log"`) in `dir`, in
+/// write order: the rotated files by the time in their names (compressed
+/// `.gz` ones included), then the live file when it exists.
+///
+/// Only names the appender's rotation makes count: a `.gz.tmp` (a
+/// compression not finished; its plain original is still there) and
+/// names like `audit.log.1` or `audit.log.bak` are left out.
+///
+/// # Errors
+///
+/// When `dir` cannot be read (it does not exist, is not a directory, or
+/// may not be listed).
+pub fn kind_files(dir: &Path, file_name: &str) -> io::Result<Vec<PathBuf>> {
+    let live = dir.join(file_name);
+    // archives_of lists the live file's directory; make a missing or
+    // unreadable `dir` an error rather than an empty answer.
+    std::fs::read_dir(dir)?;
+    let mut files: Vec<PathBuf> = archives_of(&live)?
+        .into_iter()
+        .filter(|p| p.extension() != Some(OsStr::new("tmp")))
+        .collect();
+    if live.is_file() {
+        files.push(live);
+    }
+    Ok(files)
+}
+
+/// Opens a file of records for reading: a name ending in `.gz` is
+/// gunzipped on the fly (every gzip member, as concatenated `.gz` files
+/// have several), anything else is read as it is.
+///
+/// # Errors
+///
+/// When the file cannot be opened. A corrupt `.gz` shows as an error from
+/// the reader's first read.
+pub fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
+    let file = File::open(path)?;
+    if path.extension() == Some(OsStr::new("gz")) {
+        let decoder = MultiGzDecoder::new(BufReader::with_capacity(BUFFER, file));
+        Ok(Box::new(BufReader::with_capacity(BUFFER, decoder)))
+    } else {
+        Ok(Box::new(BufReader::with_capacity(BUFFER, file)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::io::{Read, Write};
+
+    fn names(files: &[PathBuf]) -> Vec<String> {
+        files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn rotated_files_by_time_then_live_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "audit.log",
+            "audit.log.20261129T100002.000000Z",
+            "audit.log.20261129T100001.000000Z.gz",
+            "audit.log.20261129T100003.000000Z.gz.tmp",
+            "audit.log.20261129T100000.500000Z",
+            "audit.log.1",
+            "audit.log.bak",
+            "api.log.20261129T100000.000000Z",
+            "api.log",
+        ] {
+            fs::write(dir.path().join(name), b"").unwrap();
+        }
+        let files = kind_files(dir.path(), "audit.log").unwrap();
+        assert_eq!(
+            names(&files),
+            [
+                "audit.log.20261129T100000.500000Z",
+                "audit.log.20261129T100001.000000Z.gz",
+                "audit.log.20261129T100002.000000Z",
+                "audit.log",
+            ]
+        );
+    }
+
+    #[test]
+    fn no_live_file_and_missing_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("login.log.20261129T100000.000000Z"), b"").unwrap();
+        let files = kind_files(dir.path(), "login.log").unwrap();
+        assert_eq!(names(&files), ["login.log.20261129T100000.000000Z"]);
+        assert!(kind_files(dir.path(), "audit.log").unwrap().is_empty());
+        let err = kind_files(&dir.path().join("nope"), "audit.log").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn gz_is_gunzipped_including_several_members() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log.20261129T100000.000000Z.gz");
+        let mut bytes = Vec::new();
+        for part in [&b"{\"a\":1}\n"[..], b"{\"a\":2}\n"] {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            enc.write_all(part).unwrap();
+            bytes.extend(enc.finish().unwrap());
+        }
+        fs::write(&path, bytes).unwrap();
+        let mut text = String::new();
+        open(&path).unwrap().read_to_string(&mut text).unwrap();
+        assert_eq!(text, "{\"a\":1}\n{\"a\":2}\n");
+
+        let plain = dir.path().join("audit.log");
+        fs::write(&plain, b"x\n").unwrap();
+        let mut text = String::new();
+        open(&plain).unwrap().read_to_string(&mut text).unwrap();
+        assert_eq!(text, "x\n");
+        assert!(open(&dir.path().join("missing")).is_err());
+    }
+}
