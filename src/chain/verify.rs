@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use super::files::{chain_files, next_line, open, rotated_name};
+use super::files::{chain_files, rotated_name};
 use super::record::{parse, Hasher, GENESIS};
 use super::Checkpoint;
+use crate::read::{open, Lines};
 
 /// What [`verify`] checks, and with which keys.
 #[derive(Debug, Clone, Default)]
@@ -377,12 +378,11 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// Scans one file: each record's hash, and each link inside the file.
 fn scan(path: &Path, hasher: &Hasher, checkpoint_seq: Option<u64>) -> io::Result<FileScan> {
-    let mut reader = open(path)?;
+    let mut lines = Lines::new(open(path)?);
     let mut s = FileScan {
         path: path.to_path_buf(),
         ..FileScan::default()
     };
-    let mut line = Vec::with_capacity(4096);
     // Unchained lines since the last record: first line, count, the last
     // one's SHA-256, whether it was torn.
     let mut pending: Option<(u64, u64, String, bool)> = None;
@@ -393,12 +393,12 @@ fn scan(path: &Path, hasher: &Hasher, checkpoint_seq: Option<u64>) -> io::Result
         seq,
         problem,
     };
-    while let Some(whole) = next_line(&mut *reader, &mut line)? {
-        s.lines += 1;
+    while let Some(read) = lines.next_line()? {
+        let (line, whole, n) = (read.bytes, read.complete, read.number);
+        s.lines = n;
         s.bytes += line.len() as u64 + u64::from(whole);
-        let n = s.lines;
-        let Some(link) = parse(&line).filter(|_| whole) else {
-            let sha = hex::encode(Sha256::digest(&line));
+        let Some(link) = parse(line).filter(|_| whole) else {
+            let sha = hex::encode(Sha256::digest(line));
             pending = Some(match pending {
                 Some((first, count, _, _)) => (first, count + 1, sha, !whole),
                 None => (n, 1, sha, !whole),
@@ -406,7 +406,7 @@ fn scan(path: &Path, hasher: &Hasher, checkpoint_seq: Option<u64>) -> io::Result
             continue;
         };
         s.records += 1;
-        let start = start_info(&line);
+        let start = start_info(line);
         if start.as_ref().is_some_and(|i| i.alg == "hmac-sha256") {
             s.declared_hmac = true;
         }

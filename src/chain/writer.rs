@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime};
 use sha2::{Digest, Sha256};
 
 use super::checkpoint::{side_file, write_atomic};
-use super::files::{chain_files, next_line, open};
+use super::files::chain_files;
 use super::options::ChainOptions;
 use super::record::{append_chained, parse, Hasher, GENESIS};
 use super::Checkpoint;
@@ -94,11 +94,13 @@ impl ChainWriter {
     fn last_rotated_record(&self) -> Option<(Vec<u8>, String)> {
         let files = chain_files(&self.live);
         for path in files.iter().rev().filter(|p| **p != self.live) {
-            let Ok(mut reader) = open(path) else { continue };
-            let (mut line, mut last) = (Vec::new(), None);
-            while let Ok(Some(_)) = next_line(&mut *reader, &mut line) {
-                if parse(&line).is_some() {
-                    last = Some(line.clone());
+            let Ok(reader) = crate::read::open(path) else {
+                continue;
+            };
+            let (mut lines, mut last) = (crate::read::Lines::new(reader), None);
+            while let Ok(Some(line)) = lines.next_line() {
+                if line.complete && parse(line.bytes).is_some() {
+                    last = Some(line.bytes.to_vec());
                 }
             }
             if let Some(last) = last {
