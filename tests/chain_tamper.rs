@@ -488,3 +488,62 @@ fn signed_checkpoints_reach_the_callback_and_an_altered_one_is_caught() {
 fn verify_report(dir: &Path, options: &VerifyOptions) -> tracing_audit::chain::Report {
     chain::verify(dir, options)
 }
+
+/// A trail written before the chain was turned on (rotated files and the
+/// top of the live file) is not part of the chain and does not break it;
+/// an unchained line after the chain started does.
+#[test]
+fn turning_the_chain_on_over_an_unchained_trail_verifies_from_its_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = live(dir.path());
+    let (appender, guard) = Appender::builder(&live)
+        .max_file_size(1_000)
+        .max_files(None)
+        .build()
+        .unwrap();
+    for i in 0..20 {
+        appender.write_line(record(i).as_bytes()).unwrap();
+    }
+    drop(guard);
+    let unchained_files = files(dir.path()).len();
+    assert!(unchained_files >= 3);
+    write(dir.path(), 20, 10, 1 << 20, &ChainOptions::new(), false);
+    let report = assert_intact(dir.path(), &VerifyOptions::new());
+    let c = &report.chains[0];
+    assert!(c.starts_at_genesis);
+    assert_eq!(c.records, 11);
+    assert!(
+        c.notes.iter().any(|n| n.contains("before the chain")),
+        "{:?}",
+        c.notes
+    );
+
+    let mut text = lines(&live);
+    let at = text.len() - 2;
+    text.insert(at, record(99));
+    rewrite(&live, &text);
+    let b = broken(dir.path(), &VerifyOptions::new());
+    assert_eq!((b.line, b.seq), (at as u64 + 1, None));
+}
+
+/// Lines that are not one JSON object (plain text, two objects in one
+/// write) are kept whole as a string and chained.
+#[test]
+fn a_line_that_is_not_one_json_object_is_kept_whole_and_chained() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = live(dir.path());
+    let (appender, guard) = Appender::builder(&live)
+        .line_transform(ChainOptions::new().line_transform(&live))
+        .build()
+        .unwrap();
+    appender.write_line(b"plain text").unwrap();
+    appender.write_line(b"{\"a\":1}\n{\"b\":2}\n").unwrap();
+    appender.write_line(b"{}").unwrap();
+    drop(guard);
+    assert_intact(dir.path(), &VerifyOptions::new());
+    let text = lines(&live);
+    assert_eq!(text.len(), 4);
+    assert_eq!(json(&text[1])["line"], "plain text");
+    assert_eq!(json(&text[2])["line"], "{\"a\":1}\n{\"b\":2}");
+    assert_eq!(json(&text[3])["seq"], 4);
+}

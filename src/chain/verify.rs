@@ -528,11 +528,34 @@ fn join(
     // Breaks in file order: (file index, line, break).
     let mut breaks: Vec<(usize, u64, Break)> = Vec::new();
     let mut prev_last: Option<(u64, [u8; 64], &Path)> = None;
+    // Files wholly before a chain that starts at genesis were written
+    // before the chain was turned on: they are not part of it.
+    let first_chained = scans.iter().position(|s| s.first.is_some());
+    let before_chain = match first_chained {
+        Some(i)
+            if scans[i]
+                .first
+                .as_ref()
+                .is_some_and(|f| f.seq == 1 && f.prev_hash == GENESIS) =>
+        {
+            i
+        }
+        _ => 0,
+    };
+    if before_chain > 0 {
+        r.notes.push(format!(
+            "{before_chain} file(s) before the chain's start are unchained (written before the \
+             chain was turned on)"
+        ));
+    }
     for (i, s) in scans.iter().enumerate() {
         r.records += s.records;
         r.lines += s.lines;
         r.bytes += s.bytes;
         r.healed_lines += s.healed;
+        if i < before_chain {
+            continue;
+        }
         for b in [
             &s.link_break,
             &s.hash_break.as_ref().filter(|_| r.hashes_checked).cloned(),

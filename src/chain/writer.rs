@@ -265,10 +265,11 @@ impl LineTransform for ChainWriter {
             lines += 1;
         }
         let object = line.trim_ascii_end();
-        if object.starts_with(b"{") && object.ends_with(b"}") {
+        // A line holding a newline would become two lines in the file.
+        if object.starts_with(b"{") && object.ends_with(b"}") && !object.contains(&b'\n') {
             self.chain(object, out);
         } else {
-            // Not a JSON object: kept whole, as a string.
+            // Not a JSON object on one line: kept whole, as a string.
             let mut wrapped = b"{\"line\":".to_vec();
             push_json_string(&mut wrapped, &String::from_utf8_lossy(object));
             wrapped.push(b'}');
