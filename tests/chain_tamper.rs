@@ -547,3 +547,21 @@ fn a_line_that_is_not_one_json_object_is_kept_whole_and_chained() {
     assert_eq!(json(&text[2])["line"], "{\"a\":1}\n{\"b\":2}");
     assert_eq!(json(&text[3])["seq"], 4);
 }
+
+/// Every file emptied: nothing chained is left, and the checkpoint says
+/// records were written.
+#[test]
+fn emptied_files_are_found_with_a_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = tempfile::tempdir().unwrap();
+    let options = ChainOptions::new().checkpoint_dir(vault.path());
+    write(dir.path(), 0, 60, 6_000, &options, false);
+    for file in files(dir.path()) {
+        std::fs::write(file, b"").unwrap();
+    }
+    let mut with = VerifyOptions::new();
+    with.checkpoint = Some(vault.path().join("audit.log.checkpoint"));
+    let b = broken(dir.path(), &with);
+    assert_eq!(b.line, 0);
+    assert!(b.problem.contains("no chained record"), "{}", b.problem);
+}

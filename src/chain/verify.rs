@@ -727,7 +727,16 @@ fn join(
                     },
                 ));
             }
-            (None, _) => r.notes.push(format!(
+            (None, None) => breaks.push((
+                0,
+                0,
+                cp_break(format!(
+                    "the checkpoint of {} says seq {} was written, but no chained record is \
+                     here: the files were emptied or replaced",
+                    cp.timestamp, cp.seq
+                )),
+            )),
+            (None, Some(_)) => r.notes.push(format!(
                 "checkpoint seq {} is not among the records here (older than the oldest file)",
                 cp.seq
             )),
