@@ -112,6 +112,12 @@
 //! `tj-default`) and `ratio_vs_raw_limit=X.XX` (over `raw-serde`). With the
 //! feature `alert`, `rules_cost_ratio=X.XX` follows: the crate's stack with
 //! five alert rules on over the same with none (`support/rules_cost.rs`).
+//!
+//! With `--features chain` a variant `ta+chain` runs tracing-audit with the
+//! hash chain on (checkpoints at their defaults), in the same rounds; its
+//! chain is verified after each run (a break fails the run), and
+//! `chain_cost_ratio=X.XX` is its median records/s with one producer over
+//! `tracing-audit`'s (goal at least 0.90).
 
 #[cfg(feature = "alert")]
 #[path = "support/rules_cost.rs"]
@@ -161,15 +167,25 @@ enum Variant {
     /// Hand-written serde into a buffered file, no `tracing`.
     RawSerde,
     Ours,
+    /// `Ours` with the hash chain on (feature `chain`).
+    #[cfg(feature = "chain")]
+    OursChain,
 }
 
 impl Variant {
-    const ALL: [Variant; 4] = [
-        Variant::TjDefault,
-        Variant::TjCareful,
-        Variant::RawSerde,
-        Variant::Ours,
-    ];
+    /// Every variant, in the order each round runs them.
+    fn all() -> Vec<Variant> {
+        #[allow(unused_mut)]
+        let mut all = vec![
+            Variant::TjDefault,
+            Variant::TjCareful,
+            Variant::RawSerde,
+            Variant::Ours,
+        ];
+        #[cfg(feature = "chain")]
+        all.push(Variant::OursChain);
+        all
+    }
 
     fn label(self) -> &'static str {
         match self {
@@ -177,6 +193,8 @@ impl Variant {
             Variant::TjCareful => "tj-careful",
             Variant::RawSerde => "raw-serde",
             Variant::Ours => "tracing-audit",
+            #[cfg(feature = "chain")]
+            Variant::OursChain => "ta+chain",
         }
     }
 }
@@ -295,6 +313,8 @@ impl Stack {
             Variant::RawSerde => Stack::Raw {
                 dispatch: Dispatch::none(),
             },
+            #[cfg(feature = "chain")]
+            Variant::OursChain => chain_stack(dir)?,
         })
     }
 
@@ -317,6 +337,60 @@ impl Stack {
             Stack::Raw { .. } => (0..threads).map(|i| raw_file(dir, i)).collect(),
         }
     }
+}
+
+/// `Ours` with the hash chain on audit.log, checkpoints at their defaults.
+#[cfg(feature = "chain")]
+fn chain_stack(dir: &Path) -> io::Result<Stack> {
+    let (layer, guard) = tracing_audit::layer()
+        .log_dir(dir)
+        .max_file_size(None)
+        .chain(tracing_audit::chain::ChainOptions::new())
+        .build()
+        .map_err(io::Error::other)?;
+    Ok(Stack::Ours {
+        dispatch: Dispatch::new(tracing_subscriber::registry().with(layer)),
+        guard,
+    })
+}
+
+/// The variants that go through tracing-audit's layer.
+fn is_ours(variant: Variant) -> bool {
+    #[cfg(feature = "chain")]
+    if variant == Variant::OursChain {
+        return true;
+    }
+    variant == Variant::Ours
+}
+
+/// The chain variant's start records, which are not the run's records.
+fn chain_start_line(variant: Variant, line: &[u8]) -> bool {
+    #[cfg(feature = "chain")]
+    if variant == Variant::OursChain {
+        let needle = br#""name":"audit.chain""#;
+        return line.windows(needle.len()).any(|w| w == needle);
+    }
+    let _ = (variant, line);
+    false
+}
+
+/// Whether the chain variant's files verify (other variants: true).
+#[cfg(feature = "chain")]
+fn chain_verifies(variant: Variant, dir: &Path) -> io::Result<bool> {
+    if variant != Variant::OursChain {
+        return Ok(true);
+    }
+    let report = tracing_audit::chain::verify(dir, &tracing_audit::chain::VerifyOptions::new())
+        .map_err(io::Error::other)?;
+    if let Some(b) = report.first_break() {
+        eprintln!("FAIL: the chain does not verify: {b}");
+    }
+    Ok(report.intact())
+}
+
+#[cfg(not(feature = "chain"))]
+fn chain_verifies(_variant: Variant, _dir: &Path) -> io::Result<bool> {
+    Ok(true)
 }
 
 /// The file of `raw-serde` producer `i`.
@@ -436,7 +510,7 @@ fn produce(
                     latencies_ns.push(u32::try_from(ns).unwrap_or(u32::MAX));
                 }
             }
-            Variant::Ours => {
+            _ if is_ours(variant) => {
                 let changes = &payload.changes;
                 for seq in seqs {
                     let t0 = Instant::now();
@@ -445,7 +519,7 @@ fn produce(
                     latencies_ns.push(u32::try_from(ns).unwrap_or(u32::MAX));
                 }
             }
-            Variant::RawSerde => unreachable!("raw-serde makes no tracing records"),
+            _ => unreachable!("raw-serde makes no tracing records"),
         }
     });
     Ok(Produced { latencies_ns })
@@ -555,7 +629,7 @@ fn parse_line(variant: Variant, line: &[u8], payload: &Payload) -> Option<u64> {
             let l: CarefulLine<'_> = serde_json::from_slice(line).ok()?;
             tracing_seq(&l.target, &l.fields, &l.span, payload)
         }
-        Variant::Ours | Variant::RawSerde => {
+        _ => {
             let l: OurLine<'_> = serde_json::from_slice(line).ok()?;
             (l.level == "AUDIT"
                 && l.name == "audit.crud"
@@ -618,6 +692,9 @@ fn check_file(
         buf.clear();
         if reader.read_until(b'\n', &mut buf)? == 0 {
             break;
+        }
+        if chain_start_line(variant, &buf) {
+            continue;
         }
         if buf.last() == Some(&b'\n') {
             landing.lines += 1;
@@ -768,7 +845,10 @@ fn run_once(
         Stack::Raw { .. } => {}
     }
 
-    let landing = check_files(variant, &paths, records, payload)?;
+    let mut landing = check_files(variant, &paths, records, payload)?;
+    if !chain_verifies(variant, dir)? {
+        landing.malformed += 1;
+    }
     fs::remove_dir_all(dir)?;
     Ok(Run {
         variant,
@@ -817,7 +897,7 @@ fn run(args: &Args) -> io::Result<bool> {
     let mut runs = Vec::new();
     for round in 0..args.rounds {
         for threads in THREAD_COUNTS {
-            for variant in Variant::ALL {
+            for variant in Variant::all() {
                 let run_dir = dir.join(format!(
                     "compare-{}-r{round}-t{threads}-{}",
                     std::process::id(),
@@ -842,7 +922,7 @@ fn run(args: &Args) -> io::Result<bool> {
     }
 
     println!();
-    for variant in Variant::ALL {
+    for variant in Variant::all() {
         if let Some(run) = runs.iter().find(|r| r.variant == variant) {
             println!("{} line: {}", variant.label(), run.landing.sample);
         }
@@ -855,9 +935,9 @@ fn run(args: &Args) -> io::Result<bool> {
     );
     let mut ok = true;
     // Median records/s with one producer thread, by variant.
-    let mut single = [0.0; 4];
+    let mut single = [0.0; 8];
     for threads in THREAD_COUNTS {
-        for variant in Variant::ALL {
+        for variant in Variant::all() {
             let mut these: Vec<&Run> = runs
                 .iter()
                 .filter(|r| r.variant == variant && r.threads == threads)
@@ -918,5 +998,10 @@ fn run(args: &Args) -> io::Result<bool> {
     );
     #[cfg(feature = "alert")]
     let ok = rules_cost::run(args.records, args.rounds, &dir)? && ok;
+    #[cfg(feature = "chain")]
+    println!(
+        "chain_cost_ratio={:.2}",
+        single[Variant::OursChain as usize] / ours
+    );
     Ok(ok)
 }

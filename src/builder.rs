@@ -233,6 +233,8 @@ pub struct Builder<M = WithConsole> {
     app_backpressure: Backpressure,
     drain_on_exit: bool,
     configure: Option<Configure>,
+    #[cfg(feature = "chain")]
+    chain: Option<crate::chain::ChainOptions>,
     app_filter: Option<String>,
     policy: Policy,
     context_fields: Vec<String>,
@@ -301,6 +303,8 @@ impl<M> Builder<M> {
             app_backpressure: Backpressure::Drop,
             drain_on_exit: true,
             configure: None,
+            #[cfg(feature = "chain")]
+            chain: None,
             app_filter: None,
             policy: Policy::default(),
             context_fields: Vec::new(),
@@ -428,6 +432,17 @@ impl<M> Builder<M> {
         self
     }
 
+    /// Chains the records of `audit.log` and `login.log` (and `api.log`
+    /// if asked) with a hash chain, for tamper evidence (feature `chain`;
+    /// see [`chain`](crate::chain)). Applied before
+    /// [`configure_appender`](Builder::configure_appender).
+    #[cfg(feature = "chain")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "chain")))]
+    pub fn chain(mut self, options: crate::chain::ChainOptions) -> Self {
+        self.chain = Some(options);
+        self
+    }
+
     /// Which application records reach `app.log`, as `RUST_LOG` directives
     /// (default: `RUST_LOG`, else `info`). Audit records are not affected.
     pub fn app_filter(mut self, directives: impl Into<String>) -> Self {
@@ -546,6 +561,8 @@ impl<M> Builder<M> {
             app_backpressure,
             drain_on_exit,
             configure,
+            #[cfg(feature = "chain")]
+            chain,
             policy,
             context_fields,
             string_cap,
@@ -569,6 +586,12 @@ impl<M> Builder<M> {
                         .drain_on_exit(drain_on_exit);
                     if kind == Kind::App {
                         builder = builder.backpressure(app_backpressure);
+                    }
+                    #[cfg(feature = "chain")]
+                    if let Some(chain) = chain.as_ref().filter(|c| c.chains(kind)) {
+                        let level = kind.level().unwrap_or("AUDIT");
+                        builder =
+                            builder.line_transform(chain.transform_for(&path, level, &service));
                     }
                     if let Some(f) = &configure {
                         builder = f(kind, builder);

@@ -78,6 +78,8 @@ pub(crate) struct Config {
     pub(crate) identity_check_every: Option<Duration>,
     /// The clock that interval is measured with.
     pub(crate) identity_clock: fn() -> std::time::Instant,
+    /// Run on every line on the writer thread ([`AppenderBuilder::line_transform`]).
+    pub(crate) transform: Option<super::transform::TransformMaker>,
 }
 
 /// A setting that would destroy data, refused by
@@ -226,6 +228,7 @@ impl AppenderBuilder {
                 batch_bytes: 256 * 1024,
                 identity_check_every: Some(super::replay::CHECK_EVERY),
                 identity_clock: std::time::Instant::now,
+                transform: None,
             },
         }
     }
@@ -394,6 +397,17 @@ impl AppenderBuilder {
     #[doc(hidden)]
     pub fn identity_check_clock(mut self, clock: fn() -> std::time::Instant) -> Self {
         self.config.identity_clock = clock;
+        self
+    }
+
+    /// Runs a [`LineTransform`](super::LineTransform) on every line, on the
+    /// writer thread, in file order. `make` is called each time the writer
+    /// starts (once for a built appender) to make the transform's state.
+    pub fn line_transform(
+        mut self,
+        make: impl Fn() -> Box<dyn super::LineTransform> + Send + Sync + 'static,
+    ) -> Self {
+        self.config.transform = Some(super::transform::TransformMaker(std::sync::Arc::new(make)));
         self
     }
 

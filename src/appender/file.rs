@@ -13,6 +13,8 @@ use std::time::SystemTime;
 pub(crate) struct LiveFile {
     pub(crate) file: File,
     pub(crate) len: u64,
+    /// The last line was torn (no `\n`) and has just been terminated.
+    pub(crate) healed: bool,
     identity: Option<(u64, u64)>,
 }
 
@@ -36,6 +38,7 @@ impl LiveFile {
         let mut file = options.open(path)?;
         let meta = file.metadata()?;
         let mut len = meta.len();
+        let mut healed = false;
         if meta.is_file() && len > 0 {
             let mut last = [0u8; 1];
             file.seek(SeekFrom::Start(len - 1))?;
@@ -43,12 +46,14 @@ impl LiveFile {
             if last[0] != b'\n' {
                 file.write_all(b"\n")?;
                 len += 1;
+                healed = true;
             }
         }
         Ok(LiveFile {
             identity: identity(&meta),
             file,
             len,
+            healed,
         })
     }
 
@@ -60,6 +65,45 @@ impl LiveFile {
             Ok(meta) => self.identity.is_none() || identity(&meta) == self.identity,
             Err(_) => false,
         }
+    }
+}
+
+/// The last complete line and the healed torn line (see [`last_lines`]).
+pub(crate) type LastLines = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// The last complete line of a file `len` bytes long that ends in `\n`,
+/// and, when `healed`, the torn line before that final `\n` instead (the
+/// last complete line is then the one before it); both without `\n`.
+/// Reads backwards from the end, only as far as the lines go.
+pub(crate) fn last_lines(mut file: &File, len: u64, healed: bool) -> io::Result<LastLines> {
+    const CHUNK: u64 = 64 * 1024;
+    let wanted = if healed { 2 } else { 1 };
+    // `tail` holds the file's last bytes, from `start` to `len`.
+    let mut tail: Vec<u8> = Vec::new();
+    let mut start = len;
+    loop {
+        // The wanted lines are whole once a `\n` precedes the first of
+        // them (or the file's start does).
+        let newlines = tail.iter().filter(|&&b| b == b'\n').count();
+        if start == 0 || newlines > wanted {
+            let body = tail.strip_suffix(b"\n").unwrap_or(&tail);
+            let mut lines = body
+                .rsplit(|&b| b == b'\n')
+                .map(|l| (!l.is_empty()).then(|| l.to_vec()));
+            let newest = lines.next().flatten();
+            return Ok(if healed {
+                (lines.next().flatten(), newest)
+            } else {
+                (newest, None)
+            });
+        }
+        let step = CHUNK.min(start);
+        start -= step;
+        let mut chunk = vec![0; step as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut chunk)?;
+        chunk.extend_from_slice(&tail);
+        tail = chunk;
     }
 }
 

@@ -122,6 +122,7 @@ mod replay;
 mod rotation;
 mod shutdown;
 mod stats;
+mod transform;
 mod worker;
 mod writer;
 
@@ -141,6 +142,7 @@ use crossbeam_channel::{
 pub use builder::{AppenderBuilder, Backpressure, ConfigError, Durability, TimeRotation};
 pub use shutdown::{shutdown_all, AppenderGuard};
 pub use stats::Stats;
+pub use transform::LineTransform;
 pub use writer::EventWriter;
 
 pub(crate) use lazy::LazyAppender;
@@ -434,8 +436,14 @@ fn start(config: Config) -> io::Result<(Appender, AppenderGuard)> {
     });
     let flush_on_panic = config.flush_on_panic;
     let drain_on_exit = config.drain_on_exit;
+    let mut transform = config.transform.as_ref().map(|make| (make.0)());
+    if let Some(transform) = transform.as_mut() {
+        let (last, healed) = file::last_lines(&file.file, file.len, file.healed)?;
+        transform.on_open(last.as_deref(), healed.as_deref());
+    }
     let mut worker = Worker::new(config, rx, counters, file, jobs_tx, done_tx, closing);
     worker.recycle = Some(pool_tx);
+    worker.transform = transform;
     let writer = thread::Builder::new()
         .name(format!("audit-write:{name}"))
         .spawn(move || worker.run())?;

@@ -70,8 +70,13 @@ impl Worker {
                 }
             }
         }
-        self.batch.extend_from_slice(line);
-        self.batch_lines += 1;
+        match self.transform.as_mut() {
+            Some(transform) => self.batch_lines += transform.transform(line, &mut self.batch),
+            None => {
+                self.batch.extend_from_slice(line);
+                self.batch_lines += 1;
+            }
+        }
     }
 
     /// Whether the file must be rotated before `incoming` more bytes, and
@@ -133,6 +138,10 @@ impl Worker {
                 // Our lines are in the renamed file only if the path still
                 // named our file: check the file that got the new name.
                 let ours = self.file.as_ref().is_some_and(|f| f.still_at(&archive));
+                if let Some(transform) = self.transform.as_mut() {
+                    let name = archive.file_name().unwrap_or_default();
+                    transform.on_rotate(&name.to_string_lossy());
+                }
                 if let Some(jobs) = &self.jobs {
                     let _ = jobs.send(Job::Rotated(archive));
                 }

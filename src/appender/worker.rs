@@ -83,6 +83,9 @@ pub(crate) struct Worker {
     /// The shutdown deadline passed while writing kept failing: every line
     /// from now on is counted in `abandoned`, none written.
     pub(super) gave_up: bool,
+    /// Run on every line before it joins the batch (see
+    /// [`LineTransform`](super::LineTransform)).
+    pub(crate) transform: Option<Box<dyn super::LineTransform>>,
     /// Held only to signal the guard, by being dropped, that we are done.
     _done: Sender<()>,
 }
@@ -122,6 +125,7 @@ impl Worker {
             gave_up: false,
             _done: done,
             recycle: None,
+            transform: None,
         };
         worker.schedule_time_rotation();
         worker
@@ -156,6 +160,9 @@ impl Worker {
             if let Err(e) = self.sync_file() {
                 self.note_error(&e, "sync");
             }
+        }
+        if let Some(transform) = self.transform.as_mut() {
+            transform.on_close();
         }
         // Dropping `jobs` lets the maintenance thread finish; dropping
         // `_done` tells the guard we are done.
@@ -364,6 +371,9 @@ impl Worker {
         Counters::add(&self.counters.lines_written, new_lines);
         Counters::add(&self.counters.bytes_written, self.batch.len() as u64);
         self.unverified.record(&mut self.batch, self.batch_lines);
+        if let Some(transform) = self.transform.as_mut() {
+            transform.on_written();
+        }
         self.batch.clear();
         self.batch_lines = 0;
         self.batch_replayed = 0;

@@ -1,5 +1,5 @@
-//! The `tracing-audit` command: query, export and tail the files the
-//! crate writes. Its logic is the library's `cli` module; the guide is
+//! The `tracing-audit` command: query, export, tail, stats, report and
+//! (feature `chain`) verify the files the crate writes. Its logic is the library's `cli` module; the guide is
 //! `tracing_audit::cli::docs`.
 
 use std::process::ExitCode;

@@ -49,6 +49,10 @@ pub enum Command {
     /// nothing fetched) about the matching records.
     #[command(after_help = EXIT_CODES)]
     Report(ReportArgs),
+    /// Checks the hash chains of a directory's audit files (feature
+    /// `chain`); its exit statuses are its own, listed in its help.
+    #[cfg(feature = "chain")]
+    Verify(crate::cli::verify::VerifyArgs),
 }
 
 /// Where the records are read from.

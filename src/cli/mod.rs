@@ -30,6 +30,8 @@ pub mod scan;
 pub mod stats;
 pub mod table;
 pub mod tail;
+#[cfg(feature = "chain")]
+pub mod verify;
 pub mod view;
 pub mod when;
 
@@ -75,6 +77,8 @@ pub fn run(cli: args::Cli) -> u8 {
         Command::Tail(a) => tail::run(&a),
         Command::Stats(a) => stats::run(&a),
         Command::Report(a) => report::run(&a),
+        #[cfg(feature = "chain")]
+        Command::Verify(a) => verify::run(&a),
     }
 }
 

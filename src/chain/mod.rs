@@ -1,0 +1,12 @@
+#![doc = include_str!("../docs/chain.md")]
+
+mod checkpoint;
+mod files;
+mod options;
+mod record;
+mod verify;
+mod writer;
+
+pub use checkpoint::Checkpoint;
+pub use options::ChainOptions;
+pub use verify::{verify, Break, ChainReport, Report, VerifyError, VerifyOptions};
