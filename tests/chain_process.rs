@@ -77,11 +77,17 @@ fn kill_9_then_restart_verifies_and_accounts_for_the_torn_line() {
     }
     // A kill in the middle of a `write`: half a record at the end.
     let fragment = &chain::record(123_456)[..40];
+    // An empty or missing live file (the kill came during a rotation)
+    // ends whole too.
+    let ends_whole = matches!(
+        std::fs::read(&live).unwrap_or_default().last(),
+        None | Some(b'\n')
+    );
     let mut file = std::fs::OpenOptions::new()
         .append(true)
+        .create(true)
         .open(&live)
         .unwrap();
-    let ends_whole = std::fs::read(&live).unwrap().last() == Some(&b'\n');
     if ends_whole {
         file.write_all(fragment.as_bytes()).unwrap();
     }

@@ -206,9 +206,10 @@ fn a_consistent_forgery_without_the_hmac_key_is_found_with_the_key() {
     let mut keyed = VerifyOptions::new();
     keyed.key = Some(key.to_vec());
     assert_intact(dir.path(), &keyed);
-    // Without the key: links checked, hashes not (exit code 3 in the CLI).
-    let report = assert_intact(dir.path(), &VerifyOptions::new());
-    assert!(!report.fully_checked());
+    // Without the key: links checked, hashes not (exit code 3 in the CLI),
+    // and so not intact.
+    let report = verify_report(dir.path(), &VerifyOptions::new());
+    assert!(report.links_intact() && !report.fully_checked() && !report.intact());
 
     let mut prev = "0".repeat(64);
     let files = files(dir.path());
@@ -564,4 +565,42 @@ fn emptied_files_are_found_with_a_checkpoint() {
     let b = broken(dir.path(), &with);
     assert_eq!(b.line, 0);
     assert!(b.problem.contains("no chained record"), "{}", b.problem);
+}
+
+/// A plain SHA-256 chain whose first record is edited to claim
+/// `hmac-sha256`, then has a record rewritten: without a key the hashes
+/// cannot be checked, so the chain is not reported intact (the claim must
+/// not switch the hash check off), and the command does not exit 0.
+#[test]
+fn a_record_claiming_hmac_does_not_make_an_edited_sha_chain_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        0,
+        40,
+        1_000_000,
+        &ChainOptions::new().no_checkpoint_file(),
+        false,
+    );
+    let live = dir.path().join("audit.log");
+    let edited: Vec<String> = lines(&live)
+        .iter()
+        .map(|l| {
+            l.replace(r#""chain_alg":"sha256""#, r#""chain_alg":"hmac-sha256""#)
+                .replace("record 7\"", "record 8\"")
+        })
+        .collect();
+    assert!(
+        edited.iter().any(|l| l.contains("hmac-sha256")),
+        "the start record names its algorithm"
+    );
+    rewrite(&live, &edited);
+    let report = verify_report(dir.path(), &VerifyOptions::new());
+    assert!(!report.intact(), "{report:?}");
+    let status = Command::new(env!("CARGO_BIN_EXE_tracing-audit"))
+        .arg("verify")
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert_ne!(status.code(), Some(0));
 }

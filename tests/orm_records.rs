@@ -247,3 +247,29 @@ fn an_entity_audited_by_the_macro_has_its_model_name_and_snapshot_columns() {
         json!({"body": {"old": "long text", "new": "longer text"}})
     );
 }
+
+/// Two updates of one row at once on one connection, in one task and span
+/// (`join!`): they share the key the old rows wait under, and each still
+/// writes its UPDATE record (before, the second row replaced the first and
+/// one update went unrecorded).
+#[test]
+fn two_updates_of_one_row_at_once_on_one_connection_each_write_a_record() {
+    let logs = Logs::new();
+    let dir = tempfile::tempdir().unwrap();
+    block_on(&logs.dispatch, async {
+        let db = open(dir.path()).await;
+        let created = new_account("bo@example.com").insert(&db).await.unwrap();
+        let mut a = created.clone().into_active_model();
+        a.name = Set("first".to_owned());
+        let mut b = created.into_active_model();
+        b.role = Set("admin".to_owned());
+        let (a, b) = tokio::join!(a.update(&db), b.update(&db));
+        a.unwrap();
+        b.unwrap();
+    });
+    let updates: Vec<Record> = crud(&logs)
+        .into_iter()
+        .filter(|r| r["event_type"] == "UPDATE")
+        .collect();
+    assert_eq!(updates.len(), 2, "{updates:?}");
+}

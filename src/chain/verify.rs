@@ -104,8 +104,17 @@ pub struct ChainReport {
 }
 
 impl ChainReport {
-    /// True when the chain has chained records and no break.
+    /// True when no break was found and every hash was recomputed. A keyed
+    /// chain checked without its key is never intact, only
+    /// [`links_intact`](Self::links_intact): a record that merely claims
+    /// `hmac-sha256` must not turn the hash check off.
     pub fn intact(&self) -> bool {
+        self.links_intact() && self.hashes_checked
+    }
+
+    /// True when no break was found, whether or not the hashes were
+    /// recomputed.
+    pub fn links_intact(&self) -> bool {
         self.first_break.is_none()
     }
 }
@@ -123,9 +132,16 @@ pub struct Report {
 }
 
 impl Report {
-    /// True when at least one chain was checked and none is broken.
+    /// True when at least one chain was checked, none is broken, and every
+    /// hash was recomputed (see [`ChainReport::intact`]).
     pub fn intact(&self) -> bool {
         !self.chains.is_empty() && self.chains.iter().all(ChainReport::intact)
+    }
+
+    /// True when at least one chain was checked and none is broken, the
+    /// hashes of a keyed chain checked without its key aside.
+    pub fn links_intact(&self) -> bool {
+        !self.chains.is_empty() && self.chains.iter().all(ChainReport::links_intact)
     }
 
     /// True when every hash was recomputed (see

@@ -230,30 +230,12 @@ fn tables(out: &mut String, stats: &Stats) {
     );
     let paths = slowest(stats.paths())
         .into_iter()
-        .map(|p| {
-            vec![
-                p.path.to_owned(),
-                p.requests.to_string(),
-                p.errors.to_string(),
-                format!("{:.1} %", p.error_rate * 100.0),
-                ms(p.p50),
-                ms(p.p95),
-                ms(p.p99),
-            ]
-        })
+        .map(|p| p.cells())
         .collect();
     table(
         out,
         "Paths, slowest first (execution time)",
-        &[
-            "path",
-            "requests",
-            "errors",
-            "error rate",
-            "p50",
-            "p95",
-            "p99",
-        ],
+        &PathFigures::HEADINGS,
         paths,
     );
     let (width, time_columns) = stats.time_columns();

@@ -91,6 +91,33 @@ pub struct PathFigures<'a> {
     pub p99: Option<f64>,
 }
 
+impl PathFigures<'_> {
+    /// The column names of [`cells`](Self::cells).
+    pub const HEADINGS: [&'static str; 7] = [
+        "path",
+        "requests",
+        "errors",
+        "error rate",
+        "p50 (ms)",
+        "p95 (ms)",
+        "p99 (ms)",
+    ];
+
+    /// The figures as table cells (times in milliseconds, `-` when no
+    /// request was timed), for the table and the report alike.
+    pub fn cells(&self) -> Vec<String> {
+        vec![
+            self.path.to_owned(),
+            self.requests.to_string(),
+            self.errors.to_string(),
+            format!("{:.1}%", self.error_rate * 100.0),
+            millis(self.p50),
+            millis(self.p95),
+            millis(self.p99),
+        ]
+    }
+}
+
 /// The name of a kind in the figures: its JSON level, `APP` for
 /// application records.
 pub(crate) fn kind_name(kind: Kind) -> &'static str {
@@ -390,32 +417,10 @@ impl Stats {
             "client_ip",
             self.failed_logins_by_ip(),
         ));
-        let rows = self
-            .paths()
-            .into_iter()
-            .map(|p| {
-                vec![
-                    p.path.to_owned(),
-                    p.requests.to_string(),
-                    p.errors.to_string(),
-                    format!("{:.1}%", p.error_rate * 100.0),
-                    millis(p.p50),
-                    millis(p.p95),
-                    millis(p.p99),
-                ]
-            })
-            .collect();
+        let rows = self.paths().into_iter().map(|p| p.cells()).collect();
         out.push_str(&section(
             "Requests by path (execution_time in ms)",
-            &[
-                "path",
-                "requests",
-                "errors",
-                "error rate",
-                "p50",
-                "p95",
-                "p99",
-            ],
+            &PathFigures::HEADINGS,
             rows,
             top,
         ));

@@ -76,9 +76,9 @@ fn options(args: &VerifyArgs) -> Result<VerifyOptions, String> {
 
 /// The exit code for `report` (see the module's documentation).
 pub fn exit_code(report: &Report) -> u8 {
-    if !report.intact() {
+    if !report.links_intact() {
         1
-    } else if !report.fully_checked() {
+    } else if !report.intact() {
         3
     } else {
         0

@@ -4,8 +4,10 @@
 //! Both hooks run in the same `update` call, given the same connection
 //! (or transaction) reference, in the same task and span: a row is kept
 //! under that connection's address, the current span, its table and its
-//! key, so two databases with the same table, or two requests updating the
-//! same row at once, each find their own.
+//! key, so two databases with the same table each find their own. Two
+//! updates of the same row at once on one connection and span share the
+//! key: their rows queue up, each `after_save` takes the oldest, so
+//! neither update goes unrecorded.
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex, MutexGuard};
@@ -20,8 +22,9 @@ type Key = (usize, u64, &'static str, String);
 const SWEEP_ABOVE: usize = 4096;
 const STALE: Duration = Duration::from_secs(60);
 
-/// Each row with the time it was kept.
-type Rows = HashMap<Key, (Instant, Map<String, Value>)>;
+/// The rows waiting under each key, oldest first, with the time each
+/// was kept.
+type Rows = HashMap<Key, Vec<(Instant, Map<String, Value>)>>;
 
 static PENDING: LazyLock<Mutex<Rows>> = LazyLock::new(Default::default);
 
@@ -40,18 +43,30 @@ pub(super) fn connection<C>(db: &C) -> usize {
     std::ptr::from_ref(db) as *const () as usize
 }
 
-/// Keeps the row as it was before an update (a newer one replaces it).
+/// Keeps the row as it was before an update, behind any other waiting
+/// under the same key.
 pub(super) fn put(db: usize, table: &'static str, id: String, row: Map<String, Value>) {
     let mut pending = pending();
     if pending.len() >= SWEEP_ABOVE {
-        pending.retain(|_, (at, _)| at.elapsed() < STALE);
+        pending.retain(|_, rows| {
+            rows.retain(|(at, _)| at.elapsed() < STALE);
+            !rows.is_empty()
+        });
     }
-    pending.insert((db, span_key(), table, id), (Instant::now(), row));
+    pending
+        .entry((db, span_key(), table, id))
+        .or_default()
+        .push((Instant::now(), row));
 }
 
 /// The row kept for this update, if any.
 pub(super) fn take(db: usize, table: &'static str, id: &str) -> Option<Map<String, Value>> {
-    pending()
-        .remove(&(db, span_key(), table, id.to_owned()))
-        .map(|(_, row)| row)
+    let key = (db, span_key(), table, id.to_owned());
+    let mut pending = pending();
+    let rows = pending.get_mut(&key)?;
+    let row = (!rows.is_empty()).then(|| rows.remove(0).1);
+    if rows.is_empty() {
+        pending.remove(&key);
+    }
+    row
 }
