@@ -154,3 +154,75 @@ fn tail_without_follow_prints_the_last_records_and_ends() {
         .collect();
     assert_eq!(ids, ["45", "46", "47", "48", "49"]);
 }
+
+/// `tail -n` with a filter whose records are several rotated files back
+/// (not only in the last rotated file and the live one), and a `.gz` file
+/// given by name is gunzipped and read, not followed as text.
+#[test]
+fn tail_finds_the_last_matching_records_files_back_and_reads_a_named_gz() {
+    let dir = tempfile::tempdir().unwrap();
+    let (layer, guard) = tracing_audit::layer()
+        .log_dir(dir.path())
+        .max_file_size(4096)
+        .max_files(None)
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for n in 0..5 {
+            tracing_audit::delete!(model: "Invoice", id: n);
+        }
+        for n in 0..200 {
+            tracing_audit::delete!(model: "Order", id: n);
+        }
+    });
+    drop(guard);
+    let rotated = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name() != "audit.log")
+        .count();
+    assert!(rotated >= 4, "{rotated} rotated files");
+    let out = Command::new(BIN)
+        .args(["tail", "-n", "3", "--model", "Invoice"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let ids: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["instance_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids, ["2", "3", "4"]);
+
+    // A rotated file's lines gzipped, the file given by name.
+    let first_rotated = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap() != "audit.log")
+        .min()
+        .unwrap();
+    let text = std::fs::read(first_rotated).unwrap();
+    assert!(text.iter().filter(|&&b| b == b'\n').count() >= 2);
+    let gz = dir.path().join("copy.log.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &text).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let out = Command::new(BIN)
+        .args(["tail", "-n", "2"])
+        .arg(&gz)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 2);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("malformed"));
+}

@@ -1,30 +1,18 @@
 //! The files of one chain, in the order they were written (through
 //! [`read`](crate::read)).
 
-use std::collections::HashSet;
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 /// The files of the chain whose live file is `live`, in write order (see
-/// [`read::kind_files`](crate::read::kind_files)); a rotated file present
-/// both plain and gzipped, as for a moment while it is compressed, once,
-/// plain. Nothing when the directory cannot be read.
+/// [`read::kind_files`](crate::read::kind_files)). Nothing when the
+/// directory cannot be read.
 pub(crate) fn chain_files(live: &Path) -> Vec<PathBuf> {
     let dir = match live.parent().filter(|d| !d.as_os_str().is_empty()) {
         Some(dir) => dir,
         None => Path::new("."),
     };
     let name = live.file_name().unwrap_or_default().to_string_lossy();
-    let mut files = crate::read::kind_files(dir, &name).unwrap_or_default();
-    let plain: HashSet<PathBuf> = files
-        .iter()
-        .filter(|p| p.extension() != Some(OsStr::new("gz")))
-        .cloned()
-        .collect();
-    files.retain(|p| {
-        p.extension() != Some(OsStr::new("gz")) || !plain.contains(&p.with_extension(""))
-    });
-    files
+    crate::read::kind_files(dir, &name).unwrap_or_default()
 }
 
 /// The name a file had when it was rotated: its file name without `.gz`.

@@ -94,16 +94,24 @@ impl Filter {
     }
 
     /// The groups of literals a matching line must contain. Only values
-    /// that are plain ASCII are used: the crate writes them as they are,
-    /// in quotes, so their JSON text is known exactly.
+    /// of printable ASCII are used (writers differ on how they escape
+    /// control characters): the crate writes them as they are, in quotes,
+    /// so their JSON text is known exactly. A value that reads as a number
+    /// is looked for bare, since a record may hold it as a JSON number
+    /// (`"user_id":7` matches `--user 7`).
     fn literals(&self) -> Vec<Vec<Finder<'static>>> {
         let mut groups = Vec::new();
         let quoted = |values: &[String], cased: bool| -> Option<Vec<Finder<'static>>> {
-            if values.is_empty() || !values.iter().all(|v| v.is_ascii()) {
+            let printable = |v: &String| v.bytes().all(|b| (0x20..0x7f).contains(&b));
+            if values.is_empty() || !values.iter().all(printable) {
                 return None;
             }
             let mut finders = Vec::new();
             for v in values {
+                if serde_json::from_str::<serde_json::Number>(v).is_ok() {
+                    finders.push(Finder::new(v.as_bytes()).into_owned());
+                    continue;
+                }
                 finders.push(Finder::new(&format!("\"{}\"", escaped(v))).into_owned());
                 if cased {
                     let lower = v.to_ascii_lowercase();
@@ -277,6 +285,19 @@ mod tests {
     const BULK: &str = r#"{"level":"AUDIT","name":"audit.crud","event_type":"BULK_DELETE","instance_id":"1,2","instance_ids":["1","2"],"user_id":"8"}"#;
     const LOGIN: &str = r#"{"level":"LOGIN","name":"audit.login","event":"failed_login","client_ip":"10.0.0.9","user_id":"bob"}"#;
     const API: &str = r#"{"level":"API","name":"audit.request","request_repr":{"method":"POST","path":"/api/orders","client_ip":"10.0.0.1"},"response_repr":{"status_code":503},"request_id":"r-1","user_id":"7"}"#;
+
+    #[test]
+    fn the_prefilter_keeps_numeric_ids_and_values_with_control_characters() {
+        let numeric = r#"{"level":"AUDIT","name":"audit.crud","event_type":"DELETE","user_id":7,"tenant":12}"#;
+        let f = filter(|a| a.user = vec!["7".into()]);
+        assert!(check(&f, numeric));
+        let f = filter(|a| a.tenant = vec!["12".into()]);
+        assert!(check(&f, numeric));
+        // The crate writes a backspace as \u0008, serde_json as \b.
+        let backspace = r#"{"level":"AUDIT","name":"audit.crud","user_id":"a\u0008b"}"#;
+        let f = filter(|a| a.user = vec!["a\u{8}b".into()]);
+        assert!(check(&f, backspace));
+    }
 
     #[test]
     fn each_filter_matches_its_key_only() {

@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::filter::Filter;
 use super::view::View;
-use crate::read::{is_gz, kind_files, open_reader, Lines};
+use crate::read::{kind_files, open_file, open_reader, Lines};
 use crate::record::Kind;
 
 /// A sequence of files whose records are in time order: the files of one
@@ -349,9 +349,9 @@ pub(crate) fn check<'a>(filter: &Filter, bytes: &'a [u8], complete: bool) -> Ver
 /// Reads one file on its own thread, sending batches of matches.
 fn scan_file(file: Arc<Path>, filter: Arc<Filter>, read: Arc<AtomicU64>, tx: SyncSender<Chunk>) {
     let mut chunk = Chunk::new(&file);
-    let opened = File::open(&file).map(|f| Counted { file: f, read });
+    let opened = open_file(&file).map(|(f, gz)| (Counted { file: f, read }, gz));
     let reader = match opened {
-        Ok(counted) => open_reader(counted, is_gz(&file)),
+        Ok((counted, gz)) => open_reader(counted, gz),
         Err(e) => {
             chunk.error = Some(e);
             let _ = tx.send(chunk);

@@ -63,54 +63,69 @@ pub fn run(args: &TailArgs) -> u8 {
             for kind in kinds {
                 followers.push(Follower::new(path.join(kind.file_name())));
             }
-        } else if path.exists() {
+        } else if path.exists() && !crate::read::is_gz(&path) {
+            // A `.gz` file given by name is finished: read, not followed.
             followers.push(Follower::new(path));
         }
     }
 
-    // The last records: the rotated file before each live file (the live
-    // one may have just been rotated), then the live files themselves,
-    // read by their followers so that following starts exactly where the
-    // first read ended.
-    let earlier: Vec<Source> = sources
-        .iter()
-        .filter_map(|s| {
-            let rotated: Vec<PathBuf> = s
-                .files
-                .iter()
-                .filter(|f| !followers.iter().any(|w| &w.path == *f))
-                .cloned()
-                .collect();
-            rotated.last().map(|f| Source {
-                files: vec![f.clone()],
-            })
-        })
-        .collect();
+    // The last records: the live files, read by their followers so that
+    // following starts exactly where the first read ended, then as many
+    // rotated files before each (newest first) as it takes to find the
+    // records asked for. No more than those are kept per file.
+    let keep = args.lines.max(1);
     let mut last: Vec<Kept> = Vec::new();
-    let options = Options {
-        progress: false,
-        ..Options::default()
-    };
-    let summary = scan::scan(&earlier, &filter, options, &mut |record| {
-        last.push((
-            record.timestamp.unwrap_or_default().to_owned(),
-            record.kind,
-            record.bytes.to_vec(),
-        ));
-        if last.len() > args.lines.saturating_mul(2).max(1024) {
-            last.drain(..last.len() - args.lines);
-        }
-        Ok(Flow::Continue)
-    });
-    let mut summary = match summary {
-        Ok(summary) => summary,
-        Err(e) => {
-            eprintln!("tracing-audit: {e}");
-            return super::exit::IO;
-        }
-    };
+    let mut summary = scan::Summary::default();
+    let mut found_live = Vec::new();
     for follower in &mut followers {
-        follower.poll(&filter, &mut last, &mut summary);
+        let mut mine = Vec::new();
+        follower.keep = Some(keep);
+        follower.poll(&filter, &mut mine, &mut summary);
+        follower.keep = None;
+        found_live.push((follower.path.clone(), mine.len()));
+        last.append(&mut mine);
+    }
+    for source in &sources {
+        let mut have = found_live
+            .iter()
+            .filter(|(p, _)| source.files.contains(p))
+            .map(|(_, n)| n)
+            .sum::<usize>();
+        let rotated = source
+            .files
+            .iter()
+            .filter(|f| !followers.iter().any(|w| &w.path == *f));
+        for file in rotated.rev() {
+            if have >= keep {
+                break;
+            }
+            let mut mine: Vec<Kept> = Vec::new();
+            let options = Options {
+                progress: false,
+                ..Options::default()
+            };
+            let one = [Source {
+                files: vec![file.clone()],
+            }];
+            let scanned = scan::scan(&one, &filter, options, &mut |record| {
+                mine.push((
+                    record.timestamp.unwrap_or_default().to_owned(),
+                    record.kind,
+                    record.bytes.to_vec(),
+                ));
+                keep_last(&mut mine, keep);
+                Ok(Flow::Continue)
+            });
+            match scanned {
+                Ok(one) => absorb(&mut summary, one),
+                Err(e) => {
+                    eprintln!("tracing-audit: {e}");
+                    return super::exit::IO;
+                }
+            }
+            have += mine.len();
+            last.append(&mut mine);
+        }
     }
     last.sort_by(|a, b| a.0.cmp(&b.0));
     let skip = last.len().saturating_sub(args.lines);
@@ -181,6 +196,10 @@ struct Follower {
     /// The rotated files there were when the open file was opened, by
     /// name without `.gz`.
     known: HashSet<OsString>,
+    /// While reading the last records: how many to keep at most.
+    keep: Option<usize>,
+    /// Whether the live path was looked for once already.
+    started: bool,
 }
 
 struct Open {
@@ -197,21 +216,38 @@ impl Follower {
             pending: Vec::new(),
             reported: false,
             known: HashSet::new(),
+            keep: None,
+            started: false,
         }
     }
 
     /// Reads what is new, following a rotation.
     fn poll(&mut self, filter: &Filter, found: &mut Vec<Kept>, summary: &mut scan::Summary) {
         if self.open.is_none() {
+            // Not open: never yet, or the live file was renamed away and
+            // not made again when we looked. In the second case every
+            // file rotated since then was never read: read those whole.
+            let known = std::mem::take(&mut self.known);
             self.reopen();
+            if self.started {
+                let missed: Vec<PathBuf> = self
+                    .archives()
+                    .into_iter()
+                    .filter(|p| !known.contains(&stem(p)) && self.known.contains(&stem(p)))
+                    .collect();
+                for file in &missed {
+                    self.read_whole(file, filter, found, summary);
+                }
+            }
+            self.started = true;
         }
         self.drain(filter, found, summary);
         // Rotated (the path names another file now, or the file shrank)?
         let Some(open) = &self.open else { return };
         let moved = match fs::metadata(&self.path) {
             Ok(meta) => {
-                identity(&meta) != open.identity
-                    || open.identity.is_none() && self.shrank(meta.len())
+                // Shrank: truncated or rewritten in place (copytruncate).
+                identity(&meta) != open.identity || self.shrank(meta.len())
             }
             Err(_) => false, // renamed, the new one not made yet: wait
         };
@@ -220,18 +256,21 @@ impl Follower {
             self.drain(filter, found, summary);
             self.pending.clear();
             self.open = None;
-            // Several rotations since the last poll: the first new rotated
-            // file is the one just drained, the others are read whole.
+            // Several rotations since the last poll: the files rotated
+            // between the one just drained and the live file opened now
+            // are read whole. They are known only once the new live file
+            // is open (a rotation may come while we look), so open first:
+            // `reopen` lists the rotated files as they were at that open.
             let known = std::mem::take(&mut self.known);
+            self.reopen();
             let new: Vec<PathBuf> = self
                 .archives()
                 .into_iter()
-                .filter(|p| !known.contains(&stem(p)))
+                .filter(|p| !known.contains(&stem(p)) && self.known.contains(&stem(p)))
                 .collect();
             for missed in new.iter().skip(1) {
                 self.read_whole(missed, filter, found, summary);
             }
-            self.reopen();
             self.drain(filter, found, summary);
         }
     }
@@ -361,8 +400,29 @@ impl Follower {
                 &whole
             };
             take(filter, &open.name, line.number, bytes, true, found, summary);
+            if let Some(keep) = self.keep {
+                keep_last(found, keep);
+            }
         }
     }
+}
+
+/// Drops the oldest of `found` once it holds twice `keep` (at least 1,024):
+/// memory stays bounded while the last `keep` are kept.
+fn keep_last(found: &mut Vec<Kept>, keep: usize) {
+    if found.len() >= keep.saturating_mul(2).max(1024) {
+        found.drain(..found.len() - keep);
+    }
+}
+
+/// Adds the figures of one scan to another.
+fn absorb(summary: &mut scan::Summary, one: scan::Summary) {
+    summary.files += one.files;
+    summary.lines += one.lines;
+    summary.matched += one.matched;
+    summary.malformed += one.malformed;
+    summary.malformed_at.extend(one.malformed_at);
+    summary.errors.extend(one.errors);
 }
 
 /// A rotated file's name without `.gz`: the same file before and after

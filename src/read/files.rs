@@ -1,6 +1,7 @@
 //! The files of one kind, in the order they were written, and opening
 //! them with `.gz` ones gunzipped.
 
+use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -34,10 +35,38 @@ pub fn kind_files(dir: &Path, file_name: &str) -> io::Result<Vec<PathBuf>> {
         .into_iter()
         .filter(|p| p.extension() != Some(OsStr::new("tmp")))
         .collect();
+    // A rotated file present both plain and gzipped (for a moment while it
+    // is compressed, or for good after a crash between the rename of the
+    // `.gz` and the removal of the plain file) is listed once, plain: the
+    // plain file is whole either way, and reading both would count every
+    // record twice.
+    let plain: HashSet<PathBuf> = files.iter().filter(|p| !is_gz(p)).cloned().collect();
+    files.retain(|p| !is_gz(p) || !plain.contains(&p.with_extension("")));
     if live.is_file() {
         files.push(live);
     }
     Ok(files)
+}
+
+/// Opens a file listed by [`kind_files`]: when a plain rotated file has
+/// gone since it was listed (compressed in the meantime), its `.gz` is
+/// opened instead. Gives the file and whether it is gzip.
+///
+/// # Errors
+///
+/// When neither can be opened (the error of the name asked for).
+pub fn open_file(path: &Path) -> io::Result<(File, bool)> {
+    match File::open(path) {
+        Ok(file) => Ok((file, is_gz(path))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound && !is_gz(path) => {
+            let mut gz = path.as_os_str().to_owned();
+            gz.push(".gz");
+            File::open(PathBuf::from(gz))
+                .map(|f| (f, true))
+                .map_err(|_| e)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Opens a file of records for reading: a name ending in `.gz` is
@@ -49,7 +78,8 @@ pub fn kind_files(dir: &Path, file_name: &str) -> io::Result<Vec<PathBuf>> {
 /// When the file cannot be opened. A corrupt `.gz` shows as an error from
 /// the reader's first read.
 pub fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
-    Ok(open_reader(File::open(path)?, is_gz(path)))
+    let (file, gz) = open_file(path)?;
+    Ok(open_reader(file, gz))
 }
 
 /// True when `path` names a gzip file (its name ends in `.gz`), which
@@ -109,6 +139,46 @@ mod tests {
                 "audit.log",
             ]
         );
+    }
+
+    #[test]
+    fn a_file_both_plain_and_gzipped_is_listed_once_plain() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "audit.log.20261129T100000.000000Z",
+            "audit.log.20261129T100000.000000Z.gz",
+            "audit.log.20261129T100001.000000Z.gz",
+        ] {
+            fs::write(dir.path().join(name), b"").unwrap();
+        }
+        let files = kind_files(dir.path(), "audit.log").unwrap();
+        assert_eq!(
+            names(&files),
+            [
+                "audit.log.20261129T100000.000000Z",
+                "audit.log.20261129T100001.000000Z.gz",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_plain_file_compressed_since_it_was_listed_is_read_from_its_gz() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("audit.log.20261129T100000.000000Z");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(b"{\"a\":1}\n").unwrap();
+        fs::write(
+            dir.path().join("audit.log.20261129T100000.000000Z.gz"),
+            enc.finish().unwrap(),
+        )
+        .unwrap();
+        let mut text = String::new();
+        open(&plain).unwrap().read_to_string(&mut text).unwrap();
+        assert_eq!(text, "{\"a\":1}\n");
+        let err = open(&dir.path().join("audit.log.20261129T100001.000000Z"))
+            .err()
+            .unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
     }
 
     #[test]

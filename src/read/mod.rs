@@ -34,5 +34,5 @@
 mod files;
 mod lines;
 
-pub use files::{is_gz, kind_files, open, open_reader};
+pub use files::{is_gz, kind_files, open, open_file, open_reader};
 pub use lines::{Line, Lines, MAX_LINE};
