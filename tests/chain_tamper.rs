@@ -604,3 +604,40 @@ fn a_record_claiming_hmac_does_not_make_an_edited_sha_chain_intact() {
         .unwrap();
     assert_ne!(status.code(), Some(0));
 }
+
+/// A crash leaves a torn line; a start heals it but the process ends (or
+/// crashes again) before writing a record; the next start must continue
+/// the chain and account for the healed line, not start a new chain that
+/// verify calls a break.
+#[test]
+fn two_restarts_after_a_crash_with_no_record_between_still_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ChainOptions::new().no_checkpoint_file();
+    write(dir.path(), 0, 20, 1_000_000, &options, false);
+    let live = dir.path().join("audit.log");
+    let mut text = std::fs::read(&live).unwrap();
+    text.extend_from_slice(&record(999).as_bytes()[..30]);
+    std::fs::write(&live, text).unwrap();
+    write(dir.path(), 20, 0, 1_000_000, &options, false);
+    write(dir.path(), 20, 10, 1_000_000, &options, false);
+    let report = assert_intact(dir.path(), &VerifyOptions::new());
+    assert_eq!(report.chains[0].healed_lines, 1);
+    assert_eq!(report.chains[0].records, 20 + 10 + 2);
+}
+
+/// A crash just before a record's newline: the record is whole, only its
+/// newline is missing. The restart continues from that record (it is in
+/// the chain) instead of treating it as torn.
+#[test]
+fn a_whole_record_missing_only_its_newline_is_continued_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ChainOptions::new().no_checkpoint_file();
+    write(dir.path(), 0, 20, 1_000_000, &options, false);
+    let live = dir.path().join("audit.log");
+    let mut text = std::fs::read(&live).unwrap();
+    assert_eq!(text.pop(), Some(b'\n'));
+    std::fs::write(&live, text).unwrap();
+    write(dir.path(), 20, 10, 1_000_000, &options, false);
+    let report = assert_intact(dir.path(), &VerifyOptions::new());
+    assert_eq!(report.chains[0].last_seq, Some(20 + 10 + 2));
+}

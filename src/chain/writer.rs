@@ -93,21 +93,11 @@ impl ChainWriter {
     /// and that file's name, for a restart that finds the live file empty.
     fn last_rotated_record(&self) -> Option<(Vec<u8>, String)> {
         let files = chain_files(&self.live);
-        for path in files.iter().rev().filter(|p| **p != self.live) {
-            let Ok(reader) = crate::read::open(path) else {
-                continue;
-            };
-            let (mut lines, mut last) = (crate::read::Lines::new(reader), None);
-            while let Ok(Some(line)) = lines.next_line() {
-                if line.complete && parse(line.bytes).is_some() {
-                    last = Some(line.bytes.to_vec());
-                }
-            }
-            if let Some(last) = last {
-                return Some((last, super::files::rotated_name(path)));
-            }
-        }
-        None
+        files
+            .iter()
+            .rev()
+            .filter(|p| **p != self.live)
+            .find_map(|path| Some((last_record_in(path)?, super::files::rotated_name(path))))
     }
 
     /// Writes the start record for `start` as a chained line.
@@ -230,8 +220,29 @@ impl ChainWriter {
 
 impl LineTransform for ChainWriter {
     fn on_open(&mut self, last_line: Option<&[u8]>, healed: Option<&[u8]>) {
+        // A torn line that is a whole chained record (the crash came just
+        // before its newline, which the appender has now added) is part of
+        // the chain: continue from it.
+        if healed.is_some_and(|torn| self.continue_from(torn)) {
+            self.start = Some(Start::Restart {
+                file: self.file_name.clone(),
+            });
+            return;
+        }
+        let mut healed = healed.map(<[u8]>::to_vec);
         let found = match last_line {
             Some(line) if self.continue_from(line) => Some(self.file_name.clone()),
+            // The last line is not a chained record, but one comes before
+            // it: a torn line an earlier start healed and then wrote no
+            // record after (it ended or crashed again first). It is
+            // accounted for now, as that start would have.
+            Some(line) if healed.is_none() => match last_record_in(&self.live) {
+                Some(record) if self.continue_from(&record) => {
+                    healed = Some(line.to_vec());
+                    Some(self.file_name.clone())
+                }
+                _ => None,
+            },
             Some(_) => None,
             None => match self.last_rotated_record() {
                 Some((line, file)) if self.continue_from(&line) => Some(file),
@@ -239,13 +250,10 @@ impl LineTransform for ChainWriter {
             },
         };
         self.start = Some(match (found, healed) {
-            (Some(file), Some(torn)) => Start::Healed {
-                file,
-                torn: torn.to_vec(),
-            },
+            (Some(file), Some(torn)) => Start::Healed { file, torn },
             (None, Some(torn)) => Start::Healed {
                 file: self.file_name.clone(),
-                torn: torn.to_vec(),
+                torn,
             },
             (Some(file), None) => Start::Restart { file },
             (None, None) => Start::Genesis,
@@ -286,6 +294,18 @@ impl LineTransform for ChainWriter {
     fn on_close(&mut self) {
         self.checkpoint(true);
     }
+}
+
+/// The last complete chained record of a file (`.gz` read through).
+fn last_record_in(path: &Path) -> Option<Vec<u8>> {
+    let reader = crate::read::open(path).ok()?;
+    let (mut lines, mut last) = (crate::read::Lines::new(reader), None);
+    while let Ok(Some(line)) = lines.next_line() {
+        if line.complete && parse(line.bytes).is_some() {
+            last = Some(line.bytes.to_vec());
+        }
+    }
+    last
 }
 
 /// Appends `s` as a JSON string, through the crate's one escaper.
