@@ -641,3 +641,23 @@ fn a_whole_record_missing_only_its_newline_is_continued_from() {
     let report = assert_intact(dir.path(), &VerifyOptions::new());
     assert_eq!(report.chains[0].last_seq, Some(20 + 10 + 2));
 }
+
+/// Lines cut off the end while the service was stopped, then a restart:
+/// the writer finds its own checkpoint ahead of the chain and says so in
+/// the restart record, so the cut stays visible even after it overwrites
+/// the side file with later checkpoints.
+#[test]
+fn a_tail_cut_while_stopped_is_named_by_the_restart_that_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ChainOptions::new();
+    write(dir.path(), 0, 30, 1 << 20, &options, false);
+    let live = dir.path().join("audit.log");
+    let text = lines(&live);
+    rewrite(&live, &text[..text.len() - 5]);
+    write(dir.path(), 30, 5, 1 << 20, &options, false);
+    // The side checkpoint is now the new end: only the restart record
+    // shows the cut.
+    let b = broken(dir.path(), &VerifyOptions::new());
+    assert_eq!(b.line, text.len() as u64 - 5 + 1, "{b}");
+    assert!(b.problem.contains("checkpointed seq 31"), "{}", b.problem);
+}

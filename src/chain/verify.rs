@@ -369,6 +369,9 @@ struct StartInfo {
     alg: String,
     prev_file: Option<String>,
     torn_sha256: Option<String>,
+    /// The writer's own checkpoint `seq` when it found the chain ending
+    /// before it on open.
+    checkpoint_seq: Option<u64>,
 }
 
 fn start_info(line: &[u8]) -> Option<StartInfo> {
@@ -385,6 +388,9 @@ fn start_info(line: &[u8]) -> Option<StartInfo> {
         alg: text("chain_alg").unwrap_or_default(),
         prev_file: text("prev_file"),
         torn_sha256: text("torn_sha256"),
+        checkpoint_seq: value
+            .get("checkpoint_seq")
+            .and_then(serde_json::Value::as_u64),
     })
 }
 
@@ -456,6 +462,19 @@ fn scan(path: &Path, hasher: &Hasher, checkpoint_seq: Option<u64>) -> io::Result
                             .into(),
                     ));
                 }
+            }
+        }
+        if let Some(taken) = start.as_ref().and_then(|i| i.checkpoint_seq) {
+            if s.link_break.is_none() {
+                s.link_break = Some(brk(
+                    n,
+                    Some(link.seq),
+                    format!(
+                        "the writer restarted at seq {} but had checkpointed seq {taken}: \
+                         records were removed, or lost before they reached the disk",
+                        link.seq
+                    ),
+                ));
             }
         }
         if s.hash_break.is_none() && !link.hash_matches(hasher) {

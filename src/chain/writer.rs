@@ -47,6 +47,11 @@ pub(crate) struct ChainWriter {
     options: ChainOptions,
     checkpoint_path: Option<PathBuf>,
     checkpoint_failing: bool,
+    /// The `seq` of this writer's own last checkpoint, when the chain
+    /// found on open ends before it (records were removed): written into
+    /// the next start record, so the cut stays visible after the side
+    /// file is overwritten.
+    behind_checkpoint: Option<u64>,
 }
 
 impl ChainWriter {
@@ -72,6 +77,7 @@ impl ChainWriter {
                 .then(|| side_file(live, options.checkpoint_dir.as_deref())),
             options: options.clone(),
             checkpoint_failing: false,
+            behind_checkpoint: None,
         }
     }
 
@@ -143,6 +149,10 @@ impl ChainWriter {
             object.extend_from_slice(b",\"torn_sha256\":\"");
             object.extend_from_slice(hex::encode(Sha256::digest(torn)).as_bytes());
             object.push(b'"');
+        }
+        if let Some(seq) = self.behind_checkpoint.take() {
+            object.extend_from_slice(b",\"checkpoint_seq\":");
+            object.extend_from_slice(itoa::Buffer::new().format(seq).as_bytes());
         }
         object.push(b'}');
         self.chain(&object, out);
@@ -249,6 +259,13 @@ impl LineTransform for ChainWriter {
                 _ => None,
             },
         };
+        self.behind_checkpoint = self
+            .checkpoint_path
+            .as_deref()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .and_then(|text| Checkpoint::from_json(&text).ok())
+            .map(|checkpoint| checkpoint.seq)
+            .filter(|&seq| seq > self.seq);
         self.start = Some(match (found, healed) {
             (Some(file), Some(torn)) => Start::Healed { file, torn },
             (None, Some(torn)) => Start::Healed {
