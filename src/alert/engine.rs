@@ -1,6 +1,6 @@
 //! The rules thread and the observer that feeds it from the layer.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
@@ -177,7 +177,11 @@ pub(crate) fn start(alerts: Alerts) -> std::io::Result<(Engine, Handle)> {
 fn target_of(line: &[u8]) -> Option<&str> {
     const KEY: &[u8] = b"\"name\":\"";
     let head = &line[..line.len().min(160)];
-    let start = memchr::memmem::find(head, KEY)? + KEY.len();
+    // One searcher for every line: building one per call cost more than
+    // the search.
+    static FINDER: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(KEY));
+    let start = FINDER.find(head)? + KEY.len();
     let len = memchr::memchr2(b'"', b'\\', &line[start..])?;
     if line.get(start + len) != Some(&b'"') {
         return None;

@@ -1,8 +1,10 @@
 //! The rules: what they match, what they count, and their own actions.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
+
+use memchr::memmem::Finder;
 
 use super::action::Action;
 use super::view::RecordView;
@@ -230,10 +232,14 @@ impl Rule {
         let is = |target: &str| name.is_none_or(|n| n == target);
         match &self.matcher {
             Matcher::FailedLoginsByIp | Matcher::FailedLoginsByUser => {
-                is(target::LOGIN) && memchr::memmem::find(line, b"failed_login").is_some()
+                static FAILED: LazyLock<Finder<'static>> =
+                    LazyLock::new(|| Finder::new(b"failed_login"));
+                is(target::LOGIN) && FAILED.find(line).is_some()
             }
             Matcher::Deleted(_) => {
-                is(target::CRUD) && memchr::memmem::find(line, b"DELETE\"").is_some()
+                static DELETE: LazyLock<Finder<'static>> =
+                    LazyLock::new(|| Finder::new(b"DELETE\""));
+                is(target::CRUD) && DELETE.find(line).is_some()
             }
             Matcher::ServerErrors { .. } => is(target::REQUEST),
             Matcher::Predicate(_, Some(t)) => is(t),
