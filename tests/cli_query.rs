@@ -460,3 +460,26 @@ fn a_closed_pipe_ends_the_command_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A line whose unread value is not UTF-8 is reported as malformed, not
+/// exported: the JSON export stays valid JSON.
+#[test]
+fn a_line_that_is_not_utf8_is_malformed_and_not_exported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = records(fixture(), "login.log");
+    let mut bytes = good[0].to_string().into_bytes();
+    bytes.extend_from_slice(
+        b"\n{\"level\":\"LOGIN\",\"name\":\"audit.login\",\"message\":\"\xff\xfe\"}\n",
+    );
+    let file = tmp.path().join("login.log");
+    fs::write(&file, bytes).unwrap();
+    let out = run(&["export", "--format", "json", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let array: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(array, good[..1].to_vec());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}:2: malformed", file.display())),
+        "{err}"
+    );
+}

@@ -334,6 +334,12 @@ pub(crate) fn check<'a>(filter: &Filter, bytes: &'a [u8], complete: bool) -> Ver
         return Verdict::Skip;
     }
     match View::parse(bytes) {
+        // The parse passes over the values it does not read without
+        // checking their UTF-8; a record handed on (exported, printed as
+        // JSON) must be valid JSON text, so the whole line is checked.
+        Ok(_) if std::str::from_utf8(bytes).is_err() => {
+            Verdict::Malformed("malformed record: not UTF-8".into())
+        }
         Ok(view) if filter.matches(&view, bytes) => Verdict::Match {
             kind: view.kind(),
             timestamp: view.timestamp,
