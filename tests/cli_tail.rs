@@ -142,16 +142,7 @@ fn tail_without_follow_prints_the_last_records_and_ends() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let ids: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["instance_id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let ids = instance_ids(&out.stdout);
     assert_eq!(ids, ["45", "46", "47", "48", "49"]);
 }
 
@@ -187,16 +178,7 @@ fn tail_finds_the_last_matching_records_files_back_and_reads_a_named_gz() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let ids: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["instance_id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let ids = instance_ids(&out.stdout);
     assert_eq!(ids, ["2", "3", "4"]);
 
     // A rotated file's lines gzipped, the file given by name.
@@ -225,4 +207,17 @@ fn tail_finds_the_last_matching_records_files_back_and_reads_a_named_gz() {
     );
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 2);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("malformed"));
+}
+
+/// The `instance_id` of each JSON line the command printed.
+fn instance_ids(stdout: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["instance_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
 }
