@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 
 use cli_support::*;
 use serde_json::Value;
+use tracing_subscriber::layer::SubscriberExt;
 
 /// One fixture for the whole file (the writer takes a moment).
 fn fixture() -> &'static Path {
@@ -482,4 +483,77 @@ fn a_line_that_is_not_utf8_is_malformed_and_not_exported() {
         err.contains(&format!("{}:2: malformed", file.display())),
         "{err}"
     );
+}
+
+#[test]
+fn rotated_files_named_one_by_one_are_read_once_in_write_order() {
+    // As a shell glob hands them over, in any order, some twice: the
+    // command reads one kind's rotated files as one sequence, once each.
+    let mut files = files_in_order(fixture(), "audit.log");
+    files.reverse();
+    let twice = files[1].clone();
+    files.push(twice);
+    let names: Vec<&str> = files.iter().map(|p| p.to_str().unwrap()).collect();
+    let mut args = vec!["query"];
+    args.extend(&names);
+    let out = run(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (got, want) = (json_lines(&out), records(fixture(), "audit.log"));
+    assert_eq!(got.len(), want.len(), "each record once");
+    assert!(got == want, "same records in write order");
+}
+
+#[test]
+fn csv_cells_a_spreadsheet_would_run_open_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let (layer, guard) = tracing_audit::layer().log_dir(dir.path()).build().unwrap();
+    let subscriber = tracing_subscriber::registry().with(layer);
+    let hostile = [
+        "=HYPERLINK(\"http://evil.example\",\"x\")",
+        "@SUM(A1)",
+        "+1+1",
+        "-2+3",
+        "\tcmd",
+    ];
+    tracing::subscriber::with_default(subscriber, || {
+        for (n, model) in hostile.iter().enumerate() {
+            tracing_audit::create!(model: *model, id: n, user: "-5");
+        }
+    });
+    assert_eq!(guard.shutdown().lost(), 0);
+    let path = dir.path().to_str().unwrap();
+    let cells = |raw: bool| {
+        let mut args = vec!["export", "-f", "csv", "--kind", "audit", path];
+        if raw {
+            args.push("--csv-raw");
+        }
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(0));
+        let mut reader = csv::Reader::from_reader(&out.stdout[..]);
+        let header = reader.headers().unwrap().clone();
+        let at = |key: &str| header.iter().position(|h| h == key).unwrap();
+        let (model, user) = (at("model"), at("user_id"));
+        reader
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                (r[model].to_owned(), r[user].to_owned())
+            })
+            .collect::<Vec<_>>()
+    };
+    let safe = cells(false);
+    assert_eq!(safe.len(), hostile.len());
+    for ((model, user), want) in safe.iter().zip(hostile) {
+        assert_eq!(model, &format!("'{want}"));
+        assert_eq!(user, "-5", "a number is left as it is");
+    }
+    let raw = cells(true);
+    for ((model, _), want) in raw.iter().zip(hostile) {
+        assert_eq!(model, want);
+    }
 }

@@ -177,6 +177,11 @@ pub struct ExportArgs {
     /// (one array) or `jsonl` (JSON lines).
     #[arg(long, short = 'f', value_enum)]
     pub format: ExportFormat,
+    /// CSV cells exactly as recorded. By default a text cell a spreadsheet
+    /// would run as a formula (starting with `=`, `+`, `-`, `@`, a tab or
+    /// a carriage return, and not a number) is written with a leading `'`.
+    #[arg(long)]
+    pub csv_raw: bool,
     /// Write here instead of stdout.
     #[arg(long, short = 'O', value_name = "FILE")]
     pub out: Option<PathBuf>,

@@ -119,6 +119,21 @@ pub fn csv_row(columns: &[&str], record: &Map<String, Value>) -> Vec<String> {
     row
 }
 
+/// A CSV cell a spreadsheet would run as a formula (one that starts with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return and is not a plain
+/// number) gets a leading `'`, so that a value an attacker put in a
+/// record (a path, a header, a user name) opens as text. `--csv-raw`
+/// skips this.
+pub fn spreadsheet_safe(cell: &mut String) {
+    let risky = matches!(
+        cell.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    );
+    if risky && cell.parse::<f64>().is_err() {
+        cell.insert(0, '\'');
+    }
+}
+
 /// Runs `export` and gives the exit status.
 pub fn run(args: &ExportArgs) -> u8 {
     let (filter, sources, errors) = match super::prepare(&args.inputs, &args.filter) {
@@ -140,7 +155,7 @@ pub fn run(args: &ExportArgs) -> u8 {
         progress: !args.progress.no_progress,
         ..Options::default()
     };
-    let mut writer = match Writer::new(args.format, &filter, out) {
+    let mut writer = match Writer::new(args.format, &filter, out, args.csv_raw) {
         Ok(w) => w,
         Err(e) => return super::finish(&errors, &scan::Summary::default(), Err(e)),
     };
@@ -173,6 +188,8 @@ enum Writer<W: Write> {
     Csv {
         csv: Box<csv::Writer<W>>,
         columns: Vec<&'static str>,
+        /// Cells as recorded, formulas included (`--csv-raw`).
+        raw: bool,
     },
     Json {
         out: W,
@@ -184,13 +201,13 @@ enum Writer<W: Write> {
 }
 
 impl<W: Write> Writer<W> {
-    fn new(format: ExportFormat, filter: &Filter, mut out: W) -> io::Result<Writer<W>> {
+    fn new(format: ExportFormat, filter: &Filter, mut out: W, raw: bool) -> io::Result<Writer<W>> {
         Ok(match format {
             ExportFormat::Csv => {
                 let columns = csv_columns(filter.kinds());
                 let mut csv = Box::new(csv::Writer::from_writer(out));
                 csv.write_record(&columns)?;
-                Writer::Csv { csv, columns }
+                Writer::Csv { csv, columns, raw }
             }
             ExportFormat::Json => {
                 out.write_all(b"[")?;
@@ -202,7 +219,7 @@ impl<W: Write> Writer<W> {
 
     fn record(&mut self, record: &Record<'_>) -> io::Result<()> {
         match self {
-            Writer::Csv { csv, columns } => {
+            Writer::Csv { csv, columns, raw } => {
                 let Ok(Value::Object(object)) = record.value() else {
                     // Deeper than serde_json reads: kept whole in `other`.
                     let mut row = vec![String::new(); columns.len()];
@@ -211,7 +228,11 @@ impl<W: Write> Writer<W> {
                     }
                     return Ok(csv.write_record(&row)?);
                 };
-                Ok(csv.write_record(csv_row(columns, &object))?)
+                let mut row = csv_row(columns, &object);
+                if !*raw {
+                    row.iter_mut().for_each(spreadsheet_safe);
+                }
+                Ok(csv.write_record(row)?)
             }
             Writer::Json { out, first } => {
                 out.write_all(if *first { b"\n" } else { b",\n" })?;

@@ -2,7 +2,8 @@
 //! parallel, each line prefiltered, parsed for the keys the filter needs
 //! and matched, and the matching records handed over in time order.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::ffi::OsString;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read};
@@ -44,10 +45,17 @@ impl fmt::Display for InputError {
 
 /// The sources of the command line's paths: a directory gives one source
 /// per kind (only `kinds`' when not empty) that has files there; a file
-/// gives itself. Paths that cannot be read are returned as errors.
+/// gives itself, except that files named on the command line which are one
+/// kind's rotated and live files in one directory form one source, in
+/// rotation order (named twice, or plain and `.gz`, read once). Paths that
+/// cannot be read are returned as errors.
 pub fn sources(paths: &[PathBuf], kinds: &[Kind]) -> (Vec<Source>, Vec<InputError>) {
     let mut found = Vec::new();
     let mut errors = Vec::new();
+    let mut places = Places::default();
+    let mut grouped: HashMap<(PathBuf, Kind), usize> = HashMap::new();
+    let mut named: Vec<Vec<(usize, PathBuf)>> = Vec::new();
+    let mut slots: Vec<usize> = Vec::new();
     let kinds = if kinds.is_empty() {
         &Kind::ALL[..]
     } else {
@@ -67,16 +75,77 @@ pub fn sources(paths: &[PathBuf], kinds: &[Kind]) -> (Vec<Source>, Vec<InputErro
                     }
                 }
             }
-            Ok(_) => found.push(Source {
-                files: vec![path.clone()],
-            }),
+            Ok(_) => match places.place(path) {
+                Some((group, index)) => match grouped.get(&group) {
+                    Some(&at) => named[at].push((index, path.clone())),
+                    None => {
+                        grouped.insert(group, named.len());
+                        named.push(vec![(index, path.clone())]);
+                        found.push(Source { files: Vec::new() });
+                        slots.push(found.len() - 1);
+                    }
+                },
+                None => found.push(Source {
+                    files: vec![path.clone()],
+                }),
+            },
             Err(error) => errors.push(InputError {
                 path: path.clone(),
                 error,
             }),
         }
     }
+    for (members, slot) in named.into_iter().zip(slots) {
+        let mut members = members;
+        members.sort_by_key(|(index, _)| *index);
+        members.dedup_by_key(|(index, _)| *index);
+        found[slot].files = members.into_iter().map(|(_, path)| path).collect();
+    }
     (found, errors)
+}
+
+/// Where named files stand among their directory's rotated files, so that
+/// `query audit_logs/audit.*` reads one kind's files as one source, in
+/// rotation order, on one thread at a time (a year of hourly files named
+/// on the command line would otherwise start a reader for each at once).
+#[derive(Default)]
+struct Places {
+    listings: HashMap<(PathBuf, Kind), Vec<OsString>>,
+}
+
+impl Places {
+    /// The directory and kind a file belongs to and its place in that
+    /// kind's order, when its name is one `kind_files` lists there (a
+    /// `.gz` and its plain name count as the same file).
+    fn place(&mut self, path: &Path) -> Option<((PathBuf, Kind), usize)> {
+        let name = path.file_name()?;
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let plain = name
+            .to_str()
+            .and_then(|n| n.strip_suffix(".gz"))
+            .map_or_else(|| name.to_os_string(), OsString::from);
+        for kind in Kind::ALL {
+            let listing = self.listings.entry((dir.clone(), kind)).or_insert_with(|| {
+                kind_files(&dir, kind.file_name())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|p| p.file_name())
+                    .map(|n| {
+                        n.to_str()
+                            .and_then(|n| n.strip_suffix(".gz"))
+                            .map_or_else(|| n.to_os_string(), OsString::from)
+                    })
+                    .collect()
+            });
+            if let Some(index) = listing.iter().position(|n| *n == plain) {
+                return Some(((dir, kind), index));
+            }
+        }
+        None
+    }
 }
 
 /// One matching record, borrowed for the length of the visit.
