@@ -75,6 +75,31 @@ const LEAKS: &[(&str, &str)] = &[
         "xak-pair-12",
     ),
     ("Some((\"password\", \"pw-tuple-16\"))", "pw-tuple-16"),
+    // Form keys with brackets, plain and percent-encoded (Rails, PHP).
+    ("GET /signup?user[password]=pw-bracket-22", "pw-bracket-22"),
+    ("user%5Bpassword%5D=pw-bracket-23&x=1", "pw-bracket-23"),
+    ("user%5bapi_key%5d=ak-bracket-24", "ak-bracket-24"),
+    // A Ruby or Perl hash.
+    ("{ password => \"pw-rocket-25\" }", "pw-rocket-25"),
+    ("{:password=>\"pw-rocket-26\"}", "pw-rocket-26"),
+    // Private keys that are not PEM `… PRIVATE KEY`.
+    (
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBGpgpkey27secret\n-----END PGP PRIVATE KEY BLOCK-----",
+        "lQOYBGpgpkey27secret",
+    ),
+    (
+        "---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nP2/56wAAAssh2key28\n---- END SSH2 ENCRYPTED PRIVATE KEY ----",
+        "P2/56wAAAssh2key28",
+    ),
+    (
+        "PuTTY-User-Key-File-2: ssh-rsa\nEncryption: none\nPublic-Lines: 1\nAAAApublic\nPrivate-Lines: 1\nAAAAputtyprivate29\nPrivate-MAC: 0a1b",
+        "AAAAputtyprivate29",
+    ),
+    // URL userinfo inside a percent-encoded redirect target.
+    (
+        "GET /login?next=https%3A%2F%2Fbob%3Apw-userinfo-30%40partner.example%2Fcb",
+        "pw-userinfo-30",
+    ),
 ];
 
 #[test]
@@ -336,4 +361,30 @@ fn access_level_and_refresh_rate_are_audit_data() {
     assert!(!Policy::default()
         .without_key("access")
         .is_secret_key("access"));
+}
+
+/// Text built to make the key-value scan measure every value: each is
+/// redacted whole, in time linear in its size (a quadratic scan of 2 MB
+/// would not end within the test run), and its secrets are masked.
+#[test]
+fn hostile_text_is_scanned_once() {
+    let p = Policy::default();
+    let n = 500_000;
+    for unit in [
+        "a=",
+        "a:[",
+        "k=v|",
+        "(\"a\", \"",
+        "password=",
+        "password:[",
+        "x%5D=",
+        "https%3A%2F%2F",
+    ] {
+        let text = unit.repeat(n);
+        let out = p.redact_text(&text);
+        assert!(!out.is_empty(), "{unit}");
+    }
+    // The secret after a long run of harmless pairs is still found.
+    let text = format!("{}password=pw-after-run-31", "k=v|".repeat(n));
+    assert!(!p.redact_text(&text).contains("pw-after-run-31"));
 }

@@ -60,7 +60,47 @@ pub(super) fn at_percent(
     if !(code.eq_ignore_ascii_case(b"3d") || code.eq_ignore_ascii_case(b"3a")) {
         return None;
     }
+    if code.eq_ignore_ascii_case(b"3a") {
+        if let Some(userinfo) = encoded_userinfo(s, at) {
+            return Some(userinfo);
+        }
+    }
     at_separator_of(s, at, 3, is_secret_key, mask)
+}
+
+/// At the `%3A` of a percent-encoded URL (`https%3A%2F%2Fbob%3Apw%40host`,
+/// a redirect target inside a query): its userinfo, up to the encoded `@`.
+fn encoded_userinfo(s: &[u8], at: usize) -> Option<Range<usize>> {
+    let slashes = s.get(at + 3..at + 9)?;
+    if !slashes.eq_ignore_ascii_case(b"%2F%2F") || at == 0 || !s[at - 1].is_ascii_alphanumeric() {
+        return None;
+    }
+    let start = at + 9;
+    let mut i = start;
+    let mut userinfo_end = None;
+    while i < s.len() {
+        match s[i] {
+            b'%' => {
+                let Some(code) = s.get(i + 1..i + 3) else {
+                    break;
+                };
+                if code == b"40" {
+                    userinfo_end = Some(i);
+                } else if [&b"2F"[..], b"3F", b"23", b"26", b"20"]
+                    .iter()
+                    .any(|c| code.eq_ignore_ascii_case(c))
+                {
+                    break;
+                }
+                i += 3;
+                continue;
+            }
+            b if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+') => {}
+            _ => break,
+        }
+        i += 1;
+    }
+    userinfo_end.filter(|&e| e > start).map(|e| start..e)
 }
 
 /// `%XX` at `i`, one of the encoded delimiters that end a bare value in
@@ -124,8 +164,16 @@ fn at_separator_of(
     let escaped = quote.is_some() && key_end >= 2 && s[key_end - 2] == b'\\';
     let end = key_end - usize::from(quote.is_some()) - usize::from(escaped);
     let mut start = end;
-    while start > 0 && end - start < MAX_KEY && is_key_char(s[start - 1]) {
-        start -= 1;
+    let mut encoded_brackets = false;
+    while start > 0 && end - start < MAX_KEY {
+        if start >= 3 && is_encoded_bracket(&s[start - 3..start]) {
+            start -= 3;
+            encoded_brackets = true;
+        } else if is_key_char(s[start - 1]) || matches!(s[start - 1], b'[' | b']') {
+            start -= 1;
+        } else {
+            break;
+        }
     }
     // After an encoded delimiter (`%3Faccess_token`), the key starts past
     // its two hex digits.
@@ -146,8 +194,23 @@ fn at_separator_of(
     {
         return None;
     }
+    // The key decides before the value is measured: measuring values
+    // under keys that are not secret made `a=a=a=…` quadratic.
+    let key = std::str::from_utf8(&s[start..end]).ok()?;
+    let secret = if encoded_brackets {
+        is_secret_key(&decode_brackets(key))
+    } else {
+        is_secret_key(key)
+    };
+    if !secret {
+        return None;
+    }
     // The value: quoted up to its closing quote, or bare up to a delimiter.
     let mut v = at + sep_len;
+    // `password => "…"` (a Ruby or Perl hash).
+    if !encoded && s[at] == b'=' && s.get(v) == Some(&b'>') {
+        v += 1;
+    }
     while v < s.len() && matches!(s[v], b' ' | b'\t') {
         v += 1;
     }
@@ -235,11 +298,21 @@ fn at_separator_of(
             }
         }
     };
-    if range.is_empty() {
-        return None;
-    }
-    let key = std::str::from_utf8(&s[start..end]).ok()?;
-    is_secret_key(key).then_some(range)
+    (!range.is_empty()).then_some(range)
+}
+
+/// `%5B` or `%5D` (a percent-encoded `[` or `]`, as in
+/// `user%5Bpassword%5D=…`).
+fn is_encoded_bracket(s: &[u8]) -> bool {
+    s[0] == b'%' && (s[1..].eq_ignore_ascii_case(b"5b") || s[1..].eq_ignore_ascii_case(b"5d"))
+}
+
+/// A key with its percent-encoded brackets decoded.
+fn decode_brackets(key: &str) -> String {
+    key.replace("%5B", "[")
+        .replace("%5b", "[")
+        .replace("%5D", "]")
+        .replace("%5d", "]")
 }
 
 /// At a `,` at `at`: the value of a `("key", "value")` pair, as `Debug`
@@ -269,11 +342,15 @@ pub(super) fn at_comma(
     if s.get(v) != Some(&quote) || s[v + 1..].starts_with(mask.as_bytes()) {
         return None;
     }
+    // The key first: the value is measured under a secret key only.
+    let key = std::str::from_utf8(&s[start..end]).ok()?;
+    if !is_secret_key(key) {
+        return None;
+    }
     let mut j = v + 1;
     while j < s.len() && s[j] != quote {
         j += if s[j] == b'\\' { 2 } else { 1 };
     }
     let range = v + 1..j.min(s.len());
-    let key = std::str::from_utf8(&s[start..end]).ok()?;
-    (!range.is_empty() && is_secret_key(key)).then_some(range)
+    (!range.is_empty()).then_some(range)
 }

@@ -152,20 +152,45 @@ pub(super) fn at_capital_a(s: &[u8], at: usize) -> Option<Range<usize>> {
     None
 }
 
-/// At a `-` at `at`: a PEM private key block, from after its
-/// `-----BEGIN … PRIVATE KEY-----` line to its `-----END` line.
+/// At a `-` at `at`: a private key block, from after its header line to
+/// its end line: PEM (`-----BEGIN … PRIVATE KEY-----`, OpenSSH's and
+/// encrypted ones included), OpenPGP (`-----BEGIN PGP PRIVATE KEY
+/// BLOCK-----`), SSH2 (`---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----`); or
+/// the private lines of a PuTTY key file (after `Private-Lines: N`, up to
+/// `Private-MAC` or `Private-Hash`).
 pub(super) fn at_pem(s: &[u8], at: usize) -> Option<Range<usize>> {
-    const BEGIN: &[u8] = b"-----BEGIN ";
-    if s.get(at + 1) != Some(&b'-') || !s[at..].starts_with(BEGIN) {
+    if s.get(at + 1) != Some(&b'-') {
+        return at_putty(s, at);
+    }
+    let (header, close, end_mark): (usize, &[u8], &[u8]) = if s[at..].starts_with(b"-----BEGIN ") {
+        (at + 11, b"-----", b"-----END")
+    } else if s[at..].starts_with(b"---- BEGIN ") {
+        (at + 11, b" ----", b"---- END")
+    } else {
+        return None;
+    };
+    let label_len = find(&s[header..(header + 48).min(s.len())], close)?;
+    if find(&s[header..header + label_len], b"PRIVATE").is_none() {
         return None;
     }
-    let header = at + BEGIN.len();
-    let label_len = find(&s[header..(header + 48).min(s.len())], b"-----")?;
-    if !s[header..header + label_len].ends_with(b"PRIVATE KEY") {
+    let body = header + label_len + close.len();
+    let end = find(&s[body..], end_mark).map_or(s.len(), |e| body + e);
+    (end > body).then_some(body..end)
+}
+
+/// At the `-` of `Private-Lines:` in a PuTTY key file: its private lines.
+fn at_putty(s: &[u8], at: usize) -> Option<Range<usize>> {
+    if at < 7 || !s[at - 7..at].eq_ignore_ascii_case(b"Private") || !s[at..].starts_with(b"-Lines:")
+    {
         return None;
     }
-    let body = header + label_len + 5;
-    let end = find(&s[body..], b"-----END").map_or(s.len(), |e| body + e);
+    // The lines start after the count's line.
+    let body = at + find(&s[at..], b"\n")? + 1;
+    let end = [&b"Private-MAC"[..], b"Private-Hash"]
+        .iter()
+        .filter_map(|m| find(&s[body..], m))
+        .min()
+        .map_or(s.len(), |e| body + e);
     (end > body).then_some(body..end)
 }
 
