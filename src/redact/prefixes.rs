@@ -170,9 +170,8 @@ pub(super) fn at_pem(s: &[u8], at: usize) -> Option<Range<usize>> {
         return None;
     };
     let label_len = find(&s[header..(header + 48).min(s.len())], close)?;
-    if find(&s[header..header + label_len], b"PRIVATE").is_none() {
-        return None;
-    }
+    // Only private keys: a certificate or a public key is not secret.
+    find(&s[header..header + label_len], b"PRIVATE")?;
     let body = header + label_len + close.len();
     let end = find(&s[body..], end_mark).map_or(s.len(), |e| body + e);
     (end > body).then_some(body..end)
