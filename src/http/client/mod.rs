@@ -3,6 +3,7 @@
 
 mod body;
 pub(crate) mod call;
+mod headers;
 
 use std::fmt;
 use std::future::Future;
