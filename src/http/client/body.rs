@@ -6,11 +6,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
 use super::call::{error_kind, error_text, Call, Outcome};
+use super::headers::HeaderTexts;
 use crate::http::body::Capture;
 use crate::http::capture::{self, Shape};
 
@@ -19,7 +19,7 @@ use crate::http::capture::{self, Shape};
 struct Pending {
     call: Call,
     status: http::StatusCode,
-    headers: HeaderMap,
+    headers: HeaderTexts,
     shape: Shape,
     body: Capture,
 }
@@ -76,7 +76,7 @@ pub(crate) fn wrap(call: Call, response: reqwest::Response) -> reqwest::Response
     let pending = Box::new(Pending {
         call,
         status: parts.status,
-        headers: parts.headers.clone(),
+        headers: HeaderTexts::of(&parts.headers),
         shape,
         body: Capture::new(limit),
     });

@@ -5,13 +5,14 @@
 use std::borrow::Cow;
 use std::time::Instant;
 
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderValue, StatusCode};
 use tracing::Span;
 
+use super::headers::HeaderTexts;
 use super::Config;
 use crate::http::body::Capture;
 use crate::http::capture::{self, Shape};
-use crate::http::exchange::{side, status_text, texts};
+use crate::http::exchange::{side, status_text};
 use crate::http::request_id;
 use crate::record::request::{External, Payload, Request};
 
@@ -23,9 +24,9 @@ pub(crate) struct Call {
     span: Span,
     start: Instant,
     method: http::Method,
-    url: String,
-    query: Vec<(Cow<'static, str>, Cow<'static, str>)>,
-    headers: HeaderMap,
+    /// The URL as sent (`None`: the request could not be built).
+    url: Option<reqwest::Url>,
+    headers: HeaderTexts,
     request_shape: Shape,
     request: Capture,
     /// A body given as a stream: not seen by the record.
@@ -61,7 +62,7 @@ impl TraceIds {
 #[derive(Debug)]
 pub(crate) struct Outcome {
     pub(crate) status: Option<StatusCode>,
-    pub(crate) headers: HeaderMap,
+    pub(crate) headers: HeaderTexts,
     pub(crate) shape: Shape,
     pub(crate) body: Capture,
     pub(crate) error: Option<String>,
@@ -119,13 +120,8 @@ impl Call {
             span,
             start: Instant::now(),
             method: req.method().clone(),
-            url: req.url().as_str().to_owned(),
-            query: req
-                .url()
-                .query_pairs()
-                .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
-                .collect(),
-            headers: req.headers().clone(),
+            url: Some(req.url().clone()),
+            headers: HeaderTexts::of(req.headers()),
             request_shape,
             request,
             streamed,
@@ -148,7 +144,7 @@ impl Call {
     pub(crate) fn failed(self, error: &reqwest::Error) {
         self.emit(Outcome {
             status: None,
-            headers: HeaderMap::new(),
+            headers: HeaderTexts::default(),
             shape: Shape::Binary,
             body: Capture::new(0),
             error: Some(error_text(error)),
@@ -164,7 +160,7 @@ impl Call {
         crate::json::display_into(&mut text, error);
         self.emit(Outcome {
             status: None,
-            headers: HeaderMap::new(),
+            headers: HeaderTexts::default(),
             shape: Shape::Binary,
             body: Capture::new(0),
             error: Some(text),
@@ -177,7 +173,7 @@ impl Call {
     pub(crate) fn abandoned(self) {
         self.emit(Outcome {
             status: None,
-            headers: HeaderMap::new(),
+            headers: HeaderTexts::default(),
             shape: Shape::Binary,
             body: Capture::new(0),
             error: Some("abandoned: dropped before the response".to_owned()),
@@ -189,8 +185,15 @@ impl Call {
     /// Makes the record.
     pub(crate) fn emit(self, outcome: Outcome) {
         let execution_time = self.start.elapsed().as_secs_f64();
-        let req_headers = texts(&self.headers);
-        let res_headers = texts(&outcome.headers);
+        let req_headers = self.headers.pairs();
+        let res_headers = outcome.headers.pairs();
+        // Decoded when the record is made, borrowing from the URL.
+        let query: Vec<(Cow<'_, str>, Cow<'_, str>)> = self
+            .url
+            .as_ref()
+            .and_then(|u| u.query())
+            .map(|q| form_urlencoded::parse(q.as_bytes()).collect())
+            .unwrap_or_default();
         // `body_limit(0)`: bodies are recorded by size only.
         let keep = self.body_limit > 0;
         let mut request = side(&req_headers, &self.request, self.request_shape, keep);
@@ -206,7 +209,7 @@ impl Call {
         let record = Request {
             protocol: "http",
             method: self.method.as_str(),
-            query: &self.query,
+            query: &query,
             request,
             status: outcome.status.map(|s| s.as_u16()),
             response: side(&res_headers, &outcome.body, outcome.shape, keep),
@@ -223,7 +226,7 @@ impl Call {
                 .and_then(|t| std::str::from_utf8(&t.span).ok()),
             external: Some(External {
                 peer_service: &self.peer_service,
-                endpoint: &self.url,
+                endpoint: self.url.as_ref().map_or("", |u| u.as_str()),
                 error_kind: outcome.error_kind,
                 attempt: self.attempt,
             }),
@@ -248,12 +251,8 @@ pub(crate) fn unsent(config: &Config, error: &reqwest::Error) {
         span: Span::current(),
         start: Instant::now(),
         method: http::Method::GET,
-        url: error
-            .url()
-            .map(|u| u.as_str().to_owned())
-            .unwrap_or_default(),
-        query: Vec::new(),
-        headers: HeaderMap::new(),
+        url: error.url().cloned(),
+        headers: HeaderTexts::default(),
         request_shape: Shape::Binary,
         request: Capture::new(0),
         streamed: false,

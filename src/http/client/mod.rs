@@ -3,6 +3,7 @@
 
 mod body;
 pub(crate) mod call;
+mod headers;
 
 use std::fmt;
 use std::future::Future;
@@ -101,6 +102,17 @@ impl Drop for Armed {
 /// let charge: serde_json::Value = response.json().await?; // recorded here
 /// # Ok(()) }
 /// ```
+///
+/// # Errors
+///
+/// An error of `send` is reqwest's own error, untouched. An error while
+/// the body is read (the partner hung up mid-body, a read timeout) reaches
+/// the caller as plain reqwest gives it: the same `Display`, the same
+/// `is_decode()` / `is_body()` / `is_timeout()` / `url()`, the same root
+/// cause; only its `source()` chain has two more `request or response
+/// body error` links, since reqwest wraps a body's error each time a
+/// response is rebuilt around a new body. The record has the error with
+/// `error_kind: "body"` and `aborted: true`.
 #[derive(Clone)]
 pub struct AuditedClient {
     inner: reqwest::Client,
