@@ -39,8 +39,12 @@
 //! exactly N `CREATE` and N `UPDATE` records more than before: otherwise
 //! the run exits 1.
 //!
-//! Printed: per round and arm, inserts/s and updates/s; then the medians,
-//! `orm_audit_ratio_not_read=X.XX`, and last `orm_audit_ratio=X.XX`, the
+//! Printed: per round and arm, inserts/s, updates/s and rows per
+//! CPU-second (the process's user and system time over the arm and the
+//! writing of its records: less swayed than the clock by other programs
+//! on a loaded machine); then the medians, `orm_audit_cpu_ratio`,
+//! `orm_audit_cpu_ratio_not_read`, `orm_audit_ratio_not_read=X.XX`, and
+//! last `orm_audit_ratio=X.XX`, the
 //! median over rounds of (audited rows/s) / (plain rows/s), rows/s counting
 //! the inserts and the updates together (2N rows over the time of both
 //! phases). Goal: at least 0.90.
@@ -148,27 +152,39 @@ fn run(args: &Args) -> io::Result<bool> {
         args.rounds
     );
     let mut ratios = [Vec::new(), Vec::new()];
+    let mut cpu_ratios = [Vec::new(), Vec::new()];
     let mut rates: [Vec<(f64, f64)>; 3] = Default::default();
     let mut expected_records = 0;
     for round in 0..args.rounds {
         let mut all_rows = [0.0; 3];
+        let mut cpu_rows = [0.0; 3];
         for k in 0..ARMS.len() {
             let arm = ARMS[(round + k) % ARMS.len()];
             let db_path = dir.join(format!("round{round}-{arm:?}.db"));
             let request = tracing::info_span!("request", request_id = "r-bench", user_id = "7");
+            let cpu_start = cpu_time();
             let timing = runtime
                 .block_on(run_arm(arm, &db_path, n).instrument(request))
                 .map_err(io::Error::other)?;
             let ins = n as f64 / timing.inserts.as_secs_f64();
             let upd = n as f64 / timing.updates.as_secs_f64();
             let all = 2.0 * n as f64 / (timing.inserts + timing.updates).as_secs_f64();
-            println!("round {round} {arm:?}: inserts {ins:.0} rows/s, updates {upd:.0} rows/s");
             let i = arm as usize;
             rates[i].push((ins, upd));
             all_rows[i] = all;
             if arm != Arm::Plain {
                 expected_records += 2 * n;
                 guard.flush().map_err(io::Error::other)?;
+            }
+            // CPU time of the whole process (the SQLite worker and the
+            // appender's writer included, up to the records written).
+            let cpu = cpu_time().saturating_sub(cpu_start);
+            cpu_rows[i] = 2.0 * n as f64 / cpu.as_secs_f64();
+            println!(
+                "round {round} {arm:?}: inserts {ins:.0} rows/s, updates {upd:.0} rows/s, {:.0} rows per CPU-second",
+                cpu_rows[i]
+            );
+            if arm != Arm::Plain {
                 let found = count_records(&dir.join("audit/audit.log"))?;
                 if found != expected_records {
                     eprintln!("audit.log holds {found} records, expected {expected_records}");
@@ -179,6 +195,8 @@ fn run(args: &Args) -> io::Result<bool> {
         }
         ratios[0].push(all_rows[1] / all_rows[0]);
         ratios[1].push(all_rows[2] / all_rows[0]);
+        cpu_ratios[0].push(cpu_rows[1] / cpu_rows[0]);
+        cpu_ratios[1].push(cpu_rows[2] / cpu_rows[0]);
     }
     for arm in ARMS {
         let r = &rates[arm as usize];
@@ -188,6 +206,9 @@ fn run(args: &Args) -> io::Result<bool> {
             median(r.iter().map(|x| x.1).collect())
         );
     }
+    let [cpu_read, cpu_not_read] = cpu_ratios;
+    println!("orm_audit_cpu_ratio={:.2}", median(cpu_read));
+    println!("orm_audit_cpu_ratio_not_read={:.2}", median(cpu_not_read));
     let [read, not_read] = ratios;
     println!("orm_audit_ratio_not_read={:.2}", median(not_read));
     println!("orm_audit_ratio={:.2}", median(read));
@@ -246,6 +267,23 @@ async fn run_arm(arm: Arm, path: &Path, n: usize) -> Result<Timing, sea_orm::DbE
         Arm::Audited => phases!(audited),
         Arm::NotRead => phases!(not_read),
     })
+}
+
+/// The CPU time this process has used, all threads (zero where it cannot
+/// be read).
+fn cpu_time() -> Duration {
+    #[cfg(unix)]
+    {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        // SAFETY: `getrusage` fills the struct it is given.
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } == 0 {
+            // SAFETY: filled by the successful call above.
+            let usage = unsafe { usage.assume_init() };
+            let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+            return time(usage.ru_utime) + time(usage.ru_stime);
+        }
+    }
+    Duration::ZERO
 }
 
 fn count_records(path: &Path) -> io::Result<usize> {
