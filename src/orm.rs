@@ -30,6 +30,29 @@ pub enum Snapshot {
     Columns(&'static [&'static str]),
 }
 
+/// Where an update's old values come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OldValues {
+    /// Read from the database: `before_save` loads the row by its primary
+    /// key (one `SELECT`, on the same connection or transaction), and
+    /// `changes` holds, old and new, every column whose value differs. An
+    /// update that changes nothing writes no record. The default.
+    Read,
+    /// Not read: no query is added to an update. `changes` holds every
+    /// column the active model sets (`ActiveValue::Set`), its old value
+    /// the string [`OLD_NOT_READ`] and its new value as saved. Weaker
+    /// than [`Read`](OldValues::Read): the old values are not in the
+    /// trail, a column set to the value it already had is listed as a
+    /// change, and a column that changed without being set (a trigger)
+    /// is not.
+    NotRead,
+}
+
+/// The old value written in `changes` by an entity whose old values are
+/// [not read](OldValues::NotRead).
+pub const OLD_NOT_READ: &str = "[not read]";
+
 /// How one entity is audited: its settings, and the functions its
 /// `ActiveModelBehavior` hooks call. Made in a `const`, one per entity:
 ///
@@ -45,6 +68,7 @@ pub struct EntityAudit {
     model: Option<&'static str>,
     excluded: &'static [&'static str],
     snapshot: Snapshot,
+    old_values: OldValues,
 }
 
 impl Default for EntityAudit {
@@ -61,6 +85,7 @@ impl EntityAudit {
             model: None,
             excluded: &[],
             snapshot: Snapshot::All,
+            old_values: OldValues::Read,
         }
     }
 
@@ -83,6 +108,14 @@ impl EntityAudit {
         self
     }
 
+    /// Where an update's old values come from: read from the database
+    /// ([`OldValues::Read`], the default) or not read at all
+    /// ([`OldValues::NotRead`], no extra query, a weaker record).
+    pub const fn old_values(mut self, old_values: OldValues) -> Self {
+        self.old_values = old_values;
+        self
+    }
+
     /// `None`: no snapshot; `Some(None)`: every column.
     fn snapshot_columns(&self) -> Option<Option<&'static [&'static str]>> {
         match self.snapshot {
@@ -98,7 +131,8 @@ impl EntityAudit {
 
     /// For `before_save`. On an update, loads the row as it is before the
     /// change (one `SELECT` by primary key, on the same connection or
-    /// transaction), for [`after_save`](Self::after_save)'s `changes`.
+    /// transaction), for [`after_save`](Self::after_save)'s `changes`;
+    /// with [`OldValues::NotRead`], notes the columns set instead.
     /// Nothing is loaded for an insert, or for an update that sets no
     /// column. An error loading the row is returned, so the update does
     /// not happen unrecorded.
@@ -113,6 +147,15 @@ impl EntityAudit {
         let Some(key) = active.get_primary_key_value() else {
             return Ok(active);
         };
+        if self.old_values == OldValues::NotRead {
+            pending::put(
+                pending::connection(db),
+                self.model_name::<A::Entity>(),
+                values::key_text(key),
+                values::set_columns(&active, self),
+            );
+            return Ok(active);
+        }
         let mut find = <A::Entity as EntityTrait>::find();
         for (pk, value) in <A::Entity as EntityTrait>::PrimaryKey::iter().zip(key.clone()) {
             find = find.filter(pk.into_column().eq(value));
@@ -138,7 +181,10 @@ impl EntityAudit {
         if insert {
             emit(EventType::Create, name, &id, None, snapshot.as_ref());
         } else if let Some(old) = pending::take(pending::connection(db), name, &id) {
-            let changes = diff(&old, &values::model_json(&model, self));
+            let changes = match self.old_values {
+                OldValues::Read => diff(&old, &values::model_json(&model, self)),
+                OldValues::NotRead => values::set_changes(&model, &old),
+            };
             if !changes.is_empty() {
                 emit(
                     EventType::Update,

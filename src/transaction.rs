@@ -11,6 +11,8 @@ use crate::record::target;
 
 pub(crate) mod buffer;
 
+use buffer::Outcome;
+
 /// A scope whose CRUD records are held back and written only when it
 /// commits. Rolling back, or dropping it without committing, discards
 /// them: the audit trail then never claims a change the database did not
@@ -85,21 +87,31 @@ impl Transaction {
     /// Writes the held records (or hands them to the enclosing
     /// transaction).
     pub fn commit(mut self) {
-        self.finish(true);
+        self.finish(Outcome::Commit);
     }
 
     /// Discards the held records.
     pub fn rollback(mut self) {
-        self.finish(false);
+        self.finish(Outcome::Rollback);
     }
 
-    fn finish(&mut self, commit: bool) {
+    /// The work's outcome is not known: a `COMMIT` was sent and its answer
+    /// never came (the connection broke, or the future awaiting it was
+    /// dropped). Writes the held records (or hands them to the enclosing
+    /// transaction) each marked `"tx_outcome":"unknown"`: a change that
+    /// may have been kept is not left out of the trail, and a reader can
+    /// tell it from a committed one by checking the database.
+    pub fn outcome_unknown(mut self) {
+        self.finish(Outcome::Unknown);
+    }
+
+    fn finish(&mut self, outcome: Outcome) {
         if std::mem::replace(&mut self.finished, true) {
             return;
         }
         self.span.with_subscriber(|(id, dispatch)| {
             if let Some(layer) = dispatch.downcast_ref::<AuditLayer>() {
-                layer.finish_tx(dispatch, id, commit);
+                layer.finish_tx(dispatch, id, outcome);
             }
         });
     }
@@ -107,6 +119,6 @@ impl Transaction {
 
 impl Drop for Transaction {
     fn drop(&mut self) {
-        self.finish(false);
+        self.finish(Outcome::Rollback);
     }
 }

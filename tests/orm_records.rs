@@ -273,3 +273,54 @@ fn two_updates_of_one_row_at_once_on_one_connection_each_write_a_record() {
         .collect();
     assert_eq!(updates.len(), 2, "{updates:?}");
 }
+
+#[test]
+fn old_values_not_read_list_the_set_columns_with_their_new_values_only() {
+    use orm_support::quick_note;
+    let logs = Logs::new();
+    let dir = tempfile::tempdir().unwrap();
+    let id = block_on(&logs.dispatch, async {
+        let db = open(dir.path()).await;
+        let created = quick_note::ActiveModel {
+            title: Set("Draft".to_owned()),
+            body: Set("text".to_owned()),
+            ..Default::default()
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        // The title changes; the body is set to the value it has.
+        let mut active = created.clone().into_active_model();
+        active.title = Set("Final".to_owned());
+        active.body = Set("text".to_owned());
+        active.update(&db).await.unwrap();
+        // Nothing set: no record.
+        created
+            .clone()
+            .into_active_model()
+            .update(&db)
+            .await
+            .unwrap();
+        // Unchanged (`set_if_not_equals` to the same value): no record.
+        let mut same = created.clone().into_active_model();
+        same.body.set_if_not_equals("text".to_owned());
+        same.update(&db).await.unwrap();
+        created.id
+    });
+    let records = crud(&logs);
+    let kinds: Vec<_> = records
+        .iter()
+        .map(|r| r["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["CREATE", "UPDATE"]);
+    let update = &records[1];
+    assert_eq!(update["instance_id"], id.to_string());
+    assert_eq!(
+        update["changes"],
+        json!({
+            "title": {"old": tracing_audit::orm::OLD_NOT_READ, "new": "Final"},
+            "body": {"old": tracing_audit::orm::OLD_NOT_READ, "new": "text"},
+        })
+    );
+    assert_eq!(update["instance_repr"]["title"], "Final");
+}

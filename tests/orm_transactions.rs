@@ -13,8 +13,8 @@ use orm_support::{account, block_on, new_account, open};
 use sea_orm::sea_query::Expr;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, IntoActiveModel, ModelTrait, PaginatorTrait,
-    QueryFilter, TransactionError,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    ModelTrait, PaginatorTrait, QueryFilter, TransactionError, TransactionTrait,
 };
 use tracing::Instrument;
 use tracing_audit::orm::audited_transaction;
@@ -216,4 +216,75 @@ fn bulk_helpers_write_one_bulk_record_with_the_ids_they_touched() {
         assert_eq!(r["model"], "account");
         assert!(!r.values().any(|v| v.to_string().contains("SECRETHASH")));
     }
+}
+
+/// The future of an audited transaction is dropped (its task aborted)
+/// while its `COMMIT` waits for a lock; the database then commits. The
+/// records are written, marked `"tx_outcome":"unknown"`, not lost.
+#[test]
+fn a_transaction_dropped_while_its_commit_is_in_flight_keeps_its_records_marked() {
+    let logs = Logs::new();
+    let dir = tempfile::tempdir().unwrap();
+    let rows = block_on(&logs.dispatch, async {
+        // A rollback journal (the default for a new file): a COMMIT needs
+        // every reader gone, so an open read transaction holds it.
+        let db = open(dir.path()).await;
+        let probe = orm_support::connect_one(dir.path()).await;
+        probe
+            .execute_unprepared("PRAGMA busy_timeout = 0")
+            .await
+            .unwrap();
+        let reader = db.begin().await.unwrap();
+        account::Entity::find().all(&reader).await.unwrap();
+        let writer = tokio::spawn(
+            tracing::instrument::WithSubscriber::with_current_subscriber({
+                let db = db.clone();
+                let span = tracing::info_span!("request", request_id = "r-drop", user_id = "5");
+                async move {
+                    audited_transaction(&db, |txn| {
+                        Box::pin(async move {
+                            // Wait for the reader for as long as the test needs.
+                            txn.execute_unprepared("PRAGMA busy_timeout = 120000")
+                                .await?;
+                            new_account("inflight@example.com").insert(txn).await?;
+                            Ok::<_, DbErr>(())
+                        })
+                    })
+                    .instrument(span)
+                    .await
+                }
+            }),
+        );
+        // A waiting COMMIT holds SQLite's PENDING lock: a new reader that
+        // does not wait is refused. That is how the test knows the COMMIT
+        // was sent.
+        let mut tries = 0;
+        while account::Entity::find().count(&probe).await.is_ok() {
+            tries += 1;
+            assert!(tries < 12_000, "the COMMIT never started waiting");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        writer.abort();
+        assert!(writer.await.unwrap_err().is_cancelled());
+        // The reader goes: the COMMIT, still running, goes through.
+        reader.rollback().await.unwrap();
+        let mut rows = 0;
+        for _ in 0..12_000 {
+            rows = account::Entity::find().count(&db).await.unwrap_or(0);
+            if rows > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        rows
+    });
+    assert_eq!(rows, 1, "the dropped transaction committed");
+    let records = logs.records(Kind::Audit);
+    assert_eq!(kinds(&records).len(), 1, "{records:?}");
+    let r = &records[0];
+    assert_eq!(r["event_type"], "CREATE");
+    assert_eq!(r["instance_repr"]["email"], "inflight@example.com");
+    assert_eq!(r["tx_outcome"], "unknown");
+    assert_eq!(r["user_id"], "5");
+    assert_eq!(r["request_id"], "r-drop");
 }

@@ -285,3 +285,45 @@ fn records_made_in_a_finished_transactions_span_are_written_at_once() {
     let kinds: Vec<_> = audit.iter().map(|r| r["event_type"].clone()).collect();
     assert_eq!(kinds, [json!("CREATE"), json!("UPDATE"), json!("DELETE")]);
 }
+
+#[test]
+fn a_transaction_of_unknown_outcome_writes_its_records_marked_once() {
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing_audit::create!(model: "Order", id: "plain");
+        let outer = Transaction::begin();
+        outer.in_scope(|| {
+            tracing_audit::create!(model: "Order", id: "outer");
+            // An inner one whose outcome is unknown hands its records,
+            // marked, to the outer one; the outer one ends unknown too.
+            let inner = Transaction::begin();
+            inner.in_scope(|| {
+                tracing_audit::update!(model: "Stock", id: "inner", extra: json!({"tx_outcome": "unknown"}));
+            });
+            inner.outcome_unknown();
+        });
+        outer.outcome_unknown();
+        let committed = Transaction::begin();
+        committed.in_scope(|| tracing_audit::create!(model: "Order", id: "committed"));
+        committed.commit();
+    });
+    let lines = logs.lines(Kind::Audit);
+    let records = logs.records(Kind::Audit);
+    assert_eq!(ids(&records), ["plain", "outer", "inner", "committed"]);
+    for r in &records {
+        check_envelope(r, Some("AUDIT"));
+    }
+    assert!(records[0].get("tx_outcome").is_none());
+    assert_eq!(records[1]["tx_outcome"], "unknown");
+    assert_eq!(records[2]["tx_outcome"], "unknown");
+    // Marked once, even through two transactions (and a caller's own
+    // `extra` key of that name is no mark).
+    assert_eq!(
+        lines[2].text.matches("\"tx_outcome\"").count(),
+        2,
+        "{}",
+        lines[2].text
+    );
+    assert_eq!(records[2]["extra"]["tx_outcome"], "unknown");
+    assert!(records[3].get("tx_outcome").is_none());
+}

@@ -86,7 +86,7 @@ type SetUserFn = fn(
 #[derive(Clone, Copy)]
 struct Access {
     set_user: SetUserFn,
-    finish_tx: fn(&Dispatch, &Id, &AuditLayer, bool),
+    finish_tx: fn(&Dispatch, &Id, &AuditLayer, buffer::Outcome),
     context_value: fn(&Dispatch, &Id, &AuditLayer, usize) -> Option<String>,
 }
 
@@ -216,9 +216,9 @@ impl AuditLayer {
     }
 
     /// Commits (or rolls back) the transaction span `id`.
-    pub(crate) fn finish_tx(&self, dispatch: &Dispatch, id: &Id, commit: bool) {
+    pub(crate) fn finish_tx(&self, dispatch: &Dispatch, id: &Id, outcome: buffer::Outcome) {
         if let Some(access) = self.access {
-            (access.finish_tx)(dispatch, id, self, commit);
+            (access.finish_tx)(dispatch, id, self, outcome);
         }
     }
 }

@@ -6,7 +6,8 @@ use sea_orm::sea_query::{self, Value};
 use sea_orm::{ActiveModelTrait, EntityTrait, IdenStatic, Iterable, ModelTrait};
 use serde_json::{Map, Value as Json};
 
-use super::EntityAudit;
+use super::{EntityAudit, OLD_NOT_READ};
+use crate::diff::Changes;
 use crate::unwind;
 
 /// One column value as JSON. Bytes are written as `"[N bytes]"` (raw
@@ -63,6 +64,27 @@ pub(super) fn active_snapshot<A: ActiveModelTrait>(am: &A, audit: &EntityAudit) 
             .filter_map(|(c, name)| Some((name.to_owned(), to_json(&am.get(c).into_value()?))))
             .collect(),
     ))
+}
+
+/// The columns an update sets (not excluded), each with the old value
+/// [`OLD_NOT_READ`]: what `before_save` keeps when old values are not read.
+pub(super) fn set_columns<A: ActiveModelTrait>(am: &A, audit: &EntityAudit) -> Map<String, Json> {
+    columns::<A::Entity>(audit, None)
+        .filter(|(c, _)| am.get(*c).is_set())
+        .map(|(_, name)| (name.to_owned(), Json::from(OLD_NOT_READ)))
+        .collect()
+}
+
+/// The changes of an update whose old values were not read: each column
+/// [`set_columns`] noted, [`OLD_NOT_READ`] and its value as saved.
+pub(super) fn set_changes<M: ModelTrait>(model: &M, set: &Map<String, Json>) -> Changes {
+    let mut changes = Changes::new();
+    for c in <M::Entity as EntityTrait>::Column::iter() {
+        if let Some(old) = set.get(c.as_str()) {
+            changes.push(c.as_str(), old, to_json(&model.get(c)));
+        }
+    }
+    changes
 }
 
 /// A primary key as the record's `instance_id`: a one-column key as its

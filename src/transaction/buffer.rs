@@ -77,7 +77,35 @@ pub(crate) fn holders(extensions: &Extensions<'_>) -> Vec<LayerId> {
     span_data::layers::<TxBuffer>(extensions)
 }
 
-pub(crate) fn finish_in<S>(dispatch: &Dispatch, id: &Id, layer: &AuditLayer, commit: bool)
+/// How a transaction ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Committed: its records are written (or handed to the outer one).
+    Commit,
+    /// Rolled back: its records are dropped.
+    Rollback,
+    /// Not known (a `COMMIT` was sent and no answer came): its records
+    /// are written as for a commit, each marked `"tx_outcome":"unknown"`.
+    Unknown,
+}
+
+/// The key and value that mark a record whose transaction's outcome is
+/// not known.
+const UNKNOWN_MARK: &[u8] = br#","tx_outcome":"unknown""#;
+
+/// Marks one held record (a JSON object, maybe ending in a newline) as
+/// written without knowing whether its transaction committed: once, even
+/// when an inner transaction and the outer one both end so.
+fn mark_unknown(line: &mut Vec<u8>) {
+    let Some(end) = line.iter().rposition(|&b| b == b'}') else {
+        return;
+    };
+    if !line[..end].ends_with(UNKNOWN_MARK) {
+        line.splice(end..end, UNKNOWN_MARK.iter().copied());
+    }
+}
+
+pub(crate) fn finish_in<S>(dispatch: &Dispatch, id: &Id, layer: &AuditLayer, outcome: Outcome)
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
@@ -92,25 +120,27 @@ where
     let mut all: Vec<Peer> = layer.all_peers();
     peers::extend_with(&mut all, holders(&span.extensions()));
     for peer in &all {
-        finish_of(&span, peer, commit);
+        finish_of(&span, peer, outcome);
     }
 }
 
-fn finish_of<S>(span: &SpanRef<'_, S>, peer: &Peer, commit: bool)
+fn finish_of<S>(span: &SpanRef<'_, S>, peer: &Peer, outcome: Outcome)
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     // Finished: records made in its span from now on are not held.
     let removed = span_data::remove::<TxBuffer>(&mut span.extensions_mut(), peer.id);
-    let lines = match removed {
+    let mut lines = match removed {
         Some(tx) => {
             OPEN_TRANSACTIONS.fetch_sub(1, Relaxed);
             tx.lines
         }
         None => return,
     };
-    if !commit {
-        return;
+    match outcome {
+        Outcome::Rollback => return,
+        Outcome::Unknown => lines.iter_mut().for_each(mark_unknown),
+        Outcome::Commit => {}
     }
     // A transaction inside another hands its records to the outer one.
     if let Some(parent) = span.parent() {

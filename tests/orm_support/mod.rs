@@ -79,6 +79,28 @@ pub mod note {
     tracing_audit::audited_behavior!(AUDIT);
 }
 
+/// The `note` table again, audited without reading old values.
+pub mod quick_note {
+    use sea_orm::entity::prelude::*;
+    use tracing_audit::orm::{EntityAudit, OldValues};
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "note")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub title: String,
+        pub body: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    const AUDIT: EntityAudit = EntityAudit::new().old_values(OldValues::NotRead);
+
+    tracing_audit::audited_behavior!(AUDIT);
+}
+
 /// The secret every account is given: it must never reach a file.
 pub const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$SECRETHASHVALUE";
 
@@ -103,6 +125,18 @@ pub async fn open(dir: &Path) -> DatabaseConnection {
     .await
     .unwrap();
     db
+}
+
+/// A second handle on `dir/app.db`: a pool of one connection, on which
+/// a `PRAGMA` holds for every statement.
+pub async fn connect_one(dir: &Path) -> DatabaseConnection {
+    let url = format!("sqlite://{}?mode=rwc", dir.join("app.db").display());
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false);
+    Database::connect(options).await.unwrap()
 }
 
 /// A new account's active model.
