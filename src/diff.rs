@@ -96,7 +96,7 @@ impl Changes {
         }
         out.write_char('{')?;
         let mut first = true;
-        let mut cut_keys = Vec::new();
+        let mut cut_keys = json::CutKeys::new();
         for change in &self.changes {
             json::data_key(out, &mut first, &change.field, opts, &mut cut_keys)?;
             let secret = if change.field.contains(['.', '\\']) {

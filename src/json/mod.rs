@@ -45,7 +45,7 @@ pub(crate) use scope::{
 };
 pub(crate) use write::{
     capped_string, data_key, debug, display, display_into, escape, float, int, json_text, key, lit,
-    plain_string, quoted_int, serialize, string, value, value_at, value_string, Out,
+    plain_string, quoted_int, serialize, string, value, value_at, value_string, CutKeys, Out,
 };
 
 /// The longest string value written whole, in bytes, by default.

@@ -21,7 +21,7 @@ use std::fmt::{self, Write};
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::write::{data_key, float, int, plain_string, value_string};
+use super::write::{data_key, float, int, plain_string, value_string, CutKeys};
 use super::Opts;
 use crate::nesting::DEPTH_MARKER;
 
@@ -154,7 +154,7 @@ impl<'de> Visitor<'de> for Emit<'_, '_, 'de> {
         let outer_cut = opts.truncated.get();
         let base = members.len();
         let mut in_order = true;
-        let (mut first, mut cut_keys) = (true, Vec::new());
+        let (mut first, mut cut_keys) = (true, CutKeys::new());
         while let Some(key) = map.next_key_seed(Key)? {
             if members.len() > base && members[members.len() - 1].key >= key {
                 in_order = false;
@@ -206,7 +206,7 @@ fn reorder(
     // the last is kept.
     members.sort_by(|a, b| a.key.cmp(&b.key));
     let mut object = String::with_capacity(out.len() - open);
-    let (mut first, mut cut_keys) = (true, Vec::new());
+    let (mut first, mut cut_keys) = (true, CutKeys::new());
     opts.truncated.set(outer_cut);
     for (i, member) in members.iter().enumerate() {
         if members

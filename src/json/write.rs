@@ -211,17 +211,19 @@ pub(crate) fn key<W: Write + ?Sized>(out: &mut W, first: &mut bool, key: &str) -
 /// Writes `"key":` for a key that is the caller's data (an object key in a
 /// value, a changed field's path), after a comma when `first` is false. A
 /// key longer than the string cap is cut like a string value
-/// (`…[cut N bytes]`, the record marked `truncated`); `cut_keys` holds the
-/// keys already cut in the same object, and a cut key that would repeat
-/// one of them is numbered (`…[cut N bytes #2]`), so that no key appears
-/// twice. (A key that was not cut cannot look like a cut one: it is
-/// shorter.)
+/// (`…[cut N bytes]`, the record marked `truncated`); `cut_keys` counts
+/// the keys already cut in the same object by their cut text, and a cut
+/// key that would repeat one of them is numbered (`…[cut N bytes #2]`),
+/// so that no key appears twice. (A key that was not cut cannot look like
+/// a cut one: it is shorter. A numbered key cannot look like another cut
+/// text: those end in `bytes`.) One lookup per key, so an object of many
+/// long keys with one prefix costs no more than any other.
 pub(crate) fn data_key<W: Write + ?Sized>(
     out: &mut W,
     first: &mut bool,
     key: &str,
     opts: &Opts<'_>,
-    cut_keys: &mut Vec<String>,
+    cut_keys: &mut CutKeys,
 ) -> fmt::Result {
     if key.len() <= opts.string_cap {
         return self::key(out, first, key);
@@ -232,16 +234,25 @@ pub(crate) fn data_key<W: Write + ?Sized>(
         end -= 1;
     }
     let stem = format!("{}…[cut {} bytes", &key[..end], key.len() - end);
-    let mut cut = format!("{stem}]");
-    let mut n = 1;
-    while cut_keys.contains(&cut) {
-        n += 1;
-        cut = format!("{stem} #{n}]");
+    let n = match cut_keys.get_mut(&stem) {
+        Some(seen) => {
+            *seen += 1;
+            *seen
+        }
+        None => {
+            cut_keys.insert(stem.clone(), 1);
+            1
+        }
+    };
+    if n == 1 {
+        self::key(out, first, &format!("{stem}]"))
+    } else {
+        self::key(out, first, &format!("{stem} #{n}]"))
     }
-    self::key(out, first, &cut)?;
-    cut_keys.push(cut);
-    Ok(())
 }
+
+/// The keys cut so far in one object: their cut text and how many.
+pub(crate) type CutKeys = std::collections::HashMap<String, u32>;
 
 /// Writes a float, `null` when JSON cannot hold it.
 pub(crate) fn float<W: Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
@@ -315,7 +326,7 @@ pub(crate) fn value_at<W: Write + ?Sized>(
         Value::Object(map) => {
             out.write_char('{')?;
             let mut first = true;
-            let mut cut_keys = Vec::new();
+            let mut cut_keys = CutKeys::new();
             for (k, item) in map {
                 data_key(out, &mut first, k, opts, &mut cut_keys)?;
                 if opts.policy.is_secret_key(k) {

@@ -308,7 +308,7 @@ fn grouped<W: Out, K: AsRef<str>, V: AsRef<str>>(
 ) -> fmt::Result {
     out.write_char('{')?;
     let mut first = true;
-    let mut cut_keys = Vec::new();
+    let mut cut_keys = json::CutKeys::new();
     let mut entry = |out: &mut W, key: &str, values: &[&str]| -> fmt::Result {
         json::data_key(out, &mut first, key, opts, &mut cut_keys)?;
         if secret(key) {
