@@ -105,7 +105,10 @@
 //!   status 1. Both variants are lossless.
 //!
 //! Rounds interleave the variants (`for round { for threads in [1, 2] {
-//! for variant { .. } } }`) so that machine noise hits both alike. The last
+//! for variant { .. } } }`) so that machine noise hits both alike; the
+//! variants' order is rotated by one each round, and `tracing-audit` and
+//! `ta+chain` swap places every other round, so that no variant always
+//! runs first or after the same one. The last
 //! lines printed are `ratio_vs_tracing_json=X.XX` (median records/s of
 //! `tracing-audit` over median records/s of `tj-careful`, both with one
 //! producer thread), `ratio_vs_tracing_json_default=X.XX` (the same over
@@ -219,6 +222,24 @@ impl Payload {
             changes_value,
         }
     }
+}
+
+/// The order of the variants in round `round`: rotated by one each round,
+/// so that no variant always runs first (cold caches) or after the same
+/// one, and `tracing-audit` and `ta+chain` swapped every other round, so
+/// that each runs first of the two as often as the other.
+fn round_order(round: usize) -> Vec<Variant> {
+    let mut order = Variant::all();
+    let len = order.len();
+    order.rotate_left(round % len);
+    #[cfg(feature = "chain")]
+    if round % 2 == 1 {
+        let at = |v: Variant| order.iter().position(|&o| o == v);
+        if let (Some(a), Some(b)) = (at(Variant::Ours), at(Variant::OursChain)) {
+            order.swap(a, b);
+        }
+    }
+    order
 }
 
 /// The request span both variants make their records in.
@@ -897,7 +918,7 @@ fn run(args: &Args) -> io::Result<bool> {
     let mut runs = Vec::new();
     for round in 0..args.rounds {
         for threads in THREAD_COUNTS {
-            for variant in Variant::all() {
+            for variant in round_order(round) {
                 let run_dir = dir.join(format!(
                     "compare-{}-r{round}-t{threads}-{}",
                     std::process::id(),

@@ -84,6 +84,38 @@ fn a_third_party_can_recompute_every_hash_from_the_documented_bytes() {
     }
 }
 
+/// A rotated file renamed (its records untouched, still listed between
+/// the same neighbours): the links still hold, but the rotation record at
+/// the top of the next file names the file's old name, so verify names it.
+#[test]
+fn a_renamed_middle_file_is_named_by_the_start_record_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    small_chain(dir.path());
+    let files = files(dir.path());
+    let name = |p: &Path| p.file_name().unwrap().to_str().unwrap().to_owned();
+    let old = name(&files[1]);
+    // The same name one microsecond later or earlier, still between its
+    // neighbours.
+    let new = [b'1', b'0', b'9', b'8']
+        .into_iter()
+        .map(|digit| {
+            let mut bytes = old.clone().into_bytes();
+            let at = bytes.len() - 2;
+            bytes[at] = digit;
+            String::from_utf8(bytes).unwrap()
+        })
+        .find(|n| *n != old && name(&files[0]) < *n && *n < name(&files[2]))
+        .expect("a free name between the neighbours");
+    std::fs::rename(&files[1], dir.path().join(&new)).unwrap();
+    let b = broken(dir.path(), &VerifyOptions::new());
+    assert_eq!((b.file.as_path(), b.line), (files[2].as_path(), 1), "{b}");
+    assert!(
+        b.problem.contains(&old) && b.problem.contains(&new),
+        "{}",
+        b.problem
+    );
+}
+
 #[test]
 fn a_one_byte_edit_is_named() {
     let dir = tempfile::tempdir().unwrap();

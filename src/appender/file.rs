@@ -71,39 +71,89 @@ impl LiveFile {
 /// The last complete line and the healed torn line (see [`last_lines`]).
 pub(crate) type LastLines = (Option<Vec<u8>>, Option<Vec<u8>>);
 
+/// The most [`last_lines`] keeps of one line: 8 MiB, far above the longest
+/// line the crate writes (96 KiB by default). Of a longer line (a damaged
+/// tail, say) only its last `LONGEST_KEPT` bytes are kept.
+pub(crate) const LONGEST_KEPT: usize = 8 * 1024 * 1024;
+
 /// The last complete line of a file `len` bytes long that ends in `\n`,
 /// and, when `healed`, the torn line before that final `\n` instead (the
-/// last complete line is then the one before it); both without `\n`.
-/// Reads backwards from the end, only as far as the lines go.
+/// last complete line is then the one before it); both without `\n`, and
+/// `None` when empty or absent.
+///
+/// Reads backwards from the end in blocks, only as far as the lines go,
+/// and looks at each byte once. It keeps at most [`LONGEST_KEPT`] bytes of
+/// each line (its end), so a huge newline-free tail costs one pass over
+/// it, not its size in memory.
 pub(crate) fn last_lines(mut file: &File, len: u64, healed: bool) -> io::Result<LastLines> {
-    const CHUNK: u64 = 64 * 1024;
+    const CHUNK: usize = 64 * 1024;
     let wanted = if healed { 2 } else { 1 };
-    // `tail` holds the file's last bytes, from `start` to `len`.
-    let mut tail: Vec<u8> = Vec::new();
-    let mut start = len;
-    loop {
-        // The wanted lines are whole once a `\n` precedes the first of
-        // them (or the file's start does).
-        let newlines = tail.iter().filter(|&&b| b == b'\n').count();
-        if start == 0 || newlines > wanted {
-            let body = tail.strip_suffix(b"\n").unwrap_or(&tail);
-            let mut lines = body
-                .rsplit(|&b| b == b'\n')
-                .map(|l| (!l.is_empty()).then(|| l.to_vec()));
-            let newest = lines.next().flatten();
-            return Ok(if healed {
-                (lines.next().flatten(), newest)
-            } else {
-                (newest, None)
-            });
+    // Newest first.
+    let mut found: Vec<Option<Vec<u8>>> = Vec::with_capacity(2);
+    let mut line = KeptLine::default();
+    let mut block = vec![0u8; CHUNK];
+    let mut pos = len;
+    let mut at_end = true;
+    while pos > 0 && found.len() < wanted {
+        let step = (CHUNK as u64).min(pos) as usize;
+        pos -= step as u64;
+        file.seek(SeekFrom::Start(pos))?;
+        file.read_exact(&mut block[..step])?;
+        let mut end = step;
+        if std::mem::take(&mut at_end) && block[end - 1] == b'\n' {
+            end -= 1;
         }
-        let step = CHUNK.min(start);
-        start -= step;
-        let mut chunk = vec![0; step as usize];
-        file.seek(SeekFrom::Start(start))?;
-        file.read_exact(&mut chunk)?;
-        chunk.extend_from_slice(&tail);
-        tail = chunk;
+        while let Some(i) = block[..end].iter().rposition(|&b| b == b'\n') {
+            line.prepend(&block[i + 1..end]);
+            found.push(line.take());
+            end = i;
+            if found.len() == wanted {
+                break;
+            }
+        }
+        if found.len() < wanted {
+            line.prepend(&block[..end]);
+        }
+    }
+    // The file's start ends the oldest line.
+    while found.len() < wanted {
+        found.push(line.take());
+    }
+    let newest = found[0].take();
+    Ok(if healed {
+        (found[1].take(), newest)
+    } else {
+        (newest, None)
+    })
+}
+
+/// One line read backwards: its pieces, newest first, at most
+/// [`LONGEST_KEPT`] bytes in all (the line's end).
+#[derive(Default)]
+struct KeptLine {
+    pieces: Vec<Vec<u8>>,
+    kept: usize,
+}
+
+impl KeptLine {
+    /// Puts `piece`, the bytes just before those kept, in front.
+    fn prepend(&mut self, piece: &[u8]) {
+        let room = LONGEST_KEPT - self.kept;
+        let piece = &piece[piece.len().saturating_sub(room)..];
+        if !piece.is_empty() {
+            self.kept += piece.len();
+            self.pieces.push(piece.to_vec());
+        }
+    }
+
+    /// The line, in order; `None` when empty. Starts the next one.
+    fn take(&mut self) -> Option<Vec<u8>> {
+        let mut line = Vec::with_capacity(self.kept);
+        for piece in self.pieces.drain(..).rev() {
+            line.extend_from_slice(&piece);
+        }
+        self.kept = 0;
+        (!line.is_empty()).then_some(line)
     }
 }
 
@@ -221,4 +271,58 @@ pub(crate) fn gz_of(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".gz");
     PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `text` in a temporary file, and what `last_lines` finds in it.
+    fn last_of(text: &[u8], healed: bool) -> LastLines {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        fs::write(&path, text).unwrap();
+        let file = File::open(&path).unwrap();
+        last_lines(&file, text.len() as u64, healed).unwrap()
+    }
+
+    #[test]
+    fn the_last_lines_are_found_across_blocks() {
+        let long = vec![b'a'; 150 * 1024];
+        let mut text = b"first\n".to_vec();
+        text.extend_from_slice(&long);
+        text.extend_from_slice(b"\nlast\n");
+        assert_eq!(last_of(&text, false), (Some(b"last".to_vec()), None));
+        assert_eq!(
+            last_of(&text, true),
+            (Some(long.clone()), Some(b"last".to_vec()))
+        );
+        assert_eq!(last_of(b"only\n", true), (None, Some(b"only".to_vec())));
+        assert_eq!(last_of(b"", false), (None, None));
+        assert_eq!(last_of(b"\n", false), (None, None));
+        assert_eq!(last_of(b"a\n\n", false), (None, None));
+        assert_eq!(
+            last_of(b"a\nb\n", true),
+            (Some(b"a".to_vec()), Some(b"b".to_vec()))
+        );
+    }
+
+    /// A newline-free tail far longer than any line: only its end is kept
+    /// (memory stays bounded by `LONGEST_KEPT`), and the line before it is
+    /// still found whole.
+    #[test]
+    fn a_huge_torn_tail_keeps_only_its_end_and_the_line_before_is_found() {
+        let mut text = b"{\"record\":1}\n".to_vec();
+        let tail_len = LONGEST_KEPT + 3 * 64 * 1024 + 17;
+        text.extend((0..tail_len).map(|i| b'a' + (i % 26) as u8));
+        text.push(b'\n');
+        let (last, torn) = last_of(&text, true);
+        assert_eq!(last.as_deref(), Some(&b"{\"record\":1}"[..]));
+        let torn = torn.unwrap();
+        assert_eq!(torn.len(), LONGEST_KEPT);
+        assert_eq!(
+            &torn[..],
+            &text[text.len() - 1 - LONGEST_KEPT..text.len() - 1]
+        );
+    }
 }

@@ -35,7 +35,10 @@ pub trait LineTransform: Send + 'static {
     fn transform(&mut self, line: &[u8], out: &mut Vec<u8>) -> u64;
 
     /// Every line transformed so far has been handed to the operating
-    /// system (written into the file).
+    /// system (written into the file) and, when the appender is configured
+    /// to sync ([`Durability`](super::Durability) other than `Write`),
+    /// fsynced: with a sync configured this comes after the fsync, not
+    /// after each write.
     fn on_written(&mut self) {}
 
     /// The writer is stopping, after its last write and fsync.

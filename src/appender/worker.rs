@@ -371,8 +371,12 @@ impl Worker {
         Counters::add(&self.counters.lines_written, new_lines);
         Counters::add(&self.counters.bytes_written, self.batch.len() as u64);
         self.unverified.record(&mut self.batch, self.batch_lines);
-        if let Some(transform) = self.transform.as_mut() {
-            transform.on_written();
+        if self.config.durability == Durability::Write {
+            // Otherwise the lines are durable only after the next fsync
+            // (see `sync_file`).
+            if let Some(transform) = self.transform.as_mut() {
+                transform.on_written();
+            }
         }
         self.batch.clear();
         self.batch_lines = 0;
@@ -528,10 +532,19 @@ impl Worker {
 
     pub(super) fn sync_file(&mut self) -> io::Result<()> {
         self.unsynced_since = None;
-        match &self.file {
-            Some(file) => file.file.sync_data(),
-            None => Ok(()),
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        file.file.sync_data()?;
+        // With a sync configured, the transform hears that its lines are in
+        // the file only once they are on disk, and only when every line it
+        // transformed is (not halfway through a batch).
+        if self.config.durability != Durability::Write && self.batch.is_empty() {
+            if let Some(transform) = self.transform.as_mut() {
+                transform.on_written();
+            }
         }
+        Ok(())
     }
 
     /// Counts a failure; the first of a burst is reported on stderr.

@@ -71,11 +71,20 @@ impl Hasher {
                 mac.finalize().into_bytes().into()
             }
         };
-        let mut out = [0u8; 64];
-        // Cannot fail: 64 is twice 32.
-        let _ = hex::encode_to_slice(digest, &mut out);
-        out
+        hex64(&digest)
     }
+}
+
+/// `digest` in lowercase hex, into a stack buffer (a table lookup per
+/// nibble: this runs once per record on the writer thread).
+fn hex64(digest: &[u8; 32]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(digest) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0f)];
+    }
+    out
 }
 
 /// Appends `object` (a JSON object's bytes, `{…}`, without `\n`) to `out`
@@ -175,6 +184,8 @@ mod tests {
         let body = format!(r#"{{"a":1,"seq":7,"prev_hash":"{zeros}"}}"#);
         let expected = hex::encode(Sha256::digest(body.as_bytes()));
         assert_eq!(hash, expected.as_bytes());
+        let all: [u8; 32] = std::array::from_fn(|i| (i * 8 + 7) as u8);
+        assert_eq!(hex64(&all), hex::encode(all).as_bytes());
         let line = format!(r#"{{"a":1,"seq":7,"prev_hash":"{zeros}","hash":"{expected}"}}"#);
         assert_eq!(out, format!("{line}\n").as_bytes());
         let link = parse(line.as_bytes()).unwrap();

@@ -266,7 +266,8 @@ pub fn verify(dir: impl AsRef<Path>, options: &VerifyOptions) -> Result<Report, 
         .enumerate()
         .flat_map(|(c, (_, files))| files.iter().map(move |f| (c, f.as_path())))
         .collect();
-    let scans = scan_all(&jobs, &hasher, &checkpoints, options.threads)?;
+    let names: Vec<&str> = chains.iter().map(|(name, _)| name.as_str()).collect();
+    let scans = scan_all(&jobs, &names, &hasher, &checkpoints, options.threads)?;
     let mut report = Report::default();
     let mut scans = scans.into_iter();
     for ((name, files), checkpoint) in chains.iter().zip(&checkpoints) {
@@ -300,8 +301,11 @@ struct First {
     seq: u64,
     prev_hash: [u8; 64],
     line: u64,
-    /// Its `prev_file`, when it is a start record after a rotation.
-    rotated_from: Option<String>,
+    /// Its `prev_file`, when it is a start record (rotation, restart,
+    /// heal): the file that held the record before it.
+    prev_file: Option<String>,
+    /// Whether that start record is a rotation's.
+    rotated: bool,
 }
 
 /// One file's result, before the files are joined.
@@ -325,6 +329,7 @@ struct FileScan {
 
 fn scan_all(
     jobs: &[(usize, &Path)],
+    names: &[&str],
     hasher: &Hasher,
     checkpoints: &[Option<(Checkpoint, PathBuf)>],
     threads: usize,
@@ -346,7 +351,8 @@ fn scan_all(
                     break;
                 };
                 let at = checkpoints[chain].as_ref().map(|(cp, _)| cp.seq);
-                let result = scan(path, hasher, at).map_err(|source| VerifyError::Io {
+                let name = names[chain];
+                let result = scan(path, name, hasher, at).map_err(|source| VerifyError::Io {
                     path: path.to_path_buf(),
                     source,
                 });
@@ -408,8 +414,14 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     false
 }
 
-/// Scans one file: each record's hash, and each link inside the file.
-fn scan(path: &Path, hasher: &Hasher, checkpoint_seq: Option<u64>) -> io::Result<FileScan> {
+/// Scans one file of the chain whose live file is `name`: each record's
+/// hash, and each link inside the file.
+fn scan(
+    path: &Path,
+    name: &str,
+    hasher: &Hasher,
+    checkpoint_seq: Option<u64>,
+) -> io::Result<FileScan> {
     let mut lines = Lines::new(open(path)?);
     let mut s = FileScan {
         path: path.to_path_buf(),
@@ -509,6 +521,17 @@ fn scan(path: &Path, hasher: &Hasher, checkpoint_seq: Option<u64>) -> io::Result
                     } else {
                         None
                     };
+                    let problem = problem.or_else(|| {
+                        // A restart or heal continuing from a record in this
+                        // same file names the live file it then was. (A
+                        // rotation's record after lines written again into
+                        // a new file is not at the top: it is not checked.)
+                        let named = start
+                            .as_ref()
+                            .filter(|i| i.event != "rotate")
+                            .and_then(|i| i.prev_file.as_deref())?;
+                        (named != name).then(|| wrong_prev_file(named, name))
+                    });
                     if let Some(problem) = problem {
                         s.link_break = Some(brk(n, Some(link.seq), problem));
                     }
@@ -521,10 +544,8 @@ fn scan(path: &Path, hasher: &Hasher, checkpoint_seq: Option<u64>) -> io::Result
                     seq: link.seq,
                     prev_hash,
                     line: n,
-                    rotated_from: start
-                        .as_ref()
-                        .filter(|i| i.event == "rotate")
-                        .and_then(|i| i.prev_file.clone()),
+                    prev_file: start.as_ref().and_then(|i| i.prev_file.clone()),
+                    rotated: start.as_ref().is_some_and(|i| i.event == "rotate"),
                 });
             }
         }
@@ -654,10 +675,10 @@ fn join(
             }
             Some((pseq, phash, ppath)) => {
                 let prev_name = rotated_name(ppath);
-                let named = first.rotated_from.as_deref();
+                let named = first.prev_file.as_deref();
                 let problem = if first.seq != pseq + 1 || first.prev_hash != phash {
                     Some(match named {
-                        Some(named) if named != prev_name => format!(
+                        Some(named) if first.rotated && named != prev_name => format!(
                             "the file follows {named}, which is missing (the file before it \
                              here, {prev_name}, ends at seq {pseq})"
                         ),
@@ -675,7 +696,12 @@ fn join(
                         _ => format!("prev_hash is not the last hash of {prev_name}"),
                     })
                 } else {
-                    None
+                    // The links hold: the start record at the top must
+                    // still name the file before it (a file renamed, or
+                    // put in another's place, is a break).
+                    named
+                        .filter(|named| *named != prev_name)
+                        .map(|named| wrong_prev_file(named, &prev_name))
                 };
                 if let Some(problem) = problem {
                     breaks.push((i, first.line, brk(first.line, Some(first.seq), problem)));
@@ -780,6 +806,15 @@ fn join(
     breaks.sort_by_key(|(i, line, _)| (*i, *line));
     r.first_break = breaks.into_iter().next().map(|(_, _, b)| b);
     r
+}
+
+/// A start record names `named` as the file of the record before it, but
+/// that record is in `actual`.
+fn wrong_prev_file(named: &str, actual: &str) -> String {
+    format!(
+        "the start record says the record before it is in {named}, but it is in {actual} \
+         (a file renamed, or files out of order)"
+    )
 }
 
 #[cfg(feature = "chain-sign")]

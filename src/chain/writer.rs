@@ -291,7 +291,10 @@ impl LineTransform for ChainWriter {
         }
         let object = line.trim_ascii_end();
         // A line holding a newline would become two lines in the file.
-        if object.starts_with(b"{") && object.ends_with(b"}") && !object.contains(&b'\n') {
+        if object.starts_with(b"{")
+            && object.ends_with(b"}")
+            && memchr::memchr(b'\n', object).is_none()
+        {
             self.chain(object, out);
         } else {
             // Not a JSON object on one line: kept whole, as a string.
