@@ -85,10 +85,16 @@ impl Finish {
                 .as_ref()
                 .and_then(|t| t.get(name))
                 .or_else(|| headers.get(name))
-                .map(|v| String::from_utf8_lossy(v.as_bytes()))
+                .map(|v| v.as_bytes())
         };
         let (grpc_status, grpc_message) = if ex.grpc {
-            (grpc_field("grpc-status"), grpc_field("grpc-message"))
+            (
+                grpc_field("grpc-status").map(String::from_utf8_lossy),
+                // Percent-encoded UTF-8 on the wire (gRPC over HTTP/2):
+                // recorded as the service wrote it.
+                grpc_field("grpc-message")
+                    .map(|m| percent_encoding::percent_decode(m).decode_utf8_lossy()),
+            )
         } else {
             (None, None)
         };

@@ -34,10 +34,11 @@ impl AuditLayer {
     /// `error`) on 401 or 403, in `login.log`, inside the request's span
     /// (so with its `request_id`). The user is the `user_field` of the
     /// request's JSON object or form body (top level, the last value of a
-    /// repeated field; at most 256 bytes kept); the record also has the client address (as the request
-    /// record has it) and the `User-Agent`. A `user_field` that the
-    /// default [`Policy`] calls secret (`password`) is never read: the user
-    /// is written masked.
+    /// repeated field; at most 256 bytes kept); the record also has the
+    /// client address (as the request record has it) and the `User-Agent`.
+    /// A `user_field` that the audit layer's redaction policy calls secret
+    /// is written masked, and one the default [`Policy`] calls secret
+    /// (`password`) is never even read.
     ///
     /// Other statuses give no login record: a 400 or 422 is a malformed
     /// attempt, a 429 a refused one, a 5xx a failure of the service, none
@@ -89,6 +90,7 @@ pub(crate) fn watch(routes: &[LoginRoute], method: &Method, path: &str) -> Optio
         .iter()
         .find(|r| r.pattern.matches(path))
         .map(|r| Watch {
+            field: Arc::clone(&r.user_field),
             user_field: (!r.secret_field).then(|| Arc::clone(&r.user_field)),
         })
 }
@@ -96,6 +98,8 @@ pub(crate) fn watch(routes: &[LoginRoute], method: &Method, path: &str) -> Optio
 /// A request on a login route, waiting for its response.
 #[derive(Debug)]
 pub(crate) struct Watch {
+    /// The configured field.
+    field: Arc<str>,
     /// `None`: the configured field is a secret, never read.
     user_field: Option<Arc<str>>,
 }
@@ -130,10 +134,13 @@ impl Watch {
             Some(field) if !attempt.cut => {
                 user_from_body(attempt.request_headers, attempt.body, field)
             }
-            Some(_) => None,
-            None => Some(Policy::default().mask().to_owned()),
+            _ => None,
         };
-        let user = user.as_deref().unwrap_or("");
+        // Not read (a secret field): no user, so the record writes the mask.
+        let user = self
+            .user_field
+            .is_some()
+            .then(|| user.as_deref().unwrap_or(""));
         let agent = attempt
             .request_headers
             .get(http::header::USER_AGENT)
@@ -144,7 +151,11 @@ impl Watch {
         } else {
             LoginEvent::FailedLogin
         };
-        let mut record = Login::new(event).user(&user);
+        // Masked when the writing layer's policy calls the field secret.
+        let mut record = Login::new(event).user_field(&self.field);
+        if let Some(user) = &user {
+            record = record.user(user);
+        }
         if !success {
             record = record.error(&status);
         }
