@@ -19,7 +19,7 @@ use super::exchange::Exchange;
 use super::future::ResponseFuture;
 use super::paths::{self, Pattern};
 use super::{capture, client_ip, login, request_id, user};
-use crate::unwind;
+use crate::{redact, unwind};
 
 /// The default cap on each kept body: 64 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
@@ -260,12 +260,17 @@ where
         let start = Instant::now();
         let (parts, body) = req.into_parts();
         // A sane id or a UUID: visible ASCII, so always text.
-        let header = request_id::pick_header(parts.headers.get(request_id::HEADER));
-        let span = tracing::info_span!(
-            "request",
-            request_id = header.to_str().unwrap_or("invalid"),
-            user_id = tracing::field::Empty
-        );
+        let (header, made) = request_id::pick_header(parts.headers.get(request_id::HEADER));
+        let id = header.to_str().unwrap_or("invalid");
+        let new_span =
+            || tracing::info_span!("request", request_id = id, user_id = tracing::field::Empty);
+        // A UUID made here is not scanned for secrets (nor its echo in the
+        // response headers); a client's id always is.
+        let span = if made {
+            redact::made_here(id, new_span)
+        } else {
+            new_span()
+        };
         let user = match &config.user_from {
             Some(f) => unwind::catch(|| f(&parts)).ok().flatten(),
             None => None,
