@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use http::{HeaderMap, Method, StatusCode, Uri};
+use smallvec::SmallVec;
 use tracing::Span;
 
 use super::body::{Capture, Shared};
@@ -32,8 +33,9 @@ pub(crate) struct Exchange {
     pub(crate) login: Option<login::Watch>,
 }
 
-/// Everything the record needs once the response is known: made when the
-/// response body ends or is dropped.
+/// Everything the record needs: the request's part from the call, the
+/// response's filled in when it comes (one allocation for both); the
+/// record is made when the response body ends or is dropped.
 #[derive(Debug)]
 pub(crate) struct Finish {
     pub(crate) exchange: Exchange,
@@ -46,6 +48,18 @@ pub(crate) struct Finish {
 }
 
 impl Finish {
+    /// The exchange, its response not known yet.
+    pub(crate) fn new(exchange: Exchange) -> Finish {
+        Finish {
+            exchange,
+            status: None,
+            headers: HeaderMap::new(),
+            response_shape: Shape::Binary,
+            response: Capture::new(0),
+            error: None,
+        }
+    }
+
     /// Makes the record: `aborted` when the response body was dropped
     /// before its end.
     pub(crate) fn emit(self: Box<Self>, aborted: bool) {
@@ -67,7 +81,7 @@ impl Finish {
 
         let req_headers = texts(&ex.headers);
         let res_headers = texts(&headers);
-        let query: Vec<(Cow<'_, str>, Cow<'_, str>)> = ex
+        let query: SmallVec<[(Cow<'_, str>, Cow<'_, str>); 8]> = ex
             .uri
             .query()
             .map(|q| form_urlencoded::parse(q.as_bytes()).collect())
@@ -182,8 +196,9 @@ pub(crate) fn status_text(status: StatusCode) -> String {
     }
 }
 
-/// Header names and values as text (values that are not UTF-8, lossily).
-pub(crate) fn texts(headers: &HeaderMap) -> Vec<(&str, Cow<'_, str>)> {
+/// Header names and values as text (values that are not UTF-8, lossily),
+/// on the stack for the usual number of headers.
+pub(crate) fn texts(headers: &HeaderMap) -> SmallVec<[(&str, Cow<'_, str>); 16]> {
     headers
         .iter()
         .map(|(name, value)| {

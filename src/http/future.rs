@@ -14,7 +14,7 @@ use pin_project_lite::pin_project;
 
 use super::body::{Capture, ResponseBody};
 use super::capture::{self, Shape};
-use super::exchange::{Exchange, Finish};
+use super::exchange::Finish;
 use super::request_id;
 use crate::unwind;
 
@@ -55,26 +55,23 @@ fn drop_inner<F>(mut inner: Pin<&mut Option<F>>) {
 /// The record of a request that got no response body: an `Err`, a panic,
 /// or a future dropped before it was ready.
 fn no_response(
-    exchange: Box<Exchange>,
+    mut finish: Box<Finish>,
     status: Option<StatusCode>,
     error: Option<String>,
     headers: HeaderMap,
 ) -> Box<Finish> {
-    Box::new(Finish {
-        exchange: *exchange,
-        status,
-        headers,
-        response_shape: Shape::Binary,
-        response: Capture::new(0),
-        error,
-    })
+    finish.status = status;
+    finish.headers = headers;
+    finish.response_shape = Shape::Binary;
+    finish.error = error;
+    finish
 }
 
 /// What the future still has to do.
 enum State {
     /// An audited request: the record is made from this.
     Audited {
-        exchange: Box<Exchange>,
+        exchange: Box<Finish>,
         request_id: HeaderValue,
         body_limit: usize,
     },
@@ -82,7 +79,7 @@ enum State {
     Passthrough,
     /// `call` panicked: answer 500 at the first poll.
     Panicked {
-        exchange: Option<Box<Exchange>>,
+        exchange: Option<Box<Finish>>,
         request_id: Option<HeaderValue>,
         message: String,
     },
@@ -98,7 +95,7 @@ impl<F> fmt::Debug for ResponseFuture<F> {
 impl<F> ResponseFuture<F> {
     pub(crate) fn audited(
         inner: F,
-        exchange: Box<Exchange>,
+        exchange: Box<Finish>,
         request_id: HeaderValue,
         body_limit: usize,
     ) -> Self {
@@ -120,7 +117,7 @@ impl<F> ResponseFuture<F> {
     }
 
     pub(crate) fn panicked(
-        exchange: Option<Box<Exchange>>,
+        exchange: Option<Box<Finish>>,
         request_id: Option<HeaderValue>,
         message: String,
     ) -> Self {
@@ -161,7 +158,7 @@ where
         };
         let polled = match &this.state {
             State::Audited { exchange, .. } => {
-                let _entered = exchange.span.enter();
+                let _entered = exchange.exchange.span.enter();
                 unwind::catch(|| inner.poll(cx))
             }
             _ => unwind::catch(|| inner.poll(cx)),
@@ -206,21 +203,18 @@ where
                 if !parts.headers.contains_key(request_id::HEADER) {
                     parts.headers.insert(request_id::HEADER, request_id);
                 }
-                let response_shape = capture::shape(&parts.headers, exchange.grpc);
+                let mut finish = exchange;
+                let response_shape = capture::shape(&parts.headers, finish.exchange.grpc);
                 // Binary bodies are recorded by their size: nothing to copy.
-                let limit = if exchange.keep_bodies && response_shape != Shape::Binary {
+                let limit = if finish.exchange.keep_bodies && response_shape != Shape::Binary {
                     body_limit
                 } else {
                     0
                 };
-                let finish = Box::new(Finish {
-                    exchange: *exchange,
-                    status: Some(parts.status),
-                    headers: parts.headers.clone(),
-                    response_shape,
-                    response: Capture::new(limit),
-                    error: None,
-                });
+                finish.status = Some(parts.status);
+                finish.headers = parts.headers.clone();
+                finish.response_shape = response_shape;
+                finish.response = Capture::new(limit);
                 Poll::Ready(Ok(Response::from_parts(
                     parts,
                     ResponseBody::new(Some(body), Some(finish)),
@@ -233,7 +227,7 @@ where
 /// The empty 500 that answers a panic, recorded at once with the panic's
 /// message.
 fn answer_panic<B: Body>(
-    exchange: Option<Box<Exchange>>,
+    exchange: Option<Box<Finish>>,
     request_id: Option<HeaderValue>,
     message: String,
 ) -> Response<ResponseBody<B>> {

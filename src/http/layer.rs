@@ -15,7 +15,7 @@ use tower_service::Service;
 
 use super::body::{Capture, RequestBody, ResponseBody};
 use super::client_ip::ProxyHeader;
-use super::exchange::Exchange;
+use super::exchange::{Exchange, Finish};
 use super::future::ResponseFuture;
 use super::paths::{self, Pattern};
 use super::{capture, client_ip, login, request_id, user};
@@ -289,7 +289,9 @@ where
             0
         };
         let shared = Arc::new(Mutex::new(Capture::new(request_limit)));
-        let exchange = Box::new(Exchange {
+        // One allocation for the whole exchange: the response's part is
+        // filled in when it comes.
+        let exchange = Box::new(Finish::new(Exchange {
             span,
             start,
             grpc,
@@ -306,10 +308,10 @@ where
             ),
             request: Arc::clone(&shared),
             login: login::watch(&config.login_routes, &parts.method, parts.uri.path()),
-        });
+        }));
         let req = Request::from_parts(parts, RequestBody::new(body, Some(shared)));
         let called = {
-            let _entered = exchange.span.enter();
+            let _entered = exchange.exchange.span.enter();
             unwind::catch(|| self.inner.call(req))
         };
         match called {
