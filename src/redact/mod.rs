@@ -33,7 +33,8 @@
 //!   `+49…` number can pass both tests by chance). Only the secret part is replaced: `"Bearer [REDACTED]"`,
 //!   `"https://[REDACTED]@db.internal/app"`, `"sk_live_[REDACTED]"`,
 //!   `"paid with [REDACTED] today"`; and the value after a secret key
-//!   inside text (`password=[REDACTED]`, see below). Each class can be
+//!   inside text (`password=[REDACTED]`, see below), or inside an XML or
+//!   HTML element named by one (`<password>[REDACTED]</password>`). Each class can be
 //!   turned off. Numbers (JSON numbers, integer fields) and object keys
 //!   are not scanned;
 //! - the **mask** put in their place (`"[REDACTED]"` by default).
@@ -572,6 +573,31 @@ pub(crate) fn made_here<R>(text: &str, f: impl FnOnce() -> R) -> R {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_text_of_an_element_named_by_a_secret_key_is_masked() {
+        let p = Policy::default();
+        for (text, want) in [
+            (
+                "<login><user>bob</user><password>hunter2</password></login>",
+                "<login><user>bob</user><password>[REDACTED]</password></login>",
+            ),
+            (
+                r#"<s:Body><ns:api_key type="x">k-123</ns:api_key></s:Body>"#,
+                r#"<s:Body><ns:api_key type="x">[REDACTED]</ns:api_key></s:Body>"#,
+            ),
+            ("<token>abc", "<token>[REDACTED]"),
+            // Closing, empty and self-closing tags, other names: kept.
+            (
+                "<password/><password></password>x",
+                "<password/><password></password>x",
+            ),
+            ("<passenger>bob</passenger>", "<passenger>bob</passenger>"),
+            ("a > b and <b>bold</b>", "a > b and <b>bold</b>"),
+        ] {
+            assert_eq!(p.redact_text(text), want, "{text}");
+        }
+    }
 
     #[test]
     fn only_the_text_made_here_passes_unscanned_and_only_meanwhile() {
