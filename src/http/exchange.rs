@@ -12,6 +12,7 @@ use tracing::Span;
 
 use super::body::{Capture, Shared};
 use super::capture::{self, Shape};
+use super::headers::HeaderTexts;
 use super::{login, request_id};
 use crate::record::request::{Payload, Request, Side};
 
@@ -26,7 +27,7 @@ pub(crate) struct Exchange {
     pub(crate) request_shape: Shape,
     pub(crate) method: Method,
     pub(crate) uri: Uri,
-    pub(crate) headers: HeaderMap,
+    pub(crate) headers: HeaderTexts,
     pub(crate) client_ip: Option<IpAddr>,
     pub(crate) request: Shared,
     /// Set on a login route (see [`AuditLayer::login_route`](super::AuditLayer::login_route)).
@@ -41,7 +42,7 @@ pub(crate) struct Finish {
     pub(crate) exchange: Exchange,
     /// `None` when the service answered with an error.
     pub(crate) status: Option<StatusCode>,
-    pub(crate) headers: HeaderMap,
+    pub(crate) headers: HeaderTexts,
     pub(crate) response_shape: Shape,
     pub(crate) response: Capture,
     pub(crate) error: Option<String>,
@@ -53,7 +54,7 @@ impl Finish {
         Finish {
             exchange,
             status: None,
-            headers: HeaderMap::new(),
+            headers: HeaderTexts::default(),
             response_shape: Shape::Binary,
             response: Capture::new(0),
             error: None,
@@ -79,8 +80,8 @@ impl Finish {
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         );
 
-        let req_headers = texts(&ex.headers);
-        let res_headers = texts(&headers);
+        let req_headers = ex.headers.pairs();
+        let res_headers = headers.pairs();
         let query: SmallVec<[(Cow<'_, str>, Cow<'_, str>); 8]> = ex
             .uri
             .query()
@@ -88,7 +89,7 @@ impl Finish {
             .unwrap_or_default();
         let trace = ex
             .headers
-            .get(request_id::TRACEPARENT)
+            .get(request_id::TRACEPARENT.as_str())
             .and_then(|v| request_id::traceparent(v.as_bytes()));
 
         // gRPC's status: from the trailers, or from the headers of a
@@ -98,8 +99,8 @@ impl Finish {
                 .trailers
                 .as_ref()
                 .and_then(|t| t.get(name))
-                .or_else(|| headers.get(name))
                 .map(|v| v.as_bytes())
+                .or_else(|| headers.get(name).map(str::as_bytes))
         };
         let (grpc_status, grpc_message) = if ex.grpc {
             (
@@ -155,6 +156,7 @@ impl Finish {
                     status,
                     aborted,
                     request_headers: &ex.headers,
+                    shape: ex.request_shape,
                     body: &request.kept,
                     cut: request.cut,
                     client_ip,

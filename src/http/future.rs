@@ -8,13 +8,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use http::{HeaderMap, HeaderValue, Response, StatusCode};
+use http::{HeaderValue, Response, StatusCode};
 use http_body::Body;
 use pin_project_lite::pin_project;
 
 use super::body::{Capture, ResponseBody};
 use super::capture::{self, Shape};
 use super::exchange::Finish;
+use super::headers::HeaderTexts;
 use super::request_id;
 use crate::unwind;
 
@@ -37,10 +38,10 @@ pin_project! {
                     // The inner future first: what it logs while dropped
                     // belongs before the record.
                     drop_inner(this.inner);
-                    no_response(exchange, None, None, HeaderMap::new()).emit(true);
+                    no_response(exchange, None, None, HeaderTexts::default()).emit(true);
                 }
                 State::Panicked { exchange: Some(exchange), message, .. } => {
-                    no_response(exchange, None, Some(message), HeaderMap::new()).emit(true);
+                    no_response(exchange, None, Some(message), HeaderTexts::default()).emit(true);
                 }
                 _ => {}
             }
@@ -58,7 +59,7 @@ fn no_response(
     mut finish: Box<Finish>,
     status: Option<StatusCode>,
     error: Option<String>,
-    headers: HeaderMap,
+    headers: HeaderTexts,
 ) -> Box<Finish> {
     finish.status = status;
     finish.headers = headers;
@@ -192,7 +193,7 @@ where
             Err(e) => {
                 let mut text = String::new();
                 crate::json::display_into(&mut text, &e);
-                no_response(exchange, None, Some(text), HeaderMap::new()).emit(false);
+                no_response(exchange, None, Some(text), HeaderTexts::default()).emit(false);
                 Poll::Ready(Err(e))
             }
             Ok(response) => {
@@ -212,7 +213,7 @@ where
                     0
                 };
                 finish.status = Some(parts.status);
-                finish.headers = parts.headers.clone();
+                finish.headers = HeaderTexts::new(&parts.headers);
                 finish.response_shape = response_shape;
                 finish.response = Capture::new(limit);
                 Poll::Ready(Ok(Response::from_parts(
@@ -241,7 +242,7 @@ fn answer_panic<B: Body>(
             exchange,
             Some(StatusCode::INTERNAL_SERVER_ERROR),
             Some(message),
-            response.headers().clone(),
+            HeaderTexts::new(response.headers()),
         )
         .emit(false);
     }

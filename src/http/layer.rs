@@ -17,6 +17,7 @@ use super::body::{Capture, RequestBody, ResponseBody};
 use super::client_ip::ProxyHeader;
 use super::exchange::{Exchange, Finish};
 use super::future::ResponseFuture;
+use super::headers::HeaderTexts;
 use super::paths::{self, Pattern};
 use super::{capture, client_ip, login, request_id, user};
 use crate::{redact, unwind};
@@ -299,7 +300,7 @@ where
             request_shape,
             method: parts.method.clone(),
             uri: parts.uri.clone(),
-            headers: parts.headers.clone(),
+            headers: HeaderTexts::new(&parts.headers),
             client_ip: client_ip::client(
                 client_ip::peer(&parts.extensions),
                 &parts.headers,

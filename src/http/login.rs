@@ -14,10 +14,11 @@ use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::capture::{self, Shape};
+use super::capture::Shape;
+use super::headers::HeaderTexts;
 use super::paths::Pattern;
 use super::AuditLayer;
 use crate::record::{Login, LoginEvent};
@@ -109,7 +110,9 @@ pub(crate) struct Attempt<'a> {
     /// `None` when the service answered with an error.
     pub(crate) status: Option<StatusCode>,
     pub(crate) aborted: bool,
-    pub(crate) request_headers: &'a HeaderMap,
+    pub(crate) request_headers: &'a HeaderTexts,
+    /// How the request body is recorded (from its `content-type`).
+    pub(crate) shape: Shape,
     /// The kept request body, and whether it was cut.
     pub(crate) body: &'a [u8],
     pub(crate) cut: bool,
@@ -131,9 +134,7 @@ impl Watch {
             return;
         }
         let user = match &self.user_field {
-            Some(field) if !attempt.cut => {
-                user_from_body(attempt.request_headers, attempt.body, field)
-            }
+            Some(field) if !attempt.cut => user_from_body(attempt.shape, attempt.body, field),
             _ => None,
         };
         // Not read (a secret field): no user, so the record writes the mask.
@@ -143,8 +144,7 @@ impl Watch {
             .then(|| user.as_deref().unwrap_or(""));
         let agent = attempt
             .request_headers
-            .get(http::header::USER_AGENT)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()));
+            .get(http::header::USER_AGENT.as_str());
         let status = Status(status);
         let event = if success {
             LoginEvent::Login
@@ -185,8 +185,8 @@ impl fmt::Display for Status {
 /// The top-level `field` of a JSON object or form body, as text (a number
 /// or a boolean as written), cut to [`MAX_USER_BYTES`]. The body's shape
 /// comes from its `content-type`; without one, JSON is tried.
-fn user_from_body(headers: &HeaderMap, body: &[u8], field: &str) -> Option<String> {
-    let user = match capture::shape(headers, false) {
+fn user_from_body(shape: Shape, body: &[u8], field: &str) -> Option<String> {
+    let user = match shape {
         Shape::Form => user_from_form(body, field),
         Shape::Json | Shape::Text => user_from_json(body, field),
         Shape::Binary => None,
@@ -325,18 +325,9 @@ impl<'de> de::Deserialize<'de> for Scalar {
 mod tests {
     use super::*;
 
-    fn json_headers() -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(
-            http::header::CONTENT_TYPE,
-            "application/json".parse().unwrap(),
-        );
-        h
-    }
-
     #[test]
     fn the_user_field_of_a_json_object() {
-        let user = |body: &str| user_from_body(&json_headers(), body.as_bytes(), "username");
+        let user = |body: &str| user_from_body(Shape::Json, body.as_bytes(), "username");
         assert_eq!(
             user(r#"{"password":"x","username":"alice"}"#).as_deref(),
             Some("alice")
@@ -372,12 +363,7 @@ mod tests {
 
     #[test]
     fn the_user_field_of_a_form() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            http::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded".parse().unwrap(),
-        );
-        let user = |body: &str| user_from_body(&h, body.as_bytes(), "email");
+        let user = |body: &str| user_from_body(Shape::Form, body.as_bytes(), "email");
         assert_eq!(
             user("password=x&email=bob%40example.com").as_deref(),
             Some("bob@example.com")

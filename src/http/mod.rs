@@ -125,6 +125,7 @@ mod client;
 mod client_ip;
 mod exchange;
 mod future;
+mod headers;
 mod layer;
 mod login;
 #[cfg(feature = "reqwest-middleware")]
