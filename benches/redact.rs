@@ -58,6 +58,10 @@ const NO_SECRET: &[(&str, &str)] = &[
         "failed to connect to the billing service at billing.internal:8443 after 3 attempts: connection refused (os error 111); the request was retried with exponential backoff and then abandoned by the caller",
     ),
     (
+        "xml_order",
+        "<order id=\"42\"><item sku=\"W-1\">widget</item><qty>3</qty><note>leave at the door &gt; porch</note></order>",
+    ),
+    (
         "log_line",
         "2024-11-29T05:17:04.123456Z worker 7 processed batch 1732812345 of 250 items in 12.5 ms",
     ),
@@ -69,6 +73,10 @@ const SECRET: &[(&str, &str)] = &[
         "Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
     ),
     ("card_in_text", "the customer paid with 4111 1111 1111 1111"),
+    (
+        "xml_password",
+        "<login><user>bob</user><password>hunter2</password></login>",
+    ),
 ];
 
 fn scan(c: &mut Criterion) {

@@ -20,18 +20,24 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, String> {
 /// `[panicked: <message>]` for a panic's payload, which is then dropped
 /// (a payload whose own `Drop` panics is caught too, not let out).
 pub(crate) fn marker(payload: Box<dyn Any + Send>) -> String {
-    let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
-        format!("[panicked: {s}]")
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        format!("[panicked: {s}]")
-    } else {
-        "[panicked: a payload that is not a string]".to_owned()
-    };
+    let message = describe(&*payload);
     if let Err(inner) = panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
         // Leaked rather than dropped: its drop could panic again.
         std::mem::forget(inner);
     }
     message
+}
+
+/// `[panicked: <message>]` for a panic's payload, left to the caller
+/// (to resume the panic with, say).
+pub(crate) fn describe(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        format!("[panicked: {s}]")
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        format!("[panicked: {s}]")
+    } else {
+        "[panicked: a payload that is not a string]".to_owned()
+    }
 }
 
 #[cfg(test)]

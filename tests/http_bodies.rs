@@ -125,6 +125,84 @@ fn ten_megabytes_each_way_pass_through_unchanged_and_the_record_keeps_the_cap() 
     }
 }
 
+/// A body far over the cap, each way, in frames of many sizes: the
+/// record holds exactly the first `cap` bytes of each, marked cut.
+#[test]
+fn a_body_far_over_the_cap_is_recorded_as_its_first_cap_bytes_marked_cut() {
+    const CAP: usize = 1000;
+    let download = Arc::new(data(3 * 1024 * 1024 + 11));
+    let served = Arc::clone(&download);
+    let app = Router::new()
+        .route(
+            "/echo-size",
+            post(|body: Bytes| async move { body.len().to_string() }),
+        )
+        .route(
+            "/text",
+            get(move || {
+                let served = Arc::clone(&served);
+                async move {
+                    // Uneven frames: 1, 7, 333, 4096 … bytes.
+                    let mut chunks: Vec<Result<Bytes, Infallible>> = Vec::new();
+                    let mut at = 0;
+                    for size in [1usize, 7, 333, 4096, 65_536].iter().cycle() {
+                        if at >= served.len() {
+                            break;
+                        }
+                        let end = (at + size).min(served.len());
+                        chunks.push(Ok(Bytes::copy_from_slice(&served[at..end])));
+                        at = end;
+                    }
+                    (
+                        [("content-type", "text/plain")],
+                        Body::from_stream(futures_util::stream::iter(chunks)),
+                    )
+                }
+            }),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(2 * TEN_MB))
+        .layer(AuditLayer::new().body_limit(CAP));
+    let server = Server::start(Logs::new(), app);
+    let upload = data(5 * 1024 * 1024);
+    let r = server
+        .run(
+            server
+                .client
+                .post(server.url("/echo-size"))
+                .header("x-request-id", "up")
+                .header("content-type", "text/plain")
+                .body(upload.clone())
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(server.run(r.text()).unwrap(), upload.len().to_string());
+    let r = server
+        .run(
+            server
+                .client
+                .get(server.url("/text"))
+                .header("x-request-id", "down")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(server.run(r.bytes()).unwrap().len(), download.len());
+
+    let records = server.wait_records(2);
+    let up = by_request_id(&records, "up");
+    let kept = at(up, &["request_repr", "body"]).as_str().unwrap();
+    assert_eq!(kept.len(), CAP);
+    assert_eq!(kept.as_bytes(), &upload[..CAP]);
+    assert_eq!(at(up, &["request_repr", "body_truncated"]), true);
+    assert_eq!(up["request_size"], upload.len() as u64);
+    let down = by_request_id(&records, "down");
+    let kept = at(down, &["response_repr", "body"]).as_str().unwrap();
+    assert_eq!(kept.len(), CAP);
+    assert_eq!(kept.as_bytes(), &download[..CAP]);
+    assert_eq!(at(down, &["response_repr", "body_truncated"]), true);
+    assert_eq!(down["response_size"], download.len() as u64);
+    assert_eq!(down["truncated"], true);
+}
+
 #[test]
 fn a_small_cap_cuts_json_into_marked_text() {
     let app = Router::new()
@@ -245,4 +323,48 @@ fn a_client_that_goes_away_mid_stream_leaves_an_aborted_record() {
     assert_eq!(at(r, &["response_repr", "body"]), "first chunk\n");
     assert_eq!(at(r, &["response_repr", "status_code"]), 200);
     assert_eq!(r["error_message"], Value::Null);
+}
+
+/// A panic while the response body streams (the head is already sent, so
+/// no 500 can be given): the client sees a broken body, not a short one
+/// that looks whole, and the one record says what happened.
+#[test]
+fn a_panic_while_the_body_streams_is_one_aborted_record_with_the_panic() {
+    let app = Router::new()
+        .route(
+            "/stream",
+            get(|| async {
+                let chunks = futures_util::stream::iter(0..3).map(|i| {
+                    if i == 2 {
+                        panic!("the stream blew up at chunk {i}");
+                    }
+                    Ok::<_, Infallible>(Bytes::from(format!("chunk {i}\n")))
+                });
+                ([("content-type", "text/plain")], Body::from_stream(chunks))
+            }),
+        )
+        .layer(AuditLayer::new());
+    let server = Server::start(Logs::new(), app);
+    let outcome = server.run(async {
+        let response = server
+            .client
+            .get(server.url("/stream"))
+            .header("x-request-id", "boom")
+            .send()
+            .await?;
+        response.bytes().await
+    });
+    // Whether the head went out before the panic or not, the client gets
+    // an error, never a cut body that looks whole.
+    assert!(outcome.is_err(), "{outcome:?}");
+    let records = server.wait_records(1);
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let r = by_request_id(&records, "boom");
+    assert_eq!(at(r, &["response_repr", "status_code"]), 200);
+    assert_eq!(r["aborted"], true);
+    let error = r["error_message"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("the stream blew up at chunk 2"),
+        "error_message: {error:?}"
+    );
 }

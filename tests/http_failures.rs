@@ -248,6 +248,32 @@ fn a_trailers_only_grpc_error_is_recorded_with_its_status_and_message() {
     let r = one_record(&logs);
     assert_eq!(r["protocol"], "grpc");
     assert_eq!(r["response_repr"]["grpc_status"], "5");
-    assert_eq!(r["response_repr"]["grpc_message"], "no%20such%20service");
-    assert_eq!(r["error_message"], "grpc-status 5: no%20such%20service");
+    // Percent-encoded on the wire; recorded as the service wrote it.
+    assert_eq!(r["response_repr"]["grpc_message"], "no such service");
+    assert_eq!(r["error_message"], "grpc-status 5: no such service");
+}
+
+#[test]
+fn a_percent_encoded_grpc_message_in_the_trailers_is_decoded() {
+    let logs = Logs::new();
+    let mut trailers = HeaderMap::new();
+    trailers.insert("grpc-status", "9".parse().unwrap());
+    // "café fermé: 100% full" as gRPC puts it on the wire.
+    trailers.insert(
+        "grpc-message",
+        "caf%C3%A9%20ferm%C3%A9:%20100%25%20full".parse().unwrap(),
+    );
+    let svc = AuditLayer::new().layer(grpc_service(Some(trailers), None));
+    let response = block_on(&logs, svc.oneshot(grpc_request())).unwrap();
+    block_on(&logs, response.into_body().collect()).unwrap();
+    let r = one_record(&logs);
+    assert_eq!(r["response_repr"]["grpc_status"], "9");
+    assert_eq!(
+        r["response_repr"]["grpc_message"],
+        "caf\u{e9} ferm\u{e9}: 100% full"
+    );
+    assert_eq!(
+        r["error_message"],
+        "grpc-status 9: caf\u{e9} ferm\u{e9}: 100% full"
+    );
 }

@@ -273,3 +273,25 @@ fn a_secret_user_field_is_never_read() {
     assert_eq!(logins[0]["user_id"], "[REDACTED]");
     assert!(!server.all_files().contains(PASSWORD));
 }
+
+/// The audit layer's own policy decides whether the user field is secret,
+/// not the default one: a policy that adds `username` to the secret keys
+/// masks the user of the login records too.
+#[test]
+fn the_layers_own_policy_decides_that_the_user_field_is_secret() {
+    let (server, _) = attempts(
+        Logs::with(|b| b.redaction(Policy::default().with_key("username"))),
+        layer(),
+        &[
+            ("right", "/login", true, "alice", PASSWORD),
+            ("wrong", "/login", true, "alice", WRONG_PASSWORD),
+        ],
+    );
+    let logins = login_records(&server, 2);
+    assert_eq!(logins.len(), 2, "{logins:#?}");
+    for login in &logins {
+        assert_eq!(login["user_id"], "[REDACTED]", "{login:?}");
+    }
+    let login_file = std::fs::read_to_string(server.logs.path(Kind::Login)).unwrap();
+    assert!(!login_file.contains("alice"), "{login_file}");
+}

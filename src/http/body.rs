@@ -3,6 +3,7 @@
 //! upload or an endless stream costs the cap at most.
 
 use std::io::IoSlice;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -46,7 +47,7 @@ impl Capture {
             return;
         }
         let mut want = n.min(room);
-        self.kept.reserve(want);
+        self.grow(want);
         let mut slices = [IoSlice::new(&[]); 32];
         let count = data.chunks_vectored(&mut slices);
         for slice in &slices[..count] {
@@ -61,6 +62,19 @@ impl Capture {
         if want > 0 {
             self.cut = true;
         }
+    }
+
+    /// Room for `more` bytes, the buffer never larger than the cap: grown
+    /// by doubling (few copies for many small frames) but not past `limit`,
+    /// where `Vec::reserve` could double it to nearly twice the cap.
+    fn grow(&mut self, more: usize) {
+        let len = self.kept.len();
+        if self.kept.capacity() - len >= more {
+            return;
+        }
+        let doubled = self.kept.capacity().saturating_mul(2).min(self.limit);
+        let target = (len + more).max(doubled);
+        self.kept.reserve_exact(target - len);
     }
 
     pub(crate) fn frame<D: Buf>(&mut self, frame: &Frame<D>) {
@@ -185,7 +199,20 @@ impl<B: Body> Body for ResponseBody<B> {
         let Some(inner) = this.inner.as_mut().as_pin_mut() else {
             return Poll::Ready(None);
         };
-        let polled = inner.poll_frame(cx);
+        let polled = match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll_frame(cx))) {
+            Ok(polled) => polled,
+            Err(payload) => {
+                // The head is sent, so no 500 can answer it: the record
+                // says what happened, then the panic goes on to the server
+                // (which drops the connection, so the client sees a broken
+                // body rather than a short one that looks whole).
+                if let Some(mut finish) = this.finish.take() {
+                    finish.error = Some(crate::unwind::describe(&*payload));
+                    finish.emit(true);
+                }
+                std::panic::resume_unwind(payload);
+            }
+        };
         match &polled {
             Poll::Pending => {}
             Poll::Ready(Some(Ok(frame))) => {
@@ -228,5 +255,49 @@ impl<B: Body> Body for ResponseBody<B> {
             Some(b) => b.size_hint(),
             None => SizeHint::with_exact(0),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a body of `frames` frames of `size` bytes leaves in memory
+    /// under the cap `limit`.
+    fn captured(limit: usize, size: usize, frames: usize) -> Capture {
+        let mut capture = Capture::new(limit);
+        let frame = vec![b'x'; size];
+        for _ in 0..frames {
+            capture.data(&&frame[..]);
+        }
+        capture
+    }
+
+    #[test]
+    fn the_kept_bytes_never_take_more_memory_than_the_cap() {
+        // Frames of every usual size, far past the cap: the buffer holds
+        // the first `limit` bytes and is no larger than `limit`.
+        for (limit, size) in [
+            (64 * 1024, 10_000),
+            (64 * 1024, 1),
+            (40_000, 1),
+            (40_000, 16_384),
+            (1000, 3),
+            (65_537, 8192),
+        ] {
+            let frames = (limit * 3) / size + 2;
+            let c = captured(limit, size, frames);
+            assert_eq!(c.kept.len(), limit, "{limit} {size}");
+            assert!(
+                c.kept.capacity() <= limit,
+                "cap {limit}, frames of {size}: {} bytes held",
+                c.kept.capacity()
+            );
+            assert!(c.cut);
+            assert_eq!(c.total, (frames * size) as u64);
+        }
+        // A body under the cap is kept whole, not cut.
+        let c = captured(1000, 10, 50);
+        assert_eq!((c.kept.len(), c.cut), (500, false));
     }
 }

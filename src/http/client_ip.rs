@@ -26,12 +26,19 @@ pub enum ProxyHeader {
 }
 
 /// The connection's peer: an axum `ConnectInfo<SocketAddr>` (feature
-/// `axum`) or a plain `SocketAddr` extension (as hyper-based servers can
-/// insert).
+/// `axum`), tonic's `TcpConnectInfo` (feature `tonic`), or a plain
+/// `SocketAddr` extension (as hyper-based servers can insert).
 pub(crate) fn peer(ext: &Extensions) -> Option<IpAddr> {
     #[cfg(feature = "axum")]
     if let Some(info) = ext.get::<axum::extract::ConnectInfo<SocketAddr>>() {
         return Some(info.0.ip());
+    }
+    #[cfg(feature = "tonic")]
+    if let Some(addr) = ext
+        .get::<tonic::transport::server::TcpConnectInfo>()
+        .and_then(tonic::transport::server::TcpConnectInfo::remote_addr)
+    {
+        return Some(addr.ip());
     }
     ext.get::<SocketAddr>().map(SocketAddr::ip)
 }

@@ -7,10 +7,12 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use http::{HeaderMap, Method, StatusCode, Uri};
+use smallvec::SmallVec;
 use tracing::Span;
 
 use super::body::{Capture, Shared};
 use super::capture::{self, Shape};
+use super::headers::HeaderTexts;
 use super::{login, request_id};
 use crate::record::request::{Payload, Request, Side};
 
@@ -25,27 +27,40 @@ pub(crate) struct Exchange {
     pub(crate) request_shape: Shape,
     pub(crate) method: Method,
     pub(crate) uri: Uri,
-    pub(crate) headers: HeaderMap,
+    pub(crate) headers: HeaderTexts,
     pub(crate) client_ip: Option<IpAddr>,
     pub(crate) request: Shared,
     /// Set on a login route (see [`AuditLayer::login_route`](super::AuditLayer::login_route)).
     pub(crate) login: Option<login::Watch>,
 }
 
-/// Everything the record needs once the response is known: made when the
-/// response body ends or is dropped.
+/// Everything the record needs: the request's part from the call, the
+/// response's filled in when it comes (one allocation for both); the
+/// record is made when the response body ends or is dropped.
 #[derive(Debug)]
 pub(crate) struct Finish {
     pub(crate) exchange: Exchange,
     /// `None` when the service answered with an error.
     pub(crate) status: Option<StatusCode>,
-    pub(crate) headers: HeaderMap,
+    pub(crate) headers: HeaderTexts,
     pub(crate) response_shape: Shape,
     pub(crate) response: Capture,
     pub(crate) error: Option<String>,
 }
 
 impl Finish {
+    /// The exchange, its response not known yet.
+    pub(crate) fn new(exchange: Exchange) -> Finish {
+        Finish {
+            exchange,
+            status: None,
+            headers: HeaderTexts::default(),
+            response_shape: Shape::Binary,
+            response: Capture::new(0),
+            error: None,
+        }
+    }
+
     /// Makes the record: `aborted` when the response body was dropped
     /// before its end.
     pub(crate) fn emit(self: Box<Self>, aborted: bool) {
@@ -65,16 +80,16 @@ impl Finish {
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         );
 
-        let req_headers = texts(&ex.headers);
-        let res_headers = texts(&headers);
-        let query: Vec<(Cow<'_, str>, Cow<'_, str>)> = ex
+        let req_headers = ex.headers.pairs();
+        let res_headers = headers.pairs();
+        let query: SmallVec<[(Cow<'_, str>, Cow<'_, str>); 8]> = ex
             .uri
             .query()
             .map(|q| form_urlencoded::parse(q.as_bytes()).collect())
             .unwrap_or_default();
         let trace = ex
             .headers
-            .get(request_id::TRACEPARENT)
+            .get(request_id::TRACEPARENT.as_str())
             .and_then(|v| request_id::traceparent(v.as_bytes()));
 
         // gRPC's status: from the trailers, or from the headers of a
@@ -84,11 +99,17 @@ impl Finish {
                 .trailers
                 .as_ref()
                 .and_then(|t| t.get(name))
-                .or_else(|| headers.get(name))
-                .map(|v| String::from_utf8_lossy(v.as_bytes()))
+                .map(|v| v.as_bytes())
+                .or_else(|| headers.get(name).map(str::as_bytes))
         };
         let (grpc_status, grpc_message) = if ex.grpc {
-            (grpc_field("grpc-status"), grpc_field("grpc-message"))
+            (
+                grpc_field("grpc-status").map(String::from_utf8_lossy),
+                // Percent-encoded UTF-8 on the wire (gRPC over HTTP/2):
+                // recorded as the service wrote it.
+                grpc_field("grpc-message")
+                    .map(|m| percent_encoding::percent_decode(m).decode_utf8_lossy()),
+            )
         } else {
             (None, None)
         };
@@ -135,6 +156,7 @@ impl Finish {
                     status,
                     aborted,
                     request_headers: &ex.headers,
+                    shape: ex.request_shape,
                     body: &request.kept,
                     cut: request.cut,
                     client_ip,
@@ -176,8 +198,9 @@ pub(crate) fn status_text(status: StatusCode) -> String {
     }
 }
 
-/// Header names and values as text (values that are not UTF-8, lossily).
-pub(crate) fn texts(headers: &HeaderMap) -> Vec<(&str, Cow<'_, str>)> {
+/// Header names and values as text (values that are not UTF-8, lossily),
+/// on the stack for the usual number of headers.
+pub(crate) fn texts(headers: &HeaderMap) -> SmallVec<[(&str, Cow<'_, str>); 16]> {
     headers
         .iter()
         .map(|(name, value)| {

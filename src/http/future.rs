@@ -8,13 +8,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use http::{HeaderMap, HeaderValue, Response, StatusCode};
+use http::{HeaderValue, Response, StatusCode};
 use http_body::Body;
 use pin_project_lite::pin_project;
 
 use super::body::{Capture, ResponseBody};
 use super::capture::{self, Shape};
-use super::exchange::{Exchange, Finish};
+use super::exchange::Finish;
+use super::headers::HeaderTexts;
 use super::request_id;
 use crate::unwind;
 
@@ -37,10 +38,10 @@ pin_project! {
                     // The inner future first: what it logs while dropped
                     // belongs before the record.
                     drop_inner(this.inner);
-                    no_response(exchange, None, None, HeaderMap::new()).emit(true);
+                    no_response(exchange, None, None, HeaderTexts::default()).emit(true);
                 }
                 State::Panicked { exchange: Some(exchange), message, .. } => {
-                    no_response(exchange, None, Some(message), HeaderMap::new()).emit(true);
+                    no_response(exchange, None, Some(message), HeaderTexts::default()).emit(true);
                 }
                 _ => {}
             }
@@ -55,26 +56,23 @@ fn drop_inner<F>(mut inner: Pin<&mut Option<F>>) {
 /// The record of a request that got no response body: an `Err`, a panic,
 /// or a future dropped before it was ready.
 fn no_response(
-    exchange: Box<Exchange>,
+    mut finish: Box<Finish>,
     status: Option<StatusCode>,
     error: Option<String>,
-    headers: HeaderMap,
+    headers: HeaderTexts,
 ) -> Box<Finish> {
-    Box::new(Finish {
-        exchange: *exchange,
-        status,
-        headers,
-        response_shape: Shape::Binary,
-        response: Capture::new(0),
-        error,
-    })
+    finish.status = status;
+    finish.headers = headers;
+    finish.response_shape = Shape::Binary;
+    finish.error = error;
+    finish
 }
 
 /// What the future still has to do.
 enum State {
     /// An audited request: the record is made from this.
     Audited {
-        exchange: Box<Exchange>,
+        exchange: Box<Finish>,
         request_id: HeaderValue,
         body_limit: usize,
     },
@@ -82,7 +80,7 @@ enum State {
     Passthrough,
     /// `call` panicked: answer 500 at the first poll.
     Panicked {
-        exchange: Option<Box<Exchange>>,
+        exchange: Option<Box<Finish>>,
         request_id: Option<HeaderValue>,
         message: String,
     },
@@ -98,7 +96,7 @@ impl<F> fmt::Debug for ResponseFuture<F> {
 impl<F> ResponseFuture<F> {
     pub(crate) fn audited(
         inner: F,
-        exchange: Box<Exchange>,
+        exchange: Box<Finish>,
         request_id: HeaderValue,
         body_limit: usize,
     ) -> Self {
@@ -120,7 +118,7 @@ impl<F> ResponseFuture<F> {
     }
 
     pub(crate) fn panicked(
-        exchange: Option<Box<Exchange>>,
+        exchange: Option<Box<Finish>>,
         request_id: Option<HeaderValue>,
         message: String,
     ) -> Self {
@@ -161,7 +159,7 @@ where
         };
         let polled = match &this.state {
             State::Audited { exchange, .. } => {
-                let _entered = exchange.span.enter();
+                let _entered = exchange.exchange.span.enter();
                 unwind::catch(|| inner.poll(cx))
             }
             _ => unwind::catch(|| inner.poll(cx)),
@@ -195,7 +193,7 @@ where
             Err(e) => {
                 let mut text = String::new();
                 crate::json::display_into(&mut text, &e);
-                no_response(exchange, None, Some(text), HeaderMap::new()).emit(false);
+                no_response(exchange, None, Some(text), HeaderTexts::default()).emit(false);
                 Poll::Ready(Err(e))
             }
             Ok(response) => {
@@ -206,21 +204,18 @@ where
                 if !parts.headers.contains_key(request_id::HEADER) {
                     parts.headers.insert(request_id::HEADER, request_id);
                 }
-                let response_shape = capture::shape(&parts.headers, exchange.grpc);
+                let mut finish = exchange;
+                let response_shape = capture::shape(&parts.headers, finish.exchange.grpc);
                 // Binary bodies are recorded by their size: nothing to copy.
-                let limit = if exchange.keep_bodies && response_shape != Shape::Binary {
+                let limit = if finish.exchange.keep_bodies && response_shape != Shape::Binary {
                     body_limit
                 } else {
                     0
                 };
-                let finish = Box::new(Finish {
-                    exchange: *exchange,
-                    status: Some(parts.status),
-                    headers: parts.headers.clone(),
-                    response_shape,
-                    response: Capture::new(limit),
-                    error: None,
-                });
+                finish.status = Some(parts.status);
+                finish.headers = HeaderTexts::new(&parts.headers);
+                finish.response_shape = response_shape;
+                finish.response = Capture::new(limit);
                 Poll::Ready(Ok(Response::from_parts(
                     parts,
                     ResponseBody::new(Some(body), Some(finish)),
@@ -233,7 +228,7 @@ where
 /// The empty 500 that answers a panic, recorded at once with the panic's
 /// message.
 fn answer_panic<B: Body>(
-    exchange: Option<Box<Exchange>>,
+    exchange: Option<Box<Finish>>,
     request_id: Option<HeaderValue>,
     message: String,
 ) -> Response<ResponseBody<B>> {
@@ -247,7 +242,7 @@ fn answer_panic<B: Body>(
             exchange,
             Some(StatusCode::INTERNAL_SERVER_ERROR),
             Some(message),
-            response.headers().clone(),
+            HeaderTexts::new(response.headers()),
         )
         .emit(false);
     }

@@ -15,11 +15,12 @@ use tower_service::Service;
 
 use super::body::{Capture, RequestBody, ResponseBody};
 use super::client_ip::ProxyHeader;
-use super::exchange::Exchange;
+use super::exchange::{Exchange, Finish};
 use super::future::ResponseFuture;
+use super::headers::HeaderTexts;
 use super::paths::{self, Pattern};
 use super::{capture, client_ip, login, request_id, user};
-use crate::unwind;
+use crate::{redact, unwind};
 
 /// The default cap on each kept body: 64 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
@@ -260,12 +261,17 @@ where
         let start = Instant::now();
         let (parts, body) = req.into_parts();
         // A sane id or a UUID: visible ASCII, so always text.
-        let header = request_id::pick_header(parts.headers.get(request_id::HEADER));
-        let span = tracing::info_span!(
-            "request",
-            request_id = header.to_str().unwrap_or("invalid"),
-            user_id = tracing::field::Empty
-        );
+        let (header, made) = request_id::pick_header(parts.headers.get(request_id::HEADER));
+        let id = header.to_str().unwrap_or("invalid");
+        let new_span =
+            || tracing::info_span!("request", request_id = id, user_id = tracing::field::Empty);
+        // A UUID made here is not scanned for secrets (nor its echo in the
+        // response headers); a client's id always is.
+        let span = if made {
+            redact::made_here(id, new_span)
+        } else {
+            new_span()
+        };
         let user = match &config.user_from {
             Some(f) => unwind::catch(|| f(&parts)).ok().flatten(),
             None => None,
@@ -284,7 +290,9 @@ where
             0
         };
         let shared = Arc::new(Mutex::new(Capture::new(request_limit)));
-        let exchange = Box::new(Exchange {
+        // One allocation for the whole exchange: the response's part is
+        // filled in when it comes.
+        let exchange = Box::new(Finish::new(Exchange {
             span,
             start,
             grpc,
@@ -292,7 +300,7 @@ where
             request_shape,
             method: parts.method.clone(),
             uri: parts.uri.clone(),
-            headers: parts.headers.clone(),
+            headers: HeaderTexts::new(&parts.headers),
             client_ip: client_ip::client(
                 client_ip::peer(&parts.extensions),
                 &parts.headers,
@@ -301,10 +309,10 @@ where
             ),
             request: Arc::clone(&shared),
             login: login::watch(&config.login_routes, &parts.method, parts.uri.path()),
-        });
+        }));
         let req = Request::from_parts(parts, RequestBody::new(body, Some(shared)));
         let called = {
-            let _entered = exchange.span.enter();
+            let _entered = exchange.exchange.span.enter();
             unwind::catch(|| self.inner.call(req))
         };
         match called {

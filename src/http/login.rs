@@ -14,10 +14,11 @@ use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::capture::{self, Shape};
+use super::capture::Shape;
+use super::headers::HeaderTexts;
 use super::paths::Pattern;
 use super::AuditLayer;
 use crate::record::{Login, LoginEvent};
@@ -34,10 +35,11 @@ impl AuditLayer {
     /// `error`) on 401 or 403, in `login.log`, inside the request's span
     /// (so with its `request_id`). The user is the `user_field` of the
     /// request's JSON object or form body (top level, the last value of a
-    /// repeated field; at most 256 bytes kept); the record also has the client address (as the request
-    /// record has it) and the `User-Agent`. A `user_field` that the
-    /// default [`Policy`] calls secret (`password`) is never read: the user
-    /// is written masked.
+    /// repeated field; at most 256 bytes kept); the record also has the
+    /// client address (as the request record has it) and the `User-Agent`.
+    /// A `user_field` that the audit layer's redaction policy calls secret
+    /// is written masked, and one the default [`Policy`] calls secret
+    /// (`password`) is never even read.
     ///
     /// Other statuses give no login record: a 400 or 422 is a malformed
     /// attempt, a 429 a refused one, a 5xx a failure of the service, none
@@ -89,6 +91,7 @@ pub(crate) fn watch(routes: &[LoginRoute], method: &Method, path: &str) -> Optio
         .iter()
         .find(|r| r.pattern.matches(path))
         .map(|r| Watch {
+            field: Arc::clone(&r.user_field),
             user_field: (!r.secret_field).then(|| Arc::clone(&r.user_field)),
         })
 }
@@ -96,6 +99,8 @@ pub(crate) fn watch(routes: &[LoginRoute], method: &Method, path: &str) -> Optio
 /// A request on a login route, waiting for its response.
 #[derive(Debug)]
 pub(crate) struct Watch {
+    /// The configured field.
+    field: Arc<str>,
     /// `None`: the configured field is a secret, never read.
     user_field: Option<Arc<str>>,
 }
@@ -105,7 +110,9 @@ pub(crate) struct Attempt<'a> {
     /// `None` when the service answered with an error.
     pub(crate) status: Option<StatusCode>,
     pub(crate) aborted: bool,
-    pub(crate) request_headers: &'a HeaderMap,
+    pub(crate) request_headers: &'a HeaderTexts,
+    /// How the request body is recorded (from its `content-type`).
+    pub(crate) shape: Shape,
     /// The kept request body, and whether it was cut.
     pub(crate) body: &'a [u8],
     pub(crate) cut: bool,
@@ -127,24 +134,28 @@ impl Watch {
             return;
         }
         let user = match &self.user_field {
-            Some(field) if !attempt.cut => {
-                user_from_body(attempt.request_headers, attempt.body, field)
-            }
-            Some(_) => None,
-            None => Some(Policy::default().mask().to_owned()),
+            Some(field) if !attempt.cut => user_from_body(attempt.shape, attempt.body, field),
+            _ => None,
         };
-        let user = user.as_deref().unwrap_or("");
+        // Not read (a secret field): no user, so the record writes the mask.
+        let user = self
+            .user_field
+            .is_some()
+            .then(|| user.as_deref().unwrap_or(""));
         let agent = attempt
             .request_headers
-            .get(http::header::USER_AGENT)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()));
+            .get(http::header::USER_AGENT.as_str());
         let status = Status(status);
         let event = if success {
             LoginEvent::Login
         } else {
             LoginEvent::FailedLogin
         };
-        let mut record = Login::new(event).user(&user);
+        // Masked when the writing layer's policy calls the field secret.
+        let mut record = Login::new(event).user_field(&self.field);
+        if let Some(user) = &user {
+            record = record.user(user);
+        }
         if !success {
             record = record.error(&status);
         }
@@ -174,8 +185,8 @@ impl fmt::Display for Status {
 /// The top-level `field` of a JSON object or form body, as text (a number
 /// or a boolean as written), cut to [`MAX_USER_BYTES`]. The body's shape
 /// comes from its `content-type`; without one, JSON is tried.
-fn user_from_body(headers: &HeaderMap, body: &[u8], field: &str) -> Option<String> {
-    let user = match capture::shape(headers, false) {
+fn user_from_body(shape: Shape, body: &[u8], field: &str) -> Option<String> {
+    let user = match shape {
         Shape::Form => user_from_form(body, field),
         Shape::Json | Shape::Text => user_from_json(body, field),
         Shape::Binary => None,
@@ -314,18 +325,9 @@ impl<'de> de::Deserialize<'de> for Scalar {
 mod tests {
     use super::*;
 
-    fn json_headers() -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(
-            http::header::CONTENT_TYPE,
-            "application/json".parse().unwrap(),
-        );
-        h
-    }
-
     #[test]
     fn the_user_field_of_a_json_object() {
-        let user = |body: &str| user_from_body(&json_headers(), body.as_bytes(), "username");
+        let user = |body: &str| user_from_body(Shape::Json, body.as_bytes(), "username");
         assert_eq!(
             user(r#"{"password":"x","username":"alice"}"#).as_deref(),
             Some("alice")
@@ -361,12 +363,7 @@ mod tests {
 
     #[test]
     fn the_user_field_of_a_form() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            http::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded".parse().unwrap(),
-        );
-        let user = |body: &str| user_from_body(&h, body.as_bytes(), "email");
+        let user = |body: &str| user_from_body(Shape::Form, body.as_bytes(), "email");
         assert_eq!(
             user("password=x&email=bob%40example.com").as_deref(),
             Some("bob@example.com")

@@ -79,8 +79,9 @@
 //! # Client address
 //!
 //! The connection's peer: axum's `ConnectInfo<SocketAddr>` (feature
-//! `axum`, with `into_make_service_with_connect_info`) or a `SocketAddr`
-//! request extension. The forwarding header is believed only when that
+//! `axum`, with `into_make_service_with_connect_info`), tonic's
+//! `TcpConnectInfo` (feature `tonic`, which `tonic::transport::Server`
+//! inserts) or a `SocketAddr` request extension. The forwarding header is believed only when that
 //! peer is one of the [trusted proxies](AuditLayer::trusted_proxies), and
 //! then walked from the right, past every trusted hop. Only the header the
 //! proxies append to is read ([`ProxyHeader`]: `X-Forwarded-For` by
@@ -124,6 +125,7 @@ mod client;
 mod client_ip;
 mod exchange;
 mod future;
+mod headers;
 mod layer;
 mod login;
 #[cfg(feature = "reqwest-middleware")]

@@ -28,11 +28,15 @@ pub(crate) fn is_sane(id: &[u8]) -> bool {
 /// The request id, as the header value echoed on the response: the
 /// incoming value itself when it is sane (no copy), else a new UUIDv7 (the
 /// crate's event-id code).
-pub(crate) fn pick_header(incoming: Option<&HeaderValue>) -> HeaderValue {
+/// Also says whether the id is new (made here, not the client's).
+pub(crate) fn pick_header(incoming: Option<&HeaderValue>) -> (HeaderValue, bool) {
     match incoming {
-        Some(id) if is_sane(id.as_bytes()) => id.clone(),
+        Some(id) if is_sane(id.as_bytes()) => (id.clone(), false),
         // Hex digits and hyphens: always a valid header value.
-        _ => HeaderValue::from_bytes(&fresh()).unwrap_or(HeaderValue::from_static("invalid")),
+        _ => (
+            HeaderValue::from_bytes(&fresh()).unwrap_or(HeaderValue::from_static("invalid")),
+            true,
+        ),
     }
 }
 
@@ -98,7 +102,8 @@ mod tests {
     /// [`pick_header`] over raw bytes, as text.
     fn pick(incoming: Option<&[u8]>) -> String {
         let incoming = incoming.and_then(|b| HeaderValue::from_bytes(b).ok());
-        let picked = pick_header(incoming.as_ref());
+        let (picked, made) = pick_header(incoming.as_ref());
+        assert_eq!(made, !incoming.is_some_and(|id| is_sane(id.as_bytes())));
         String::from_utf8_lossy(picked.as_bytes()).into_owned()
     }
 

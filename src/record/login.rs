@@ -49,6 +49,7 @@ impl LoginEvent {
 pub struct Login<'a> {
     event: LoginEvent,
     user: Option<&'a dyn fmt::Display>,
+    user_field: Option<&'a str>,
     user_info: Option<&'a dyn ToJson>,
     client_ip: Option<&'a dyn fmt::Display>,
     user_agent: Option<&'a dyn fmt::Display>,
@@ -62,6 +63,7 @@ impl<'a> Login<'a> {
         Login {
             event,
             user: None,
+            user_field: None,
             user_info: None,
             client_ip: None,
             user_agent: None,
@@ -74,6 +76,16 @@ impl<'a> Login<'a> {
     /// it, the span context's user is written.
     pub fn user(mut self, user: &'a dyn fmt::Display) -> Self {
         self.user = Some(user);
+        self
+    }
+
+    /// The user was read from the request body's field `key` (the HTTP
+    /// layer's login routes): written as the mask when the writing layer's
+    /// policy calls `key` secret, or when no user was read (the field was
+    /// never read, for being secret).
+    #[doc(hidden)]
+    pub fn user_field(mut self, key: &'a str) -> Self {
+        self.user_field = Some(key);
         self
     }
 
@@ -127,7 +139,13 @@ impl<'a> Login<'a> {
         } else {
             "false"
         })?;
-        user_member(out, &mut first, self.user, opts)?;
+        match self.user_field {
+            Some(key) if self.user.is_none() || opts.policy.is_secret_key(key) => {
+                let mask: &dyn fmt::Display = &opts.policy.mask();
+                user_member(out, &mut first, Some(mask), opts)?;
+            }
+            _ => user_member(out, &mut first, self.user, opts)?,
+        }
         for (key, value) in [
             ("\"client_ip\":", self.client_ip),
             ("\"user_agent\":", self.user_agent),

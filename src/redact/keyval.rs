@@ -1,7 +1,8 @@
 //! `key=value` and `key: value` inside text, where the key is secret by the
 //! policy: `password=hunter2` in a message, `?access_token=…` in a URL,
-//! `"password":"…"` in JSON text, `password: "…"` in `Debug` output. The
-//! value is masked, the key stays.
+//! `"password":"…"` in JSON text, `password: "…"` in `Debug` output,
+//! `<password>…</password>` in XML or HTML. The value is masked, the key
+//! stays.
 
 use std::ops::Range;
 
@@ -44,6 +45,43 @@ fn balanced(s: &[u8], open: usize) -> (usize, bool) {
 
 fn is_key_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+/// At a `>` at `at` that closes an opening tag (`<password>`,
+/// `<ns:Token attr="x">`): the element's text up to the next `<`, when the
+/// tag's name (without a namespace prefix) is a secret key.
+pub(super) fn at_tag_end(
+    s: &[u8],
+    at: usize,
+    is_secret_key: &dyn Fn(&str) -> bool,
+) -> Option<Range<usize>> {
+    // The tag: back from `>` to its `<`, within the longest key and some
+    // attributes.
+    let from = at.saturating_sub(4 * MAX_KEY);
+    let open = from + s[from..at].iter().rposition(|&b| b == b'<')?;
+    let tag = &s[open + 1..at];
+    if tag.last() == Some(&b'/') {
+        return None;
+    }
+    let name_len = tag
+        .iter()
+        .position(|&b| !is_key_char(b) && b != b':')
+        .unwrap_or(tag.len());
+    let name = &tag[..name_len];
+    let local = match name.iter().rposition(|&b| b == b':') {
+        Some(colon) => &name[colon + 1..],
+        None => name,
+    };
+    if local.is_empty() || local.len() > MAX_KEY || !is_secret_key(std::str::from_utf8(local).ok()?)
+    {
+        return None;
+    }
+    let start = at + 1;
+    let end = s[start..]
+        .iter()
+        .position(|&b| b == b'<')
+        .map_or(s.len(), |n| start + n);
+    (end > start).then_some(start..end)
 }
 
 /// At a `%` at `at`: a percent-encoded `=` or `:` (`%3D`, `%3A`), as in a

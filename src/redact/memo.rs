@@ -75,6 +75,48 @@ impl<const SLOTS: usize, const LEN: usize> Memo<SLOTS, LEN> {
     }
 }
 
+/// The one text the crate vouches for on this thread (see
+/// [`made_here`](super::made_here)): at most 64 bytes, empty when none.
+pub(super) struct Made {
+    text: RefCell<(usize, [u8; 64])>,
+}
+
+impl Made {
+    pub(super) const fn new() -> Self {
+        Made {
+            text: RefCell::new((0, [0; 64])),
+        }
+    }
+
+    /// Whether `text` is the vouched-for text.
+    pub(super) fn is(&self, text: &str) -> bool {
+        self.text.try_borrow().is_ok_and(|made| {
+            made.0 != 0 && made.0 == text.len() && &made.1[..made.0] == text.as_bytes()
+        })
+    }
+
+    /// Vouches for `text` (a longer or empty text is not vouched for);
+    /// returns what was vouched for before, for [`restore`](Self::restore).
+    pub(super) fn vouch(&self, text: &str) -> (usize, [u8; 64]) {
+        let mut previous = (0, [0; 64]);
+        if let Ok(mut made) = self.text.try_borrow_mut() {
+            previous = *made;
+            *made = (0, [0; 64]);
+            if !text.is_empty() && text.len() <= made.1.len() {
+                made.1[..text.len()].copy_from_slice(text.as_bytes());
+                made.0 = text.len();
+            }
+        }
+        previous
+    }
+
+    pub(super) fn restore(&self, previous: (usize, [u8; 64])) {
+        if let Ok(mut made) = self.text.try_borrow_mut() {
+            *made = previous;
+        }
+    }
+}
+
 fn slot<const SLOTS: usize>(hash: u64) -> usize {
     (hash % SLOTS as u64) as usize
 }

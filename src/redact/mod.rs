@@ -33,7 +33,8 @@
 //!   `+49…` number can pass both tests by chance). Only the secret part is replaced: `"Bearer [REDACTED]"`,
 //!   `"https://[REDACTED]@db.internal/app"`, `"sk_live_[REDACTED]"`,
 //!   `"paid with [REDACTED] today"`; and the value after a secret key
-//!   inside text (`password=[REDACTED]`, see below). Each class can be
+//!   inside text (`password=[REDACTED]`, see below), or inside an XML or
+//!   HTML element named by one (`<password>[REDACTED]</password>`). Each class can be
 //!   turned off. Numbers (JSON numbers, integer fields) and object keys
 //!   are not scanned;
 //! - the **mask** put in their place (`"[REDACTED]"` by default).
@@ -492,6 +493,13 @@ impl Policy {
         if CLEAN_MEMO.with(|m| m.get(self.keys_id, text)).is_some() {
             return None;
         }
+        // A text the crate made itself (a request id it generated) holds
+        // no secret; remembered, so its echo in a header is not scanned
+        // either.
+        if MADE_HERE.with(|m| m.is(text)) {
+            CLEAN_MEMO.with(|m| m.put(self.keys_id, text, true));
+            return None;
+        }
         let found = scan::next_of(
             text.as_bytes(),
             0,
@@ -541,11 +549,81 @@ thread_local! {
     /// Texts [`Policy::first_secret`] found clean although they hold
     /// triggers of the scan: header values, request ids, `host:port`.
     static CLEAN_MEMO: memo::Memo<64, 64> = const { memo::Memo::new() };
+    /// The text [`made_here`] vouches for, while it runs.
+    static MADE_HERE: memo::Made = const { memo::Made::new() };
+}
+
+/// Runs `f` (which records `text` somewhere, a span field say) with the
+/// value scan told that `text`, compared byte for byte, is a value the
+/// crate made itself (a request id it generated: hex digits and hyphens,
+/// no secret), so it is not scanned. Never for text that came from
+/// outside: that is always scanned.
+pub(crate) fn made_here<R>(text: &str, f: impl FnOnce() -> R) -> R {
+    /// Restores what was vouched for before, even on unwind.
+    struct Restore((usize, [u8; 64]));
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = MADE_HERE.try_with(|m| m.restore(self.0));
+        }
+    }
+    let _restore = MADE_HERE.try_with(|m| m.vouch(text)).map(Restore).ok();
+    f()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_text_of_an_element_named_by_a_secret_key_is_masked() {
+        let p = Policy::default();
+        for (text, want) in [
+            (
+                "<login><user>bob</user><password>hunter2</password></login>",
+                "<login><user>bob</user><password>[REDACTED]</password></login>",
+            ),
+            (
+                r#"<s:Body><ns:api_key type="x">k-123</ns:api_key></s:Body>"#,
+                r#"<s:Body><ns:api_key type="x">[REDACTED]</ns:api_key></s:Body>"#,
+            ),
+            ("<token>abc", "<token>[REDACTED]"),
+            // Closing, empty and self-closing tags, other names: kept.
+            (
+                "<password/><password></password>x",
+                "<password/><password></password>x",
+            ),
+            ("<passenger>bob</passenger>", "<passenger>bob</passenger>"),
+            ("a > b and <b>bold</b>", "a > b and <b>bold</b>"),
+        ] {
+            assert_eq!(p.redact_text(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn only_the_text_made_here_passes_unscanned_and_only_meanwhile() {
+        let p = Policy::default();
+        // Digits that pass for a card number: found by the scan.
+        let made = "4111 1111 1111 1111";
+        let other = "5500 0000 0000 0004";
+        assert!(p.first_secret(other).is_some());
+        redact_made_here_checks(&p, made, other);
+        // A text vouched for no longer: scanned again.
+        assert!(p.first_secret("4012 8888 8888 1881").is_some());
+        assert!(p.first_secret(other).is_some());
+    }
+
+    fn redact_made_here_checks(p: &Policy, made: &str, other: &str) {
+        made_here(made, || {
+            assert_eq!(p.first_secret(made), None);
+            // Anything else is scanned as ever, a longer text too.
+            assert!(p.first_secret(other).is_some());
+            assert!(p.first_secret(&format!("{made} ")).is_some());
+            // Nested: the inner text only, then the outer one again.
+            made_here(other, || {
+                assert!(p.first_secret("4012 8888 8888 1881").is_some())
+            });
+        });
+    }
 
     #[test]
     fn default_keys_match_common_spellings() {

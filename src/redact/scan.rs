@@ -16,6 +16,7 @@
 //! | `:`, `=` | the value of a [secret key](super::keyval) (`password=…`) |
 //! | `,` | the value of a `("secret key", "…")` pair (`Debug` of a header list) |
 //! | `%` (of `%3D`, `%3A`) | the value of a secret key, percent-encoded (`%3Ftoken%3D…`) |
+//! | `>` | the text of an element whose tag is a secret key (`<password>…<`) |
 //!
 //! Only the secret part is reported: `Bearer [REDACTED]`,
 //! `https://[REDACTED]@host/path`, `sk_live_[REDACTED]`.
@@ -76,6 +77,7 @@ static TRIGGER: [u8; 256] = {
     t[b'=' as usize] = KEYVAL;
     t[b',' as usize] = KEYVAL;
     t[b'%' as usize] = KEYVAL;
+    t[b'>' as usize] = KEYVAL;
     t[b'_' as usize] = PREFIX;
     t[b'-' as usize] = PREFIX;
     t[b'.' as usize] = PREFIX;
@@ -155,6 +157,7 @@ pub(super) fn next_of(
             b'=' => keyval::at_separator(s, i, is_secret_key, mask),
             b',' => keyval::at_comma(s, i, is_secret_key, mask),
             b'%' => keyval::at_percent(s, i, is_secret_key, mask),
+            b'>' => keyval::at_tag_end(s, i, is_secret_key),
             b'-' => prefixes::at_pem(s, i).or_else(|| prefixes::at_separator(s, i)),
             b'_' | b'.' => prefixes::at_separator(s, i),
             b'A' => prefixes::at_capital_a(s, i),
@@ -331,7 +334,7 @@ mod tests {
                 b'J' => JWT,
                 b'B' | b'b' => AUTH,
                 b'_' | b'-' | b'.' | b'A' => PREFIX,
-                b'=' | b',' | b'%' => KEYVAL,
+                b'=' | b',' | b'%' | b'>' => KEYVAL,
                 _ => 0,
             };
         }
@@ -346,7 +349,7 @@ mod tests {
         fn possible_classes_are_those_of_the_bytes(
             s in prop::collection::vec(prop_oneof![
                 any::<u8>(),
-                prop::sample::select(b":JBb_-.A=,%0123456789".to_vec()),
+                prop::sample::select(b":JBb_-.A=,%>0123456789".to_vec()),
             ], 0..64)
         ) {
             prop_assert_eq!(possible(&s), possible_spelled_out(&s));

@@ -1,0 +1,98 @@
+//! The headers a record needs, kept as text from the moment they are seen
+//! (the request's at the call, the response's when it comes): names and
+//! values back to back in one string, where a cloned `HeaderMap` took two
+//! allocations and a reference count for every value, and as much again to
+//! drop.
+
+use std::borrow::Cow;
+
+use http::HeaderMap;
+use smallvec::SmallVec;
+
+/// Header names (lower case, as `http` keeps them) and values (lossy
+/// UTF-8), in the order the map gives them.
+#[derive(Debug, Default)]
+pub(crate) struct HeaderTexts {
+    text: String,
+    /// Where each name and each value ends in `text`.
+    ends: SmallVec<[(usize, usize); 16]>,
+}
+
+impl HeaderTexts {
+    pub(crate) fn new(headers: &HeaderMap) -> HeaderTexts {
+        let size: usize = headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum();
+        let mut text = String::with_capacity(size);
+        let mut ends = SmallVec::with_capacity(headers.len());
+        for (name, value) in headers {
+            text.push_str(name.as_str());
+            let name_end = text.len();
+            // Nearly every value is ASCII: checked in one pass.
+            match std::str::from_utf8(value.as_bytes()) {
+                Ok(value) => text.push_str(value),
+                Err(_) => text.push_str(&String::from_utf8_lossy(value.as_bytes())),
+            }
+            ends.push((name_end, text.len()));
+        }
+        HeaderTexts { text, ends }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut start = 0;
+        self.ends.iter().map(move |&(name_end, value_end)| {
+            let pair = (&self.text[start..name_end], &self.text[name_end..value_end]);
+            start = value_end;
+            pair
+        })
+    }
+
+    /// The first value of `name` (lower case).
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// The pairs as the record takes them.
+    pub(crate) fn pairs(&self) -> SmallVec<[(&str, Cow<'_, str>); 16]> {
+        self.iter().map(|(n, v)| (n, Cow::Borrowed(v))).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_values_in_order_repeats_kept_bytes_lossy() {
+        let mut map = HeaderMap::new();
+        map.append("content-type", "application/json".parse().unwrap());
+        map.append("x-twice", "a".parse().unwrap());
+        map.append("x-twice", "b".parse().unwrap());
+        map.append("x-empty", "".parse().unwrap());
+        map.append(
+            "x-latin1",
+            http::HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+        );
+        let texts = HeaderTexts::new(&map);
+        let pairs: Vec<(&str, String)> = texts
+            .pairs()
+            .into_iter()
+            .map(|(n, v)| (n, v.into_owned()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("content-type", "application/json".to_owned()),
+                ("x-twice", "a".to_owned()),
+                ("x-twice", "b".to_owned()),
+                ("x-empty", String::new()),
+                ("x-latin1", "caf\u{fffd}".to_owned()),
+            ]
+        );
+        assert_eq!(texts.get("x-twice"), Some("a"));
+        assert_eq!(texts.get("x-empty"), Some(""));
+        assert_eq!(texts.get("x-none"), None);
+        assert!(HeaderTexts::default().pairs().is_empty());
+    }
+}

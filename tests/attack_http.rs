@@ -1,0 +1,230 @@
+//! The inbound layer attacked as an outsider would: secrets under header
+//! names and in places no list names, hostile headers, paths and queries,
+//! and a JSON body nested 10,000 deep. Each request gives one record, every
+//! line parses, no secret reaches a file, and nothing panics.
+#![cfg(feature = "http")]
+
+mod common;
+
+use std::convert::Infallible;
+use std::future::Future;
+
+use bytes::Bytes;
+use common::records::{check_envelope, Logs, Record};
+use http::{HeaderValue, Request, Response};
+use http_body_util::{BodyExt, Full};
+use serde_json::Value;
+use tower::{service_fn, Layer, ServiceExt};
+use tracing_audit::http::{AuditLayer, RequestBody};
+use tracing_audit::Kind;
+
+/// A JWT (`{"alg":"HS256"}` / `{"sub":"mallory"}` / a signature).
+const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.c2lnbmF0dXJlLW9mLWEtand0";
+const BEARER: &str = "Zm9vYmFyLXNlY3JldC10b2tlbi12YWx1ZQ";
+const PROXY: &str = "cHJveHktdXNlcjpwcm94eS1wYXNz";
+const API_KEY: &str = "k-91c2e7f04d3b5a6e8f1c2d3e4f5a6b7c";
+const GITHUB: &str = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+
+fn block_on<F: Future>(logs: &Logs, f: F) -> F::Output {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    logs.run(|| rt.block_on(f))
+}
+
+/// Sends `req` through the layer to a service that reads the body and
+/// answers `answer` as JSON; returns the one record it leaves.
+fn one_exchange(layer: AuditLayer, req: Request<Full<Bytes>>, answer: &'static str) -> Record {
+    let logs = Logs::new();
+    let svc = layer.layer(service_fn(
+        move |req: Request<RequestBody<Full<Bytes>>>| async move {
+            let _ = req.into_body().collect().await;
+            let mut res = Response::new(Full::new(Bytes::from_static(answer.as_bytes())));
+            res.headers_mut()
+                .insert("content-type", HeaderValue::from_static("application/json"));
+            Ok::<_, Infallible>(res)
+        },
+    ));
+    let response = block_on(&logs, svc.oneshot(req)).unwrap();
+    block_on(&logs, response.into_body().collect()).unwrap();
+    let lines = logs.lines(Kind::Api);
+    assert_eq!(lines.len(), 1, "one record");
+    let records = logs.records(Kind::Api);
+    check_envelope(&records[0], Some("API"));
+    records[0].clone()
+}
+
+fn all_text(record: &Record) -> String {
+    serde_json::to_string(record).unwrap()
+}
+
+#[test]
+fn secrets_under_names_and_in_places_no_list_names_reach_no_file() {
+    let req = Request::post(format!("/search?q={JWT}&next=%2Fhome%3Ftoken%3D{BEARER}"))
+        .header("content-type", "application/json")
+        .header("x-custom", format!("Bearer {BEARER}"))
+        .header("proxy-authorization", format!("Basic {PROXY}"))
+        .header("X-Api-Key", API_KEY)
+        .header("x-forwarded-token", GITHUB)
+        .header("x-trace", format!("upstream said Authorization: Bearer {BEARER}"))
+        .body(Full::new(Bytes::from(format!(
+            r#"{{"note":"call me with {JWT}","nested":{{"list":["Bearer {BEARER}",{{"k":"{GITHUB}"}}]}}}}"#
+        ))))
+        .unwrap();
+    let record = one_exchange(AuditLayer::new(), req, r#"{"ok":true}"#);
+    let text = all_text(&record);
+    for secret in [JWT, BEARER, PROXY, API_KEY, GITHUB] {
+        assert!(!text.contains(secret), "{secret} in the record: {text}");
+    }
+    let headers = &record["request_repr"]["headers"];
+    assert_eq!(headers["proxy-authorization"], "[REDACTED]");
+    assert_eq!(headers["x-api-key"], "[REDACTED]");
+    assert_eq!(headers["x-custom"], "Bearer [REDACTED]");
+    // What is not secret is kept.
+    assert_eq!(record["request_repr"]["path"], "/search");
+    assert_eq!(
+        record["request_repr"]["body"]["nested"]["list"][0],
+        "Bearer [REDACTED]"
+    );
+}
+
+#[test]
+fn hostile_headers_paths_and_queries_give_one_valid_capped_record() {
+    let long_value = "v".repeat(200_000);
+    let mut req = Request::post(format!(
+        "/{}?{}",
+        "a%00b%0A%22/".repeat(1_000),
+        "k=%FF%FE%FD&".repeat(4_000)
+    ))
+    .header("content-type", "text/plain")
+    .header("x-long", long_value.as_str())
+    // Bytes that are not UTF-8 (obs-text), as HTTP allows in a value.
+    .header(
+        "x-latin1",
+        HeaderValue::from_bytes(b"caf\xe9 \xff\xfe").unwrap(),
+    );
+    for i in 0..500 {
+        req = req.header(format!("x-h{i}"), format!("value {i}"));
+    }
+    let req = req.body(Full::new(Bytes::from_static(b"plain"))).unwrap();
+    let record = one_exchange(AuditLayer::new(), req, r#"{"ok":true}"#);
+    // The line stays under the cap and says it was cut.
+    assert_eq!(record["truncated"], true, "{record:?}");
+    let path = record["request_repr"]["path"].as_str().unwrap_or_default();
+    assert!(path.starts_with("/a%00b%0A%22/"), "{path}");
+    // The lossy value is text, never bytes that break the line.
+    let latin1 = &record["request_repr"]["headers"]["x-latin1"];
+    assert!(latin1.is_null() || latin1.as_str().is_some(), "{latin1:?}");
+}
+
+#[test]
+fn a_json_body_nested_ten_thousand_deep_is_a_safe_record() {
+    for body in [
+        format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
+        format!("{}1{}", r#"{"a":"#.repeat(10_000), "}".repeat(10_000)),
+        // Unclosed: not JSON at all.
+        format!("{}\"password\":\"hunter2\"", r#"{"a":"#.repeat(10_000)),
+    ] {
+        let req = Request::post("/items")
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body.clone())))
+            .unwrap();
+        let record = one_exchange(
+            AuditLayer::new().login_route("/items", "username"),
+            req,
+            r#"{"ok":true}"#,
+        );
+        let kept = &record["request_repr"]["body"];
+        assert!(
+            kept.is_string() || kept.is_object() || kept.is_array(),
+            "{kept:?}"
+        );
+        assert_eq!(record["request_size"], body.len() as u64);
+        assert!(!all_text(&record).contains("hunter2"));
+    }
+}
+
+/// A query value that is not UTF-8 once decoded, and a key that is a
+/// secret only once decoded.
+#[test]
+fn a_query_that_is_not_utf8_once_decoded_is_text_and_still_redacted() {
+    let req = Request::get("/q?name=%C3%28%FF&pass%77ord=s3cr3t-value&x=%E2%82")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let record = one_exchange(AuditLayer::new(), req, "{}");
+    let query = &record["request_repr"]["query_params"];
+    assert!(query["name"].is_string(), "{query:?}");
+    assert_eq!(query["password"], "[REDACTED]");
+    assert!(!all_text(&record).contains("s3cr3t-value"));
+}
+
+#[test]
+fn the_record_is_one_json_line_whatever_the_answer_holds() {
+    // The service answers JSON that nests deep, then text that is not.
+    for answer in [
+        Box::leak(format!("{}{}", "[".repeat(5_000), "]".repeat(5_000)).into_boxed_str()) as &str,
+        "not json \u{0} \u{7} at all",
+    ] {
+        let req = Request::get("/x").body(Full::new(Bytes::new())).unwrap();
+        let record = one_exchange(AuditLayer::new(), req, answer);
+        assert!(!matches!(record["response_repr"]["body"], Value::Null));
+    }
+}
+
+/// Secret keys hidden from a plain key match: escaped in JSON, a JSON
+/// body cut at the cap (kept as text), `key=value` in a text body.
+#[test]
+fn secret_keys_in_escaped_cut_and_text_bodies_are_redacted() {
+    let cases: [(&str, String, usize); 4] = [
+        (
+            "application/json",
+            r#"{"pass\u0077ord":"hunter2-escaped"}"#.to_owned(),
+            1024,
+        ),
+        (
+            "application/json",
+            format!(
+                r#"{{"a":"x","password":"hunter2-cut-json","tail":"{}"}}"#,
+                "y".repeat(500)
+            ),
+            100,
+        ),
+        (
+            "text/plain",
+            "user=bob password=hunter2-text token: hunter2-colon".to_owned(),
+            1024,
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            "user=bob&pass%77ord=hunter2-form".to_owned(),
+            1024,
+        ),
+    ];
+    for (content_type, body, limit) in cases {
+        let req = Request::post("/x")
+            .header("content-type", content_type)
+            .body(Full::new(Bytes::from(body.clone())))
+            .unwrap();
+        let record = one_exchange(AuditLayer::new().body_limit(limit), req, "{}");
+        let text = all_text(&record);
+        assert!(!text.contains("hunter2"), "{content_type} {body}: {text}");
+    }
+}
+
+/// XML (a SOAP login, say): the text of an element named by a secret key
+/// is masked, as a JSON value under that key would be.
+#[test]
+fn an_xml_body_has_its_secret_elements_masked() {
+    let req = Request::post("/x")
+        .header("content-type", "application/xml")
+        .body(Full::new(Bytes::from_static(
+            b"<login><user>bob</user><password>hunter2-xml</password></login>",
+        )))
+        .unwrap();
+    let record = one_exchange(AuditLayer::new(), req, "{}");
+    assert_eq!(
+        record["request_repr"]["body"],
+        "<login><user>bob</user><password>[REDACTED]</password></login>"
+    );
+}
