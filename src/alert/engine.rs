@@ -10,6 +10,7 @@ use tracing_core::Dispatch;
 
 use super::action::Action;
 use super::deliver::{self, Queue};
+use super::prefilter::Prefilter;
 use super::rule::{Armed, Fired};
 use super::stats::{bump, Counters};
 use super::view::RecordView;
@@ -39,27 +40,22 @@ struct Shared {
 /// never waiting.
 pub(crate) struct Engine {
     tx: Sender<Msg>,
-    wanted: [bool; 4],
-    /// The rules, for their prefilters (their state is on the rules thread).
-    rules: Vec<super::Rule>,
+    /// The rules' tests of a line on the caller's thread (their state is
+    /// on the rules thread).
+    prefilter: Prefilter,
     shared: Arc<Shared>,
 }
 
 impl Observer for Engine {
-    fn line(&self, kind: Kind, line: &[u8]) {
-        if !self.wanted[kind.index()] {
-            return;
-        }
-        // A scan of the line (its target, a keyword), so that a line no
-        // rule can match costs neither a copy nor a wake-up of the rules
-        // thread.
-        let name = target_of(line);
-        if name == Some(target::ALERT)
-            || !self
-                .rules
-                .iter()
-                .any(|r| r.kinds().contains(&kind) && r.may_match(name, line))
-        {
+    fn line(&self, kind: Kind, target: &str, line: &[u8]) {
+        // The audit kinds' lines carry their target as it is; an
+        // application record's may be escaped or cut, so it is read from
+        // the line (or left to the parser).
+        let name = match kind {
+            Kind::App => target_of(line),
+            _ => Some(target),
+        };
+        if !self.prefilter.wants(kind, name, line) {
             return;
         }
         let msg = Msg::Line {
@@ -137,15 +133,9 @@ pub(crate) fn start(alerts: Alerts) -> std::io::Result<(Engine, Handle)> {
         counters: Arc::clone(&counters),
         dispatch: Mutex::new(None),
     });
-    let mut wanted = [false; 4];
-    for rule in &alerts.rules {
-        for kind in rule.kinds() {
-            wanted[kind.index()] = true;
-        }
-    }
     let (queue, delivery) = deliver::start(alerts.delivery_capacity, Arc::clone(&counters))?;
     let (tx, rx) = crossbeam_channel::bounded(alerts.queue_capacity.max(1));
-    let alerts_rules = alerts.rules.clone();
+    let prefilter = Prefilter::new(&alerts.rules);
     let rules = Rules {
         armed: alerts.rules.iter().map(|r| r.arm()).collect(),
         actions: alerts.actions,
@@ -158,8 +148,7 @@ pub(crate) fn start(alerts: Alerts) -> std::io::Result<(Engine, Handle)> {
     Ok((
         Engine {
             tx: tx.clone(),
-            wanted,
-            rules: alerts_rules,
+            prefilter,
             shared: Arc::clone(&shared),
         },
         Handle {
@@ -314,14 +303,16 @@ mod tests {
             .callback(move |a| kept.lock().unwrap().push(a.key.clone()));
         let (engine, mut handle) = start(alerts).unwrap();
         let deep = "[".repeat(100_000);
-        engine.line(Kind::Login, b"\xff\xfe\x00 not json at all");
-        engine.line(Kind::Login, deep.as_bytes());
+        engine.line(Kind::Login, "audit.login", b"\xff\xfe\x00 not json at all");
+        engine.line(Kind::Login, "audit.login", deep.as_bytes());
         engine.line(
             Kind::Login,
+            "audit.login",
             b"{\"name\":\"audit.login\",\"event_id\":\"e\xff1\"}",
         );
         engine.line(
             Kind::Login,
+            "audit.login",
             b"{\"name\":\"audit.login\",\"event_id\":\"e2\"}",
         );
         handle.shutdown(Duration::from_secs(30));
@@ -342,7 +333,7 @@ mod tests {
             .queue_capacity(1);
         let (engine, mut handle) = start(alerts).unwrap();
         for _ in 0..20 {
-            engine.line(Kind::App, b"{\"name\":\"x\"}");
+            engine.line(Kind::App, "x", b"{\"name\":\"x\"}");
         }
         let dropped = handle.stats().records_dropped;
         handle.shutdown(Duration::from_secs(30));

@@ -122,6 +122,7 @@ where
         }
     }
     for line in lines {
-        peer.sinks.write(Kind::Audit, &line);
+        peer.sinks
+            .write(Kind::Audit, crate::record::target::CRUD, &line);
     }
 }
