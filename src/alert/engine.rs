@@ -3,7 +3,7 @@
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
 use serde_json::Value;
 use tracing_core::dispatcher::WeakDispatch;
 use tracing_core::Dispatch;
@@ -178,6 +178,39 @@ fn target_of(line: &[u8]) -> Option<&str> {
     std::str::from_utf8(&line[start..start + len]).ok()
 }
 
+/// How long the rules thread sleeps between two looks at an empty queue
+/// while lines keep coming.
+const NAP: Duration = Duration::from_millis(2);
+/// How long after the last line it keeps napping before it blocks.
+const IDLE_AFTER: Duration = Duration::from_millis(50);
+
+/// The next message; `None` once every sender is gone.
+///
+/// While lines keep coming (the last less than [`IDLE_AFTER`] ago) the
+/// thread naps between looks at an empty queue instead of blocking on it:
+/// a blocked receiver is woken by a system call on the sending side, which
+/// is the application's thread, once per line when lines come one at a
+/// time (a request record for the 5xx rule, say). Napping, it is woken by
+/// nobody; a line waits at most [`NAP`] more. Idle, it blocks, so that it
+/// costs no CPU.
+fn next_message(rx: &Receiver<Msg>, last: &mut Instant) -> Option<Msg> {
+    loop {
+        match rx.try_recv() {
+            Ok(msg) => {
+                *last = Instant::now();
+                return Some(msg);
+            }
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) if last.elapsed() < IDLE_AFTER => std::thread::sleep(NAP),
+            Err(TryRecvError::Empty) => {
+                let msg = rx.recv().ok()?;
+                *last = Instant::now();
+                return Some(msg);
+            }
+        }
+    }
+}
+
 struct Rules {
     armed: Vec<Armed>,
     /// The actions every alert takes.
@@ -189,7 +222,8 @@ struct Rules {
 impl Rules {
     fn run(mut self, rx: Receiver<Msg>, delivery: std::thread::JoinHandle<()>) {
         let counters = Arc::clone(&self.shared.counters);
-        for msg in rx.iter() {
+        let mut last = Instant::now();
+        while let Some(msg) = next_message(&rx, &mut last) {
             match msg {
                 Msg::Line { at, kind, line } => {
                     // Nothing in a record can stop this thread: a panic in
@@ -321,6 +355,30 @@ mod tests {
         assert_eq!(stats.records_seen, 1);
         assert_eq!(stats.alerts, 1);
         assert_eq!(*seen.lock().unwrap(), ["e2"]);
+    }
+
+    #[test]
+    fn lines_are_evaluated_whether_the_thread_naps_or_blocks() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&seen);
+        let alerts = Alerts::new()
+            .rule(Rule::matching("any", |_| true))
+            .callback(move |a| kept.lock().unwrap().push(a.key.clone()));
+        let (engine, mut handle) = start(alerts).unwrap();
+        let line = |id: &str| format!("{{\"name\":\"jobs\",\"event_id\":\"{id}\"}}");
+        // A burst, taken while the thread naps between looks at the queue.
+        for i in 0..100 {
+            engine.line(Kind::App, "jobs", line(&format!("burst-{i}")).as_bytes());
+        }
+        // Long enough idle for the thread to block on the queue: the next
+        // line wakes it.
+        std::thread::sleep(IDLE_AFTER * 3);
+        engine.line(Kind::App, "jobs", line("after-idle").as_bytes());
+        handle.shutdown(Duration::from_secs(30));
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 101, "{:?}", handle.stats());
+        assert_eq!(seen[0], "burst-0");
+        assert_eq!(seen[100], "after-idle");
     }
 
     #[test]
