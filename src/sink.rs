@@ -23,8 +23,9 @@ pub(crate) enum Sink {
 /// alert rules, feature `alert`). It must not block: it is called on the
 /// caller's thread.
 pub(crate) trait Observer: Send + Sync {
-    /// A line of `kind`, as written.
-    fn line(&self, kind: Kind, line: &[u8]);
+    /// A line of `kind` and `target` (the record's `name`, before any
+    /// escaping), as written.
+    fn line(&self, kind: Kind, target: &str, line: &[u8]);
     /// The subscriber the layer was added to (for records the observer
     /// emits itself, through `tracing`).
     fn dispatch(&self, dispatch: &tracing_core::Dispatch);
@@ -79,17 +80,18 @@ impl Sinks {
         !matches!(self.sinks[kind.index()], Sink::Off)
     }
 
-    /// Writes one whole line. A line that cannot be written (the guard is
+    /// Writes one whole line of `kind` whose record's target is `target`.
+    /// A line that cannot be written (the guard is
     /// gone, or the writer failed) is counted and reported on stderr, the
     /// first time and then every 1000th time.
-    pub(crate) fn write(&self, kind: Kind, line: &[u8]) {
+    pub(crate) fn write(&self, kind: Kind, target: &str, line: &[u8]) {
         let result = match &self.sinks[kind.index()] {
             Sink::Appender(a) => a.write_line(line),
             Sink::Writer(w) => w.make_writer().write_all(line),
             Sink::Off => Ok(()),
         };
         if let Some(o) = &self.observer {
-            o.line(kind, line);
+            o.line(kind, target, line);
         }
         if let Err(e) = result {
             let n = self.failed.fetch_add(1, Relaxed);

@@ -170,3 +170,72 @@ fn the_5xx_rate_over_real_requests_alerts_once_per_window() {
     drop(guard);
     assert_eq!(got.lock().unwrap().len(), 1);
 }
+
+/// Alerts collected by a callback.
+fn collected() -> (Arc<Mutex<Vec<Alert>>>, impl Fn(&Alert) + Send + Sync) {
+    let got: Arc<Mutex<Vec<Alert>>> = Arc::default();
+    let kept = Arc::clone(&got);
+    (got, move |a: &Alert| kept.lock().unwrap().push(a.clone()))
+}
+
+#[test]
+fn a_delete_held_by_a_transaction_alerts_once_committed_and_never_if_rolled_back() {
+    let (got, callback) = collected();
+    let logs = Logs::with(|b| {
+        b.alerts(
+            Alerts::new()
+                .rule(Rule::deleted("Invoice"))
+                .callback(callback),
+        )
+    });
+    logs.run(|| {
+        let tx = tracing_audit::Transaction::begin();
+        tx.in_scope(|| tracing_audit::delete!(model: "Invoice", id: "committed"));
+        tx.commit();
+        let tx = tracing_audit::Transaction::begin();
+        tx.in_scope(|| tracing_audit::delete!(model: "Invoice", id: "rolled-back"));
+        tx.rollback();
+        // The word is in the line, not in the event type: read, no alert.
+        let changes = tracing_audit::Changes::new().with("status", "DELETE", "kept");
+        tracing_audit::update!(model: "Invoice", id: "updated", changes: changes);
+    });
+    let Logs { guard, .. } = logs;
+    // Every record evaluated, every callback run.
+    let seen = guard.shutdown().alerts.unwrap().records_seen;
+    let ids: Vec<String> = got
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|a| a.record["instance_id"].to_string())
+        .collect();
+    assert_eq!(ids, ["\"committed\""]);
+    // The committed delete and the update that mentions DELETE; the other
+    // records were passed over on the caller's thread.
+    assert_eq!(seen, 2);
+}
+
+#[test]
+fn a_predicate_on_an_application_target_reads_that_target_only() {
+    let (got, callback) = collected();
+    let logs = Logs::with(|b| {
+        b.alerts(
+            Alerts::new()
+                .rule(
+                    Rule::matching("job failed", |r| r.str("level") == Some("ERROR"))
+                        .target("jobs"),
+                )
+                .callback(callback),
+        )
+    });
+    logs.run(|| {
+        tracing::error!(target: "jobs", "nightly export failed");
+        tracing::error!(target: "web", "not a job");
+        tracing::info!(target: "jobs", "nightly export started");
+    });
+    let Logs { guard, .. } = logs;
+    drop(guard);
+    let got = got.lock().unwrap();
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0].record["name"], "jobs");
+    assert_eq!(got[0].record["message"], "nightly export failed");
+}

@@ -3,13 +3,14 @@
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
 use serde_json::Value;
 use tracing_core::dispatcher::WeakDispatch;
 use tracing_core::Dispatch;
 
 use super::action::Action;
 use super::deliver::{self, Queue};
+use super::prefilter::Prefilter;
 use super::rule::{Armed, Fired};
 use super::stats::{bump, Counters};
 use super::view::RecordView;
@@ -39,27 +40,22 @@ struct Shared {
 /// never waiting.
 pub(crate) struct Engine {
     tx: Sender<Msg>,
-    wanted: [bool; 4],
-    /// The rules, for their prefilters (their state is on the rules thread).
-    rules: Vec<super::Rule>,
+    /// The rules' tests of a line on the caller's thread (their state is
+    /// on the rules thread).
+    prefilter: Prefilter,
     shared: Arc<Shared>,
 }
 
 impl Observer for Engine {
-    fn line(&self, kind: Kind, line: &[u8]) {
-        if !self.wanted[kind.index()] {
-            return;
-        }
-        // A scan of the line (its target, a keyword), so that a line no
-        // rule can match costs neither a copy nor a wake-up of the rules
-        // thread.
-        let name = target_of(line);
-        if name == Some(target::ALERT)
-            || !self
-                .rules
-                .iter()
-                .any(|r| r.kinds().contains(&kind) && r.may_match(name, line))
-        {
+    fn line(&self, kind: Kind, target: &str, line: &[u8]) {
+        // The audit kinds' lines carry their target as it is; an
+        // application record's may be escaped or cut, so it is read from
+        // the line (or left to the parser).
+        let name = match kind {
+            Kind::App => target_of(line),
+            _ => Some(target),
+        };
+        if !self.prefilter.wants(kind, name, line) {
             return;
         }
         let msg = Msg::Line {
@@ -137,15 +133,9 @@ pub(crate) fn start(alerts: Alerts) -> std::io::Result<(Engine, Handle)> {
         counters: Arc::clone(&counters),
         dispatch: Mutex::new(None),
     });
-    let mut wanted = [false; 4];
-    for rule in &alerts.rules {
-        for kind in rule.kinds() {
-            wanted[kind.index()] = true;
-        }
-    }
     let (queue, delivery) = deliver::start(alerts.delivery_capacity, Arc::clone(&counters))?;
     let (tx, rx) = crossbeam_channel::bounded(alerts.queue_capacity.max(1));
-    let alerts_rules = alerts.rules.clone();
+    let prefilter = Prefilter::new(&alerts.rules);
     let rules = Rules {
         armed: alerts.rules.iter().map(|r| r.arm()).collect(),
         actions: alerts.actions,
@@ -158,8 +148,7 @@ pub(crate) fn start(alerts: Alerts) -> std::io::Result<(Engine, Handle)> {
     Ok((
         Engine {
             tx: tx.clone(),
-            wanted,
-            rules: alerts_rules,
+            prefilter,
             shared: Arc::clone(&shared),
         },
         Handle {
@@ -189,6 +178,39 @@ fn target_of(line: &[u8]) -> Option<&str> {
     std::str::from_utf8(&line[start..start + len]).ok()
 }
 
+/// How long the rules thread sleeps between two looks at an empty queue
+/// while lines keep coming.
+const NAP: Duration = Duration::from_millis(2);
+/// How long after the last line it keeps napping before it blocks.
+const IDLE_AFTER: Duration = Duration::from_millis(50);
+
+/// The next message; `None` once every sender is gone.
+///
+/// While lines keep coming (the last less than [`IDLE_AFTER`] ago) the
+/// thread naps between looks at an empty queue instead of blocking on it:
+/// a blocked receiver is woken by a system call on the sending side, which
+/// is the application's thread, once per line when lines come one at a
+/// time (a request record for the 5xx rule, say). Napping, it is woken by
+/// nobody; a line waits at most [`NAP`] more. Idle, it blocks, so that it
+/// costs no CPU.
+fn next_message(rx: &Receiver<Msg>, last: &mut Instant) -> Option<Msg> {
+    loop {
+        match rx.try_recv() {
+            Ok(msg) => {
+                *last = Instant::now();
+                return Some(msg);
+            }
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) if last.elapsed() < IDLE_AFTER => std::thread::sleep(NAP),
+            Err(TryRecvError::Empty) => {
+                let msg = rx.recv().ok()?;
+                *last = Instant::now();
+                return Some(msg);
+            }
+        }
+    }
+}
+
 struct Rules {
     armed: Vec<Armed>,
     /// The actions every alert takes.
@@ -200,7 +222,8 @@ struct Rules {
 impl Rules {
     fn run(mut self, rx: Receiver<Msg>, delivery: std::thread::JoinHandle<()>) {
         let counters = Arc::clone(&self.shared.counters);
-        for msg in rx.iter() {
+        let mut last = Instant::now();
+        while let Some(msg) = next_message(&rx, &mut last) {
             match msg {
                 Msg::Line { at, kind, line } => {
                     // Nothing in a record can stop this thread: a panic in
@@ -314,14 +337,16 @@ mod tests {
             .callback(move |a| kept.lock().unwrap().push(a.key.clone()));
         let (engine, mut handle) = start(alerts).unwrap();
         let deep = "[".repeat(100_000);
-        engine.line(Kind::Login, b"\xff\xfe\x00 not json at all");
-        engine.line(Kind::Login, deep.as_bytes());
+        engine.line(Kind::Login, "audit.login", b"\xff\xfe\x00 not json at all");
+        engine.line(Kind::Login, "audit.login", deep.as_bytes());
         engine.line(
             Kind::Login,
+            "audit.login",
             b"{\"name\":\"audit.login\",\"event_id\":\"e\xff1\"}",
         );
         engine.line(
             Kind::Login,
+            "audit.login",
             b"{\"name\":\"audit.login\",\"event_id\":\"e2\"}",
         );
         handle.shutdown(Duration::from_secs(30));
@@ -330,6 +355,30 @@ mod tests {
         assert_eq!(stats.records_seen, 1);
         assert_eq!(stats.alerts, 1);
         assert_eq!(*seen.lock().unwrap(), ["e2"]);
+    }
+
+    #[test]
+    fn lines_are_evaluated_whether_the_thread_naps_or_blocks() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&seen);
+        let alerts = Alerts::new()
+            .rule(Rule::matching("any", |_| true))
+            .callback(move |a| kept.lock().unwrap().push(a.key.clone()));
+        let (engine, mut handle) = start(alerts).unwrap();
+        let line = |id: &str| format!("{{\"name\":\"jobs\",\"event_id\":\"{id}\"}}");
+        // A burst, taken while the thread naps between looks at the queue.
+        for i in 0..100 {
+            engine.line(Kind::App, "jobs", line(&format!("burst-{i}")).as_bytes());
+        }
+        // Long enough idle for the thread to block on the queue: the next
+        // line wakes it.
+        std::thread::sleep(IDLE_AFTER * 3);
+        engine.line(Kind::App, "jobs", line("after-idle").as_bytes());
+        handle.shutdown(Duration::from_secs(30));
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 101, "{:?}", handle.stats());
+        assert_eq!(seen[0], "burst-0");
+        assert_eq!(seen[100], "after-idle");
     }
 
     #[test]
@@ -342,7 +391,7 @@ mod tests {
             .queue_capacity(1);
         let (engine, mut handle) = start(alerts).unwrap();
         for _ in 0..20 {
-            engine.line(Kind::App, b"{\"name\":\"x\"}");
+            engine.line(Kind::App, "x", b"{\"name\":\"x\"}");
         }
         let dropped = handle.stats().records_dropped;
         handle.shutdown(Duration::from_secs(30));

@@ -5,6 +5,7 @@ mod deliver;
 #[cfg(feature = "alert-email")]
 mod email;
 pub(crate) mod engine;
+mod prefilter;
 mod rule;
 mod stats;
 mod view;

@@ -1,12 +1,11 @@
 //! The rules: what they match, what they count, and their own actions.
 
 use std::fmt;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use memchr::memmem::Finder;
-
 use super::action::Action;
+use super::prefilter::Keyword;
 use super::view::RecordView;
 use super::window::{KeyedWindow, Reached};
 use super::Alert;
@@ -224,26 +223,17 @@ impl Rule {
         }
     }
 
-    /// Whether the rule could match the line whose target is `name`
-    /// (`None`: not known without parsing), by a scan of the raw line: so
-    /// that lines no rule can match are not parsed. Never false for a line
-    /// the rule would match.
-    pub(crate) fn may_match(&self, name: Option<&str>, line: &[u8]) -> bool {
-        let is = |target: &str| name.is_none_or(|n| n == target);
+    /// What the caller's thread checks before a line reaches this rule:
+    /// the target it reads (`None`: every one) and a word the line must
+    /// hold. Never excludes a line the rule would match.
+    pub(crate) fn prefilter(&self) -> (Option<&str>, Keyword) {
         match &self.matcher {
             Matcher::FailedLoginsByIp | Matcher::FailedLoginsByUser => {
-                static FAILED: LazyLock<Finder<'static>> =
-                    LazyLock::new(|| Finder::new(b"failed_login"));
-                is(target::LOGIN) && FAILED.find(line).is_some()
+                (Some(target::LOGIN), Keyword::FailedLogin)
             }
-            Matcher::Deleted(_) => {
-                static DELETE: LazyLock<Finder<'static>> =
-                    LazyLock::new(|| Finder::new(b"DELETE\""));
-                is(target::CRUD) && DELETE.find(line).is_some()
-            }
-            Matcher::ServerErrors { .. } => is(target::REQUEST),
-            Matcher::Predicate(_, Some(t)) => is(t),
-            Matcher::Predicate(_, None) => true,
+            Matcher::Deleted(_) => (Some(target::CRUD), Keyword::Delete),
+            Matcher::ServerErrors { .. } => (Some(target::REQUEST), Keyword::None),
+            Matcher::Predicate(_, only) => (only.as_deref(), Keyword::None),
         }
     }
 

@@ -187,7 +187,7 @@ impl AuditLayer {
             Some(line)
         };
         if let Some(line) = line {
-            self.sinks.write(kind, line);
+            self.sinks.write(kind, target, line);
         }
     }
 

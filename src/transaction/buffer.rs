@@ -152,6 +152,7 @@ where
         }
     }
     for line in lines {
-        peer.sinks.write(Kind::Audit, &line);
+        peer.sinks
+            .write(Kind::Audit, crate::record::target::CRUD, &line);
     }
 }
