@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 use std::time::Instant;
 
-use http::{HeaderMap, Method, StatusCode, Uri};
+use http::{Method, StatusCode, Uri};
 use smallvec::SmallVec;
 use tracing::Span;
 
@@ -196,21 +196,4 @@ pub(crate) fn status_text(status: StatusCode) -> String {
         Some(reason) => format!("{} {reason}", status.as_u16()),
         None => status.as_u16().to_string(),
     }
-}
-
-/// Header names and values as text (values that are not UTF-8, lossily),
-/// on the stack for the usual number of headers.
-pub(crate) fn texts(headers: &HeaderMap) -> SmallVec<[(&str, Cow<'_, str>); 16]> {
-    headers
-        .iter()
-        .map(|(name, value)| {
-            // Nearly every value is ASCII: checked in one pass, borrowed.
-            let bytes = value.as_bytes();
-            let text = match std::str::from_utf8(bytes) {
-                Ok(text) => Cow::Borrowed(text),
-                Err(_) => String::from_utf8_lossy(bytes),
-            };
-            (name.as_str(), text)
-        })
-        .collect()
 }

@@ -10,7 +10,7 @@ use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
 use super::call::{error_kind, error_text, Call, Outcome};
-use super::headers::HeaderTexts;
+use crate::http::headers::HeaderTexts;
 use crate::http::body::Capture;
 use crate::http::capture::{self, Shape};
 
@@ -76,7 +76,7 @@ pub(crate) fn wrap(call: Call, response: reqwest::Response) -> reqwest::Response
     let pending = Box::new(Pending {
         call,
         status: parts.status,
-        headers: HeaderTexts::of(&parts.headers),
+        headers: HeaderTexts::new(&parts.headers),
         shape,
         body: Capture::new(limit),
     });

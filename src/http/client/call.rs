@@ -8,7 +8,7 @@ use std::time::Instant;
 use http::{HeaderValue, StatusCode};
 use tracing::Span;
 
-use super::headers::HeaderTexts;
+use crate::http::headers::HeaderTexts;
 use super::Config;
 use crate::http::body::Capture;
 use crate::http::capture::{self, Shape};
@@ -121,7 +121,7 @@ impl Call {
             start: Instant::now(),
             method: req.method().clone(),
             url: Some(req.url().clone()),
-            headers: HeaderTexts::of(req.headers()),
+            headers: HeaderTexts::new(req.headers()),
             request_shape,
             request,
             streamed,

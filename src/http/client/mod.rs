@@ -3,7 +3,6 @@
 
 mod body;
 pub(crate) mod call;
-mod headers;
 
 use std::fmt;
 use std::future::Future;
