@@ -30,15 +30,18 @@ fn fixture(root: &Path) -> PathBuf {
     dir
 }
 
-/// Every file in `dir` with its bytes.
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+/// Every file in `dir` with its text.
+fn snapshot(dir: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_file())
         .map(|p| {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, fs::read(&p).unwrap())
+            (
+                name,
+                String::from_utf8_lossy(&fs::read(&p).unwrap()).into_owned(),
+            )
         })
         .collect();
     files.sort();
@@ -251,8 +254,8 @@ fn a_failed_export_or_report_leaves_the_old_output_as_it_was() {
     assert_eq!(
         snapshot(&out_dir),
         vec![
-            ("export.jsonl".to_owned(), b"the old export\n".to_vec()),
-            ("report.html".to_owned(), b"the old page\n".to_vec()),
+            ("export.jsonl".to_owned(), "the old export\n".to_owned()),
+            ("report.html".to_owned(), "the old page\n".to_owned()),
         ]
     );
 }
