@@ -27,6 +27,11 @@ use crate::record::{target, ProcessRecord};
 /// taken in whatever order they come (the records' order shows it), so a
 /// step may be retried after a later one started.
 ///
+/// Two steps may have the same name (a second approval after a review):
+/// a registration for that name goes to the first of them that has not
+/// yet received the successes it expects, or, once each has, to the last
+/// of them. The records' `step_index` says which step took it.
+///
 /// ```
 /// use tracing_audit::Process;
 ///
@@ -152,7 +157,9 @@ impl Process {
 
     /// Registers a success or a failure in `step`, with a name and a
     /// description, and writes its `registration` record. An unknown step,
-    /// or a finished process, is an error and records nothing.
+    /// or a finished process, is an error and records nothing. Where
+    /// several steps have this name, the first that still expects
+    /// successes takes it (see [`Process`]).
     pub fn register(
         &mut self,
         step: &str,
@@ -163,7 +170,7 @@ impl Process {
         if self.finished {
             return Err(ProcessError::Finished);
         }
-        let Some(index) = self.steps.iter().position(|s| s.name == step) else {
+        let Some(index) = self.step_for(step) else {
             return Err(ProcessError::UnknownStep(step.to_owned()));
         };
         let s = &mut self.steps[index];
@@ -192,6 +199,26 @@ impl Process {
         );
         self.emit("registration", &message, &members);
         Ok(())
+    }
+
+    /// The index of the step a registration for `name` goes to: the first
+    /// step of that name still short of its expected successes, else the
+    /// last step of that name.
+    fn step_for(&self, name: &str) -> Option<usize> {
+        let mut named = self
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.name == name);
+        let first = named.next()?;
+        let mut last = first.0;
+        for (index, step) in std::iter::once(first).chain(named) {
+            if step.succeeded < step.expected {
+                return Some(index);
+            }
+            last = index;
+        }
+        Some(last)
     }
 
     /// Ends the process, writing its `finish` record with every step's

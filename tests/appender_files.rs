@@ -26,15 +26,8 @@ fn missing_directories_are_created() {
 #[test]
 fn files_are_created_0640_by_default_and_as_configured() {
     use std::os::unix::fs::PermissionsExt;
-    // The process's umask applies, as to any file: read it (Linux reports
-    // it in /proc) rather than set it under the other tests' feet.
-    let umask = fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|l| l.starts_with("Umask:"))?;
-            u32::from_str_radix(line["Umask:".len()..].trim(), 8).ok()
-        })
-        .unwrap_or(0o022);
+    // The process's umask applies, as to any file.
+    let umask = common::umask();
     let dir = tempfile::tempdir().unwrap();
     let default = dir.path().join("audit.log");
     let custom = dir.path().join("login.log");

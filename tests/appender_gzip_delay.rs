@@ -151,3 +151,34 @@ fn a_delay_beyond_any_clock_never_compresses_and_retention_still_runs() {
     assert_eq!(files.len(), 4, "{:?}", names(&files));
     assert!(names(&files).iter().all(|n| !n.ends_with(".gz")));
 }
+
+/// Compressed archives are created with the appender's `file_mode`, as the
+/// live file is, and the rotated plain files keep it: an archive is never
+/// more readable than the file its lines were written to.
+#[cfg(unix)]
+#[test]
+fn rotated_and_compressed_files_keep_the_configured_file_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let expected = 0o600 & !common::umask();
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for compress in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let guard = write_rotating(
+            Appender::builder(&path)
+                .file_mode(0o600)
+                .compress(compress)
+                .compress_after(Duration::ZERO),
+            200,
+        );
+        drop(guard);
+        let files = files_of(&path);
+        assert!(files.len() > 2, "no rotation: {:?}", names(&files));
+        let gz = names(&files).iter().filter(|n| n.ends_with(".gz")).count();
+        assert_eq!(gz > 0, compress, "{:?}", names(&files));
+        for file in &files {
+            assert_eq!(mode(file), expected, "{}", file.display());
+        }
+        Tally::of_files(&files).assert_exactly_once(1, 200);
+    }
+}

@@ -100,3 +100,60 @@ fn a_max_age_that_deletes_every_rotated_file_at_once_is_refused() {
         .unwrap();
     drop(guard);
 }
+
+/// The clock was stepped back across a restart (a VM restored from a
+/// snapshot, a wrong clock fixed by NTP): the rotated files on disk are
+/// named after a time the clock has not reached yet. The file rotated now
+/// is still named after them, so retention, which keeps the newest names,
+/// keeps it and deletes the oldest file instead of the newest lines.
+#[test]
+fn a_file_rotated_after_the_clock_stepped_back_across_a_restart_survives_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    // Left by the earlier run, whose clock said 2099.
+    let earlier = [
+        "audit.log.20990101T000000.000000Z",
+        "audit.log.20990101T010000.000000Z",
+    ];
+    for name in earlier {
+        fs::write(dir.path().join(name), format!("{{\"from\":\"{name}\"}}\n")).unwrap();
+    }
+    let (appender, guard) = Appender::builder(&path)
+        .max_file_size(64)
+        .max_files(2)
+        .build()
+        .unwrap();
+    let lines: Vec<String> = (0..2).map(|n| format!("{{\"n\":{n:040}}}")).collect();
+    for line in &lines {
+        appender.write_line(line.as_bytes()).unwrap();
+    }
+    drop(guard);
+    let stats = appender.stats();
+    assert_eq!(stats.rotations, 1, "{stats:?}");
+    assert_eq!(stats.files_removed, 1, "{stats:?}");
+    let mut names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    // The oldest file went; the one rotated now is named after the newest.
+    assert!(!names.contains(&earlier[0].to_owned()), "{names:?}");
+    assert!(names.contains(&earlier[1].to_owned()), "{names:?}");
+    let rotated = names
+        .iter()
+        .find(|n| !earlier.contains(&n.as_str()) && *n != "audit.log")
+        .unwrap_or_else(|| panic!("the file rotated now was deleted: {names:?}"));
+    assert!(
+        rotated.as_str() > earlier[1],
+        "{rotated} sorts before {}",
+        earlier[1]
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join(rotated)).unwrap(),
+        format!("{}\n", lines[0])
+    );
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        format!("{}\n", lines[1])
+    );
+}

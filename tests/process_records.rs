@@ -213,3 +213,57 @@ fn records_carry_the_span_user_and_request_id_across_await_and_tasks() {
         assert_eq!(summary["success"], n % 2 == 0);
     }
 }
+
+/// Two steps with one name (an approval before and after a review): each
+/// registration goes to the first of them still short of its successes,
+/// so both can succeed, and the records say which step took it.
+#[test]
+fn steps_sharing_a_name_are_filled_in_order_and_can_all_succeed() {
+    let logs = Logs::new();
+    let (succeeded, extra) = logs.run(|| {
+        let mut p = Process::begin("payout", [("approve", 1), ("review", 1), ("approve", 2)]);
+        p.register("approve", true, "manager", "ok").unwrap();
+        p.register("review", true, "audit", "ok").unwrap();
+        p.register("approve", true, "finance", "ok").unwrap();
+        p.register("approve", true, "cfo", "ok").unwrap();
+        let succeeded = p.finish();
+        // Once every step of the name has its successes, the last takes
+        // more (and a failure there fails it).
+        let mut q = Process::begin("payout", [("approve", 1), ("approve", 1)]);
+        q.register("approve", true, "manager", "ok").unwrap();
+        q.register("approve", true, "finance", "ok").unwrap();
+        q.register("approve", false, "cfo", "vetoed").unwrap();
+        (succeeded, q.finish())
+    });
+    assert!(succeeded, "every step got its registrations");
+    assert!(!extra, "the veto landed in the second approve step");
+    let records = process_records(&logs);
+    let indexes: Vec<_> = records
+        .iter()
+        .filter(|r| r["event"] == "registration")
+        .map(|r| {
+            (
+                r["step"].as_str().unwrap().to_owned(),
+                r["step_index"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, u64)> = [
+        ("approve", 1),
+        ("review", 2),
+        ("approve", 3),
+        ("approve", 3),
+        ("approve", 1),
+        ("approve", 2),
+        ("approve", 2),
+    ]
+    .iter()
+    .map(|(s, i)| (s.to_string(), *i))
+    .collect();
+    assert_eq!(indexes, expected);
+    let finals: Vec<_> = records.iter().filter(|r| r["event"] == "finish").collect();
+    assert_eq!(finals[0]["steps"][2]["succeeded"], 2);
+    assert_eq!(finals[0]["steps"][0]["succeeded"], 1);
+    assert_eq!(finals[1]["steps"][0]["failed"], 0);
+    assert_eq!(finals[1]["steps"][1]["failed"], 1);
+}

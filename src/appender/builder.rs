@@ -180,8 +180,8 @@ impl Config {
 ///
 /// Rotated files are named `<file>.<UTC time>Z`, for example
 /// `audit.log.20261122T100000.123456Z` (`.gz` added when compressed;
-/// a microsecond after the previous rotated file's name if the clock was
-/// stepped back since): the names sort by time and the live file's glob `*.log` does not match them,
+/// a microsecond after the newest rotated file's name, also one left by an
+/// earlier run, if the clock is behind it): the names sort by time and the live file's glob `*.log` does not match them,
 /// so a file shipper never reads a file twice.
 ///
 /// # Example
@@ -328,8 +328,10 @@ impl AppenderBuilder {
         self
     }
 
-    /// Permission bits for files the appender creates (Unix; the process
-    /// umask still applies). Ignored elsewhere.
+    /// Permission bits for files the appender creates: the live file and
+    /// the compressed rotated files (a rotated plain file is the live file
+    /// renamed, and keeps them). Unix; the process umask still applies.
+    /// Ignored elsewhere.
     pub fn file_mode(mut self, mode: u32) -> Self {
         self.config.file_mode = mode;
         self

@@ -159,7 +159,9 @@ impl Maintenance {
         let tmp = PathBuf::from(tmp);
         let result = (|| -> io::Result<()> {
             let mut input = fs::File::open(archive)?;
-            let output = fs::File::create(&tmp)?;
+            // Created with the appender's mode, which the rename keeps: a
+            // compressed archive is no more readable than the live file.
+            let output = create_with_mode(&tmp, self.config.file_mode)?;
             let mut encoder = flate2::write::GzEncoder::new(output, flate2::Compression::default());
             io::copy(&mut input, &mut encoder)?;
             encoder.finish()?.sync_all()?;
@@ -182,6 +184,27 @@ impl Maintenance {
             path.display()
         );
     }
+}
+
+/// Creates `path` afresh for writing with permission bits `mode` (Unix;
+/// the umask applies), as the live file is opened. A file left at `path`
+/// is removed first: its own, perhaps wider, mode would otherwise stay.
+#[cfg(feature = "gzip")]
+fn create_with_mode(path: &Path, mode: u32) -> io::Result<fs::File> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    options.open(path)
 }
 
 /// Every rotated file of the live file `path`: `<name>.<UTC time>Z`, as
@@ -209,6 +232,30 @@ pub(crate) fn archives_of(path: &Path) -> io::Result<Vec<PathBuf>> {
     }
     found.sort();
     Ok(found)
+}
+
+/// The time the newest rotated file of `path` is named after, if any: a
+/// writer starting up names its rotated files after it, so that names keep
+/// the rotation order even when the clock is now behind them (stepped back
+/// across a restart), and retention, which keeps the newest names, keeps
+/// the newest files.
+pub(crate) fn newest_archive_time(path: &Path) -> Option<SystemTime> {
+    let prefix_len = archive_prefix(path).as_encoded_bytes().len();
+    archives_of(path).ok()?.iter().rev().find_map(|archive| {
+        let name = archive.file_name()?.as_encoded_bytes();
+        crate::clock::parse_compact(name.get(prefix_len..prefix_len + 23)?)
+    })
+}
+
+/// Whether `name` is the name of a rotated file of the live file named
+/// `live` (`<live>.<UTC time>Z`, `.gz`, `.gz.tmp`), as [`archives_of`]
+/// lists them.
+#[cfg(feature = "cli")]
+pub(crate) fn is_archive_name(live: &str, name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes()
+        .strip_prefix(live.as_bytes())
+        .and_then(|rest| rest.strip_prefix(b"."))
+        .is_some_and(is_archive_suffix)
 }
 
 /// True for what follows `<name>.` in the name of a file this appender

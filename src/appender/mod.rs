@@ -20,6 +20,10 @@
 //!   terminated when the file is reopened.
 //! - **Shutdown writes every accepted line, or counts it.** See
 //!   [Shutdown](#shutdown).
+//! - **A panicking [`LineTransform`] stops nothing.** The panic is caught
+//!   on the writer thread, the line is written untransformed, as it came,
+//!   and counted in [`Stats::transform_panics`] (the first reported on
+//!   stderr); later lines go through the transform again.
 //! - **Rotation by size and time**, by rename and create (never
 //!   copy-truncate), with retention by count and age (every deletion
 //!   counted in [`Stats::files_removed`] and named on stderr) and optional
@@ -123,6 +127,7 @@ mod rotation;
 mod shutdown;
 mod stats;
 mod transform;
+mod transform_panic;
 mod worker;
 mod writer;
 
@@ -153,6 +158,8 @@ pub(crate) use file::identity;
 use file::LiveFile;
 #[cfg(feature = "read")]
 pub(crate) use maintenance::archives_of;
+#[cfg(feature = "cli")]
+pub(crate) use maintenance::is_archive_name;
 use maintenance::Maintenance;
 use shutdown::Closing;
 use stats::Counters;
@@ -436,11 +443,24 @@ fn start(config: Config) -> io::Result<(Appender, AppenderGuard)> {
     });
     let flush_on_panic = config.flush_on_panic;
     let drain_on_exit = config.drain_on_exit;
-    let mut transform = config.transform.as_ref().map(|make| (make.0)());
-    if let Some(transform) = transform.as_mut() {
-        let (last, healed) = file::last_lines(&file.file, file.len, file.healed)?;
-        transform.on_open(last.as_deref(), healed.as_deref());
-    }
+    let transform = match &config.transform {
+        Some(make) => {
+            let (last, healed) = file::last_lines(&file.file, file.len, file.healed)?;
+            // The caller's code, on the caller's thread: a panic in it is
+            // an error of `build`, not a panic of the caller.
+            let started = crate::unwind::catch(|| {
+                let mut transform = (make.0)();
+                transform.on_open(last.as_deref(), healed.as_deref());
+                transform
+            });
+            Some(started.map_err(|message| {
+                io::Error::other(format!(
+                    "the line transform panicked as it started: {message}"
+                ))
+            })?)
+        }
+        None => None,
+    };
     let mut worker = Worker::new(config, rx, counters, file, jobs_tx, done_tx, closing);
     worker.recycle = Some(pool_tx);
     worker.transform = transform;

@@ -70,13 +70,7 @@ impl Worker {
                 }
             }
         }
-        match self.transform.as_mut() {
-            Some(transform) => self.batch_lines += transform.transform(line, &mut self.batch),
-            None => {
-                self.batch.extend_from_slice(line);
-                self.batch_lines += 1;
-            }
-        }
+        self.transform_into_batch(line);
     }
 
     /// Whether the file must be rotated before `incoming` more bytes, and
@@ -125,8 +119,10 @@ impl Worker {
             }
         }
         // Names sort in the order files were rotated, even if the clock was
-        // stepped back since the last rotation: retention keeps the newest
-        // names, and must not take the newest files for the oldest.
+        // stepped back since the last rotation, in this run or before it
+        // (`last_archive` starts as the newest name on disk): retention
+        // keeps the newest names, and must not take the newest files for
+        // the oldest.
         let name_time = match self.last_archive {
             Some(last) if name_time <= last => last + Duration::from_micros(1),
             _ => name_time,
@@ -138,10 +134,9 @@ impl Worker {
                 // Our lines are in the renamed file only if the path still
                 // named our file: check the file that got the new name.
                 let ours = self.file.as_ref().is_some_and(|f| f.still_at(&archive));
-                if let Some(transform) = self.transform.as_mut() {
-                    let name = archive.file_name().unwrap_or_default();
-                    transform.on_rotate(&name.to_string_lossy());
-                }
+                let name = archive.file_name().unwrap_or_default().to_string_lossy();
+                let name = name.into_owned();
+                self.transform_event("on_rotate", |t| t.on_rotate(&name));
                 if let Some(jobs) = &self.jobs {
                     let _ = jobs.send(Job::Rotated(archive));
                 }

@@ -17,6 +17,7 @@ pub(crate) struct Counters {
     pub(crate) abandoned: AtomicU64,
     pub(crate) rewritten: AtomicU64,
     pub(crate) files_removed: AtomicU64,
+    pub(crate) transform_panics: AtomicU64,
 }
 
 impl Counters {
@@ -35,6 +36,7 @@ impl Counters {
             abandoned: self.abandoned.load(Relaxed),
             rewritten: self.rewritten.load(Relaxed),
             files_removed: self.files_removed.load(Relaxed),
+            transform_panics: self.transform_panics.load(Relaxed),
             queue_depth,
         }
     }
@@ -90,6 +92,11 @@ pub struct Stats {
     /// [`max_files`]: super::AppenderBuilder::max_files
     /// [`max_age`]: super::AppenderBuilder::max_age
     pub files_removed: u64,
+    /// Panics of the [`LineTransform`](super::LineTransform) caught by the
+    /// writer (the first reported on stderr). A line whose transform
+    /// panicked is written untransformed, as it came, and counted in
+    /// `lines_written`: the writer goes on, and no line is lost.
+    pub transform_panics: u64,
     /// Messages queued for the writer thread right now (0 once closed).
     pub queue_depth: usize,
 }

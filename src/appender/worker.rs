@@ -71,7 +71,8 @@ pub(crate) struct Worker {
     /// While rotation fails: when to try again, and the next backoff.
     pub(super) rotation_retry: Option<(Instant, Duration)>,
     pub(super) rotation_failures: u64,
-    /// The time the last rotated file was named after.
+    /// The time the last rotated file was named after (at start, the
+    /// newest rotated file found on disk).
     pub(super) last_archive: Option<SystemTime>,
     /// When the last message arrived.
     last_message: Instant,
@@ -100,6 +101,9 @@ impl Worker {
         done: Sender<()>,
         closing: Arc<Closing>,
     ) -> Worker {
+        // Across a restart too, rotated files are named after the newest
+        // one on disk (see `rotate`).
+        let last_archive = super::maintenance::newest_archive_time(&config.path);
         let mut worker = Worker {
             batch: Vec::with_capacity(config.batch_bytes + 4096),
             unverified: Unverified::new(config.identity_check_every, config.identity_clock),
@@ -115,7 +119,7 @@ impl Worker {
             next_rotation: None,
             rotation_retry: None,
             rotation_failures: 0,
-            last_archive: None,
+            last_archive,
             last_message: Instant::now(),
             unsynced_since: None,
             failures_in_burst: 0,
@@ -161,9 +165,7 @@ impl Worker {
                 self.note_error(&e, "sync");
             }
         }
-        if let Some(transform) = self.transform.as_mut() {
-            transform.on_close();
-        }
+        self.transform_event("on_close", |t| t.on_close());
         // Dropping `jobs` lets the maintenance thread finish; dropping
         // `_done` tells the guard we are done.
     }
@@ -374,9 +376,7 @@ impl Worker {
         if self.config.durability == Durability::Write {
             // Otherwise the lines are durable only after the next fsync
             // (see `sync_file`).
-            if let Some(transform) = self.transform.as_mut() {
-                transform.on_written();
-            }
+            self.transform_event("on_written", |t| t.on_written());
         }
         self.batch.clear();
         self.batch_lines = 0;
@@ -540,9 +540,7 @@ impl Worker {
         // the file only once they are on disk, and only when every line it
         // transformed is (not halfway through a batch).
         if self.config.durability != Durability::Write && self.batch.is_empty() {
-            if let Some(transform) = self.transform.as_mut() {
-                transform.on_written();
-            }
+            self.transform_event("on_written", |t| t.on_written());
         }
         Ok(())
     }

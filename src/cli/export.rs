@@ -2,13 +2,13 @@
 //! JSON lines, written as they are found (nothing is held in memory but
 //! the record being written).
 
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
 use serde_json::{Map, Value};
 
 use super::args::{ExportArgs, ExportFormat};
 use super::filter::Filter;
+use super::output;
 use super::scan::{self, Flow, Options, Record};
 use crate::record::Kind;
 
@@ -135,20 +135,32 @@ pub fn spreadsheet_safe(cell: &mut String) {
 }
 
 /// Runs `export` and gives the exit status.
+///
+/// `-O FILE` is refused (a usage error) when it is one of the inputs or an
+/// audit file's name in an input directory; it is written beside, then
+/// renamed over `FILE` once complete (see the `output` module), so a failed
+/// export leaves an old `FILE` as it was.
 pub fn run(args: &ExportArgs) -> u8 {
+    if let Some(code) = args
+        .out
+        .as_deref()
+        .and_then(|out| output::refused(out, &super::paths(&args.inputs)))
+    {
+        return code;
+    }
     let (filter, sources, errors) = match super::prepare(&args.inputs, &args.filter) {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
-    let sink: Box<dyn Write> = match &args.out {
-        Some(path) => match File::create(path) {
-            Ok(file) => Box::new(file),
+    let (sink, pending): (Box<dyn Write>, _) = match &args.out {
+        Some(path) => match output::create(path) {
+            Ok((file, pending)) => (Box::new(file), Some(pending)),
             Err(e) => {
                 eprintln!("tracing-audit: cannot create {}: {e}", path.display());
                 return super::exit::IO;
             }
         },
-        None => Box::new(io::stdout().lock()),
+        None => (Box::new(io::stdout().lock()), None),
     };
     let out = BufWriter::with_capacity(256 * 1024, sink);
     let options = Options {
@@ -179,7 +191,9 @@ pub fn run(args: &ExportArgs) -> u8 {
             return super::exit::IO;
         }
     };
-    let finished = failed.and_then(|()| writer.finish());
+    let finished = failed
+        .and_then(|()| writer.finish())
+        .and_then(|()| pending.map_or(Ok(()), output::Pending::commit));
     super::finish(&errors, &summary, finished)
 }
 

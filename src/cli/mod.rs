@@ -37,6 +37,7 @@ pub mod when;
 
 mod fields;
 mod markup;
+mod output;
 mod svg;
 mod timeline;
 

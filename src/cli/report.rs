@@ -102,15 +102,21 @@ where
     Ok(stats)
 }
 
-/// Runs `report` and gives the exit status.
+/// Runs `report` and gives the exit status. `--html FILE` is refused (a
+/// usage error) when it is one of the inputs or an audit file's name in an
+/// input directory, and replaced whole, by a rename, once the page is
+/// written (see the `output` module).
 pub fn run(args: &ReportArgs) -> u8 {
+    if let Some(code) = super::output::refused(&args.html, &super::paths(&args.inputs)) {
+        return code;
+    }
     let (stats, errors, summary) =
         match super::stats::scan_stats(&args.inputs, &args.filter, args.progress) {
             Ok(scanned) => scanned,
             Err(code) => return code,
         };
     let page = html(&stats, &args.title);
-    let written = std::fs::write(&args.html, page)
+    let written = super::output::write_whole(&args.html, page.as_bytes())
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", args.html.display())));
     super::finish(&errors, &summary, written)
 }

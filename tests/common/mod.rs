@@ -11,6 +11,18 @@ use std::path::{Path, PathBuf};
 /// Helpers for the record tests (`records_*.rs`).
 pub mod records;
 
+/// The process's umask, which applies to every file created (Linux
+/// reports it in /proc; read rather than set under the other tests' feet).
+pub fn umask() -> u32 {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("Umask:"))?;
+            u32::from_str_radix(line["Umask:".len()..].trim(), 8).ok()
+        })
+        .unwrap_or(0o022)
+}
+
 /// A JSON line that identifies its producer `t` and sequence number `n`
 /// and whose length varies with `n`.
 pub fn line(t: u32, n: u64) -> Vec<u8> {

@@ -10,9 +10,9 @@ use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
 use super::call::{error_kind, error_text, Call, Outcome};
-use crate::http::headers::HeaderTexts;
 use crate::http::body::Capture;
 use crate::http::capture::{self, Shape};
+use crate::http::headers::HeaderTexts;
 
 /// The record of a call waiting for its response body to end.
 #[derive(Debug)]

@@ -8,11 +8,11 @@ use std::time::Instant;
 use http::{HeaderValue, StatusCode};
 use tracing::Span;
 
-use crate::http::headers::HeaderTexts;
 use super::Config;
 use crate::http::body::Capture;
 use crate::http::capture::{self, Shape};
 use crate::http::exchange::{side, status_text};
+use crate::http::headers::HeaderTexts;
 use crate::http::request_id;
 use crate::record::request::{External, Payload, Request};
 
