@@ -2,8 +2,6 @@
 //! text as text, and anything else (compressed, not UTF-8, protobuf,
 //! octet-stream, images) as `"[binary N bytes]"`.
 
-use http::HeaderMap;
-
 use crate::record::request::Payload;
 
 /// How a body is recorded, from its headers.
@@ -15,26 +13,28 @@ pub(crate) enum Shape {
     Binary,
 }
 
-/// The shape of the body that `headers` describe; `grpc` bodies are
-/// always binary.
-pub(crate) fn shape(headers: &HeaderMap, grpc: bool) -> Shape {
+/// The shape of a body from its `content-type` and `content-encoding`
+/// (as text; a type that is not visible ASCII given as `""`); `grpc`
+/// bodies are always binary.
+pub(crate) fn shape(content_type: Option<&str>, encoding: Option<&str>, grpc: bool) -> Shape {
     if grpc {
         return Shape::Binary;
     }
-    if let Some(enc) = headers.get(http::header::CONTENT_ENCODING) {
-        let enc = enc.as_bytes();
-        if !enc.eq_ignore_ascii_case(b"identity") && !enc.is_empty() {
+    if let Some(enc) = encoding {
+        if !enc.eq_ignore_ascii_case("identity") && !enc.is_empty() {
             return Shape::Binary;
         }
     }
-    let Some(ct) = headers.get(http::header::CONTENT_TYPE) else {
+    let Some(ct) = content_type else {
         // No type: text if it is UTF-8 (checked when represented).
         return Shape::Text;
     };
-    // Compared without case and without a lower-cased copy (a header
-    // value that is not visible ASCII reads as no type).
-    let ct = ct.to_str().unwrap_or("").trim();
-    let mime = ct.split(';').next().unwrap_or("").trim().as_bytes();
+    // The usual type, as clients write it: no parsing.
+    if ct == "application/json" {
+        return Shape::Json;
+    }
+    // Compared without case and without a lower-cased copy.
+    let mime = ct.trim().split(';').next().unwrap_or("").trim().as_bytes();
     let (kind, sub) = match mime.iter().position(|&b| b == b'/') {
         Some(slash) => (&mime[..slash], &mime[slash + 1..]),
         None => (mime, &b""[..]),
@@ -57,13 +57,6 @@ pub(crate) fn shape(headers: &HeaderMap, grpc: bool) -> Shape {
     } else {
         Shape::Binary
     }
-}
-
-/// Whether `headers` say gRPC (`content-type: application/grpc…`).
-pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
-    headers
-        .get(http::header::CONTENT_TYPE)
-        .is_some_and(|ct| ct.as_bytes().starts_with(b"application/grpc"))
 }
 
 /// The record of a body: `kept` is its first bytes (all of it unless
@@ -100,6 +93,8 @@ pub(crate) fn represent(shape: Shape, kept: &[u8], total: u64, cut: bool) -> Pay
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::headers::HeaderTexts;
+    use http::HeaderMap;
 
     fn h(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut m = HeaderMap::new();
@@ -112,8 +107,42 @@ mod tests {
         m
     }
 
+    fn shape(map: &HeaderMap, grpc: bool) -> Shape {
+        HeaderTexts::new(map).shape(grpc)
+    }
+
+    fn is_grpc(map: &HeaderMap) -> bool {
+        HeaderTexts::new(map).is_grpc()
+    }
+
     #[test]
     fn shapes_from_headers() {
+        assert_eq!(
+            shape(&h(&[("content-type", "application/json")]), false),
+            Shape::Json
+        );
+        assert_eq!(
+            shape(&h(&[("content-type", " Application/JSON ")]), false),
+            Shape::Json
+        );
+        assert_eq!(shape(&h(&[("accept", "text/plain")]), false), Shape::Text);
+        // A type that is not visible ASCII reads as no readable type.
+        let mut odd = HeaderMap::new();
+        odd.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_bytes(b"text/plain; charset=\xe9").unwrap(),
+        );
+        assert_eq!(shape(&odd, false), Shape::Binary);
+        assert_eq!(
+            shape(
+                &h(&[
+                    ("content-encoding", "identity"),
+                    ("content-type", "text/csv")
+                ]),
+                false
+            ),
+            Shape::Text
+        );
         assert_eq!(
             shape(
                 &h(&[("content-type", "application/json; charset=utf-8")]),

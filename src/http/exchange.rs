@@ -13,7 +13,9 @@ use tracing::Span;
 use super::body::{Capture, Shared};
 use super::capture::{self, Shape};
 use super::headers::HeaderTexts;
-use super::{login, request_id};
+use super::login;
+use super::trace::TraceParent;
+use crate::external::emit_in;
 use crate::record::request::{Payload, Request, Side};
 
 /// What is known of the request when the inner service is called.
@@ -29,6 +31,8 @@ pub(crate) struct Exchange {
     pub(crate) uri: Uri,
     pub(crate) headers: HeaderTexts,
     pub(crate) client_ip: Option<IpAddr>,
+    /// From a valid `traceparent` header.
+    pub(crate) trace: Option<TraceParent>,
     pub(crate) request: Shared,
     /// Set on a login route (see [`AuditLayer::login_route`](super::AuditLayer::login_route)).
     pub(crate) login: Option<login::Watch>,
@@ -87,10 +91,6 @@ impl Finish {
             .query()
             .map(|q| form_urlencoded::parse(q.as_bytes()).collect())
             .unwrap_or_default();
-        let trace = ex
-            .headers
-            .get(request_id::TRACEPARENT.as_str())
-            .and_then(|v| request_id::traceparent(v.as_bytes()));
 
         // gRPC's status: from the trailers, or from the headers of a
         // trailers-only response.
@@ -141,17 +141,14 @@ impl Finish {
             execution_time,
             error: error.as_deref(),
             aborted,
-            trace_id: trace.map(|t| t.0),
-            span_id: trace.map(|t| t.1),
+            trace_id: ex.trace.as_ref().map(TraceParent::trace_id),
+            span_id: ex.trace.as_ref().map(TraceParent::span_id),
             external: None,
         };
-        ex.span.in_scope(|| {
-            tracing::event!(
-                target: "audit.request",
-                tracing::Level::INFO,
-                audit = tracing::field::debug(&record)
-            );
-            if let Some(watch) = &ex.login {
+        match &ex.login {
+            None => emit_in(&ex.span, &record),
+            Some(watch) => ex.span.in_scope(|| {
+                emit_in(&Span::none(), &record);
                 watch.emit(&login::Attempt {
                     status,
                     aborted,
@@ -161,8 +158,8 @@ impl Finish {
                     cut: request.cut,
                     client_ip,
                 });
-            }
-        });
+            }),
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use http_body::Body;
 use pin_project_lite::pin_project;
 
 use super::body::{Capture, ResponseBody};
-use super::capture::{self, Shape};
+use super::capture::Shape;
 use super::exchange::Finish;
 use super::headers::HeaderTexts;
 use super::request_id;
@@ -205,7 +205,8 @@ where
                     parts.headers.insert(request_id::HEADER, request_id);
                 }
                 let mut finish = exchange;
-                let response_shape = capture::shape(&parts.headers, finish.exchange.grpc);
+                let headers = HeaderTexts::new(&parts.headers);
+                let response_shape = headers.shape(finish.exchange.grpc);
                 // Binary bodies are recorded by their size: nothing to copy.
                 let limit = if finish.exchange.keep_bodies && response_shape != Shape::Binary {
                     body_limit
@@ -213,7 +214,7 @@ where
                     0
                 };
                 finish.status = Some(parts.status);
-                finish.headers = HeaderTexts::new(&parts.headers);
+                finish.headers = headers;
                 finish.response_shape = response_shape;
                 finish.response = Capture::new(limit);
                 Poll::Ready(Ok(Response::from_parts(

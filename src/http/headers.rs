@@ -6,8 +6,11 @@
 
 use std::borrow::Cow;
 
+use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use http::HeaderMap;
 use smallvec::SmallVec;
+
+use super::capture::{self, Shape};
 
 /// Header names (lower case, as `http` keeps them) and values (lossy
 /// UTF-8), in the order the map gives them.
@@ -16,6 +19,11 @@ pub(crate) struct HeaderTexts {
     text: String,
     /// Where each name and each value ends in `text`.
     ends: SmallVec<[(usize, usize); 16]>,
+    /// The pair of the first `content-type` and whether its value is
+    /// visible ASCII (noted while the map is read: no lookup later).
+    content_type: Option<(usize, bool)>,
+    /// The pair of the first `content-encoding`.
+    content_encoding: Option<usize>,
 }
 
 impl HeaderTexts {
@@ -26,7 +34,14 @@ impl HeaderTexts {
             .sum();
         let mut text = String::with_capacity(size);
         let mut ends = SmallVec::with_capacity(headers.len());
+        let (mut content_type, mut content_encoding) = (None, None);
         for (name, value) in headers {
+            // Standard names compare as enum tags.
+            if content_type.is_none() && name == CONTENT_TYPE {
+                content_type = Some((ends.len(), value.to_str().is_ok()));
+            } else if content_encoding.is_none() && name == CONTENT_ENCODING {
+                content_encoding = Some(ends.len());
+            }
             text.push_str(name.as_str());
             let name_end = text.len();
             // Nearly every value is ASCII: checked in one pass.
@@ -36,7 +51,38 @@ impl HeaderTexts {
             }
             ends.push((name_end, text.len()));
         }
-        HeaderTexts { text, ends }
+        HeaderTexts {
+            text,
+            ends,
+            content_type,
+            content_encoding,
+        }
+    }
+
+    /// The value of pair `i`.
+    fn value(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1].1 };
+        &self.text[start..self.ends[i].1][self.ends[i].0 - start..]
+    }
+
+    /// Whether the headers say gRPC (`content-type: application/grpc…`).
+    pub(crate) fn is_grpc(&self) -> bool {
+        self.content_type
+            .is_some_and(|(i, _)| self.value(i).starts_with("application/grpc"))
+    }
+
+    /// How the body these headers describe is recorded (see
+    /// [`capture::shape`]); `grpc` bodies are always binary.
+    pub(crate) fn shape(&self, grpc: bool) -> Shape {
+        // A type that is not visible ASCII reads as no readable type.
+        let content_type = self
+            .content_type
+            .map(|(i, visible)| if visible { self.value(i) } else { "" });
+        capture::shape(
+            content_type,
+            self.content_encoding.map(|i| self.value(i)),
+            grpc,
+        )
     }
 
     fn iter(&self) -> impl Iterator<Item = (&str, &str)> {

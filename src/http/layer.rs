@@ -19,6 +19,7 @@ use super::exchange::{Exchange, Finish};
 use super::future::ResponseFuture;
 use super::headers::HeaderTexts;
 use super::paths::{self, Pattern};
+use super::trace::{self, TraceParent};
 use super::{capture, client_ip, login, request_id, user};
 use crate::{redact, unwind};
 
@@ -280,9 +281,17 @@ where
         if let Some(user) = &user {
             span.record("user_id", user.as_str());
         }
-        let grpc = capture::is_grpc(&parts.headers);
+        let headers = HeaderTexts::new(&parts.headers);
+        // Kept in the span: calls made inside the request continue it.
+        let trace = headers
+            .get(trace::HEADER.as_str())
+            .and_then(|v| TraceParent::parse(v.as_bytes()));
+        if let Some(trace) = trace {
+            trace::remember(&span, trace);
+        }
+        let grpc = headers.is_grpc();
         let keep_bodies = config.body_limit > 0 && !paths::any(&config.skip_body, parts.uri.path());
-        let request_shape = capture::shape(&parts.headers, grpc);
+        let request_shape = headers.shape(grpc);
         // Binary bodies are recorded by their size: nothing to copy.
         let request_limit = if keep_bodies && request_shape != capture::Shape::Binary {
             config.body_limit
@@ -300,13 +309,14 @@ where
             request_shape,
             method: parts.method.clone(),
             uri: parts.uri.clone(),
-            headers: HeaderTexts::new(&parts.headers),
+            headers,
             client_ip: client_ip::client(
                 client_ip::peer(&parts.extensions),
                 &parts.headers,
                 &config.trusted,
                 config.proxy_header,
             ),
+            trace,
             request: Arc::clone(&shared),
             login: login::watch(&config.login_routes, &parts.method, parts.uri.path()),
         }));

@@ -110,9 +110,15 @@
 //! error; a 5xx has its status as `error_message`.
 //!
 //! The current span's request id goes out as `x-request-id` and each call
-//! gets a new W3C `traceparent` (unless the caller set them), its ids in
-//! the record's `trace_id` / `span_id`, so the partner's records (an
-//! [`AuditLayer`] there) join on them.
+//! gets a W3C `traceparent` (unless the caller set them), its ids in the
+//! record's `trace_id` / `span_id`, so the partner's records (an
+//! [`AuditLayer`] there) join on them. Inside a request that an
+//! [`AuditLayer`] received with a valid `traceparent`, the call continues
+//! that trace (the same trace id and flags, a new parent id for the hop),
+//! also from a task spawned with the request's span
+//! (`.instrument(Span::current())`); otherwise it starts a new trace. This
+//! needs the `tracing-subscriber` registry at the base of the subscriber,
+//! as every subscriber this crate builds has.
 //!
 //! With the feature `reqwest-middleware`, `AuditMiddleware` makes the same
 //! record in a `reqwest-middleware` chain, one per attempt behind a retry
@@ -132,6 +138,7 @@ mod login;
 mod middleware;
 mod paths;
 mod request_id;
+mod trace;
 mod user;
 
 pub use body::{RequestBody, ResponseBody};

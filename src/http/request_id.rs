@@ -1,5 +1,5 @@
 //! The request id (an incoming `x-request-id` when it is sane, else a new
-//! UUIDv7) and the W3C `traceparent` header.
+//! UUIDv7).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -8,9 +8,6 @@ use http::{HeaderName, HeaderValue};
 /// `x-request-id`, the header the id is read from and echoed in (a
 /// constant: no name parsed per request).
 pub(crate) const HEADER: HeaderName = HeaderName::from_static("x-request-id");
-
-/// `traceparent`.
-pub(crate) const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 /// The longest incoming request id kept.
 pub(crate) const MAX_LEN: usize = 128;
@@ -52,49 +49,6 @@ fn fresh() -> [u8; uuid::fmt::Hyphenated::LENGTH] {
     buf
 }
 
-/// `trace_id` and `span_id` from a W3C `traceparent` value
-/// (`00-<32 hex>-<16 hex>-<2 hex>`), checked strictly: lower-case hex only,
-/// version `ff` refused, all-zero ids refused, version `00` exactly 55
-/// bytes (later versions may add fields after a `-`). `None` if malformed.
-pub(crate) fn traceparent(value: &[u8]) -> Option<(&str, &str)> {
-    if value.len() < 55 {
-        return None;
-    }
-    let (head, rest) = value.split_at(55);
-    let version = &head[0..2];
-    if !is_hex(version) || version == b"ff" {
-        return None;
-    }
-    if version == b"00" && !rest.is_empty() {
-        return None;
-    }
-    if !rest.is_empty() && rest[0] != b'-' {
-        return None;
-    }
-    if head[2] != b'-' || head[35] != b'-' || head[52] != b'-' {
-        return None;
-    }
-    let trace = &head[3..35];
-    let span = &head[36..52];
-    let flags = &head[53..55];
-    if !is_hex(trace) || !is_hex(span) || !is_hex(flags) {
-        return None;
-    }
-    if trace.iter().all(|&b| b == b'0') || span.iter().all(|&b| b == b'0') {
-        return None;
-    }
-    // Hex checked: ASCII.
-    Some((
-        std::str::from_utf8(trace).ok()?,
-        std::str::from_utf8(span).ok()?,
-    ))
-}
-
-fn is_hex(s: &[u8]) -> bool {
-    s.iter()
-        .all(|&b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,28 +80,5 @@ mod tests {
         }
         assert_eq!(pick(Some(&[b'a'; 128])).len(), 128);
         assert_eq!(pick(None).len(), 36);
-    }
-
-    #[test]
-    fn traceparent_is_parsed_strictly() {
-        let good = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-        assert_eq!(
-            traceparent(good),
-            Some(("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"))
-        );
-        let future = b"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra";
-        assert!(traceparent(future).is_some());
-        for bad in [
-            &b"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"[..],
-            b"00-00000000000000000000000000000000-00f067aa0ba902b7-01",
-            b"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
-            b"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-            b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",
-            b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
-            b"00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-            b"zz-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-        ] {
-            assert_eq!(traceparent(bad), None, "{}", String::from_utf8_lossy(bad));
-        }
     }
 }

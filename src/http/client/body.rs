@@ -11,7 +11,7 @@ use pin_project_lite::pin_project;
 
 use super::call::{error_kind, error_text, Call, Outcome};
 use crate::http::body::Capture;
-use crate::http::capture::{self, Shape};
+use crate::http::capture::Shape;
 use crate::http::headers::HeaderTexts;
 
 /// The record of a call waiting for its response body to end.
@@ -71,12 +71,13 @@ pub(crate) fn wrap(call: Call, response: reqwest::Response) -> reqwest::Response
     let url = response.url().clone();
     let response: http::Response<reqwest::Body> = response.into();
     let (mut parts, inner) = response.into_parts();
-    let shape = capture::shape(&parts.headers, false);
+    let headers = HeaderTexts::new(&parts.headers);
+    let shape = headers.shape(false);
     let limit = call.response_limit(shape);
     let pending = Box::new(Pending {
         call,
         status: parts.status,
-        headers: HeaderTexts::new(&parts.headers),
+        headers,
         shape,
         body: Capture::new(limit),
     });

@@ -9,11 +9,13 @@ use http::{HeaderValue, StatusCode};
 use tracing::Span;
 
 use super::Config;
+use crate::external::emit_in;
 use crate::http::body::Capture;
-use crate::http::capture::{self, Shape};
+use crate::http::capture::Shape;
 use crate::http::exchange::{side, status_text};
 use crate::http::headers::HeaderTexts;
 use crate::http::request_id;
+use crate::http::trace::{self, TraceParent};
 use crate::record::request::{External, Payload, Request};
 
 /// What is known of an outbound request when it is sent.
@@ -31,31 +33,8 @@ pub(crate) struct Call {
     request: Capture,
     /// A body given as a stream: not seen by the record.
     streamed: bool,
-    trace: Option<TraceIds>,
+    trace: Option<TraceParent>,
     attempt: Option<u32>,
-}
-
-/// The trace and span ids of the call's `traceparent`, lower-case hex.
-#[derive(Debug, Clone, Copy)]
-struct TraceIds {
-    trace: [u8; 32],
-    span: [u8; 16],
-}
-
-impl TraceIds {
-    /// From the ids of a valid `traceparent` (32 and 16 hex digits).
-    fn of((trace, span): (impl AsRef<[u8]>, impl AsRef<[u8]>)) -> TraceIds {
-        let mut ids = TraceIds {
-            trace: [b'0'; 32],
-            span: [b'0'; 16],
-        };
-        let (trace, span) = (trace.as_ref(), span.as_ref());
-        if trace.len() == 32 && span.len() == 16 {
-            ids.trace.copy_from_slice(trace);
-            ids.span.copy_from_slice(span);
-        }
-        ids
-    }
 }
 
 /// How the response ended, for the record.
@@ -86,21 +65,23 @@ impl Call {
                 }
             }
         }
-        let trace = match headers.get(request_id::TRACEPARENT) {
+        let trace = match headers.get(trace::HEADER) {
             // The caller's own, if it is valid.
-            Some(theirs) => request_id::traceparent(theirs.as_bytes()).map(TraceIds::of),
+            Some(theirs) => TraceParent::parse(theirs.as_bytes()),
             None if config.traceparent => {
-                let ours = new_traceparent();
-                let ids = TraceIds::of((&ours[3..35], &ours[36..52]));
+                // Inside an audited inbound request that came with a
+                // trace: continued; else a new one.
+                let ours = trace::inbound().map_or_else(TraceParent::fresh, |t| t.child());
                 // Hex digits and hyphens: always a header value.
-                if let Ok(value) = HeaderValue::from_bytes(&ours) {
-                    headers.insert(request_id::TRACEPARENT, value);
+                if let Ok(value) = HeaderValue::from_bytes(ours.as_bytes()) {
+                    headers.insert(trace::HEADER, value);
                 }
-                Some(ids)
+                Some(ours)
             }
             None => None,
         };
-        let request_shape = capture::shape(headers, false);
+        let texts = HeaderTexts::new(headers);
+        let request_shape = texts.shape(false);
         let limit = if request_shape == Shape::Binary {
             0
         } else {
@@ -121,7 +102,7 @@ impl Call {
             start: Instant::now(),
             method: req.method().clone(),
             url: Some(req.url().clone()),
-            headers: HeaderTexts::new(req.headers()),
+            headers: texts,
             request_shape,
             request,
             streamed,
@@ -216,14 +197,8 @@ impl Call {
             execution_time,
             error: error.as_deref(),
             aborted: outcome.aborted,
-            trace_id: self
-                .trace
-                .as_ref()
-                .and_then(|t| std::str::from_utf8(&t.trace).ok()),
-            span_id: self
-                .trace
-                .as_ref()
-                .and_then(|t| std::str::from_utf8(&t.span).ok()),
+            trace_id: self.trace.as_ref().map(TraceParent::trace_id),
+            span_id: self.trace.as_ref().map(TraceParent::span_id),
             external: Some(External {
                 peer_service: &self.peer_service,
                 endpoint: self.url.as_ref().map_or("", |u| u.as_str()),
@@ -232,13 +207,7 @@ impl Call {
             }),
             ..Request::default()
         };
-        self.span.in_scope(|| {
-            tracing::event!(
-                target: "audit.request",
-                tracing::Level::INFO,
-                audit = tracing::field::debug(&record)
-            );
-        });
+        emit_in(&self.span, &record);
     }
 }
 
@@ -302,40 +271,4 @@ pub(crate) fn error_text(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// A W3C `traceparent` for a new trace: version 00, random ids (never
-/// all zeros), sampled.
-fn new_traceparent() -> [u8; 55] {
-    let mut header = *b"00-00000000000000000000000000000000-0000000000000000-01";
-    hex_into(&mut header[3..35], fastrand::u128(1..));
-    hex_into(&mut header[36..52], u128::from(fastrand::u64(1..)));
-    header
-}
-
-/// Writes the low digits of `v` in lower-case hex, filling `out`.
-fn hex_into(out: &mut [u8], mut v: u128) {
-    for digit in out.iter_mut().rev() {
-        *digit = b"0123456789abcdef"[(v & 0xf) as usize];
-        v >>= 4;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn new_traceparents_are_valid_and_differ() {
-        let a = new_traceparent();
-        let b = new_traceparent();
-        assert_ne!(a, b);
-        let (trace, span) = request_id::traceparent(&a).expect("valid");
-        let ids = TraceIds::of((trace, span));
-        assert_eq!(&ids.trace[..], &a[3..35]);
-        assert_eq!(&ids.span[..], &a[36..52]);
-        let mut one = [0u8; 4];
-        hex_into(&mut one, 0xbeef);
-        assert_eq!(&one, b"beef");
-    }
 }
