@@ -377,17 +377,16 @@ fn set_user_dyn(user_id: &dyn std::fmt::Display, info: Option<&dyn record::ToJso
     });
 }
 
-/// The `request_id` of the current span or the nearest span around it
-/// that has one, as the crate's layer keeps it; `None` without the layer.
+/// The `request_id` of `span` or the nearest span around it that has one,
+/// as the crate's layer keeps it; `None` without the layer.
 #[cfg_attr(not(feature = "reqwest"), allow(dead_code))]
-pub(crate) fn current_request_id() -> Option<String> {
-    tracing::Span::current()
-        .with_subscriber(|(id, dispatch)| {
-            dispatch
-                .downcast_ref::<AuditLayer>()
-                .and_then(|layer| layer.context_value(dispatch, id, "request_id"))
-        })
-        .flatten()
+pub(crate) fn request_id_in(span: &tracing::Span) -> Option<String> {
+    span.with_subscriber(|(id, dispatch)| {
+        dispatch
+            .downcast_ref::<AuditLayer>()
+            .and_then(|layer| layer.context_value(dispatch, id, "request_id"))
+    })
+    .flatten()
 }
 
 #[doc(hidden)]

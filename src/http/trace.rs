@@ -117,18 +117,17 @@ pub(crate) fn remember(span: &Span, trace: TraceParent) {
     });
 }
 
-/// The trace of the inbound request whose span (or a span inside it) is
-/// the current one, if it came with a valid `traceparent`.
-pub(crate) fn inbound() -> Option<TraceParent> {
-    Span::current()
-        .with_subscriber(|(id, dispatch)| {
-            let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
-            registry
-                .span(id)?
-                .scope()
-                .find_map(|span| span.extensions().get::<Inbound>().map(|i| i.0))
-        })
-        .flatten()
+/// The trace of the inbound request whose span is `span` or around it,
+/// if it came with a valid `traceparent`.
+pub(crate) fn inbound(span: &Span) -> Option<TraceParent> {
+    span.with_subscriber(|(id, dispatch)| {
+        let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
+        registry
+            .span(id)?
+            .scope()
+            .find_map(|span| span.extensions().get::<Inbound>().map(|i| i.0))
+    })
+    .flatten()
 }
 
 #[cfg(test)]
@@ -188,17 +187,17 @@ mod tests {
     fn the_inbound_trace_is_found_from_inner_spans() {
         let trace = TraceParent::fresh();
         tracing::subscriber::with_default(tracing_subscriber::registry(), || {
-            assert_eq!(inbound(), None, "no span");
+            assert_eq!(inbound(&Span::current()), None, "no span");
             let request = tracing::info_span!("request");
             remember(&request, trace);
             let _in = request.enter();
-            assert_eq!(inbound(), Some(trace));
+            assert_eq!(inbound(&Span::current()), Some(trace));
             let inner = tracing::info_span!("inner");
             let _in_inner = inner.enter();
-            assert_eq!(inbound(), Some(trace));
+            assert_eq!(inbound(&Span::current()), Some(trace));
         });
         let other = tracing::info_span!("request");
         remember(&other, trace);
-        assert_eq!(inbound(), None, "no subscriber: nothing kept");
+        assert_eq!(inbound(&other), None, "no subscriber: nothing kept");
     }
 }

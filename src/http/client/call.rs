@@ -56,7 +56,7 @@ impl Call {
         let span = Span::current();
         let headers = req.headers_mut();
         if config.request_id && !headers.contains_key(request_id::HEADER) {
-            if let Some(id) = crate::current_request_id() {
+            if let Some(id) = crate::request_id_in(&span) {
                 // Only a sane id goes out as it is: it cannot break a header.
                 if request_id::is_sane(id.as_bytes()) {
                     if let Ok(value) = HeaderValue::from_str(&id) {
@@ -71,7 +71,7 @@ impl Call {
             None if config.traceparent => {
                 // Inside an audited inbound request that came with a
                 // trace: continued; else a new one.
-                let ours = trace::inbound().map_or_else(TraceParent::fresh, |t| t.child());
+                let ours = trace::inbound(&span).map_or_else(TraceParent::fresh, |t| t.child());
                 // Hex digits and hyphens: always a header value.
                 if let Ok(value) = HeaderValue::from_bytes(ours.as_bytes()) {
                     headers.insert(trace::HEADER, value);
