@@ -407,6 +407,14 @@ pub mod __private {
         pub fn event_id(since: std::time::Duration) -> uuid::Uuid {
             crate::event_id::at(since)
         }
+
+        /// As an inbound record's `client_ip`: appends the address (for
+        /// `benches/ip_text.rs`).
+        #[cfg(feature = "http")]
+        pub fn client_ip(out: &mut String, ip: std::net::IpAddr) {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{}", crate::http::ip_text::IpText::new(ip));
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use tracing::Span;
 use super::body::{Capture, Shared};
 use super::capture::{self, Shape};
 use super::headers::HeaderTexts;
+use super::ip_text::IpText;
 use super::login;
 use super::trace::TraceParent;
 use crate::external::emit_in;
@@ -127,12 +128,13 @@ impl Finish {
         };
 
         let client_ip = ex.client_ip;
+        let ip_text = client_ip.map(IpText::new);
         let record = Request {
             protocol: if ex.grpc { "grpc" } else { "http" },
             method: ex.method.as_str(),
             path: ex.uri.path(),
             query: &query,
-            client_ip: client_ip.as_ref().map(|ip| ip as &dyn std::fmt::Display),
+            client_ip: ip_text.as_ref().map(|ip| ip as &dyn std::fmt::Display),
             request: side(&req_headers, &request, ex.request_shape, ex.keep_bodies),
             status: status.map(|s| s.as_u16()),
             response: side(&res_headers, &response, response_shape, ex.keep_bodies),

@@ -28,11 +28,9 @@ pub(crate) struct HeaderTexts {
 
 impl HeaderTexts {
     pub(crate) fn new(headers: &HeaderMap) -> HeaderTexts {
-        let size: usize = headers
-            .iter()
-            .map(|(name, value)| name.as_str().len() + value.len())
-            .sum();
-        let mut text = String::with_capacity(size);
+        // One pass over the map: room for the usual header, grown if
+        // the headers are longer.
+        let mut text = String::with_capacity(headers.len() * 48);
         let mut ends = SmallVec::with_capacity(headers.len());
         let (mut content_type, mut content_encoding) = (None, None);
         for (name, value) in headers {

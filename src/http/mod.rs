@@ -132,6 +132,7 @@ mod client_ip;
 mod exchange;
 mod future;
 mod headers;
+pub(crate) mod ip_text;
 mod layer;
 mod login;
 #[cfg(feature = "reqwest-middleware")]
