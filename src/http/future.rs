@@ -201,9 +201,11 @@ where
                 // The handler's own `x-request-id`, if it set one, is
                 // left as it is: the layer changes nothing the handler
                 // wrote (the record has it among the response headers).
-                if !parts.headers.contains_key(request_id::HEADER) {
-                    parts.headers.insert(request_id::HEADER, request_id);
-                }
+                // (One lookup: the entry.)
+                parts
+                    .headers
+                    .entry(request_id::HEADER)
+                    .or_insert(request_id);
                 let mut finish = exchange;
                 let headers = HeaderTexts::new(&parts.headers);
                 let response_shape = headers.shape(finish.exchange.grpc);
