@@ -31,6 +31,20 @@ use crate::nesting::DEPTH_MARKER;
 pub(crate) fn json_text(out: &mut String, bytes: &[u8], opts: &Opts<'_>) -> bool {
     let start = out.len();
     let truncated = opts.truncated.get();
+    // Most bodies are read by the crate's own reader in one pass; what it
+    // gives up on is read here by `serde_json`.
+    if super::quick::write(out, bytes, opts).is_ok() {
+        return true;
+    }
+    out.truncate(start);
+    opts.truncated.set(truncated);
+    through_serde(out, bytes, opts)
+}
+
+/// [`json_text`] read by `serde_json` alone.
+pub(crate) fn through_serde(out: &mut String, bytes: &[u8], opts: &Opts<'_>) -> bool {
+    let start = out.len();
+    let truncated = opts.truncated.get();
     let mut members = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let written = Emit {
@@ -51,10 +65,10 @@ pub(crate) fn json_text(out: &mut String, bytes: &[u8], opts: &Opts<'_>) -> bool
 
 /// One member of an object being written: its key, where its value's
 /// text lies in the output, and whether writing that value cut anything.
-struct Member<'de> {
-    key: Cow<'de, str>,
-    value: std::ops::Range<usize>,
-    cut: bool,
+pub(super) struct Member<'de> {
+    pub(super) key: Cow<'de, str>,
+    pub(super) value: std::ops::Range<usize>,
+    pub(super) cut: bool,
 }
 
 /// Writes the value it is given into `out`.
@@ -195,7 +209,7 @@ impl<'de> Visitor<'de> for Emit<'_, '_, 'de> {
 /// map holds them. Keys are written again (a cut key is numbered by its
 /// place in the new order); the record's `truncated` mark is what the
 /// kept members cut.
-fn reorder(
+pub(super) fn reorder(
     out: &mut String,
     open: usize,
     members: &mut [Member<'_>],
@@ -340,7 +354,7 @@ pub(crate) fn json_text_into<W: Write + ?Sized>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::cell::Cell;
 
     use proptest::prelude::*;
@@ -418,7 +432,7 @@ mod tests {
 
     /// JSON text with keys in any order, repeated keys, secret keys and
     /// values, escapes, long keys and strings, deep nesting.
-    fn text() -> impl Strategy<Value = String> {
+    pub(in crate::json) fn text() -> impl Strategy<Value = String> {
         let key = prop_oneof![
             prop::sample::select(vec![
                 "a",
