@@ -127,6 +127,8 @@ mod prefixes;
 mod scan;
 pub(crate) mod user_info;
 
+pub(crate) use scan::{possible_from, TRIGGERS};
+
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
@@ -484,7 +486,13 @@ impl Policy {
 
     /// Where the first secret value of `text` is, if it has one.
     pub(crate) fn first_secret(&self, text: &str) -> Option<Range<usize>> {
-        let classes = scan::possible(text.as_bytes()) & self.values;
+        self.first_secret_among(text, scan::possible(text.as_bytes()))
+    }
+
+    /// [`Policy::first_secret`] for a text whose possible classes (see
+    /// [`possible_from`]) the caller found in a pass of its own.
+    pub(crate) fn first_secret_among(&self, text: &str, possible: u8) -> Option<Range<usize>> {
+        let classes = possible & self.values;
         if classes == 0 {
             return None;
         }
