@@ -15,10 +15,14 @@
 //! value kept (the same rewrite, [`reorder`]), secret keys masked, string
 //! values scanned and capped.
 
-use std::borrow::Cow;
+use std::cell::Cell;
+use std::ops::Range;
 
-use super::transcode::{reorder, Member};
-use super::write::{data_key, float, int, plain_string, value_string, CutKeys};
+use super::transcode::{reorder, Keys, Member};
+use super::write::{
+    clean_data_key, float, int, plain_string, surveyed_string, CutKeys, Survey, NEEDS_ESCAPE,
+    SURVEY,
+};
 use super::Opts;
 
 /// Nesting deeper than this is left to `serde_json` (whose own limit is
@@ -40,34 +44,61 @@ impl From<std::fmt::Error> for Bail {
 /// holds a part of it and the record's `truncated` mark may be set: the
 /// caller puts both back.
 pub(super) fn write(out: &mut String, bytes: &[u8], opts: &Opts<'_>) -> Result<(), Bail> {
+    // Checked whole once (every string then lies between ASCII quotes, so
+    // on character boundaries).
+    let text = std::str::from_utf8(bytes).map_err(|_| Bail)?;
     let mut reader = Reader {
-        text: bytes,
+        text,
+        bytes,
         at: 0,
         out,
         opts,
-        members: Vec::new(),
+        members: MEMBERS.with(Cell::take),
     };
+    reader.members.clear();
     reader.space();
-    reader.value(opts.value_depth, 0)?;
+    let mut read = reader.value(opts.value_depth, 0);
     reader.space();
-    if reader.at != bytes.len() {
-        return Err(Bail);
+    if read.is_ok() && reader.at != bytes.len() {
+        read = Err(Bail);
     }
-    Ok(())
+    // Kept for the next body on this thread, unless it grew large.
+    if reader.members.capacity() <= 1024 {
+        let members = std::mem::take(&mut reader.members);
+        MEMBERS.with(|m| m.set(members));
+    }
+    read
+}
+
+thread_local! {
+    /// The members list of the last body read on this thread, reused (its
+    /// allocation) by the next.
+    static MEMBERS: Cell<Vec<Member<Range<usize>>>> = const { Cell::new(Vec::new()) };
+}
+
+/// Keys as where they lie in the text.
+struct In<'t>(&'t str);
+
+impl Keys<Range<usize>> for In<'_> {
+    fn key<'a>(&'a self, key: &'a Range<usize>) -> &'a str {
+        self.0.get(key.clone()).unwrap_or("")
+    }
 }
 
 struct Reader<'t, 'a, 'o> {
-    text: &'t [u8],
+    text: &'t str,
+    bytes: &'t [u8],
     at: usize,
     out: &'a mut String,
     opts: &'a Opts<'o>,
-    /// The members of the objects open around the reader, innermost last.
-    members: Vec<Member<'t>>,
+    /// The members of the objects open around the reader, innermost last
+    /// (keys as where they lie in the text).
+    members: Vec<Member<Range<usize>>>,
 }
 
 impl<'t> Reader<'t, '_, '_> {
     fn peek(&self) -> Option<u8> {
-        self.text.get(self.at).copied()
+        self.bytes.get(self.at).copied()
     }
 
     /// Skips what JSON calls whitespace.
@@ -91,8 +122,9 @@ impl<'t> Reader<'t, '_, '_> {
     fn value(&mut self, room: usize, depth: usize) -> Result<(), Bail> {
         match self.peek() {
             Some(b'"') => {
-                let s = self.string()?;
-                Ok(value_string(self.out, s, self.opts)?)
+                let (range, survey) = self.string()?;
+                let s = self.str_at(range)?;
+                Ok(surveyed_string(self.out, s, survey, self.opts)?)
             }
             Some(b'{') => self.object(room, depth),
             Some(b'[') => self.array(room, depth),
@@ -105,7 +137,7 @@ impl<'t> Reader<'t, '_, '_> {
     }
 
     fn literal(&mut self, word: &'static str) -> Result<(), Bail> {
-        if !self.text[self.at..].starts_with(word.as_bytes()) {
+        if !self.bytes[self.at..].starts_with(word.as_bytes()) {
             return Err(Bail);
         }
         self.at += word.len();
@@ -113,24 +145,35 @@ impl<'t> Reader<'t, '_, '_> {
         Ok(())
     }
 
-    /// A string with nothing to unescape, borrowed from the text.
-    fn string(&mut self) -> Result<&'t str, Bail> {
+    /// A string with nothing to unescape: where it lies in the text, and
+    /// its [`Survey`].
+    fn string(&mut self) -> Result<(Range<usize>, Survey), Bail> {
         self.expect(b'"')?;
-        let rest = &self.text[self.at..];
-        let len = rest
-            .iter()
-            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-            .ok_or(Bail)?;
-        if rest[len] != b'"' {
+        let start = self.at;
+        let mut survey = Survey::default();
+        let mut end = start;
+        for &c in &self.bytes[start..] {
+            if SURVEY[usize::from(c)] & NEEDS_ESCAPE != 0 {
+                break;
+            }
+            survey.add(c);
+            end += 1;
+        }
+        if self.bytes.get(end) != Some(&b'"') {
             return Err(Bail);
         }
-        let s = std::str::from_utf8(&rest[..len]).map_err(|_| Bail)?;
-        self.at += len + 1;
-        Ok(s)
+        self.at = end + 1;
+        Ok((start..end, survey))
+    }
+
+    /// The text at `range` (always on character boundaries: between ASCII
+    /// quotes of text checked as UTF-8).
+    fn str_at(&self, range: Range<usize>) -> Result<&'t str, Bail> {
+        self.text.get(range).ok_or(Bail)
     }
 
     fn number(&mut self) -> Result<(), Bail> {
-        let rest = &self.text[self.at..];
+        let rest = &self.bytes[self.at..];
         let len = rest
             .iter()
             .position(|c| !matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
@@ -212,14 +255,17 @@ impl<'t> Reader<'t, '_, '_> {
             return Ok(());
         }
         loop {
-            let key = self.string()?;
+            let (range, _) = self.string()?;
+            let key = self.str_at(range.clone())?;
             self.space();
             self.expect(b':')?;
             self.space();
-            if self.members.len() > base && *self.members[self.members.len() - 1].key >= *key {
-                in_order = false;
+            if let Some(last) = self.members[base..].last() {
+                if self.text.get(last.key.clone()).is_none_or(|k| k >= key) {
+                    in_order = false;
+                }
             }
-            data_key(self.out, &mut first, key, self.opts, &mut cut_keys)?;
+            clean_data_key(self.out, &mut first, key, self.opts, &mut cut_keys)?;
             let start = self.out.len();
             let before = self.opts.truncated.replace(false);
             self.value(room - 1, depth + 1)?;
@@ -233,7 +279,7 @@ impl<'t> Reader<'t, '_, '_> {
             };
             self.opts.truncated.set(before || cut);
             self.members.push(Member {
-                key: Cow::Borrowed(key),
+                key: range,
                 value: start..self.out.len(),
                 cut,
             });
@@ -251,10 +297,12 @@ impl<'t> Reader<'t, '_, '_> {
             }
         }
         if !in_order {
+            let members = &mut self.members[base..];
             reorder(
                 self.out,
                 open,
-                &mut self.members[base..],
+                members,
+                &In(self.text),
                 self.opts,
                 outer_cut,
             )?;

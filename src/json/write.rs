@@ -15,18 +15,48 @@ use crate::unwind;
 /// Writes `s` as a JSON string, quotes included, its secret values masked
 /// (see [`Policy`](crate::redact::Policy)), cut at `cap` bytes.
 pub(crate) fn string<W: Write + ?Sized>(out: &mut W, s: &str, opts: &Opts<'_>) -> fmt::Result {
-    // One pass says both what the value scan may find and whether the
-    // text needs an escape.
-    let (mut seen, mut digits) = (0u8, 0usize);
-    for &c in s.as_bytes() {
-        seen |= SURVEY[usize::from(c)];
-        digits += usize::from(c.wrapping_sub(b'0') < 10);
+    surveyed_string(out, s, Survey::of(s.as_bytes()), opts)
+}
+
+/// What one pass over a text found: the classes of secret value the scan
+/// may find in it and whether it needs an escape.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Survey {
+    /// The [`SURVEY`] entries of its bytes, OR-ed.
+    pub(super) seen: u8,
+    /// How many ASCII digits it has.
+    pub(super) digits: usize,
+}
+
+impl Survey {
+    pub(crate) fn of(bytes: &[u8]) -> Survey {
+        let mut survey = Survey::default();
+        for &c in bytes {
+            survey.add(c);
+        }
+        survey
     }
-    let possible = redact::possible_from(seen, digits);
+
+    #[inline]
+    pub(super) fn add(&mut self, c: u8) {
+        self.seen |= SURVEY[usize::from(c)];
+        self.digits += usize::from(c.wrapping_sub(b'0') < 10);
+    }
+}
+
+/// [`string`] for a text whose [`Survey`] the caller made in a pass of
+/// its own.
+pub(super) fn surveyed_string<W: Write + ?Sized>(
+    out: &mut W,
+    s: &str,
+    survey: Survey,
+    opts: &Opts<'_>,
+) -> fmt::Result {
+    let possible = redact::possible_from(survey.seen, survey.digits);
     if let Some(first) = opts.policy.first_secret_among(s, possible) {
         return capped_string(out, &opts.policy.redact_from(s, first), opts);
     }
-    if seen & NEEDS_ESCAPE == 0 && s.len() <= opts.string_cap {
+    if survey.seen & NEEDS_ESCAPE == 0 && s.len() <= opts.string_cap {
         out.write_char('"')?;
         out.write_str(s)?;
         return out.write_char('"');
@@ -36,12 +66,12 @@ pub(crate) fn string<W: Write + ?Sized>(out: &mut W, s: &str, opts: &Opts<'_>) -
 
 /// In [`SURVEY`]: a byte JSON escapes (the value scan's classes use the
 /// low six bits).
-const NEEDS_ESCAPE: u8 = 0x80;
+pub(super) const NEEDS_ESCAPE: u8 = 0x80;
 
 /// For each byte: the classes of secret value it may start
 /// ([`redact::TRIGGERS`]), and [`NEEDS_ESCAPE`] for `"`, `\\` and the
 /// control characters.
-static SURVEY: [u8; 256] = {
+pub(super) static SURVEY: [u8; 256] = {
     let mut table = redact::TRIGGERS;
     let mut b = 0;
     while b < 256 {
@@ -282,6 +312,22 @@ pub(crate) fn data_key<W: Write + ?Sized>(
     } else {
         self::key(out, first, &format!("{stem} #{n}]"))
     }
+}
+
+/// [`data_key`] for a key known to hold nothing JSON escapes.
+pub(super) fn clean_data_key<W: Write + ?Sized>(
+    out: &mut W,
+    first: &mut bool,
+    key: &str,
+    opts: &Opts<'_>,
+    cut_keys: &mut CutKeys,
+) -> fmt::Result {
+    if key.len() > opts.string_cap {
+        return data_key(out, first, key, opts, cut_keys);
+    }
+    out.write_str(if std::mem::take(first) { "\"" } else { ",\"" })?;
+    out.write_str(key)?;
+    out.write_str("\":")
 }
 
 /// The keys cut so far in one object: their cut text and how many.
