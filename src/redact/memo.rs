@@ -105,6 +105,7 @@ impl Made {
 
     /// Vouches for `text` (a longer or empty text is not vouched for);
     /// returns what was vouched for before, for [`restore`](Self::restore).
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub(super) fn vouch(&self, text: &str) -> (usize, [u8; 64]) {
         let mut previous = (0, [0; 64]);
         if let Ok(mut made) = self.text.try_borrow_mut() {
@@ -118,6 +119,7 @@ impl Made {
         previous
     }
 
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub(super) fn restore(&self, previous: (usize, [u8; 64])) {
         if let Ok(mut made) = self.text.try_borrow_mut() {
             *made = previous;

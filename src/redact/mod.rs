@@ -580,6 +580,7 @@ thread_local! {
 /// crate made itself (a request id it generated: hex digits and hyphens,
 /// no secret), so it is not scanned. Never for text that came from
 /// outside: that is always scanned.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
 pub(crate) fn made_here<R>(text: &str, f: impl FnOnce() -> R) -> R {
     /// Restores what was vouched for before, even on unwind.
     struct Restore((usize, [u8; 64]));
