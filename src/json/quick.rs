@@ -85,6 +85,24 @@ impl Keys<Range<usize>> for In<'_> {
     }
 }
 
+/// `12.5`, `1234567.000001`: one to seven digits before the point (the
+/// first not `0`), one to seven after it (the last not `0`). `serde_json`
+/// reads such a number exactly (both parts fit a double's mantissa, the
+/// power of ten is at most 7), and as no two decimals of fifteen or fewer
+/// digits share a double, the shortest text the float writer gives for it
+/// is these same digits.
+fn is_short_decimal(digits: &[u8]) -> bool {
+    let Some(point) = digits.iter().position(|&c| c == b'.') else {
+        return false;
+    };
+    let (whole, fraction) = (&digits[..point], &digits[point + 1..]);
+    (1..=7).contains(&whole.len())
+        && (1..=7).contains(&fraction.len())
+        && whole[0] != b'0'
+        && fraction.last() != Some(&b'0')
+        && whole.iter().chain(fraction).all(u8::is_ascii_digit)
+}
+
 struct Reader<'t, 'a, 'o> {
     text: &'t str,
     bytes: &'t [u8],
@@ -186,9 +204,10 @@ impl<'t> Reader<'t, '_, '_> {
             && digits.iter().all(u8::is_ascii_digit)
             && (digits[0] != b'0' || digits.len() == 1)
             && token != b"-0";
-        if plain {
+        if plain || is_short_decimal(digits) {
             // An integer `serde_json` reads as a `u64` or `i64`, whose
-            // digits are these.
+            // digits are these; or a short decimal, which it reads exactly
+            // and whose shortest form is itself.
             self.out
                 .push_str(std::str::from_utf8(token).map_err(|_| Bail)?);
             return Ok(());
@@ -370,6 +389,7 @@ mod tests {
             r#"{"username":"alice","password":"hunter2","remember":true,"username":"bob"}"#,
             r#"{"user":{"name":"bob","id":7},"access_token":"abc","expires":3600}"#,
             r#" [ 1 , -2 , 0 , 3.25e-3 , -0 , null , false , "é" , {} , [] ] "#,
+            "[12.5,-1.25,9999999.9999999,1000000.1,1.0,10.50,0.5,12345678.5]",
             r#"{"big":123456789012345678901234,"max":18446744073709551615,"min":-9223372036854775808}"#,
             r#"{"k":"Bearer abcdefghijkl1","url":"https://u:p@h.io/x","c":"4111 1111 1111 1111"}"#,
             r#"{"kkkkkkkkkkkkkkkkkx":1,"kkkkkkkkkkkkkkkky":{"a":"a long string value, longer than the cap"}}"#,
@@ -436,6 +456,16 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn short_decimals_are_written_as_serde_json_reads_them(
+            sign in prop::bool::ANY,
+            whole in "[0-9]{0,9}",
+            fraction in "[0-9]{0,9}",
+        ) {
+            let text = format!("[{}{whole}.{fraction}]", if sign { "-" } else { "" });
+            check(text.as_bytes(), 12, 5);
+        }
+
         #[test]
         fn accepts_and_writes_as_serde_json_does(
             text in crate::json::transcode::tests::text(),
