@@ -415,6 +415,20 @@ pub mod __private {
             use std::fmt::Write as _;
             let _ = write!(out, "{}", crate::http::ip_text::IpText::new(ip));
         }
+
+        /// As a captured JSON body is written into a record (default
+        /// policy and caps), for `benches/json_body.rs`: by the crate's
+        /// own one-pass reader with `serde_json` behind it, or by
+        /// `serde_json` alone; `false` if it is not JSON.
+        pub fn json_body(out: &mut String, bytes: &[u8], serde_only: bool) -> bool {
+            crate::json::with_opts(|opts| {
+                if serde_only {
+                    crate::json::json_text_through_serde(out, bytes, opts)
+                } else {
+                    crate::json::json_text_of_line(out, bytes, opts)
+                }
+            })
+        }
     }
 }
 

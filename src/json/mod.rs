@@ -20,7 +20,7 @@
 //! - a `Debug`, `Display` or `Serialize` impl that panics is replaced by
 //!   `"[panicked: <message>]"` (see [`crate::unwind`]).
 //!
-//! Three files:
+//! Four files:
 //!
 //! - [`write`](mod@write): the writers themselves, pure functions of their arguments
 //!   and the [`Opts`] they are given;
@@ -31,7 +31,11 @@
 //!   changes is put back when it ends, on return or on unwind;
 //! - [`transcode`](mod@transcode): JSON text (a captured body) written as
 //!   [`value`] would write it once parsed, straight from its bytes.
+//!   The common body is read by [`quick`](mod@quick), a one-pass reader of
+//!   our own that gives up on anything unusual, which `serde_json` then
+//!   reads.
 
+mod quick;
 mod scope;
 mod transcode;
 mod write;
@@ -42,6 +46,9 @@ use crate::redact::Policy;
 
 pub(crate) use scope::{
     print_body, scope, set_print_policy, take_lent, with_line, with_opts, with_texts, Printed,
+};
+pub(crate) use transcode::{
+    json_text as json_text_of_line, through_serde as json_text_through_serde,
 };
 pub(crate) use write::{
     capped_string, data_key, debug, display, display_into, escape, float, int, json_text, key, lit,

@@ -31,6 +31,20 @@ use crate::nesting::DEPTH_MARKER;
 pub(crate) fn json_text(out: &mut String, bytes: &[u8], opts: &Opts<'_>) -> bool {
     let start = out.len();
     let truncated = opts.truncated.get();
+    // Most bodies are read by the crate's own reader in one pass; what it
+    // gives up on is read here by `serde_json`.
+    if super::quick::write(out, bytes, opts).is_ok() {
+        return true;
+    }
+    out.truncate(start);
+    opts.truncated.set(truncated);
+    through_serde(out, bytes, opts)
+}
+
+/// [`json_text`] read by `serde_json` alone.
+pub(crate) fn through_serde(out: &mut String, bytes: &[u8], opts: &Opts<'_>) -> bool {
+    let start = out.len();
+    let truncated = opts.truncated.get();
     let mut members = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let written = Emit {
@@ -49,12 +63,27 @@ pub(crate) fn json_text(out: &mut String, bytes: &[u8], opts: &Opts<'_>) -> bool
     true
 }
 
-/// One member of an object being written: its key, where its value's
-/// text lies in the output, and whether writing that value cut anything.
-struct Member<'de> {
-    key: Cow<'de, str>,
-    value: std::ops::Range<usize>,
-    cut: bool,
+/// One member of an object being written: its key (`K`: the key itself,
+/// or where it lies in the text), where its value's text lies in the
+/// output, and whether writing that value cut anything.
+pub(super) struct Member<K> {
+    pub(super) key: K,
+    pub(super) value: std::ops::Range<usize>,
+    pub(super) cut: bool,
+}
+
+/// How the text of a [`Member`]'s key is found.
+pub(super) trait Keys<K> {
+    fn key<'a>(&'a self, key: &'a K) -> &'a str;
+}
+
+/// Keys held by the members themselves.
+struct Held;
+
+impl Keys<Cow<'_, str>> for Held {
+    fn key<'a>(&'a self, key: &'a Cow<'_, str>) -> &'a str {
+        key
+    }
 }
 
 /// Writes the value it is given into `out`.
@@ -64,7 +93,7 @@ struct Emit<'a, 'o, 'de> {
     /// Levels the value may still open (see [`value_at`](super::value_at)).
     room: usize,
     /// The members of the objects open around this value, innermost last.
-    members: &'a mut Vec<Member<'de>>,
+    members: &'a mut Vec<Member<Cow<'de, str>>>,
 }
 
 fn failed<E: de::Error>(_: fmt::Error) -> E {
@@ -182,7 +211,7 @@ impl<'de> Visitor<'de> for Emit<'_, '_, 'de> {
             });
         }
         if !in_order {
-            reorder(out, open, &mut members[base..], opts, outer_cut).map_err(failed)?;
+            reorder(out, open, &mut members[base..], &Held, opts, outer_cut).map_err(failed)?;
         }
         members.truncate(base);
         out.push('}');
@@ -195,27 +224,34 @@ impl<'de> Visitor<'de> for Emit<'_, '_, 'de> {
 /// map holds them. Keys are written again (a cut key is numbered by its
 /// place in the new order); the record's `truncated` mark is what the
 /// kept members cut.
-fn reorder(
+pub(super) fn reorder<K>(
     out: &mut String,
     open: usize,
-    members: &mut [Member<'_>],
+    members: &mut [Member<K>],
+    keys: &impl Keys<K>,
     opts: &Opts<'_>,
     outer_cut: bool,
 ) -> fmt::Result {
     // Stable: a repeated key's values stay in the order they came, and
     // the last is kept.
-    members.sort_by(|a, b| a.key.cmp(&b.key));
+    members.sort_by(|a, b| keys.key(&a.key).cmp(keys.key(&b.key)));
     let mut object = String::with_capacity(out.len() - open);
     let (mut first, mut cut_keys) = (true, CutKeys::new());
     opts.truncated.set(outer_cut);
     for (i, member) in members.iter().enumerate() {
         if members
             .get(i + 1)
-            .is_some_and(|next| next.key == member.key)
+            .is_some_and(|next| keys.key(&next.key) == keys.key(&member.key))
         {
             continue;
         }
-        data_key(&mut object, &mut first, &member.key, opts, &mut cut_keys)?;
+        data_key(
+            &mut object,
+            &mut first,
+            keys.key(&member.key),
+            opts,
+            &mut cut_keys,
+        )?;
         object.push_str(&out[member.value.clone()]);
         if member.cut {
             opts.truncated.set(true);
@@ -340,7 +376,7 @@ pub(crate) fn json_text_into<W: Write + ?Sized>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::cell::Cell;
 
     use proptest::prelude::*;
@@ -418,7 +454,7 @@ mod tests {
 
     /// JSON text with keys in any order, repeated keys, secret keys and
     /// values, escapes, long keys and strings, deep nesting.
-    fn text() -> impl Strategy<Value = String> {
+    pub(in crate::json) fn text() -> impl Strategy<Value = String> {
         let key = prop_oneof![
             prop::sample::select(vec![
                 "a",

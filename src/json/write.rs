@@ -9,16 +9,79 @@ use serde_json::Value;
 
 use super::Opts;
 use crate::nesting::{self, DEPTH_MARKER};
+use crate::redact;
 use crate::unwind;
 
 /// Writes `s` as a JSON string, quotes included, its secret values masked
 /// (see [`Policy`](crate::redact::Policy)), cut at `cap` bytes.
 pub(crate) fn string<W: Write + ?Sized>(out: &mut W, s: &str, opts: &Opts<'_>) -> fmt::Result {
-    if let Some(first) = opts.policy.first_secret(s) {
+    surveyed_string(out, s, Survey::of(s.as_bytes()), opts)
+}
+
+/// What one pass over a text found: the classes of secret value the scan
+/// may find in it and whether it needs an escape.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Survey {
+    /// The [`SURVEY`] entries of its bytes, OR-ed.
+    pub(super) seen: u8,
+    /// How many ASCII digits it has.
+    pub(super) digits: usize,
+}
+
+impl Survey {
+    pub(crate) fn of(bytes: &[u8]) -> Survey {
+        let mut survey = Survey::default();
+        for &c in bytes {
+            survey.add(c);
+        }
+        survey
+    }
+
+    #[inline]
+    pub(super) fn add(&mut self, c: u8) {
+        self.seen |= SURVEY[usize::from(c)];
+        self.digits += usize::from(c.wrapping_sub(b'0') < 10);
+    }
+}
+
+/// [`string`] for a text whose [`Survey`] the caller made in a pass of
+/// its own.
+pub(super) fn surveyed_string<W: Write + ?Sized>(
+    out: &mut W,
+    s: &str,
+    survey: Survey,
+    opts: &Opts<'_>,
+) -> fmt::Result {
+    let possible = redact::possible_from(survey.seen, survey.digits);
+    if let Some(first) = opts.policy.first_secret_among(s, possible) {
         return capped_string(out, &opts.policy.redact_from(s, first), opts);
+    }
+    if survey.seen & NEEDS_ESCAPE == 0 && s.len() <= opts.string_cap {
+        out.write_char('"')?;
+        out.write_str(s)?;
+        return out.write_char('"');
     }
     capped_string(out, s, opts)
 }
+
+/// In [`SURVEY`]: a byte JSON escapes (the value scan's classes use the
+/// low six bits).
+pub(super) const NEEDS_ESCAPE: u8 = 0x80;
+
+/// For each byte: the classes of secret value it may start
+/// ([`redact::TRIGGERS`]), and [`NEEDS_ESCAPE`] for `"`, `\\` and the
+/// control characters.
+pub(super) static SURVEY: [u8; 256] = {
+    let mut table = redact::TRIGGERS;
+    let mut b = 0;
+    while b < 256 {
+        if b < 0x20 || b == b'"' as usize || b == b'\\' as usize {
+            table[b] |= NEEDS_ESCAPE;
+        }
+        b += 1;
+    }
+    table
+};
 
 /// Writes `s` as a JSON string, quotes included, cut at `cap` bytes,
 /// without the value scan: for text already redacted.
@@ -249,6 +312,22 @@ pub(crate) fn data_key<W: Write + ?Sized>(
     } else {
         self::key(out, first, &format!("{stem} #{n}]"))
     }
+}
+
+/// [`data_key`] for a key known to hold nothing JSON escapes.
+pub(super) fn clean_data_key<W: Write + ?Sized>(
+    out: &mut W,
+    first: &mut bool,
+    key: &str,
+    opts: &Opts<'_>,
+    cut_keys: &mut CutKeys,
+) -> fmt::Result {
+    if key.len() > opts.string_cap {
+        return data_key(out, first, key, opts, cut_keys);
+    }
+    out.write_str(if std::mem::take(first) { "\"" } else { ",\"" })?;
+    out.write_str(key)?;
+    out.write_str("\":")
 }
 
 /// The keys cut so far in one object: their cut text and how many.
@@ -536,6 +615,35 @@ mod tests {
             let mut out = String::new();
             plain_string(&mut out, &s).unwrap();
             proptest::prop_assert_eq!(out, serde_json::to_string(&s).unwrap());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn string_values_agree_with_serde_json_when_nothing_is_secret(
+            s in "(?s).{0,40}",
+            cap in 0usize..50,
+        ) {
+            // No value classes: only the escape and the cap act.
+            let policy = Policy::none();
+            let (truncated, wrote_context, body) = (Cell::new(false), Cell::new(0), Cell::new(false));
+            let opts = Opts {
+                policy: &policy,
+                string_cap: cap,
+                value_depth: DEFAULT_MAX_DEPTH,
+                minimal: false,
+                truncated: &truncated,
+                wrote_context: &wrote_context,
+                body: &body,
+            };
+            let mut fast = String::new();
+            string(&mut fast, &s, &opts).unwrap();
+            let mut slow = String::new();
+            capped_string(&mut slow, &s, &opts).unwrap();
+            proptest::prop_assert_eq!(&fast, &slow);
+            if s.len() <= cap {
+                proptest::prop_assert_eq!(fast, serde_json::to_string(&s).unwrap());
+            }
         }
     }
 

@@ -373,3 +373,160 @@ impl fmt::Debug for Request<'_> {
         fmt_body(f, self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use super::*;
+
+    /// The exact bytes of two known records (one inbound, one outbound)
+    /// with the default policy: any change to the writer's output, by a
+    /// speed-up or otherwise, fails here first.
+    #[test]
+    fn known_records_are_written_byte_for_byte() {
+        let request_headers: Vec<(&str, Cow<'_, str>)> = vec![
+            ("content-type", Cow::Borrowed("application/json")),
+            ("authorization", Cow::Borrowed("Bearer abc123def456ghi")),
+            ("accept", Cow::Borrowed("text/html")),
+            ("accept", Cow::Borrowed("*/*")),
+            ("user-agent", Cow::Borrowed("bench/1.0 \"quoted\"\ttab")),
+            ("x-note", Cow::Borrowed("card 4111 1111 1111 1111 paid")),
+            ("host", Cow::Borrowed("127.0.0.1:8080")),
+        ];
+        let query: Vec<(Cow<'_, str>, Cow<'_, str>)> = vec![
+            (Cow::Borrowed("page"), Cow::Borrowed("2")),
+            (Cow::Borrowed("api_key"), Cow::Borrowed("k-123")),
+            (Cow::Borrowed("tag"), Cow::Borrowed("a")),
+            (Cow::Borrowed("tag"), Cow::Borrowed("b\"c")),
+        ];
+        let request_body =
+            br#" {"name":"widget","price":12.5,"tags":["a","b"],"password":"hunter2",
+            "nested":{"z":1,"a":[true,false,null],"token":{"x":1}},"n":-0,"f":1e2,
+            "big":123456789012345678901234,"u":"\u00e9\n\"x\"","auth":"Bearer abcdefghijkl1",
+            "name":"second","url":"https://bob:pw@example.com/x","\u0062key":"v"} "#;
+        let response_headers: Vec<(&str, Cow<'_, str>)> = vec![
+            ("content-type", Cow::Borrowed("application/json")),
+            ("set-cookie", Cow::Borrowed("sid=1")),
+            (
+                "x-request-id",
+                Cow::Borrowed("0193a2b4-7c1e-7000-8000-000000000001"),
+            ),
+        ];
+        let response_body = br#"{"id":1,"name":"widget","access":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln","list":[{"b":2,"a":1}]}"#;
+        let ip = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7));
+        let inbound = Request {
+            protocol: "http",
+            method: "POST",
+            path: "/items/42",
+            query: &query,
+            client_ip: Some(&ip),
+            request: Side {
+                headers: &request_headers,
+                body: Payload::JsonText(request_body),
+                body_truncated: false,
+                size: request_body.len() as u64,
+            },
+            status: Some(201),
+            response: Side {
+                headers: &response_headers,
+                body: Payload::JsonText(response_body),
+                body_truncated: true,
+                size: 4096,
+            },
+            execution_time: 0.001_234_5,
+            trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736"),
+            span_id: Some("00f067aa0ba902b7"),
+            ..Request::default()
+        };
+        let pairs = vec![
+            ("user".to_owned(), "bob".to_owned()),
+            ("password".to_owned(), "hunter2".to_owned()),
+            ("note".to_owned(), "x=1&y".to_owned()),
+        ];
+        let outbound = Request {
+            protocol: "http",
+            method: "PUT",
+            request: Side {
+                headers: &[],
+                body: Payload::Pairs(pairs),
+                body_truncated: false,
+                size: 40,
+            },
+            status: None,
+            response: Side {
+                headers: &[],
+                body: Payload::JsonText(b"{not json: password=hunter2}"),
+                body_truncated: false,
+                size: 28,
+            },
+            execution_time: 2.5,
+            error: Some("connect refused for https://u:p@partner.example/a?token=t1"),
+            external: Some(External {
+                peer_service: "partner",
+                endpoint: "https://u:p@partner.example/a?token=t1&x=1",
+                error_kind: Some("connect"),
+                attempt: Some(2),
+            }),
+            ..Request::default()
+        };
+        let texts = Request {
+            protocol: "grpc",
+            method: "POST",
+            path: "/grpc.health.v1.Health/Check",
+            request: Side {
+                body: Payload::Binary(5),
+                ..Side::default()
+            },
+            status: Some(200),
+            response: Side {
+                body: Payload::Text("plain \u{1} text".to_owned()),
+                ..Side::default()
+            },
+            grpc_status: Some("0"),
+            grpc_message: Some("ok"),
+            aborted: true,
+            ..Request::default()
+        };
+        let not_kept = Request {
+            protocol: "http",
+            method: "GET",
+            path: "/",
+            request: Side {
+                body: Payload::NotKept(12),
+                ..Side::default()
+            },
+            response: Side {
+                body: Payload::JsonText(b"\xff\xfe"),
+                size: 2,
+                ..Side::default()
+            },
+            ..Request::default()
+        };
+        let got = [
+            format!("{inbound:?}"),
+            format!("{outbound:?}"),
+            format!("{texts:?}"),
+            format!("{not_kept:?}"),
+        ];
+        let want = [
+            "{\"message\":\"Audit Internal Request\",\"request_type\":\"internal\",\"protocol\":\"http\",\"request_repr\":{\"method\":\"POST\",\"path\":\"/items/42\",\"client_ip\":\"10.0.0.7\",\"query_params\":{\"page\":\"2\",\"api_key\":\"[REDACTED]\",\"tag\":[\"a\",\"b\\\"c\"]},\"headers\":{\"content-type\":\"application/json\",\"authorization\":\"[REDACTED]\",\"accept\":\"text/html, */*\",\"user-agent\":\"bench/1.0 \\\"quoted\\\"\\ttab\",\"x-note\":\"card [REDACTED] paid\",\"host\":\"127.0.0.1:8080\"},\"body\":{\"auth\":\"[REDACTED]\",\"big\":1.2345678901234567e+23,\"bkey\":\"v\",\"f\":100.0,\"n\":-0.0,\"name\":\"second\",\"nested\":{\"a\":[true,false,null],\"token\":\"[REDACTED]\",\"z\":1},\"password\":\"[REDACTED]\",\"price\":12.5,\"tags\":[\"a\",\"b\"],\"u\":\"é\\n\\\"x\\\"\",\"url\":\"https://[REDACTED]@example.com/x\"},\"body_truncated\":false},\"response_repr\":{\"status_code\":201,\"headers\":{\"content-type\":\"application/json\",\"set-cookie\":\"[REDACTED]\",\"x-request-id\":\"0193a2b4-7c1e-7000-8000-000000000001\"},\"body\":{\"access\":\"[REDACTED]\",\"id\":1,\"list\":[{\"a\":1,\"b\":2}],\"name\":\"widget\"},\"body_truncated\":true},\"execution_time\":0.0012345,\"request_size\":329,\"response_size\":4096,\"error_message\":null,\"aborted\":false,\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"span_id\":\"00f067aa0ba902b7\"}",
+            "{\"message\":\"Audit External Request\",\"request_type\":\"external\",\"peer_service\":\"partner\",\"protocol\":\"http\",\"request_repr\":{\"method\":\"PUT\",\"endpoint\":\"https://[REDACTED]@partner.example/a?token=[REDACTED]&x=1\",\"query_params\":{},\"headers\":{},\"body\":{\"user\":\"bob\",\"password\":\"[REDACTED]\",\"note\":\"x=1&y\"},\"body_truncated\":false},\"response_repr\":{\"status_code\":null,\"headers\":{},\"body\":\"{not json: password=[REDACTED]}\",\"body_truncated\":false},\"execution_time\":2.5,\"request_size\":40,\"response_size\":28,\"error_message\":\"connect refused for https://[REDACTED]@partner.example/a?token=[REDACTED]\",\"error_kind\":\"connect\",\"attempt\":2,\"aborted\":false,\"trace_id\":null,\"span_id\":null}",
+            "{\"message\":\"Audit Internal Request\",\"request_type\":\"internal\",\"protocol\":\"grpc\",\"request_repr\":{\"method\":\"POST\",\"path\":\"/grpc.health.v1.Health/Check\",\"client_ip\":null,\"query_params\":{},\"headers\":{},\"body\":\"[binary 5 bytes]\",\"body_truncated\":false},\"response_repr\":{\"status_code\":200,\"grpc_status\":\"0\",\"grpc_message\":\"ok\",\"headers\":{},\"body\":\"plain \\u0001 text\",\"body_truncated\":false},\"execution_time\":0.0,\"request_size\":0,\"response_size\":0,\"error_message\":null,\"aborted\":true,\"trace_id\":null,\"span_id\":null}",
+            "{\"message\":\"Audit Internal Request\",\"request_type\":\"internal\",\"protocol\":\"http\",\"request_repr\":{\"method\":\"GET\",\"path\":\"/\",\"client_ip\":null,\"query_params\":{},\"headers\":{},\"body\":\"[not kept 12 bytes]\",\"body_truncated\":false},\"response_repr\":{\"status_code\":null,\"headers\":{},\"body\":\"[binary 2 bytes]\",\"body_truncated\":false},\"execution_time\":0.0,\"request_size\":0,\"response_size\":2,\"error_message\":null,\"aborted\":false,\"trace_id\":null,\"span_id\":null}",
+        ];
+        for (got, want) in got.iter().zip(want) {
+            assert_eq!(got, want);
+        }
+        // The layer's way: the members straight into its line.
+        let records = [&inbound, &outbound, &texts, &not_kept];
+        for (record, want) in records.into_iter().zip(want) {
+            let line = json::with_opts(|opts| {
+                let mut line = String::from("{");
+                record.write_body(&mut line, opts).map(|()| line + "}")
+            });
+            assert_eq!(line.as_deref(), Ok(want));
+        }
+    }
+}

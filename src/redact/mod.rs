@@ -127,6 +127,8 @@ mod prefixes;
 mod scan;
 pub(crate) mod user_info;
 
+pub(crate) use scan::{possible_from, TRIGGERS};
+
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
@@ -224,8 +226,9 @@ pub const DEFAULT_MASK: &str = "[REDACTED]";
 /// | mask | `"[REDACTED]"` |
 #[derive(Clone)]
 pub struct Policy {
-    /// Names this policy's rules (new for every change to its keys, value
-    /// classes or mask), for the per-thread memos of answers.
+    /// Names this policy's rules (new for every change to its keys,
+    /// headers, value classes or mask), for the per-thread memos of
+    /// answers.
     keys_id: u64,
     /// The length of the shortest word or substring (`usize::MAX` if none).
     shortest_key: usize,
@@ -364,6 +367,7 @@ impl Policy {
         let name = name.to_ascii_lowercase();
         if !self.headers.contains(&name) {
             self.headers.push(name);
+            self.keys_id = next_keys_id();
         }
         self
     }
@@ -372,6 +376,7 @@ impl Policy {
     pub fn without_header(mut self, name: &str) -> Self {
         let name = name.to_ascii_lowercase();
         self.headers.retain(|h| *h != name);
+        self.keys_id = next_keys_id();
         self
     }
 
@@ -464,7 +469,16 @@ impl Policy {
 
     /// Whether the header `name` is secret.
     pub fn is_secret_header(&self, name: &str) -> bool {
-        self.headers.iter().any(|h| h.eq_ignore_ascii_case(name)) || self.is_secret_key(name)
+        // Records repeat the same few header names: remember the last
+        // answers (by the policy's rules, which a change of its headers
+        // renames too).
+        if let Some(answer) = HEADER_MEMO.with(|m| m.get(self.keys_id, name)) {
+            return answer;
+        }
+        let answer =
+            self.headers.iter().any(|h| h.eq_ignore_ascii_case(name)) || self.is_secret_key(name);
+        HEADER_MEMO.with(|m| m.put(self.keys_id, name, answer));
+        answer
     }
 
     /// Whether `value` holds a secret value anywhere in it (see the
@@ -484,7 +498,13 @@ impl Policy {
 
     /// Where the first secret value of `text` is, if it has one.
     pub(crate) fn first_secret(&self, text: &str) -> Option<Range<usize>> {
-        let classes = scan::possible(text.as_bytes()) & self.values;
+        self.first_secret_among(text, scan::possible(text.as_bytes()))
+    }
+
+    /// [`Policy::first_secret`] for a text whose possible classes (see
+    /// [`possible_from`]) the caller found in a pass of its own.
+    pub(crate) fn first_secret_among(&self, text: &str, possible: u8) -> Option<Range<usize>> {
+        let classes = possible & self.values;
         if classes == 0 {
             return None;
         }
@@ -546,6 +566,8 @@ thread_local! {
     /// [`Policy::is_secret_key`] answers: a request record alone checks
     /// some twenty keys (header names, query, body and record keys).
     static KEY_MEMO: memo::Memo<64, 24> = const { memo::Memo::new() };
+    /// [`Policy::is_secret_header`] answers.
+    static HEADER_MEMO: memo::Memo<32, 24> = const { memo::Memo::new() };
     /// Texts [`Policy::first_secret`] found clean although they hold
     /// triggers of the scan: header values, request ids, `host:port`.
     static CLEAN_MEMO: memo::Memo<64, 64> = const { memo::Memo::new() };
@@ -558,6 +580,7 @@ thread_local! {
 /// crate made itself (a request id it generated: hex digits and hyphens,
 /// no secret), so it is not scanned. Never for text that came from
 /// outside: that is always scanned.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
 pub(crate) fn made_here<R>(text: &str, f: impl FnOnce() -> R) -> R {
     /// Restores what was vouched for before, even on unwind.
     struct Restore((usize, [u8; 64]));
@@ -756,6 +779,16 @@ mod tests {
     fn headers_are_matched_case_insensitively() {
         let p = Policy::default();
         assert!(p.is_secret_header("Authorization"));
+        assert!(p.is_secret_header("Authorization"), "from the memo");
+        let p = p
+            .without_header("authorization")
+            .without_key("authorization");
+        assert!(!p.is_secret_header("Authorization"), "after a change");
+        let p = p.with_header("x-colour");
+        assert!(p.is_secret_header("X-Colour"));
+        let p = p.without_header("x-colour");
+        assert!(!p.is_secret_header("X-Colour"));
+        let p = Policy::default();
         assert!(p.is_secret_header("set-cookie"));
         assert!(!p.is_secret_header("content-type"));
         assert!(!Policy::none().is_secret_header("authorization"));

@@ -55,7 +55,15 @@ pub(super) fn possible(s: &[u8]) -> u8 {
         seen |= TRIGGER[usize::from(c)];
         digits += usize::from(c.wrapping_sub(b'0') < 10);
     }
-    let mut classes = seen & !CARD;
+    possible_from(seen, digits)
+}
+
+/// What [`possible`] answers for a text whose bytes' [`TRIGGERS`] OR-ed
+/// give `seen`, with `digits` ASCII digits: for a caller that makes the
+/// pass itself (the JSON writer, which learns in the same pass whether
+/// the text needs an escape).
+pub(crate) fn possible_from(seen: u8, digits: usize) -> u8 {
+    let mut classes = seen & ALL & !CARD;
     if digits >= 13 {
         classes |= CARD;
     }
@@ -63,7 +71,10 @@ pub(super) fn possible(s: &[u8]) -> u8 {
 }
 
 /// For each byte, the classes it is a trigger of.
-static TRIGGER: [u8; 256] = {
+static TRIGGER: [u8; 256] = TRIGGERS;
+
+/// [`TRIGGER`] as a constant, for tables built from it.
+pub(crate) const TRIGGERS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut d = b'0';
     while d <= b'9' {
