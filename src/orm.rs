@@ -2,16 +2,14 @@
 
 use std::fmt;
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, IdenStatic, Iterable, ModelTrait,
-    PrimaryKeyToColumn, QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, IdenStatic, Iterable, ModelTrait};
 use serde_json::Value as Json;
 
 use crate::diff::{diff, Changes};
 use crate::record::{Crud, EventType};
 
 mod bulk;
+mod old_row;
 mod pending;
 mod tx;
 mod values;
@@ -156,11 +154,7 @@ impl EntityAudit {
             );
             return Ok(active);
         }
-        let mut find = <A::Entity as EntityTrait>::find();
-        for (pk, value) in <A::Entity as EntityTrait>::PrimaryKey::iter().zip(key.clone()) {
-            find = find.filter(pk.into_column().eq(value));
-        }
-        if let Some(old) = find.one(db).await? {
+        if let Some(old) = old_row::read::<A::Entity, C>(db, key.clone()).await? {
             pending::put(
                 pending::connection(db),
                 self.model_name::<A::Entity>(),
