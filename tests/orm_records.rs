@@ -324,3 +324,22 @@ fn old_values_not_read_list_the_set_columns_with_their_new_values_only() {
     );
     assert_eq!(update["instance_repr"]["title"], "Final");
 }
+
+/// `instance_repr` as written, byte for byte: its keys in the order of
+/// their names (as every JSON object of a record), not the entity's
+/// column order (`id, email, name, role, password_hash`).
+#[test]
+fn the_snapshot_is_written_with_its_keys_in_name_order() {
+    let logs = Logs::new();
+    let dir = tempfile::tempdir().unwrap();
+    let id = block_on(&logs.dispatch, async {
+        let db = open(dir.path()).await;
+        new_account("cy@example.com").insert(&db).await.unwrap().id
+    });
+    let lines = logs.lines(Kind::Audit);
+    assert_eq!(lines.len(), 1);
+    let expected = format!(
+        r#""instance_repr":{{"email":"cy@example.com","id":{id},"name":"cy","password_hash":"[REDACTED]","role":"member"}}"#
+    );
+    assert!(lines[0].text.contains(&expected), "{}", lines[0].text);
+}

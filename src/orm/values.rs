@@ -4,10 +4,12 @@
 use sea_orm::sea_query::ValueTuple;
 use sea_orm::sea_query::{self, Value};
 use sea_orm::{ActiveModelTrait, EntityTrait, IdenStatic, Iterable, ModelTrait};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
 use super::{EntityAudit, OLD_NOT_READ};
-use crate::diff::Changes;
+use crate::diff::{diff, Changes};
 use crate::unwind;
 
 /// One column value as JSON. Bytes are written as `"[N bytes]"` (raw
@@ -37,22 +39,58 @@ fn columns<'a, E: EntityTrait>(
         })
 }
 
-/// A model's columns as a JSON object, the excluded ones left out.
-pub(super) fn model_json<M: ModelTrait>(model: &M, audit: &EntityAudit) -> Map<String, Json> {
-    columns::<M::Entity>(audit, None)
-        .map(|(c, name)| (name.to_owned(), to_json(&model.get(c))))
-        .collect()
+/// The changes between a row read before an update and the model saved:
+/// the columns (not excluded) whose values differ, as [`diff`] of their
+/// JSON (only the differing columns are turned into JSON).
+pub(super) fn changed<O, M>(old: &O, new: &M, audit: &EntityAudit) -> Changes
+where
+    O: ModelTrait,
+    M: ModelTrait<Entity = O::Entity>,
+{
+    let mut before = Map::new();
+    let mut after = Map::new();
+    for (c, name) in columns::<M::Entity>(audit, None) {
+        let (o, n) = (old.get(c), new.get(c));
+        if o != n {
+            before.insert(name.to_owned(), to_json(&o));
+            after.insert(name.to_owned(), to_json(&n));
+        }
+    }
+    if before.is_empty() {
+        return Changes::new();
+    }
+    diff(&before, &after)
+}
+
+/// A model's columns for `instance_repr`, serialized as a JSON object as
+/// they are written (no map built first), in the order of their names as
+/// a JSON object's keys are written.
+pub(super) struct Row<'a, M> {
+    model: &'a M,
+    audit: &'a EntityAudit,
+    keep: Option<&'static [&'static str]>,
+}
+
+impl<M: ModelTrait> Serialize for Row<'_, M> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut columns: Vec<_> = columns::<M::Entity>(self.audit, self.keep).collect();
+        columns.sort_unstable_by_key(|(_, name)| *name);
+        let mut map = serializer.serialize_map(Some(columns.len()))?;
+        for (c, name) in columns {
+            map.serialize_entry(name, &to_json(&self.model.get(c)))?;
+        }
+        map.end()
+    }
 }
 
 /// The snapshot of a model for `instance_repr`, as the entity's settings
 /// say: `None` when snapshots are off.
-pub(super) fn model_snapshot<M: ModelTrait>(model: &M, audit: &EntityAudit) -> Option<Json> {
+pub(super) fn model_snapshot<'a, M: ModelTrait>(
+    model: &'a M,
+    audit: &'a EntityAudit,
+) -> Option<Row<'a, M>> {
     let keep = audit.snapshot_columns()?;
-    Some(Json::Object(
-        columns::<M::Entity>(audit, keep)
-            .map(|(c, name)| (name.to_owned(), to_json(&model.get(c))))
-            .collect(),
-    ))
+    Some(Row { model, audit, keep })
 }
 
 /// The snapshot of an active model: the columns it holds a value for
@@ -66,22 +104,22 @@ pub(super) fn active_snapshot<A: ActiveModelTrait>(am: &A, audit: &EntityAudit) 
     ))
 }
 
-/// The columns an update sets (not excluded), each with the old value
-/// [`OLD_NOT_READ`]: what `before_save` keeps when old values are not read.
-pub(super) fn set_columns<A: ActiveModelTrait>(am: &A, audit: &EntityAudit) -> Map<String, Json> {
+/// The columns an update sets (not excluded): what `before_save` keeps
+/// when old values are not read.
+pub(super) fn set_columns<A: ActiveModelTrait>(am: &A, audit: &EntityAudit) -> Vec<&'static str> {
     columns::<A::Entity>(audit, None)
         .filter(|(c, _)| am.get(*c).is_set())
-        .map(|(_, name)| (name.to_owned(), Json::from(OLD_NOT_READ)))
+        .map(|(_, name)| name)
         .collect()
 }
 
 /// The changes of an update whose old values were not read: each column
 /// [`set_columns`] noted, [`OLD_NOT_READ`] and its value as saved.
-pub(super) fn set_changes<M: ModelTrait>(model: &M, set: &Map<String, Json>) -> Changes {
+pub(super) fn set_changes<M: ModelTrait>(model: &M, set: &[&'static str]) -> Changes {
     let mut changes = Changes::new();
     for c in <M::Entity as EntityTrait>::Column::iter() {
-        if let Some(old) = set.get(c.as_str()) {
-            changes.push(c.as_str(), old, to_json(&model.get(c)));
+        if set.contains(&c.as_str()) {
+            changes.push(c.as_str(), OLD_NOT_READ, to_json(&model.get(c)));
         }
     }
     changes
