@@ -11,6 +11,7 @@
 //! neither update goes unrecorded.
 
 use std::any::{Any, TypeId};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -71,10 +72,9 @@ pub(super) fn put(db: usize, entity: TypeId, id: String, row: Kept) {
 pub(super) fn take(db: usize, entity: TypeId, id: String) -> Option<Kept> {
     let key = (db, span_key(), entity, id);
     let mut pending = pending();
-    let rows = pending.get_mut(&key)?;
-    let row = (!rows.is_empty()).then(|| rows.remove(0).1);
-    if rows.is_empty() {
-        pending.remove(&key);
+    match pending.entry(key) {
+        Entry::Occupied(mut rows) if rows.get().len() > 1 => Some(rows.get_mut().remove(0).1),
+        Entry::Occupied(rows) => rows.remove().pop().map(|(_, row)| row),
+        Entry::Vacant(_) => None,
     }
-    row
 }
