@@ -43,8 +43,10 @@ fn pending() -> MutexGuard<'static, Rows> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// The current span's id, read from the dispatcher without the new
+/// reference (and its release) that `Span::current()` takes.
 fn span_key() -> u64 {
-    tracing::Span::current().id().map_or(0, |id| id.into_u64())
+    tracing::dispatcher::get_default(|d| d.current_span().id().map_or(0, |id| id.into_u64()))
 }
 
 /// The identity of the connection the hooks are given: its address.
