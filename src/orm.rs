@@ -297,3 +297,8 @@ macro_rules! audited_behavior {
         }
     };
 }
+
+/// For `benches/orm_values.rs`, through `__private::bench`.
+pub(crate) fn bench_value(value: &sea_orm::sea_query::Value) -> serde_json::Value {
+    values::bench_value(value)
+}
