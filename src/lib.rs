@@ -429,6 +429,14 @@ pub mod __private {
                 }
             })
         }
+
+        /// A SeaORM column value as `instance_repr` serializes it, into a
+        /// `serde_json::Value` as the record writer takes it, for
+        /// `benches/orm_values.rs`.
+        #[cfg(feature = "sea-orm")]
+        pub fn orm_value(value: &sea_orm::sea_query::Value) -> serde_json::Value {
+            crate::orm::bench_value(value)
+        }
     }
 }
 

@@ -1,17 +1,16 @@
 #![doc = include_str!("docs/orm.md")]
 
+use std::any::TypeId;
 use std::fmt;
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, IdenStatic, Iterable, ModelTrait,
-    PrimaryKeyToColumn, QueryFilter,
-};
-use serde_json::Value as Json;
+use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, IdenStatic, Iterable, ModelTrait};
 
-use crate::diff::{diff, Changes};
+use crate::diff::Changes;
 use crate::record::{Crud, EventType};
+use pending::Kept;
 
 mod bulk;
+mod old_row;
 mod pending;
 mod tx;
 mod values;
@@ -147,26 +146,15 @@ impl EntityAudit {
         let Some(key) = active.get_primary_key_value() else {
             return Ok(active);
         };
+        let entity = TypeId::of::<A::Entity>();
         if self.old_values == OldValues::NotRead {
-            pending::put(
-                pending::connection(db),
-                self.model_name::<A::Entity>(),
-                values::key_text(key),
-                values::set_columns(&active, self),
-            );
+            let set = Kept::Set(values::set_columns(&active, self));
+            pending::put(pending::connection(db), entity, values::key_text(key), set);
             return Ok(active);
         }
-        let mut find = <A::Entity as EntityTrait>::find();
-        for (pk, value) in <A::Entity as EntityTrait>::PrimaryKey::iter().zip(key.clone()) {
-            find = find.filter(pk.into_column().eq(value));
-        }
-        if let Some(old) = find.one(db).await? {
-            pending::put(
-                pending::connection(db),
-                self.model_name::<A::Entity>(),
-                values::key_text(key),
-                values::model_json(&old, self),
-            );
+        if let Some(old) = old_row::read::<A::Entity, C>(db, key.clone()).await? {
+            let old = Kept::Row(Box::new(old));
+            pending::put(pending::connection(db), entity, values::key_text(key), old);
         }
         Ok(active)
     }
@@ -180,10 +168,20 @@ impl EntityAudit {
         let snapshot = values::model_snapshot(&model, self);
         if insert {
             emit(EventType::Create, name, &id, None, snapshot.as_ref());
-        } else if let Some(old) = pending::take(pending::connection(db), name, &id) {
-            let changes = match self.old_values {
-                OldValues::Read => diff(&old, &values::model_json(&model, self)),
-                OldValues::NotRead => values::set_changes(&model, &old),
+        } else if let Some(old) = pending::take(
+            pending::connection(db),
+            TypeId::of::<M::Entity>(),
+            id.clone(),
+        ) {
+            // Whatever the settings now, as kept by `before_save`.
+            let changes = match old {
+                Kept::Row(old) => match old.downcast::<<M::Entity as EntityTrait>::Model>() {
+                    Ok(old) => values::changed(&*old, &model, self),
+                    // Not reached: kept under the entity's type, as its
+                    // `Model`.
+                    Err(_) => Changes::new(),
+                },
+                Kept::Set(set) => values::set_changes(&model, &set),
             };
             if !changes.is_empty() {
                 emit(
@@ -221,12 +219,12 @@ fn sets_an_audited_column<A: ActiveModelTrait>(active: &A, audit: &EntityAudit) 
 }
 
 /// One record through the crate's CRUD path, as the macros write it.
-fn emit(
+fn emit<S: serde::Serialize>(
     kind: EventType,
     model: &str,
     id: &str,
     changes: Option<&Changes>,
-    instance: Option<&Json>,
+    instance: Option<&S>,
 ) {
     let model: &dyn fmt::Display = &model;
     let id: &dyn fmt::Display = &id;
@@ -298,4 +296,9 @@ macro_rules! audited_behavior {
             }
         }
     };
+}
+
+/// For `benches/orm_values.rs`, through `__private::bench`.
+pub(crate) fn bench_value(value: &sea_orm::sea_query::Value) -> serde_json::Value {
+    values::bench_value(value)
 }

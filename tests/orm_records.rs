@@ -324,3 +324,53 @@ fn old_values_not_read_list_the_set_columns_with_their_new_values_only() {
     );
     assert_eq!(update["instance_repr"]["title"], "Final");
 }
+
+/// `instance_repr` as written, byte for byte: its keys in the order of
+/// their names (as every JSON object of a record), not the entity's
+/// column order (`id, email, name, role, password_hash`).
+#[test]
+fn the_snapshot_is_written_with_its_keys_in_name_order() {
+    let logs = Logs::new();
+    let dir = tempfile::tempdir().unwrap();
+    let id = block_on(&logs.dispatch, async {
+        let db = open(dir.path()).await;
+        new_account("cy@example.com").insert(&db).await.unwrap().id
+    });
+    let lines = logs.lines(Kind::Audit);
+    assert_eq!(lines.len(), 1);
+    let expected = format!(
+        r#""instance_repr":{{"email":"cy@example.com","id":{id},"name":"cy","password_hash":"[REDACTED]","role":"member"}}"#
+    );
+    assert!(lines[0].text.contains(&expected), "{}", lines[0].text);
+}
+
+/// The old values are the row as the database holds it when the update
+/// runs, not as the application loaded it: a change another writer made
+/// in between (here raw SQL on a second connection) is the `old` side.
+#[test]
+fn the_old_value_is_the_databases_even_after_another_writer_changed_the_row() {
+    use sea_orm::ConnectionTrait;
+    let logs = Logs::new();
+    let dir = tempfile::tempdir().unwrap();
+    block_on(&logs.dispatch, async {
+        let db = open(dir.path()).await;
+        let loaded = new_account("dee@example.com").insert(&db).await.unwrap();
+        let other = orm_support::connect_one(dir.path()).await;
+        other
+            .execute_unprepared(&format!(
+                "UPDATE account SET role = 'auditor' WHERE id = {}",
+                loaded.id
+            ))
+            .await
+            .unwrap();
+        let mut active = loaded.into_active_model();
+        active.role = Set("owner".to_owned());
+        active.update(&db).await.unwrap();
+    });
+    let records = crud(&logs);
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(
+        records[1]["changes"],
+        json!({"role": {"old": "auditor", "new": "owner"}})
+    );
+}

@@ -288,3 +288,88 @@ fn a_transaction_dropped_while_its_commit_is_in_flight_keeps_its_records_marked(
     assert_eq!(r["user_id"], "5");
     assert_eq!(r["request_id"], "r-drop");
 }
+
+/// A pet belongs to an account: `owner_id` references it, the check
+/// deferred to `COMMIT`.
+mod pet {
+    use sea_orm::entity::prelude::*;
+    use tracing_audit::orm::EntityAudit;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "pet")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub name: String,
+        pub owner_id: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    const AUDIT: EntityAudit = EntityAudit::new();
+    tracing_audit::audited_behavior!(AUDIT);
+}
+
+/// A `COMMIT` the database refuses (a deferred foreign key violated, with
+/// `PRAGMA foreign_keys=ON`): SQLite does not commit, the error is
+/// returned, and the transaction's records are not written; a later one
+/// that commits on the same connection writes its own.
+#[test]
+fn a_commit_the_database_refuses_writes_no_record() {
+    let logs = Logs::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (failed, pets) = block_on(&logs.dispatch, async {
+        open(dir.path()).await;
+        let db = orm_support::connect_one(dir.path()).await;
+        db.execute_unprepared("PRAGMA foreign_keys=ON")
+            .await
+            .unwrap();
+        db.execute_unprepared(
+            "CREATE TABLE pet (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,
+             owner_id INTEGER NOT NULL REFERENCES account(id) DEFERRABLE INITIALLY DEFERRED)",
+        )
+        .await
+        .unwrap();
+        let failed = audited_transaction(&db, |txn| {
+            Box::pin(async move {
+                let owner = new_account("o@example.com").insert(txn).await?;
+                let pet = pet::ActiveModel {
+                    name: Set("Rex".to_owned()),
+                    // No such account: accepted now, refused at COMMIT.
+                    owner_id: Set(owner.id + 1000),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+                let mut active = pet.into_active_model();
+                active.name = Set("Rex II".to_owned());
+                active.update(txn).await?;
+                Ok::<_, DbErr>(())
+            })
+        })
+        .await;
+        // The connection is usable again, and a commit writes its records.
+        audited_transaction(&db, |txn| {
+            Box::pin(async move {
+                new_account("kept@example.com").insert(txn).await?;
+                Ok::<_, DbErr>(())
+            })
+        })
+        .await
+        .unwrap();
+        let pets = pet::Entity::find().count(&db).await.unwrap();
+        (failed, pets)
+    });
+    match failed {
+        Err(TransactionError::Connection(e)) => {
+            assert!(e.to_string().contains("FOREIGN KEY"), "{e}");
+        }
+        other => panic!("the COMMIT should have failed: {other:?}"),
+    }
+    assert_eq!(pets, 0, "SQLite did not keep the pet");
+    let records = logs.records(Kind::Audit);
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["instance_repr"]["email"], "kept@example.com");
+    assert!(records[0].get("tx_outcome").is_none(), "{:?}", records[0]);
+}

@@ -6,7 +6,6 @@ use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DbErr, DeleteMany, EntityTrait, InsertMany, IntoActiveModel,
     UpdateMany,
 };
-use serde_json::Value as Json;
 
 use super::{values, EntityAudit};
 use crate::record::{Crud, EventType};
@@ -73,7 +72,7 @@ impl EntityAudit {
         }
         let name = self.model_name::<M::Entity>();
         let ids: Vec<String> = rows.iter().map(values::model_key).collect();
-        let snapshots: Option<Vec<Json>> = rows
+        let snapshots: Option<Vec<values::Row<'_, M>>> = rows
             .iter()
             .map(|row| values::model_snapshot(row, self))
             .collect();

@@ -14,7 +14,8 @@ use crate::Transaction;
 /// [`TransactionTrait::transaction`] does) and in an audit
 /// [`Transaction`]: the records its hooks and macros make are held, and
 /// written only after the database has committed. An `Err` from the
-/// callback, a failed `COMMIT` or a panic rolls both back: no record.
+/// callback, a panic, or a `COMMIT` the database refused rolls both
+/// back: no record.
 ///
 /// ```ignore
 /// use tracing_audit::orm::audited_transaction;
@@ -39,6 +40,15 @@ use crate::Transaction;
 /// `"tx_outcome":"unknown"` (see [`Transaction::outcome_unknown`]), rather
 /// than lose the records of a transaction that committed. Dropped before
 /// the callback finished, it writes none (the database rolls back).
+///
+/// A `COMMIT` that returns an error is told apart the same way: refused
+/// by the database (an error the database returned, such as a deferred
+/// foreign key violated, or a serialization failure), the transaction did
+/// not commit and no record is written; failed without the database's
+/// answer (the connection lost, an I/O or protocol error, the driver's
+/// worker gone, or an error not from SQLx), the outcome cannot be known
+/// and the records are written marked `"tx_outcome":"unknown"`. Either
+/// way the error is returned.
 pub async fn audited_transaction<C, F, T, E>(db: &C, callback: F) -> Result<T, TransactionError<E>>
 where
     C: TransactionTrait,
@@ -61,7 +71,13 @@ where
                 audit.committing = true;
                 let committed = txn.commit().await;
                 audit.committing = false;
-                committed.map_err(TransactionError::Connection)?;
+                if let Err(e) = committed {
+                    match commit_failure(&e) {
+                        CommitFailure::Refused => audit.end(Transaction::rollback),
+                        CommitFailure::Unknown => audit.end(Transaction::outcome_unknown),
+                    }
+                    return Err(TransactionError::Connection(e));
+                }
                 audit.end(Transaction::commit);
                 Ok(value)
             }
@@ -104,5 +120,57 @@ impl Drop for Ending {
             self.end(Transaction::outcome_unknown);
         }
         // Otherwise the transaction, if still open, rolls back as it drops.
+    }
+}
+
+/// How a `COMMIT` that returned an error ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CommitFailure {
+    /// The database answered with an error: the transaction did not
+    /// commit (it rolled back, or is rolled back as SeaORM drops it).
+    Refused,
+    /// No answer from the database: it may have committed.
+    Unknown,
+}
+
+fn commit_failure(e: &sea_orm::DbErr) -> CommitFailure {
+    use sea_orm::{DbErr, RuntimeErr};
+    match e {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e))
+            if matches!(**e, sea_orm::sqlx::Error::Database(_)) =>
+        {
+            CommitFailure::Refused
+        }
+        _ => CommitFailure::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sea_orm::{sqlx, DbErr, RuntimeErr};
+
+    use super::{commit_failure, CommitFailure};
+
+    fn sqlx_err(e: sqlx::Error) -> DbErr {
+        DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))
+    }
+
+    #[test]
+    fn errors_without_the_databases_answer_leave_the_outcome_unknown() {
+        let lost = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        for e in [
+            sqlx_err(sqlx::Error::Io(lost)),
+            sqlx_err(sqlx::Error::WorkerCrashed),
+            sqlx_err(sqlx::Error::PoolClosed),
+            sqlx_err(sqlx::Error::Protocol("cut short".to_owned())),
+            DbErr::Conn(RuntimeErr::Internal("gone".to_owned())),
+            DbErr::Custom("a proxy's error".to_owned()),
+        ] {
+            assert_eq!(commit_failure(&e), CommitFailure::Unknown, "{e}");
+        }
     }
 }

@@ -4,10 +4,12 @@
 use sea_orm::sea_query::ValueTuple;
 use sea_orm::sea_query::{self, Value};
 use sea_orm::{ActiveModelTrait, EntityTrait, IdenStatic, Iterable, ModelTrait};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
 use super::{EntityAudit, OLD_NOT_READ};
-use crate::diff::Changes;
+use crate::diff::{diff, Changes};
 use crate::unwind;
 
 /// One column value as JSON. Bytes are written as `"[N bytes]"` (raw
@@ -37,22 +39,104 @@ fn columns<'a, E: EntityTrait>(
         })
 }
 
-/// A model's columns as a JSON object, the excluded ones left out.
-pub(super) fn model_json<M: ModelTrait>(model: &M, audit: &EntityAudit) -> Map<String, Json> {
-    columns::<M::Entity>(audit, None)
-        .map(|(c, name)| (name.to_owned(), to_json(&model.get(c))))
-        .collect()
+/// The changes between a row read before an update and the model saved:
+/// the columns (not excluded) whose values differ, old and new, in the
+/// order of their names, as [`diff`] of the two rows' JSON makes them
+/// (only the differing columns are turned into JSON, and only a JSON
+/// object or a name with a `.` or a `\` goes through [`diff`]).
+pub(super) fn changed<O, M>(old: &O, new: &M, audit: &EntityAudit) -> Changes
+where
+    O: ModelTrait,
+    M: ModelTrait<Entity = O::Entity>,
+{
+    let mut columns: Vec<_> = columns::<M::Entity>(audit, None).collect();
+    columns.sort_unstable_by_key(|(_, name)| *name);
+    let mut differ = Vec::new();
+    for (c, name) in columns {
+        let (o, n) = (old.get(c), new.get(c));
+        if o != n {
+            let (o, n) = (to_json(&o), to_json(&n));
+            if o != n {
+                differ.push((name, o, n));
+            }
+        }
+    }
+    let plain = |(name, o, n): &(&str, Json, Json)| {
+        !name.contains(['.', '\\']) && !o.is_object() && !n.is_object()
+    };
+    if differ.iter().all(plain) {
+        let mut changes = Changes::new();
+        for (name, o, n) in differ {
+            changes.push(name, o, n);
+        }
+        return changes;
+    }
+    let mut before = Map::new();
+    let mut after = Map::new();
+    for (name, o, n) in differ {
+        before.insert(name.to_owned(), o);
+        after.insert(name.to_owned(), n);
+    }
+    diff(&before, &after)
+}
+
+/// A column value written as [`to_json`] makes it, the common scalars
+/// straight to the serializer (no `serde_json::Value` made first).
+struct Cell<'a>(&'a Value);
+
+impl Serialize for Cell<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Bool(Some(b)) => serializer.serialize_bool(*b),
+            Value::TinyInt(Some(n)) => serializer.serialize_i8(*n),
+            Value::SmallInt(Some(n)) => serializer.serialize_i16(*n),
+            Value::Int(Some(n)) => serializer.serialize_i32(*n),
+            Value::BigInt(Some(n)) => serializer.serialize_i64(*n),
+            Value::TinyUnsigned(Some(n)) => serializer.serialize_u8(*n),
+            Value::SmallUnsigned(Some(n)) => serializer.serialize_u16(*n),
+            Value::Unsigned(Some(n)) => serializer.serialize_u32(*n),
+            Value::BigUnsigned(Some(n)) => serializer.serialize_u64(*n),
+            Value::String(Some(text)) => serializer.serialize_str(text),
+            other => to_json(other).serialize(serializer),
+        }
+    }
+}
+
+/// A column value as [`Row`] hands it to a serializer, into a JSON value
+/// (for the micro-benchmark).
+pub(super) fn bench_value(value: &Value) -> Json {
+    serde_json::to_value(Cell(value)).unwrap_or(Json::Null)
+}
+
+/// A model's columns for `instance_repr`, serialized as a JSON object as
+/// they are written (no map built first), in the order of their names as
+/// a JSON object's keys are written.
+pub(super) struct Row<'a, M> {
+    model: &'a M,
+    audit: &'a EntityAudit,
+    keep: Option<&'static [&'static str]>,
+}
+
+impl<M: ModelTrait> Serialize for Row<'_, M> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut columns: Vec<_> = columns::<M::Entity>(self.audit, self.keep).collect();
+        columns.sort_unstable_by_key(|(_, name)| *name);
+        let mut map = serializer.serialize_map(Some(columns.len()))?;
+        for (c, name) in columns {
+            map.serialize_entry(name, &Cell(&self.model.get(c)))?;
+        }
+        map.end()
+    }
 }
 
 /// The snapshot of a model for `instance_repr`, as the entity's settings
 /// say: `None` when snapshots are off.
-pub(super) fn model_snapshot<M: ModelTrait>(model: &M, audit: &EntityAudit) -> Option<Json> {
+pub(super) fn model_snapshot<'a, M: ModelTrait>(
+    model: &'a M,
+    audit: &'a EntityAudit,
+) -> Option<Row<'a, M>> {
     let keep = audit.snapshot_columns()?;
-    Some(Json::Object(
-        columns::<M::Entity>(audit, keep)
-            .map(|(c, name)| (name.to_owned(), to_json(&model.get(c))))
-            .collect(),
-    ))
+    Some(Row { model, audit, keep })
 }
 
 /// The snapshot of an active model: the columns it holds a value for
@@ -66,22 +150,22 @@ pub(super) fn active_snapshot<A: ActiveModelTrait>(am: &A, audit: &EntityAudit) 
     ))
 }
 
-/// The columns an update sets (not excluded), each with the old value
-/// [`OLD_NOT_READ`]: what `before_save` keeps when old values are not read.
-pub(super) fn set_columns<A: ActiveModelTrait>(am: &A, audit: &EntityAudit) -> Map<String, Json> {
+/// The columns an update sets (not excluded): what `before_save` keeps
+/// when old values are not read.
+pub(super) fn set_columns<A: ActiveModelTrait>(am: &A, audit: &EntityAudit) -> Vec<&'static str> {
     columns::<A::Entity>(audit, None)
         .filter(|(c, _)| am.get(*c).is_set())
-        .map(|(_, name)| (name.to_owned(), Json::from(OLD_NOT_READ)))
+        .map(|(_, name)| name)
         .collect()
 }
 
 /// The changes of an update whose old values were not read: each column
 /// [`set_columns`] noted, [`OLD_NOT_READ`] and its value as saved.
-pub(super) fn set_changes<M: ModelTrait>(model: &M, set: &Map<String, Json>) -> Changes {
+pub(super) fn set_changes<M: ModelTrait>(model: &M, set: &[&'static str]) -> Changes {
     let mut changes = Changes::new();
     for c in <M::Entity as EntityTrait>::Column::iter() {
-        if let Some(old) = set.get(c.as_str()) {
-            changes.push(c.as_str(), old, to_json(&model.get(c)));
+        if set.contains(&c.as_str()) {
+            changes.push(c.as_str(), OLD_NOT_READ, to_json(&model.get(c)));
         }
     }
     changes
@@ -105,8 +189,154 @@ pub(super) fn key_text(key: ValueTuple) -> String {
 
 /// The primary key of a model.
 pub(super) fn model_key<M: ModelTrait>(model: &M) -> String {
-    let parts: Vec<Value> = <M::Entity as EntityTrait>::PrimaryKey::iter()
+    let mut parts: Vec<Value> = <M::Entity as EntityTrait>::PrimaryKey::iter()
         .map(|pk| model.get(sea_orm::PrimaryKeyToColumn::into_column(pk)))
         .collect();
+    if parts.len() == 1 {
+        if let Some(value) = parts.pop() {
+            return key_text(ValueTuple::One(value));
+        }
+    }
     key_text(ValueTuple::Many(parts))
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::{Value, ValueTuple};
+    use serde_json::json;
+
+    use super::{changed, key_text, to_json, Cell};
+    use crate::orm::EntityAudit;
+
+    #[allow(unreachable_pub)]
+    mod doc {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "doc")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            pub title: String,
+            #[sea_orm(column_name = "a.b")]
+            pub dotted: i32,
+            pub meta: Json,
+            pub score: f64,
+            pub updated_at: i64,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
+    /// The changes as the whole rows' JSON maps gave them before.
+    fn by_whole_rows(old: &doc::Model, new: &doc::Model, audit: &EntityAudit) -> crate::Changes {
+        let map = |m: &doc::Model| -> serde_json::Map<String, serde_json::Value> {
+            super::columns::<doc::Entity>(audit, None)
+                .map(|(c, name)| (name.to_owned(), to_json(&sea_orm::ModelTrait::get(m, c))))
+                .collect()
+        };
+        crate::diff(&map(old), &map(new))
+    }
+
+    #[test]
+    fn changes_are_those_of_the_whole_rows_json() {
+        let audit = EntityAudit::new().exclude(&["updated_at"]);
+        let base = doc::Model {
+            id: 1,
+            title: "a".to_owned(),
+            dotted: 1,
+            meta: json!({"etag": "x", "tags": [1]}),
+            score: 1.0,
+            updated_at: 1,
+        };
+        let mut edits: Vec<doc::Model> = Vec::new();
+        let mut m = base.clone();
+        m.title = "b".to_owned();
+        m.score = 2.5;
+        edits.push(m);
+        let mut m = base.clone();
+        m.dotted = 2;
+        edits.push(m);
+        let mut m = base.clone();
+        m.meta = json!({"etag": "y", "tags": [1], "new": {"k": 1}});
+        m.title = "c".to_owned();
+        edits.push(m);
+        let mut m = base.clone();
+        m.meta = json!("not an object");
+        edits.push(m);
+        let mut m = base.clone();
+        m.updated_at = 9;
+        edits.push(m);
+        let mut m = base.clone();
+        m.score = f64::NAN;
+        edits.push(m);
+        edits.push(base.clone());
+        for new in &edits {
+            let got = changed(&base, new, &audit);
+            assert_eq!(got, by_whole_rows(&base, new, &audit), "{new:?}");
+            assert_eq!(
+                serde_json::to_string(&got).unwrap(),
+                serde_json::to_string(&by_whole_rows(&base, new, &audit)).unwrap()
+            );
+        }
+        assert_eq!(
+            changed(&base, &edits[1], &audit)
+                .iter()
+                .next()
+                .unwrap()
+                .field,
+            "a\\.b"
+        );
+        assert!(changed(&base, &edits[4], &audit).is_empty());
+    }
+
+    fn values() -> Vec<Value> {
+        vec![
+            Value::Bool(Some(true)),
+            Value::TinyInt(Some(-8)),
+            Value::SmallInt(Some(-300)),
+            Value::Int(Some(i32::MIN)),
+            Value::BigInt(Some(i64::MAX)),
+            Value::TinyUnsigned(Some(200)),
+            Value::SmallUnsigned(Some(60000)),
+            Value::Unsigned(Some(u32::MAX)),
+            Value::BigUnsigned(Some(u64::MAX)),
+            Value::String(Some("inv_\"2041\"".to_owned())),
+            Value::String(None),
+            Value::Int(None),
+            Value::Double(Some(1.5)),
+            Value::Char(Some('x')),
+            Value::Bytes(Some(vec![1, 2, 3])),
+            Value::Json(Some(Box::new(json!({"a": [1, {"b": null}]})))),
+        ]
+    }
+
+    #[test]
+    fn a_cell_serializes_as_its_json() {
+        for v in values() {
+            assert_eq!(
+                serde_json::to_value(Cell(&v)).unwrap(),
+                to_json(&v),
+                "{v:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_one_column_key_is_its_values_text() {
+        for v in values() {
+            let general = match to_json(&v) {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            assert_eq!(key_text(ValueTuple::One(v.clone())), general, "{v:?}");
+        }
+        assert_eq!(
+            key_text(ValueTuple::Two(Value::from(7), Value::from("en"))),
+            r#"[7,"en"]"#
+        );
+    }
 }
