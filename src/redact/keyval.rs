@@ -222,6 +222,11 @@ fn at_separator_of(
     {
         start += 2;
     }
+    // A command-line option's dashes are not part of its key
+    // (`--password=…`, `-token=…`).
+    while start < end && s[start] == b'-' {
+        start += 1;
+    }
     // A key starts with a letter or `_` (not `05` of `05:17`, not `8443`).
     let starts_like_a_key = s
         .get(start)
