@@ -88,6 +88,11 @@ pub enum Error {
     /// A background thread (the alert rules', feature `alert`) could not
     /// be started.
     Thread(io::Error),
+    /// Two record kinds were given the same file
+    /// ([`file_name`](Builder::file_name)): two writers would rotate one
+    /// file under each other, and two hash chains in one file would read as
+    /// tampered. The path is the shared file.
+    SharedFile(PathBuf),
 }
 
 impl fmt::Display for Error {
@@ -100,6 +105,11 @@ impl fmt::Display for Error {
             Error::Config(e) => write!(f, "bad file setting: {e}"),
             Error::TrustedProxy(e) => write!(f, "bad trusted proxy: {e}"),
             Error::Thread(e) => write!(f, "cannot start a thread: {e}"),
+            Error::SharedFile(path) => write!(
+                f,
+                "two record kinds write to {}: give each kind its own file_name",
+                path.display()
+            ),
         }
     }
 }
@@ -114,6 +124,7 @@ impl std::error::Error for Error {
             Error::ContextField(e) => Some(e),
             Error::TrustedProxy(_) => None,
             Error::Thread(e) => Some(e),
+            Error::SharedFile(_) => None,
         }
     }
 }
@@ -345,7 +356,9 @@ impl<M> Builder<M> {
 
     /// The file name of a kind's records, inside [`log_dir`](Builder::log_dir).
     /// Keep the `.log` ending: rotated files are named `<name>.<time>Z`, and
-    /// a shipper's `*.log` glob must not match them.
+    /// a shipper's `*.log` glob must not match them. Each kind needs a file
+    /// of its own: two kinds given one file make the build fail with
+    /// [`Error::SharedFile`].
     pub fn file_name(mut self, kind: Kind, name: impl Into<String>) -> Self {
         self.file_names[kind.index()] = name.into();
         self
@@ -572,6 +585,18 @@ impl<M> Builder<M> {
             alerts,
             ..
         } = self;
+        // One writer per file: each kind the built-in appender writes has
+        // a file of its own.
+        let mut paths: Vec<PathBuf> = Vec::with_capacity(4);
+        for (kind, choice) in Kind::ALL.into_iter().zip(&choices) {
+            if matches!(choice, SinkChoice::File) {
+                let path = log_dir.join(&file_names[kind.index()]);
+                if paths.contains(&path) {
+                    return Err(Error::SharedFile(path));
+                }
+                paths.push(path);
+            }
+        }
         let mut sinks = Vec::with_capacity(4);
         for (kind, choice) in Kind::ALL.into_iter().zip(choices) {
             sinks.push(match choice {
