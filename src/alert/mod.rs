@@ -21,7 +21,7 @@ use action::Action;
 pub use action::{sign, Webhook};
 #[cfg(feature = "alert-email")]
 pub use email::{AddressError, Email};
-pub use rule::{Rule, DEFAULT_MAX_KEYS, DEFAULT_THRESHOLD, DEFAULT_WINDOW};
+pub use rule::{Rule, DEFAULT_MAX_KEYS, DEFAULT_THRESHOLD, DEFAULT_WINDOW, MAX_WINDOW};
 pub use stats::AlertStats;
 pub use view::RecordView;
 
