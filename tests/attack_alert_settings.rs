@@ -1,6 +1,7 @@
-//! Attack on alert rule settings: a window as long as `Duration` allows
-//! ("never forget") must still alert, once, for each built-in counting
-//! rule and the 5xx rate; the rules thread must not fail on it.
+//! Attack on alert settings given `Duration::MAX` (a window that never
+//! forgets, a shutdown or a webhook that waits for ever): the rules still
+//! alert, the delivery thread still delivers, dropping the guard does not
+//! panic.
 #![cfg(feature = "alert")]
 
 mod alert_support;
@@ -49,4 +50,29 @@ fn a_window_of_duration_max_alerts_once_per_key() {
     let mut rules: Vec<String> = got.lock().unwrap().iter().map(|a| a.rule.clone()).collect();
     rules.sort();
     assert_eq!(rules, ["failed_logins_per_ip", "failed_logins_per_user"]);
+}
+
+/// `shutdown_timeout(Duration::MAX)`, "wait for every delivery": dropping
+/// the guard must not panic in the caller (a panic in a destructor during
+/// unwinding aborts the process), and the alert is delivered.
+#[test]
+fn a_shutdown_timeout_of_duration_max_waits_without_panicking() {
+    let got: Arc<Mutex<Vec<Alert>>> = Arc::default();
+    let kept = Arc::clone(&got);
+    let logs = Logs::with(|b| {
+        b.alerts(
+            Alerts::new()
+                .rule(Rule::deleted("Invoice"))
+                .callback(move |a| kept.lock().unwrap().push(a.clone()))
+                .shutdown_timeout(Duration::MAX),
+        )
+    });
+    logs.run(|| tracing_audit::delete!(model: "Invoice", id: 7));
+    let Logs { guard, .. } = logs;
+    let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| guard.shutdown()))
+        .expect("the guard's shutdown panicked");
+    let stats = report.alerts.unwrap();
+    assert_eq!(stats.alerts, 1, "{stats:?}");
+    assert_eq!(stats.delivered, 1, "{stats:?}");
+    assert_eq!(got.lock().unwrap().len(), 1);
 }

@@ -101,6 +101,7 @@ impl Handle {
         if std::mem::replace(&mut self.stopped, true) {
             return;
         }
+        let timeout = timeout.min(super::MAX_WINDOW);
         let deadline = Instant::now() + timeout;
         let (done_tx, done_rx) = crossbeam_channel::bounded(1);
         let stopped = self
@@ -109,7 +110,9 @@ impl Handle {
             .is_ok()
             // A little past the deadline: the thread counts what it
             // abandons before it answers.
-            && done_rx.recv_timeout(timeout + Duration::from_secs(1)).is_ok();
+            && done_rx
+                .recv_timeout(timeout.saturating_add(Duration::from_secs(1)))
+                .is_ok();
         if !stopped {
             // A delivery stuck in an attempt (a webhook that never answers)
             // holds the thread: what it has not ended is abandoned now, so

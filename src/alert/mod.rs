@@ -110,8 +110,10 @@ impl Alerts {
 
     /// How long dropping the guard waits for pending deliveries (5 s);
     /// what is left is counted in [`AlertStats::deliveries_abandoned`].
+    /// At most a century ([`MAX_WINDOW`]): a longer one, up to
+    /// `Duration::MAX`, waits that long.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Alerts {
-        self.shutdown_timeout = timeout;
+        self.shutdown_timeout = timeout.min(MAX_WINDOW);
         self
     }
 
