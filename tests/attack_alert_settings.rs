@@ -76,3 +76,24 @@ fn a_shutdown_timeout_of_duration_max_waits_without_panicking() {
     assert_eq!(stats.delivered, 1, "{stats:?}");
     assert_eq!(got.lock().unwrap().len(), 1);
 }
+
+/// A webhook with `timeout(Duration::MAX)` ("no timeout") to a receiver
+/// that answers: the alert is delivered, the delivery thread survives.
+#[test]
+fn a_webhook_timeout_of_duration_max_still_delivers() {
+    let receiver = alert_support::Receiver::start();
+    let logs = Logs::with(|b| {
+        b.alerts(
+            Alerts::new().rule(Rule::deleted("Invoice")).webhook(
+                tracing_audit::alert::Webhook::new(receiver.url("/hook"))
+                    .timeout(Duration::MAX)
+                    .backoff(Duration::MAX),
+            ),
+        )
+    });
+    logs.run(|| tracing_audit::delete!(model: "Invoice", id: 8));
+    wait_for("the delivery", || {
+        (logs.guard.alert_stats().unwrap().delivered == 1).then_some(())
+    });
+    assert_eq!(receiver.calls().len(), 1);
+}

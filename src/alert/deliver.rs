@@ -178,7 +178,12 @@ impl Deliverer {
 
     fn attempt(&mut self, job: &Job) -> Result<(), String> {
         match &job.action {
-            Action::Webhook(w) => self.post(w, &job.alert),
+            // A panic inside the HTTP client is a failed attempt, not the
+            // end of the thread (and of every delivery after it).
+            Action::Webhook(w) => {
+                let (w, alert) = (Arc::clone(w), Arc::clone(&job.alert));
+                unwind::catch(|| self.post(&w, &alert))?
+            }
             #[cfg(feature = "alert-email")]
             Action::Email(e) => {
                 let (e, alert) = (Arc::clone(e), Arc::clone(&job.alert));
