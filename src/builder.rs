@@ -89,8 +89,8 @@ pub enum Error {
     /// be started.
     Thread(io::Error),
     /// Two record kinds were given the same file
-    /// ([`file_name`](Builder::file_name)): two writers would rotate one
-    /// file under each other, and two hash chains in one file would read as
+    /// ([`file_name`](Builder::file_name)), not a device such as
+    /// `/dev/stdout`: two writers would rotate one file under each other, and two hash chains in one file would read as
     /// tampered. The path is the shared file.
     SharedFile(PathBuf),
     /// A kind's file already exists and holds something other than
@@ -607,7 +607,9 @@ impl<M> Builder<M> {
         for (kind, choice) in Kind::ALL.into_iter().zip(&choices) {
             if matches!(choice, SinkChoice::File) {
                 let path = log_dir.join(&file_names[kind.index()]);
-                if paths.contains(&path) {
+                // A device (`/dev/stdout`) is never rotated: kinds may share it.
+                let device = std::fs::metadata(&path).is_ok_and(|m| !m.is_file());
+                if paths.contains(&path) && !device {
                     return Err(Error::SharedFile(path));
                 }
                 if holds_foreign_lines(&path) {
@@ -1075,6 +1077,11 @@ impl AuditGuard {
 /// appender's own check.
 fn holds_foreign_lines(path: &Path) -> bool {
     use std::io::Read;
+    // Only a regular file is read: reading a device (`/dev/stdout` on a
+    // terminal) could wait for input.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
     let mut first = [0u8; 1];
     match std::fs::File::open(path).and_then(|mut f| f.read(&mut first)) {
         Ok(1) => !matches!(first[0], b'{' | b'\0' | b'\n'),

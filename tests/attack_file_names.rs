@@ -65,3 +65,16 @@ fn a_kind_sent_elsewhere_frees_its_file_name() {
         .unwrap();
     drop(guard);
 }
+
+/// A device is never rotated: every kind may write to `/dev/null` (or
+/// `/dev/stdout` in a container).
+#[cfg(unix)]
+#[test]
+fn kinds_may_share_a_device() {
+    let builder = Kind::ALL.into_iter().fold(
+        tracing_audit::layer().log_dir("/dev").max_file_size(None),
+        |b, kind| b.file_name(kind, "null"),
+    );
+    let (_layer, guard) = builder.build::<tracing_subscriber::Registry>().unwrap();
+    drop(guard);
+}
