@@ -46,3 +46,41 @@ fn a_rotated_file_ending_at_the_last_seq_is_named_not_a_panic() {
     let b = verify_without_panicking(dir.path());
     assert_eq!(b.file, *first, "{b:?}");
 }
+
+/// A forged last record claiming `seq` `u64::MAX` in the live file, then a
+/// restart: the chain writer must go on chaining every new line (the
+/// forgery is then named by verify), not panic on each one and write them
+/// unchained.
+#[test]
+fn a_restart_after_a_forged_last_seq_keeps_chaining() {
+    use tracing_audit::appender::Appender;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), 0, 5, 1_000_000, &ChainOptions::new(), false);
+    let live = dir.path().join("audit.log");
+    let mut text = lines(&live);
+    let last = text.len() - 1;
+    text[last] = with_seq(&text[last], u64::MAX);
+    rewrite(&live, &text);
+    let options = ChainOptions::new();
+    let (appender, guard) = Appender::builder(&live)
+        .max_file_size(None)
+        .line_transform(options.line_transform(&live))
+        .build()
+        .unwrap();
+    for i in 5..10 {
+        appender.write_line(chain::record(i).as_bytes()).unwrap();
+    }
+    drop(guard);
+    assert_eq!(
+        appender.stats().transform_panics,
+        0,
+        "{:?}",
+        appender.stats()
+    );
+    let after = lines(&live);
+    assert!(after.len() > text.len());
+    for line in &after[text.len()..] {
+        assert!(line.contains("\"hash\":\""), "an unchained line: {line}");
+    }
+    verify_without_panicking(dir.path());
+}
