@@ -197,6 +197,16 @@ const DEFAULT_KEY_SUBSTRINGS: &[&str] = &[
     "xsrftoken",
     "apitoken",
     "credential",
+    // Key material, whose values have no shape of their own.
+    "encryptionkey",
+    "masterkey",
+    "signingkey",
+    "hmackey",
+    "sharedkey",
+    "clientkey",
+    // Vendor API key headers: Azure API Management, Azure Functions.
+    "subscriptionkey",
+    "functionskey",
 ];
 
 /// The headers redacted by default.
