@@ -88,6 +88,17 @@ pub enum Error {
     /// A background thread (the alert rules', feature `alert`) could not
     /// be started.
     Thread(io::Error),
+    /// Two record kinds were given the same file
+    /// ([`file_name`](Builder::file_name)), not a device such as
+    /// `/dev/stdout`: two writers would rotate one file under each other, and two hash chains in one file would read as
+    /// tampered. The path is the shared file.
+    SharedFile(PathBuf),
+    /// A kind's file already exists and holds something other than
+    /// records (its first byte is not `{`): another program's log in a
+    /// shared directory. Taking it over would rotate it aside and let
+    /// retention delete it, the other program's lines with it, so the file
+    /// is left as it is. The path is that file.
+    ForeignFile(PathBuf),
 }
 
 impl fmt::Display for Error {
@@ -100,6 +111,17 @@ impl fmt::Display for Error {
             Error::Config(e) => write!(f, "bad file setting: {e}"),
             Error::TrustedProxy(e) => write!(f, "bad trusted proxy: {e}"),
             Error::Thread(e) => write!(f, "cannot start a thread: {e}"),
+            Error::ForeignFile(path) => write!(
+                f,
+                "{} holds lines that are not JSON records (another program's log?): give \
+                 log_dir a directory of its own, or move the file away",
+                path.display()
+            ),
+            Error::SharedFile(path) => write!(
+                f,
+                "two record kinds write to {}: give each kind its own file_name",
+                path.display()
+            ),
         }
     }
 }
@@ -114,6 +136,7 @@ impl std::error::Error for Error {
             Error::ContextField(e) => Some(e),
             Error::TrustedProxy(_) => None,
             Error::Thread(e) => Some(e),
+            Error::SharedFile(_) | Error::ForeignFile(_) => None,
         }
     }
 }
@@ -317,7 +340,11 @@ impl<M> Builder<M> {
         }
     }
 
-    /// The directory of the files (created if missing).
+    /// The directory of the files (created if missing). A kind's file that
+    /// is already there is taken up again (appended to, rotated and, once
+    /// rotated, subject to retention) only if it holds records: one whose
+    /// first byte is not `{` (another program's log) makes the build fail
+    /// with [`Error::ForeignFile`] and is left as it is.
     pub fn log_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.log_dir = dir.as_ref().to_path_buf();
         self
@@ -345,7 +372,9 @@ impl<M> Builder<M> {
 
     /// The file name of a kind's records, inside [`log_dir`](Builder::log_dir).
     /// Keep the `.log` ending: rotated files are named `<name>.<time>Z`, and
-    /// a shipper's `*.log` glob must not match them.
+    /// a shipper's `*.log` glob must not match them. Each kind needs a file
+    /// of its own: two kinds given one file make the build fail with
+    /// [`Error::SharedFile`].
     pub fn file_name(mut self, kind: Kind, name: impl Into<String>) -> Self {
         self.file_names[kind.index()] = name.into();
         self
@@ -572,6 +601,23 @@ impl<M> Builder<M> {
             alerts,
             ..
         } = self;
+        // One writer per file: each kind the built-in appender writes has
+        // a file of its own.
+        let mut paths: Vec<PathBuf> = Vec::with_capacity(4);
+        for (kind, choice) in Kind::ALL.into_iter().zip(&choices) {
+            if matches!(choice, SinkChoice::File) {
+                let path = log_dir.join(&file_names[kind.index()]);
+                // A device (`/dev/stdout`) is never rotated: kinds may share it.
+                let device = std::fs::metadata(&path).is_ok_and(|m| !m.is_file());
+                if paths.contains(&path) && !device {
+                    return Err(Error::SharedFile(path));
+                }
+                if holds_foreign_lines(&path) {
+                    return Err(Error::ForeignFile(path));
+                }
+                paths.push(path);
+            }
+        }
         let mut sinks = Vec::with_capacity(4);
         for (kind, choice) in Kind::ALL.into_iter().zip(choices) {
             sinks.push(match choice {
@@ -1021,5 +1067,24 @@ impl AuditGuard {
             .iter()
             .find(|(k, _)| *k == kind)
             .map(|(_, a)| a.stats())
+    }
+}
+
+/// Whether `path` is an existing file whose first byte says it is not one
+/// of ours: every record line starts with `{`. An empty file, a first line
+/// cut short (still `{`), and the zero bytes a power loss can leave are
+/// ours to take up again; a file that cannot be read is left to the
+/// appender's own check.
+fn holds_foreign_lines(path: &Path) -> bool {
+    use std::io::Read;
+    // Only a regular file is read: reading a device (`/dev/stdout` on a
+    // terminal) could wait for input.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut first = [0u8; 1];
+    match std::fs::File::open(path).and_then(|mut f| f.read(&mut first)) {
+        Ok(1) => !matches!(first[0], b'{' | b'\0' | b'\n'),
+        _ => false,
     }
 }

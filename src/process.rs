@@ -183,8 +183,14 @@ impl Process {
         members.insert("step".into(), Value::String(s.name.clone()));
         members.insert("step_index".into(), json!(index + 1));
         members.insert("success".into(), Value::Bool(success));
-        members.insert("registration".into(), Value::String(name.to_string()));
-        members.insert("description".into(), Value::String(description.to_string()));
+        // The caller's `Display`: one that fails keeps its text so far, one
+        // that panics gives the panic's marker (never a panic here).
+        let mut name_text = String::new();
+        crate::json::display_into(&mut name_text, &name);
+        let mut description_text = String::new();
+        crate::json::display_into(&mut description_text, &description);
+        members.insert("registration".into(), Value::String(name_text.clone()));
+        members.insert("description".into(), Value::String(description_text));
         members.insert(
             "step_registrations".into(),
             json!(u64::from(s.succeeded) + u64::from(s.failed)),
@@ -194,7 +200,7 @@ impl Process {
             "process {} step {} registration {}: {}",
             self.name,
             s.name,
-            name,
+            name_text,
             if success { "success" } else { "failure" }
         );
         self.emit("registration", &message, &members);

@@ -85,9 +85,11 @@ impl Webhook {
         self
     }
 
-    /// The timeout of one attempt (5 s).
+    /// The timeout of one attempt (5 s). At most a century
+    /// ([`MAX_WINDOW`](super::MAX_WINDOW)): a longer one, up to
+    /// `Duration::MAX`, counts as that.
     pub fn timeout(mut self, timeout: Duration) -> Webhook {
-        self.timeout = timeout;
+        self.timeout = timeout.min(super::MAX_WINDOW);
         self
     }
 

@@ -36,8 +36,11 @@ impl Queue {
             attempt: 0,
             due: Instant::now(),
         };
+        self.counters.delivery_queued();
         if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.tx.try_send(job) {
-            bump(&self.counters.deliveries_dropped);
+            if self.counters.delivery_ended() {
+                bump(&self.counters.deliveries_dropped);
+            }
         }
     }
 
@@ -123,29 +126,40 @@ impl Deliverer {
                     Err(_) => break,
                 }
             }
-            self.run_due();
+            self.run_due(deadline);
             if let Some(dl) = deadline {
                 if (self.pending.is_empty() && jobs.is_empty()) || Instant::now() >= dl {
-                    let left = (self.pending.len() + jobs.len()) as u64;
-                    self.counters
-                        .deliveries_abandoned
-                        .fetch_add(left, std::sync::atomic::Ordering::Relaxed);
+                    // What is still pending or queued (and nothing else:
+                    // a shutdown that stopped waiting counted its share).
+                    self.counters.abandon_outstanding();
                     return;
                 }
             }
         }
     }
 
-    /// Attempts every job that is due, rescheduling the failures.
-    fn run_due(&mut self) {
+    /// Attempts every job that is due, rescheduling the failures; none
+    /// once the shutdown `deadline` has passed (they stay pending, to be
+    /// counted as abandoned).
+    fn run_due(&mut self, deadline: Option<Instant>) {
         let now = Instant::now();
         let (due, later): (Vec<Job>, Vec<Job>) = std::mem::take(&mut self.pending)
             .into_iter()
             .partition(|j| j.due <= now);
         self.pending = later;
-        for mut job in due {
+        let mut due = due.into_iter();
+        while let Some(mut job) = due.next() {
+            if deadline.is_some_and(|dl| Instant::now() >= dl) {
+                self.pending.push(job);
+                self.pending.extend(due);
+                return;
+            }
             match self.attempt(&job) {
-                Ok(()) => bump(&self.counters.delivered),
+                Ok(()) => {
+                    if self.counters.delivery_ended() {
+                        bump(&self.counters.delivered);
+                    }
+                }
                 Err(why) => {
                     let (retries, base) = job.action.retry();
                     if job.attempt < retries {
@@ -153,7 +167,7 @@ impl Deliverer {
                         job.due = Instant::now() + backoff(base, job.attempt);
                         job.attempt += 1;
                         self.pending.push(job);
-                    } else {
+                    } else if self.counters.delivery_ended() {
                         bump(&self.counters.deliveries_failed);
                         self.report(&job, &why);
                     }
@@ -164,7 +178,12 @@ impl Deliverer {
 
     fn attempt(&mut self, job: &Job) -> Result<(), String> {
         match &job.action {
-            Action::Webhook(w) => self.post(w, &job.alert),
+            // A panic inside the HTTP client is a failed attempt, not the
+            // end of the thread (and of every delivery after it).
+            Action::Webhook(w) => {
+                let (w, alert) = (Arc::clone(w), Arc::clone(&job.alert));
+                unwind::catch(|| self.post(&w, &alert))?
+            }
             #[cfg(feature = "alert-email")]
             Action::Email(e) => {
                 let (e, alert) = (Arc::clone(e), Arc::clone(&job.alert));

@@ -101,16 +101,23 @@ impl Handle {
         if std::mem::replace(&mut self.stopped, true) {
             return;
         }
+        let timeout = timeout.min(super::MAX_WINDOW);
         let deadline = Instant::now() + timeout;
         let (done_tx, done_rx) = crossbeam_channel::bounded(1);
-        if self
+        let stopped = self
             .tx
             .send_timeout(Msg::Stop(deadline, done_tx), timeout)
             .is_ok()
-        {
             // A little past the deadline: the thread counts what it
             // abandons before it answers.
-            let _ = done_rx.recv_timeout(timeout + Duration::from_secs(1));
+            && done_rx
+                .recv_timeout(timeout.saturating_add(Duration::from_secs(1)))
+                .is_ok();
+        if !stopped {
+            // A delivery stuck in an attempt (a webhook that never answers)
+            // holds the thread: what it has not ended is abandoned now, so
+            // that the stats say so when the guard is gone.
+            self.shared.counters.abandon_outstanding();
         }
         let s = self.stats();
         if s.records_dropped > 0 || s.deliveries_lost() > 0 {

@@ -21,7 +21,7 @@ use action::Action;
 pub use action::{sign, Webhook};
 #[cfg(feature = "alert-email")]
 pub use email::{AddressError, Email};
-pub use rule::{Rule, DEFAULT_MAX_KEYS, DEFAULT_THRESHOLD, DEFAULT_WINDOW};
+pub use rule::{Rule, DEFAULT_MAX_KEYS, DEFAULT_THRESHOLD, DEFAULT_WINDOW, MAX_WINDOW};
 pub use stats::AlertStats;
 pub use view::RecordView;
 
@@ -110,8 +110,10 @@ impl Alerts {
 
     /// How long dropping the guard waits for pending deliveries (5 s);
     /// what is left is counted in [`AlertStats::deliveries_abandoned`].
+    /// At most a century ([`MAX_WINDOW`]): a longer one, up to
+    /// `Duration::MAX`, waits that long.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Alerts {
-        self.shutdown_timeout = timeout;
+        self.shutdown_timeout = timeout.min(MAX_WINDOW);
         self
     }
 

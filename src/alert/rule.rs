@@ -62,6 +62,11 @@ impl fmt::Debug for Rule {
 pub const DEFAULT_THRESHOLD: u64 = 5;
 /// Default window of the counting rules.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
+
+/// The longest [`Rule::window`]: a century (`Duration::MAX` would
+/// overflow the clock when the quiet time after an alert is set).
+pub const MAX_WINDOW: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
 /// Default cap on the keys a rule tracks at once.
 pub const DEFAULT_MAX_KEYS: usize = 10_000;
 
@@ -158,9 +163,11 @@ impl Rule {
     }
 
     /// The sliding window: the span of time counted, and the quiet time
-    /// after an alert in which the same key does not alert again.
+    /// after an alert in which the same key does not alert again. At most
+    /// [`MAX_WINDOW`] (a century): a longer one, up to `Duration::MAX`,
+    /// counts as that.
     pub fn window(mut self, window: Duration) -> Rule {
-        self.window = window;
+        self.window = window.min(MAX_WINDOW);
         self
     }
 

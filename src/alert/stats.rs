@@ -33,7 +33,9 @@ pub struct AlertStats {
     /// Deliveries refused because the delivery queue was full.
     pub deliveries_dropped: u64,
     /// Deliveries still pending when the guard was dropped and the
-    /// shutdown deadline passed.
+    /// shutdown deadline passed, the one in an attempt that has not ended
+    /// by then (a webhook that does not answer) included: when the guard's
+    /// shutdown returns, every delivery is delivered or counted lost.
     pub deliveries_abandoned: u64,
 }
 
@@ -50,6 +52,9 @@ macro_rules! counters {
         #[derive(Debug, Default)]
         pub(crate) struct Counters {
             $(pub(crate) $name: AtomicU64,)*
+            /// Deliveries queued and not yet ended (delivered, failed or
+            /// abandoned): what a shutdown that stops waiting abandons.
+            outstanding: AtomicU64,
         }
 
         impl Counters {
@@ -73,6 +78,30 @@ counters!(
     deliveries_dropped,
     deliveries_abandoned,
 );
+
+impl Counters {
+    /// A delivery is about to be queued: it counts as outstanding until it
+    /// ends.
+    pub(crate) fn delivery_queued(&self) {
+        self.outstanding.fetch_add(1, Relaxed);
+    }
+
+    /// A delivery ended (delivered, failed, or refused by the queue):
+    /// whether it was still outstanding, that is, not already counted as
+    /// abandoned by a shutdown that stopped waiting for it. Only then is
+    /// its outcome counted.
+    pub(crate) fn delivery_ended(&self) -> bool {
+        self.outstanding
+            .fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    /// Counts every outstanding delivery as abandoned.
+    pub(crate) fn abandon_outstanding(&self) {
+        let left = self.outstanding.swap(0, Relaxed);
+        self.deliveries_abandoned.fetch_add(left, Relaxed);
+    }
+}
 
 /// Adds one to a counter.
 pub(crate) fn bump(counter: &AtomicU64) {

@@ -501,7 +501,9 @@ fn scan(
         match prev {
             Some((pseq, phash)) => {
                 if s.link_break.is_none() {
-                    let problem = if link.seq > pseq + 1 {
+                    // `saturating_add`: a forged `seq` of `u64::MAX` is out of order
+                    // after, not an overflow.
+                    let problem = if link.seq > pseq.saturating_add(1) {
                         Some(format!(
                             "seq jumps from {pseq} to {}: {} record(s) missing",
                             link.seq,
@@ -676,13 +678,13 @@ fn join(
             Some((pseq, phash, ppath)) => {
                 let prev_name = rotated_name(ppath);
                 let named = first.prev_file.as_deref();
-                let problem = if first.seq != pseq + 1 || first.prev_hash != phash {
+                let problem = if first.seq != pseq.saturating_add(1) || first.prev_hash != phash {
                     Some(match named {
                         Some(named) if first.rotated && named != prev_name => format!(
                             "the file follows {named}, which is missing (the file before it \
                              here, {prev_name}, ends at seq {pseq})"
                         ),
-                        _ if first.seq > pseq + 1 => format!(
+                        _ if first.seq > pseq.saturating_add(1) => format!(
                             "seq jumps from {pseq} (the end of {prev_name}) to {}: {} record(s) \
                              missing",
                             first.seq,

@@ -159,7 +159,10 @@ impl ChainWriter {
     }
 
     fn chain(&mut self, object: &[u8], out: &mut Vec<u8>) {
-        self.seq += 1;
+        // Saturating: after a forged last `seq` of `u64::MAX` the lines are
+        // still chained (verify names the forgery), not left unchained by
+        // an overflow panic on every one.
+        self.seq = self.seq.saturating_add(1);
         self.hash = append_chained(out, object, self.seq, &self.hash, &self.hasher);
     }
 

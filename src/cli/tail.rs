@@ -308,7 +308,7 @@ impl Follower {
         let name: Arc<Path> = Arc::from(path);
         loop {
             match lines.next_line() {
-                Ok(Some(line)) if line.cut => too_long(&name, line.number),
+                Ok(Some(line)) if line.cut => too_long(&name, line.number, summary),
                 Ok(Some(line)) => {
                     let (number, complete) = (line.number, line.complete);
                     take(filter, &name, number, line.bytes, complete, found, summary);
@@ -383,7 +383,7 @@ impl Follower {
                 }
             };
             if line.cut || self.pending.len() > crate::read::MAX_LINE {
-                too_long(&open.name, line.number);
+                too_long(&open.name, line.number, summary);
                 self.pending.clear();
                 continue;
             }
@@ -435,12 +435,22 @@ fn stem(path: &Path) -> OsString {
     }
 }
 
-fn too_long(file: &Path, number: u64) {
-    eprintln!(
-        "tracing-audit: {}:{number}: a line longer than {} bytes, skipped",
-        file.display(),
+fn too_long(file: &Path, number: u64, summary: &mut scan::Summary) {
+    let why = format!(
+        "a line longer than {} bytes, skipped",
         crate::read::MAX_LINE
     );
+    malformed(file, number, why, summary);
+}
+
+/// Counts a malformed line, and names it on stderr (and in the summary)
+/// while fewer than the scan's limit were, as `query` does.
+fn malformed(file: &Path, number: u64, why: String, summary: &mut scan::Summary) {
+    summary.malformed += 1;
+    if summary.malformed <= Options::default().show_malformed {
+        eprintln!("tracing-audit: {}:{number}: {why}", file.display());
+        summary.malformed_at.push((file.to_path_buf(), number, why));
+    }
 }
 
 /// Checks one line and keeps it if it matches.
@@ -461,11 +471,6 @@ fn take(
             kind,
             bytes.to_vec(),
         )),
-        Verdict::Malformed(why) => {
-            summary.malformed += 1;
-            if summary.malformed <= Options::default().show_malformed {
-                eprintln!("tracing-audit: {}:{number}: {why}", file.display());
-            }
-        }
+        Verdict::Malformed(why) => malformed(file, number, why, summary),
     }
 }

@@ -222,6 +222,11 @@ fn at_separator_of(
     {
         start += 2;
     }
+    // A command-line option's dashes are not part of its key
+    // (`--password=…`, `-token=…`).
+    while start < end && s[start] == b'-' {
+        start += 1;
+    }
     // A key starts with a letter or `_` (not `05` of `05:17`, not `8443`).
     let starts_like_a_key = s
         .get(start)
@@ -309,6 +314,20 @@ fn at_separator_of(
             }
             v..j
         }
+        // A key after `;` is one of a connection string's
+        // (`Server=x;Password=my pw;`, ADO.NET): its value runs to the next
+        // `;`, spaces included.
+        _ if s[at] == b'=' && after_semicolon(s, start) => {
+            let len = s[v..]
+                .iter()
+                .take_while(|&&b| !matches!(b, b';' | b'\n' | b'\r' | b'"'))
+                .count();
+            let mut end = v + len;
+            while end > v && matches!(s[end - 1], b' ' | b'\t') {
+                end -= 1;
+            }
+            v..end
+        }
         _ => {
             let len = s[v..]
                 .iter()
@@ -337,6 +356,16 @@ fn at_separator_of(
         }
     };
     (!range.is_empty()).then_some(range)
+}
+
+/// Whether the key starting at `start` follows a `;` (spaces between
+/// allowed), as in a connection string.
+fn after_semicolon(s: &[u8], start: usize) -> bool {
+    s[..start]
+        .iter()
+        .rev()
+        .find(|&&b| b != b' ' && b != b'\t')
+        .is_some_and(|&b| b == b';')
 }
 
 /// `%5B` or `%5D` (a percent-encoded `[` or `]`, as in

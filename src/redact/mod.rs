@@ -101,7 +101,9 @@
 //! separator too (`password = hunter2` in TOML or INI text,
 //! `"password" : "…"`), and JSON text inside a JSON string
 //! (`{\"password\":\"[REDACTED]\"}`). A value in quotes is masked up to
-//! its closing quote; a bare one up to a space or `,;&)]}<>`; after
+//! its closing quote; a bare one up to a space or `,;&)]}<>`, or, for a
+//! key after a `;` (a connection string: `Server=x;Password=my pw;`), up
+//! to the next `;`; after
 //! `Authorization: Bearer` the scheme stays. A value that is an object or
 //! a list is masked whole, its brackets kept (`"passwords":[[REDACTED]]`),
 //! and so is a `Debug` wrapper (`password: [REDACTED]` for
@@ -197,6 +199,16 @@ const DEFAULT_KEY_SUBSTRINGS: &[&str] = &[
     "xsrftoken",
     "apitoken",
     "credential",
+    // Key material, whose values have no shape of their own.
+    "encryptionkey",
+    "masterkey",
+    "signingkey",
+    "hmackey",
+    "sharedkey",
+    "clientkey",
+    // Vendor API key headers: Azure API Management, Azure Functions.
+    "subscriptionkey",
+    "functionskey",
 ];
 
 /// The headers redacted by default.
