@@ -20,6 +20,20 @@ const LEAKS: &[(&str, &str)] = &[
     ("tool -token=cliTok-3", "cliTok-3"),
     ("redis-cli --pass=cliPass-4 ping", "cliPass-4"),
     ("aws --secret-access-key=cliAws-5 s3 ls", "cliAws-5"),
+    // The value after a space, as most tools also take it.
+    (
+        "mysql -u root --password cliPw-space-6 shop",
+        "cliPw-space-6",
+    ),
+    ("curl --token 'cliTok 7' https://example.com", "cliTok 7"),
+    // A `Debug` list of arguments (`std::process::Command`'s).
+    (
+        r#"Command { args: ["deploy", "--api-key", "cliKey-8"] }"#,
+        "cliKey-8",
+    ),
+    (r#"["--password","cliPw-9"]"#, "cliPw-9"),
+    // A pair written as a list of two texts.
+    (r#"["password", "cliPw-10"]"#, "cliPw-10"),
 ];
 
 #[test]
@@ -34,11 +48,23 @@ fn the_policy_masks_secret_long_options() {
         policy.redact_text("mysql --password=hunter2 -e 'select 1'"),
         "mysql --password=[REDACTED] -e 'select 1'"
     );
-    // Options that are not secret are kept.
     assert_eq!(
-        policy.redact_text("cargo build --release --jobs=2 --target-dir=t"),
-        "cargo build --release --jobs=2 --target-dir=t"
+        policy.redact_text("mysql --password hunter2 -e 'select 1'"),
+        "mysql --password [REDACTED] -e 'select 1'"
     );
+    // Options that are not secret are kept, and so are words that only
+    // look like options, longer lists of names and option-like words
+    // inside other words.
+    for kept in [
+        "cargo build --release --jobs=2 --target-dir=t",
+        "ls --color always -la /tmp",
+        "--password --verbose",
+        r#"["token", "expires_at", "scope"]"#,
+        "re-token abc, pre-password xyz",
+        "id 0f8e-password 12",
+    ] {
+        assert_eq!(policy.redact_text(kept), kept);
+    }
 }
 
 #[test]

@@ -399,9 +399,16 @@ pub(super) fn at_comma(
     while start > 0 && end - start < MAX_KEY && is_key_char(s[start - 1]) {
         start -= 1;
     }
-    if start == end || start < 2 || s[start - 1] != quote || s[start - 2] != b'(' {
+    if start == end || start < 2 || s[start - 1] != quote {
         return None;
     }
+    // A tuple (`("password", "…")`), or a list of exactly two texts
+    // (`["password", "…"]`, checked once the value's end is known).
+    let list = match s[start - 2] {
+        b'(' => false,
+        b'[' => true,
+        _ => return None,
+    };
     let mut v = at + 1;
     while v < s.len() && s[v] == b' ' {
         v += 1;
@@ -418,6 +425,88 @@ pub(super) fn at_comma(
     while j < s.len() && s[j] != quote {
         j += if s[j] == b'\\' { 2 } else { 1 };
     }
+    // A longer list is a list of names (`["token", "expires_at", …]`).
+    if list && s.get(j + 1).is_some_and(|&b| b != b']') {
+        return None;
+    }
     let range = v + 1..j.min(s.len());
+    (!range.is_empty()).then_some(range)
+}
+
+/// At a `-` at `at` that starts a command-line option given its value
+/// after a space (`--password hunter2`, `-token "a b"`), or as the next
+/// text of a `Debug` list of arguments (`"--password", "hunter2"`): that
+/// value, when the option's name is a secret key. The `=` form is
+/// [`at_separator`]'s.
+pub(super) fn at_option(
+    s: &[u8],
+    at: usize,
+    is_secret_key: &dyn Fn(&str) -> bool,
+    mask: &str,
+) -> Option<Range<usize>> {
+    // An option starts a word: not `re-token`, not a UUID's `-`.
+    if at > 0
+        && !matches!(
+            s[at - 1],
+            b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'\'' | b'(' | b'['
+        )
+    {
+        return None;
+    }
+    let start = at + if s.get(at + 1) == Some(&b'-') { 2 } else { 1 };
+    if !s.get(start)?.is_ascii_alphabetic() {
+        return None;
+    }
+    let mut end = start;
+    while end < s.len() && end - start < MAX_KEY && is_key_char(s[end]) {
+        end += 1;
+    }
+    // The value: after spaces, or after `", "` in a list of arguments.
+    let mut v = end;
+    let quoted_list = at > 0
+        && matches!(s[at - 1], b'"' | b'\'')
+        && s.get(end) == Some(&s[at - 1])
+        && s.get(end + 1) == Some(&b',');
+    if quoted_list {
+        v = end + 2;
+    }
+    let gap = v;
+    while v < s.len() && v - gap < MAX_GAP && s[v] == b' ' {
+        v += 1;
+    }
+    if v == end || v >= s.len() {
+        return None;
+    }
+    let first = s[v];
+    if (quoted_list && first != s[at - 1])
+        || first == b'-'
+        || first.is_ascii_whitespace()
+        || s[v..].starts_with(mask.as_bytes())
+    {
+        return None;
+    }
+    // The key first: the value is measured under a secret key only.
+    let key = std::str::from_utf8(&s[start..end]).ok()?;
+    if !is_secret_key(key) {
+        return None;
+    }
+    let range = if first == b'"' || first == b'\'' {
+        if s[v + 1..].starts_with(mask.as_bytes()) {
+            return None;
+        }
+        let mut j = v + 1;
+        while j < s.len() && s[j] != first {
+            j += if s[j] == b'\\' { 2 } else { 1 };
+        }
+        v + 1..j.min(s.len())
+    } else {
+        let len = s[v..]
+            .iter()
+            .position(|&b| {
+                b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b',' | b')' | b']')
+            })
+            .unwrap_or(s.len() - v);
+        v..v + len
+    };
     (!range.is_empty()).then_some(range)
 }

@@ -90,7 +90,7 @@ pub(crate) const TRIGGERS: [u8; 256] = {
     t[b'%' as usize] = KEYVAL;
     t[b'>' as usize] = KEYVAL;
     t[b'_' as usize] = PREFIX;
-    t[b'-' as usize] = PREFIX;
+    t[b'-' as usize] = PREFIX | KEYVAL;
     t[b'.' as usize] = PREFIX;
     t[b'A' as usize] = PREFIX;
     t
@@ -169,7 +169,14 @@ pub(super) fn next_of(
             b',' => keyval::at_comma(s, i, is_secret_key, mask),
             b'%' => keyval::at_percent(s, i, is_secret_key, mask),
             b'>' => keyval::at_tag_end(s, i, is_secret_key),
-            b'-' => prefixes::at_pem(s, i).or_else(|| prefixes::at_separator(s, i)),
+            b'-' => (t & PREFIX != 0)
+                .then(|| prefixes::at_pem(s, i).or_else(|| prefixes::at_separator(s, i)))
+                .flatten()
+                .or_else(|| {
+                    (t & KEYVAL != 0)
+                        .then(|| keyval::at_option(s, i, is_secret_key, mask))
+                        .flatten()
+                }),
             b'_' | b'.' => prefixes::at_separator(s, i),
             b'A' => prefixes::at_capital_a(s, i),
             _ => None,
@@ -344,7 +351,8 @@ mod tests {
                 b':' => URL | KEYVAL,
                 b'J' => JWT,
                 b'B' | b'b' => AUTH,
-                b'_' | b'-' | b'.' | b'A' => PREFIX,
+                b'-' => PREFIX | KEYVAL,
+                b'_' | b'.' | b'A' => PREFIX,
                 b'=' | b',' | b'%' | b'>' => KEYVAL,
                 _ => 0,
             };
