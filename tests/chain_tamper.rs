@@ -220,6 +220,31 @@ fn a_cut_tail_is_found_with_a_checkpoint_kept_elsewhere() {
     );
 }
 
+/// Every file of the chain deleted (live, rotated, the side checkpoint):
+/// with a checkpoint kept elsewhere that is a break, not "nothing to
+/// verify".
+#[test]
+fn a_trail_deleted_whole_is_a_break_with_a_checkpoint_kept_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = tempfile::tempdir().unwrap();
+    let options = ChainOptions::new()
+        .checkpoint_every(1)
+        .checkpoint_dir(vault.path());
+    write(dir.path(), 0, 60, 6_000, &options, false);
+    let checkpoint = vault.path().join("audit.log.checkpoint");
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    // Without the checkpoint there is nothing to verify (exit 2 in the CLI).
+    assert!(tracing_audit::chain::verify(dir.path(), &VerifyOptions::new()).is_err());
+    let mut with = VerifyOptions::new();
+    with.checkpoint = Some(checkpoint);
+    let b = broken(dir.path(), &with);
+    assert!(b.problem.contains("no chained record"), "{}", b.problem);
+    // 60 records and the chain's own start records at each rotation.
+    assert!(b.seq.is_some_and(|seq| seq >= 60), "{b:?}");
+}
+
 /// Someone without the key rewrites every file into a chain that is
 /// consistent under plain SHA-256 (start records saying so): without the
 /// key it passes, with the key its first record is named.

@@ -232,14 +232,21 @@ pub fn verify(dir: impl AsRef<Path>, options: &VerifyOptions) -> Result<Report, 
         Some(path) => Some((read_checkpoint(path)?, path.clone())),
         None => None,
     };
-    // Every file of every chain, scanned in parallel.
+    // Every file of every chain, scanned in parallel. A chain whose files
+    // are all gone is still checked when a checkpoint of it exists: the
+    // checkpoint says records were written, so their absence is a break.
     let chains: Vec<(String, Vec<PathBuf>)> = names
         .into_iter()
         .map(|name| {
             let files = chain_files(&dir.join(&name));
             (name, files)
         })
-        .filter(|(_, files)| !files.is_empty())
+        .filter(|(name, files)| {
+            !files.is_empty()
+                || explicit.as_ref().is_some_and(|(cp, _)| cp.file == *name)
+                || (explicit.is_none()
+                    && super::checkpoint::side_file(&dir.join(name), None).is_file())
+        })
         .collect();
     if chains.is_empty() {
         return Err(VerifyError::NothingToVerify(dir.to_path_buf()));
