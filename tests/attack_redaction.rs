@@ -100,6 +100,19 @@ const LEAKS: &[(&str, &str)] = &[
         "GET /login?next=https%3A%2F%2Fbob%3Apw-userinfo-30%40partner.example%2Fcb",
         "pw-userinfo-30",
     ),
+    // Webhook URLs are their own password: the token is in the path.
+    (
+        "alert delivery to https://hooks.slack.com/services/T0AB12CD3/B0EF45GH6/slackWebhook31x failed",
+        "slackWebhook31x",
+    ),
+    (
+        "POST https://discord.com/api/webhooks/112233445566/discordWebhook-32_token",
+        "discordWebhook-32_token",
+    ),
+    (
+        "teams https://contoso.webhook.office.com/webhookb2/aaa-bbb@ccc/IncomingWebhook/teamsWebhook33/ddd",
+        "teamsWebhook33",
+    ),
 ];
 
 #[test]
@@ -216,6 +229,7 @@ fn ordinary_values_are_kept() {
         "[(\"Accept\", \"*/*\"), (\"Content-Type\", \"text/plain\")]",
         "GET /search?q=100%25%20cotton&page=2",
         "next=%2Fcb%3Fstate%3Dabc%26lang%3Den",
+        "see https://api.slack.com/services/docs and https://discord.com/developers",
     ] {
         assert_eq!(p.redact_text(text), text, "{text:?} was changed");
     }

@@ -25,7 +25,10 @@
 //!   record (messages, errors, user agents, ids, context values, snapshot
 //!   values, `Debug` and `Display` output): `Bearer` and `Basic`
 //!   credentials, JSON Web Tokens, the userinfo of URLs
-//!   (`https://user:password@host`), tokens with a well-known prefix
+//!   (`https://user:password@host`) and the token in the path of a webhook
+//!   URL (Slack's `hooks.slack.com/services/…`, Discord's
+//!   `/api/webhooks/…`, Microsoft Teams' `webhook.office.com/webhookb2/…`),
+//!   tokens with a well-known prefix
 //!   (`sk_live_`, `ghp_`, `AKIA`, … see the table below), PEM private keys,
 //!   and payment card numbers (13 to 19 digits of a card brand's ranges,
 //!   whole or in groups split by single spaces or dashes, passing the Luhn
@@ -418,8 +421,9 @@ impl Policy {
         self.values_switch(scan::JWT, on)
     }
 
-    /// Whether the userinfo of URLs (`user:password@`) is masked in every
-    /// string (default on).
+    /// Whether the userinfo of URLs (`user:password@`) and the token in the
+    /// path of a webhook URL (see the [module docs](self)) are masked in
+    /// every string (default on).
     pub fn mask_url_userinfo(self, on: bool) -> Self {
         self.values_switch(scan::URL, on)
     }

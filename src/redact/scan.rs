@@ -240,7 +240,45 @@ fn url(s: &[u8], colon: usize) -> Option<Range<usize>> {
             _ => break,
         }
     }
-    at.filter(|&at| at > start).map(|at| start..at)
+    at.filter(|&at| at > start)
+        .map(|at| start..at)
+        .or_else(|| webhook_token(s, start))
+}
+
+/// Hosts whose URLs carry their credential in the path, and the path
+/// before it: a webhook URL is its own password (Slack, Discord, Microsoft
+/// Teams). A host matches itself or any subdomain of it.
+const WEBHOOK_PATHS: &[(&[u8], &[u8])] = &[
+    (b"hooks.slack.com", b"/services/"),
+    (b"hooks.slack.com", b"/workflows/"),
+    (b"discord.com", b"/api/webhooks/"),
+    (b"discordapp.com", b"/api/webhooks/"),
+    (b"webhook.office.com", b"/webhookb2/"),
+];
+
+/// The credential in the path of a webhook URL whose host starts at
+/// `start` (just after `://`): what follows the known path, up to the
+/// end of the path.
+fn webhook_token(s: &[u8], start: usize) -> Option<Range<usize>> {
+    let host_len = count(s, start, |b| {
+        b.is_ascii_alphanumeric() || b == b'.' || b == b'-'
+    });
+    let host = &s[start..start + host_len];
+    let path = start + host_len;
+    WEBHOOK_PATHS.iter().find_map(|&(name, prefix)| {
+        let subdomain = host.len() > name.len() && host[host.len() - name.len() - 1] == b'.';
+        let matches = (host.len() == name.len() || subdomain)
+            && host[host.len() - name.len()..].eq_ignore_ascii_case(name)
+            && s[path..].starts_with(prefix);
+        if !matches {
+            return None;
+        }
+        let from = path + prefix.len();
+        let len = count(s, from, |b| {
+            b.is_ascii_alphanumeric() || b"-_/.~%@:".contains(&b)
+        });
+        (len > 0).then_some(from..from + len)
+    })
 }
 
 /// At a `B` or `b`: the credentials after `Bearer ` or `Basic `.
