@@ -133,3 +133,27 @@ pub(crate) struct Limits {
     /// See [`Opts::minimal`].
     pub(crate) minimal: bool,
 }
+
+/// Runs `f` with options of its own (`policy`, string `cap`, value
+/// `depth`): what `f` returns, and whether something was cut. For the
+/// writers' tests.
+#[cfg(test)]
+pub(crate) fn with_own_opts<R>(
+    policy: &Policy,
+    cap: usize,
+    depth: usize,
+    f: impl FnOnce(&Opts<'_>) -> R,
+) -> (R, bool) {
+    let (truncated, wrote_context, body) = (Cell::new(false), Cell::new(0), Cell::new(false));
+    let opts = Opts {
+        policy,
+        string_cap: cap,
+        value_depth: depth,
+        minimal: false,
+        truncated: &truncated,
+        wrote_context: &wrote_context,
+        body: &body,
+    };
+    let r = f(&opts);
+    (r, truncated.get())
+}

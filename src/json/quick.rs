@@ -334,7 +334,6 @@ impl<'t> Reader<'t, '_, '_> {
 
 #[cfg(test)]
 mod tests {
-    use std::cell::Cell;
 
     use proptest::prelude::*;
     use serde_json::Value;
@@ -350,19 +349,11 @@ mod tests {
         depth: usize,
         f: impl FnOnce(&mut String, &Opts<'_>) -> bool,
     ) -> Option<(String, bool)> {
-        let policy = Policy::default();
-        let (truncated, wrote_context, body) = (Cell::new(false), Cell::new(0), Cell::new(false));
-        let opts = Opts {
-            policy: &policy,
-            string_cap: cap,
-            value_depth: depth,
-            minimal: false,
-            truncated: &truncated,
-            wrote_context: &wrote_context,
-            body: &body,
-        };
-        let mut out = String::from("x");
-        f(&mut out, &opts).then(|| (out, truncated.get()))
+        let (out, truncated) = crate::json::with_own_opts(&Policy::default(), cap, depth, |opts| {
+            let mut out = String::from("x");
+            f(&mut out, opts).then_some(out)
+        });
+        out.map(|out| (out, truncated))
     }
 
     /// What the reader takes is JSON to `serde_json`, and written as the

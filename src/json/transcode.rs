@@ -377,7 +377,6 @@ pub(crate) fn json_text_into<W: Write + ?Sized>(
 
 #[cfg(test)]
 pub(super) mod tests {
-    use std::cell::Cell;
 
     use proptest::prelude::*;
     use serde_json::Value;
@@ -392,27 +391,19 @@ pub(super) mod tests {
     fn both(text: &[u8], cap: usize, depth: usize) -> [Option<(String, bool)>; 2] {
         let policy = Policy::default();
         let run = |new: bool| {
-            let (truncated, wrote_context, body) =
-                (Cell::new(false), Cell::new(0), Cell::new(false));
-            let opts = Opts {
-                policy: &policy,
-                string_cap: cap,
-                value_depth: depth,
-                minimal: false,
-                truncated: &truncated,
-                wrote_context: &wrote_context,
-                body: &body,
-            };
-            let mut out = String::from("x");
-            let ok = if new {
-                json_text(&mut out, text, &opts)
-            } else {
-                match serde_json::from_slice::<Value>(text) {
-                    Ok(v) => value(&mut out, &v, &opts).is_ok(),
-                    Err(_) => false,
-                }
-            };
-            ok.then(|| (out, truncated.get()))
+            let (out, truncated) = crate::json::with_own_opts(&policy, cap, depth, |opts| {
+                let mut out = String::from("x");
+                let ok = if new {
+                    json_text(&mut out, text, opts)
+                } else {
+                    match serde_json::from_slice::<Value>(text) {
+                        Ok(v) => value(&mut out, &v, opts).is_ok(),
+                        Err(_) => false,
+                    }
+                };
+                ok.then_some(out)
+            });
+            out.map(|out| (out, truncated))
         };
         [run(false), run(true)]
     }

@@ -583,20 +583,7 @@ mod tests {
     use crate::redact::Policy;
 
     fn opts_with<R>(cap: usize, f: impl FnOnce(&Opts<'_>) -> R) -> (R, bool) {
-        let policy = Policy::default();
-        let truncated = Cell::new(false);
-        let (wrote_context, body) = (Cell::new(0), Cell::new(false));
-        let opts = Opts {
-            policy: &policy,
-            string_cap: cap,
-            value_depth: DEFAULT_MAX_DEPTH,
-            minimal: false,
-            truncated: &truncated,
-            wrote_context: &wrote_context,
-            body: &body,
-        };
-        let r = f(&opts);
-        (r, truncated.get())
+        crate::json::with_own_opts(&Policy::default(), cap, DEFAULT_MAX_DEPTH, f)
     }
 
     #[test]
@@ -626,20 +613,13 @@ mod tests {
         ) {
             // No value classes: only the escape and the cap act.
             let policy = Policy::none();
-            let (truncated, wrote_context, body) = (Cell::new(false), Cell::new(0), Cell::new(false));
-            let opts = Opts {
-                policy: &policy,
-                string_cap: cap,
-                value_depth: DEFAULT_MAX_DEPTH,
-                minimal: false,
-                truncated: &truncated,
-                wrote_context: &wrote_context,
-                body: &body,
-            };
-            let mut fast = String::new();
-            string(&mut fast, &s, &opts).unwrap();
-            let mut slow = String::new();
-            capped_string(&mut slow, &s, &opts).unwrap();
+            let ((fast, slow), _) = crate::json::with_own_opts(&policy, cap, DEFAULT_MAX_DEPTH, |opts| {
+                let mut fast = String::new();
+                string(&mut fast, &s, opts).unwrap();
+                let mut slow = String::new();
+                capped_string(&mut slow, &s, opts).unwrap();
+                (fast, slow)
+            });
             proptest::prop_assert_eq!(&fast, &slow);
             if s.len() <= cap {
                 proptest::prop_assert_eq!(fast, serde_json::to_string(&s).unwrap());
