@@ -21,11 +21,13 @@
 //! The run exits 1 unless `audit.log` holds exactly `2 × rows` records
 //! (0 for `plain`).
 
+#[path = "support/orm_db.rs"]
+mod orm_db;
+
 use std::process::ExitCode;
 
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, IntoActiveModel};
+use sea_orm::{ActiveModelTrait, IntoActiveModel};
 use tracing::Instrument;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -114,22 +116,7 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
 }
 
 async fn rows(mode: &str, path: &std::path::Path, n: usize) -> Result<(), sea_orm::DbErr> {
-    let mut options = ConnectOptions::new(format!("sqlite://{}?mode=rwc", path.display()));
-    options
-        .max_connections(1)
-        .min_connections(1)
-        .test_before_acquire(false)
-        .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-        });
-    let db = Database::connect(options).await?;
-    db.execute_unprepared(
-        "CREATE TABLE item (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,
-         price INTEGER NOT NULL, updated_at INTEGER NOT NULL)",
-    )
-    .await?;
+    let db = orm_db::item_db(path).await?;
     macro_rules! phases {
         ($entity:ident) => {{
             let mut rows = Vec::with_capacity(n);

@@ -53,14 +53,16 @@
 #[allow(dead_code)] // the latency helpers are not used here
 mod support;
 
+#[path = "support/orm_db.rs"]
+mod orm_db;
+
 use std::io;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, IntoActiveModel};
+use sea_orm::{ActiveModelTrait, IntoActiveModel};
 use support::{median, Args};
 use tracing::Instrument;
 use tracing_subscriber::layer::SubscriberExt;
@@ -216,23 +218,7 @@ fn run(args: &Args) -> io::Result<bool> {
 }
 
 async fn run_arm(arm: Arm, path: &Path, n: usize) -> Result<Timing, sea_orm::DbErr> {
-    let url = format!("sqlite://{}?mode=rwc", path.display());
-    let mut options = ConnectOptions::new(url);
-    options
-        .max_connections(1)
-        .min_connections(1)
-        .test_before_acquire(false)
-        .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-        });
-    let db = Database::connect(options).await?;
-    db.execute_unprepared(
-        "CREATE TABLE item (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,
-         price INTEGER NOT NULL, updated_at INTEGER NOT NULL)",
-    )
-    .await?;
+    let db = orm_db::item_db(path).await?;
     // The same code for every arm, on each arm's entity.
     macro_rules! phases {
         ($entity:ident) => {{
