@@ -32,41 +32,7 @@ use tracing::Instrument;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-macro_rules! item_entity {
-    ($name:ident, $($behavior:tt)*) => {
-        mod $name {
-            use sea_orm::entity::prelude::*;
-
-            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-            #[sea_orm(table_name = "item")]
-            pub struct Model {
-                #[sea_orm(primary_key)]
-                pub id: i32,
-                pub name: String,
-                pub price: i64,
-                pub updated_at: i64,
-            }
-
-            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-            pub enum Relation {}
-
-            $($behavior)*
-        }
-    };
-}
-
-item_entity!(plain, impl ActiveModelBehavior for ActiveModel {});
-item_entity!(audited,
-    const AUDIT: tracing_audit::orm::EntityAudit =
-        tracing_audit::orm::EntityAudit::new().exclude(&["updated_at"]);
-    tracing_audit::audited_behavior!(AUDIT);
-);
-item_entity!(not_read,
-    const AUDIT: tracing_audit::orm::EntityAudit = tracing_audit::orm::EntityAudit::new()
-        .exclude(&["updated_at"])
-        .old_values(tracing_audit::orm::OldValues::NotRead);
-    tracing_audit::audited_behavior!(AUDIT);
-);
+use orm_db::{audited, not_read, plain};
 
 fn main() -> ExitCode {
     match run() {

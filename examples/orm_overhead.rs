@@ -68,41 +68,7 @@ use tracing::Instrument;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-macro_rules! item_entity {
-    ($name:ident, $table:literal, $($behavior:tt)*) => {
-        mod $name {
-            use sea_orm::entity::prelude::*;
-
-            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-            #[sea_orm(table_name = $table)]
-            pub struct Model {
-                #[sea_orm(primary_key)]
-                pub id: i32,
-                pub name: String,
-                pub price: i64,
-                pub updated_at: i64,
-            }
-
-            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-            pub enum Relation {}
-
-            $($behavior)*
-        }
-    };
-}
-
-item_entity!(plain, "item", impl ActiveModelBehavior for ActiveModel {});
-item_entity!(audited, "item",
-    const AUDIT: tracing_audit::orm::EntityAudit =
-        tracing_audit::orm::EntityAudit::new().exclude(&["updated_at"]);
-    tracing_audit::audited_behavior!(AUDIT);
-);
-item_entity!(not_read, "item",
-    const AUDIT: tracing_audit::orm::EntityAudit = tracing_audit::orm::EntityAudit::new()
-        .exclude(&["updated_at"])
-        .old_values(tracing_audit::orm::OldValues::NotRead);
-    tracing_audit::audited_behavior!(AUDIT);
-);
+use orm_db::{audited, not_read, plain};
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Arm {
