@@ -98,17 +98,15 @@ pub(super) fn at_percent(
     if !(code.eq_ignore_ascii_case(b"3d") || code.eq_ignore_ascii_case(b"3a")) {
         return None;
     }
-    if code.eq_ignore_ascii_case(b"3a") {
-        if let Some(userinfo) = encoded_userinfo(s, at) {
-            return Some(userinfo);
-        }
-    }
     at_separator_of(s, at, 3, is_secret_key, mask)
 }
 
 /// At the `%3A` of a percent-encoded URL (`https%3A%2F%2Fbob%3Apw%40host`,
 /// a redirect target inside a query): its userinfo, up to the encoded `@`.
-fn encoded_userinfo(s: &[u8], at: usize) -> Option<Range<usize>> {
+pub(super) fn encoded_userinfo(s: &[u8], at: usize) -> Option<Range<usize>> {
+    if !s.get(at + 1..at + 3)?.eq_ignore_ascii_case(b"3a") {
+        return None;
+    }
     let slashes = s.get(at + 3..at + 9)?;
     if !slashes.eq_ignore_ascii_case(b"%2F%2F") || at == 0 || !s[at - 1].is_ascii_alphanumeric() {
         return None;

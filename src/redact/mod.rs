@@ -763,12 +763,18 @@ mod tests {
     #[test]
     fn each_value_class_can_be_turned_off() {
         type Off = fn(Policy) -> Policy;
-        let cases: [(&str, Off); 5] = [
+        let cases: [(&str, Off); 7] = [
             ("Bearer abc123def456", |p| p.mask_auth_credentials(false)),
             ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", |p| {
                 p.mask_jwts(false)
             }),
             ("https://u:p@h.io", |p| p.mask_url_userinfo(false)),
+            ("next=https%3A%2F%2Fu%3Ap%40h.io", |p| {
+                p.mask_url_userinfo(false)
+            }),
+            ("https://hooks.slack.com/services/T0/B0/x1y2z3", |p| {
+                p.mask_url_userinfo(false)
+            }),
             ("sk_live_4eC39HqLyjWDarjtT1zdp7dc", |p| {
                 p.mask_token_prefixes(false)
             }),

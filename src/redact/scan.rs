@@ -87,7 +87,7 @@ pub(crate) const TRIGGERS: [u8; 256] = {
     t[b':' as usize] = URL | KEYVAL;
     t[b'=' as usize] = KEYVAL;
     t[b',' as usize] = KEYVAL;
-    t[b'%' as usize] = KEYVAL;
+    t[b'%' as usize] = URL | KEYVAL;
     t[b'>' as usize] = KEYVAL;
     t[b'_' as usize] = PREFIX;
     t[b'-' as usize] = PREFIX | KEYVAL;
@@ -167,7 +167,14 @@ pub(super) fn next_of(
             }
             b'=' => keyval::at_separator(s, i, is_secret_key, mask),
             b',' => keyval::at_comma(s, i, is_secret_key, mask),
-            b'%' => keyval::at_percent(s, i, is_secret_key, mask),
+            b'%' => (t & URL != 0)
+                .then(|| keyval::encoded_userinfo(s, i))
+                .flatten()
+                .or_else(|| {
+                    (t & KEYVAL != 0)
+                        .then(|| keyval::at_percent(s, i, is_secret_key, mask))
+                        .flatten()
+                }),
             b'>' => keyval::at_tag_end(s, i, is_secret_key),
             b'-' => (t & PREFIX != 0)
                 .then(|| prefixes::at_pem(s, i).or_else(|| prefixes::at_separator(s, i)))
@@ -391,7 +398,8 @@ mod tests {
                 b'B' | b'b' => AUTH,
                 b'-' => PREFIX | KEYVAL,
                 b'_' | b'.' | b'A' => PREFIX,
-                b'=' | b',' | b'%' | b'>' => KEYVAL,
+                b'%' => URL | KEYVAL,
+                b'=' | b',' | b'>' => KEYVAL,
                 _ => 0,
             };
         }
