@@ -393,6 +393,10 @@ fn hostile_text_is_scanned_once() {
         "password:[",
         "x%5D=",
         "https%3A%2F%2F",
+        " --password",
+        " --password \"",
+        "[\"password\", \"",
+        "https://hooks.slack.com/services/",
     ] {
         let text = unit.repeat(n);
         let out = p.redact_text(&text);

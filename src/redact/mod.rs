@@ -554,14 +554,17 @@ impl Policy {
         let mut out = String::with_capacity(text.len() + self.mask.len());
         let mut last = 0;
         let mut next = Some(first);
+        // The classes the whole text may hold, found once: asking again
+        // for each rest of the text made a text of many secrets quadratic.
+        let classes = scan::possible(text.as_bytes()) & self.values;
         while let Some(range) = next {
             out.push_str(&text[last..range.start]);
             out.push_str(&self.mask);
             last = range.end;
-            next = scan::next(
+            next = scan::next_of(
                 text.as_bytes(),
                 range.end,
-                self.values,
+                classes,
                 &|k| self.is_secret_key(k),
                 &self.mask,
             );

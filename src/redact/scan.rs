@@ -97,22 +97,8 @@ pub(crate) const TRIGGERS: [u8; 256] = {
 };
 
 /// The first secret of the `classes` in `s` starting at or after `from`:
-/// the bytes to replace with the mask (never empty).
-pub(super) fn next(
-    s: &[u8],
-    from: usize,
-    classes: u8,
-    is_secret_key: &dyn Fn(&str) -> bool,
-    mask: &str,
-) -> Option<Range<usize>> {
-    let classes = classes & possible(s.get(from..)?);
-    if classes == 0 {
-        return None;
-    }
-    next_of(s, from, classes, is_secret_key, mask)
-}
-
-/// [`next`] for `classes` that [`possible`] already allows in `s[from..]`.
+/// the bytes to replace with the mask (never empty). `classes` are those
+/// [`possible`] allows in `s` (a superset is correct, only slower).
 pub(super) fn next_of(
     s: &[u8],
     from: usize,
@@ -427,7 +413,7 @@ mod tests {
         let mut out = String::new();
         let (mut last, mut from) = (0, 0);
         let is_key = |k: &str| super::super::Policy::default().is_secret_key(k);
-        while let Some(r) = next(b, from, ALL, &is_key, "#") {
+        while let Some(r) = next_of(b, from, ALL, &is_key, "#") {
             out.push_str(&s[last..r.start]);
             out.push('#');
             last = r.end;
