@@ -11,7 +11,13 @@
 //! `--rounds R` (default 3), `--concurrency C` (client connections, one
 //! request in flight on each, default 16), `--threads T` (worker threads
 //! of each server's runtime, default 1), `--dir PATH` (where the files go;
-//! default a fresh temporary directory, removed at the end).
+//! default a fresh temporary directory, removed at the end), `--floors`
+//! (two more servers in the rounds, to show where the cost lies:
+//! `span-registry`, the request span issue 12 asks for and nothing else
+//! under a bare `tracing_subscriber::Registry`, `span-only`, the same span
+//! under the crate's subscriber, and `no-bodies`,
+//! `AuditLayer::new().body_limit(0)`; each prints its
+//! `…_ratio` over `bare` before the two main ratios).
 //!
 //! # The service
 //!
@@ -112,10 +118,11 @@ struct Args {
     concurrency: usize,
     threads: usize,
     dir: Option<PathBuf>,
+    floors: bool,
 }
 
 const USAGE: &str =
-    "usage: http_overhead [--seconds S] [--rounds R] [--concurrency C] [--threads T] [--dir PATH]";
+    "usage: http_overhead [--seconds S] [--rounds R] [--concurrency C] [--threads T] [--dir PATH] [--floors]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -124,6 +131,7 @@ fn parse_args() -> Result<Args, String> {
         concurrency: 16,
         threads: 1,
         dir: None,
+        floors: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -142,6 +150,7 @@ fn parse_args() -> Result<Args, String> {
                 args.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?;
             }
             "--dir" => args.dir = Some(PathBuf::from(value()?)),
+            "--floors" => args.floors = true,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?} (try --help)")),
         }
@@ -159,7 +168,7 @@ fn main() -> ExitCode {
     support::exit_status(parse_args(), run)
 }
 
-/// Per variant, in `Variant::ALL` order.
+/// Per variant, in `variants` order.
 #[derive(Default)]
 struct Tally {
     /// Requests the client saw answered, warm-up included.
@@ -196,12 +205,17 @@ fn run(args: &Args) -> io::Result<bool> {
     let (anchor, anchor_guard) = servers::anchor_dispatch(&dir);
     let none = Dispatch::new(NoSubscriber::default());
 
+    let mut variants = Variant::ALL.to_vec();
+    if args.floors {
+        variants.extend(Variant::FLOORS);
+    }
     let mut servers = Vec::new();
-    for variant in Variant::ALL {
+    for &variant in &variants {
         let dispatch = match variant {
             Variant::Bare => Some(none.clone()),
-            Variant::Ours => None,
+            Variant::Ours | Variant::SpanOnly | Variant::NoBodies => None,
             Variant::Anchor => Some(anchor.clone()),
+            Variant::SpanRegistry => Some(Dispatch::new(tracing_subscriber::registry())),
         };
         servers.push(Server::start(variant, args.threads, dispatch)?);
     }
@@ -242,9 +256,9 @@ fn run(args: &Args) -> io::Result<bool> {
         Some(count_records(&api_path)?),
         Some(count_lines(&dir.join(servers::ANCHOR_FILE))?),
     ];
-    for (i, variant) in Variant::ALL.into_iter().enumerate() {
+    for (i, &variant) in variants.iter().enumerate() {
         let tally = &tallies[i];
-        let line = match lines[i] {
+        let line = match lines.get(i).copied().flatten() {
             Some((_, bytes, count)) if count > 0 => format!("{}B", bytes / count),
             _ => "-".into(),
         };
@@ -275,12 +289,19 @@ fn run(args: &Args) -> io::Result<bool> {
         }
     }
     let (records, _, _) = lines[1].unwrap_or_default();
+    // The `no-bodies` server writes to the same api.log.
+    let audited = served[1]
+        + variants
+            .iter()
+            .zip(&served)
+            .filter(|(v, _)| **v == Variant::NoBodies)
+            .map(|(_, n)| n)
+            .sum::<u64>();
     println!(
-        "api.log: {records} audit.request records for {} requests answered; lost {}",
-        served[1],
+        "api.log: {records} audit.request records for {audited} requests answered; lost {}",
         report.lost()
     );
-    if records != served[1] || report.lost() != 0 {
+    if records != audited || report.lost() != 0 {
         eprintln!("FAIL: api.log does not hold one record per request");
         ok = false;
     }
@@ -295,6 +316,13 @@ fn run(args: &Args) -> io::Result<bool> {
         ok = false;
     }
     let rps = |i: usize| median(tallies[i].rps.clone());
+    for (i, variant) in variants.iter().enumerate().skip(Variant::ALL.len()) {
+        println!(
+            "{}_ratio={:.2}",
+            variant.label().replace('-', "_"),
+            rps(i) / rps(0)
+        );
+    }
     println!("ratio_vs_tracelayer={:.2}", rps(1) / rps(2));
     println!("throughput_ratio={:.2}", rps(1) / rps(0));
     Ok(ok)
@@ -307,7 +335,7 @@ async fn load_all(
     warm_up: Duration,
 ) -> io::Result<Vec<Tally>> {
     let mut connections = Vec::new();
-    let mut tallies: Vec<Tally> = Variant::ALL.iter().map(|_| Tally::default()).collect();
+    let mut tallies: Vec<Tally> = servers.iter().map(|_| Tally::default()).collect();
     for (i, server) in servers.iter().enumerate() {
         let opened = client::connect(server.addr, args.concurrency).await?;
         let (kept, load) = client::run(server.addr, opened, warm_up).await;

@@ -29,17 +29,33 @@ pub enum Variant {
     Ours,
     /// tower-http's `TraceLayer` + `fmt().json()` + `non_blocking`.
     Anchor,
+    /// `--floors`: only the request span issue 12 asks for (a UUIDv7
+    /// `request_id`, an empty `user_id`), entered around the handler, under
+    /// the global subscriber; no record.
+    SpanOnly,
+    /// `--floors`: the same span under a bare `tracing_subscriber::Registry`
+    /// (no layer): what any subscriber that keeps spans spends on it.
+    SpanRegistry,
+    /// `--floors`: `AuditLayer::new().body_limit(0)`, every record but no
+    /// body kept.
+    NoBodies,
 }
 
 impl Variant {
     /// The order of every round.
     pub const ALL: [Variant; 3] = [Variant::Bare, Variant::Ours, Variant::Anchor];
 
+    /// With `--floors`, after the three.
+    pub const FLOORS: [Variant; 3] = [Variant::SpanRegistry, Variant::SpanOnly, Variant::NoBodies];
+
     pub fn label(self) -> &'static str {
         match self {
             Variant::Bare => "bare",
             Variant::Ours => "audit-layer",
             Variant::Anchor => "tracelayer",
+            Variant::SpanOnly => "span-only",
+            Variant::SpanRegistry => "span-registry",
+            Variant::NoBodies => "no-bodies",
         }
     }
 }
@@ -98,6 +114,38 @@ fn app(served: Served) -> Router {
         .with_state(served)
 }
 
+/// The floor of issue 12's second demand: the request's span alone.
+#[derive(Clone)]
+struct SpanOnly<S>(S);
+
+impl<S, B> tower::Service<axum::http::Request<B>> for SpanOnly<S>
+where
+    S: tower::Service<axum::http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = tracing::instrument::Instrumented<S::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: axum::http::Request<B>) -> Self::Future {
+        let mut text = uuid::Uuid::encode_buffer();
+        let id = uuid::Uuid::now_v7().hyphenated().encode_lower(&mut text);
+        let span = tracing::info_span!(
+            "request",
+            request_id = &*id,
+            user_id = tracing::field::Empty
+        );
+        let future = span.in_scope(|| self.0.call(req));
+        tracing::Instrument::instrument(future, span)
+    }
+}
+
 thread_local! {
     /// The dispatcher of this runtime thread, for the thread's life.
     static THREAD_DISPATCH: RefCell<Option<DefaultGuard>> = const { RefCell::new(None) };
@@ -140,6 +188,10 @@ impl Server {
         let router = match variant {
             Variant::Bare => router,
             Variant::Ours => router.layer(tracing_audit::http::AuditLayer::new()),
+            Variant::NoBodies => router.layer(tracing_audit::http::AuditLayer::new().body_limit(0)),
+            Variant::SpanOnly | Variant::SpanRegistry => {
+                router.layer(tower::layer::layer_fn(SpanOnly))
+            }
             // TraceLayer's span and its response event are DEBUG by
             // default, so the default layer writes nothing under an INFO
             // subscriber: a careful user raises both to INFO, which gives
