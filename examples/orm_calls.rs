@@ -22,6 +22,7 @@
 //! (0 for `plain`).
 
 #[path = "support/orm_db.rs"]
+#[allow(dead_code)] // `plain_read` is `orm_overhead`'s
 mod orm_db;
 
 use std::process::ExitCode;

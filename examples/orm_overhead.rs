@@ -12,9 +12,9 @@
 //!
 //! # What is measured
 //!
-//! Each round runs three arms, in an order that turns by one every round
-//! (`plain`, `audited`, `not_read`; then `audited`, `not_read`, `plain`;
-//! …). An arm creates a fresh SQLite file with one table, then times N
+//! Each round runs four arms, in an order that turns by one every round
+//! (`plain`, `audited`, `not_read`, `plain_read`; then `audited`,
+//! `not_read`, `plain_read`, `plain`; …). An arm creates a fresh SQLite file with one table, then times N
 //! `ActiveModel::insert`s, then N `ActiveModel::update`s of one column of
 //! each row (one `await` after another, on a current-thread tokio
 //! runtime).
@@ -31,9 +31,11 @@
 //! `tracing_audit::audited_behavior!` with the default settings (each
 //! update also reads the old row, see the `orm` module); `not_read` the
 //! same with `OldValues::NotRead` (no read; `changes` without old
-//! values). The crate's layer (`layer().log_dir(dir)`, no console, no size
+//! values); `plain_read` is not audited but runs, before each update, the
+//! `SELECT` the default adds (the same SQL, decoded into a `Model`): the
+//! floor of reading the old row, whoever reads it. The crate's layer (`layer().log_dir(dir)`, no console, no size
 //! rotation so that one file holds every record) is the global subscriber
-//! in every arm: the plain arm makes no record.
+//! in every arm: the plain arms make no record.
 //!
 //! After each audited arm the guard is flushed and `audit.log` must hold
 //! exactly N `CREATE` and N `UPDATE` records more than before: otherwise
@@ -43,7 +45,8 @@
 //! CPU-second (the process's user and system time over the arm and the
 //! writing of its records: less swayed than the clock by other programs
 //! on a loaded machine); then the medians, `orm_audit_cpu_ratio`,
-//! `orm_audit_cpu_ratio_not_read`, `orm_audit_ratio_not_read=X.XX`, and
+//! `orm_audit_cpu_ratio_not_read`, `orm_read_floor_ratio=X.XX`
+//! (`plain_read` over `plain`), `orm_audit_ratio_not_read=X.XX`, and
 //! last `orm_audit_ratio=X.XX`, the
 //! median over rounds of (audited rows/s) / (plain rows/s), rows/s counting
 //! the inserts and the updates together (2N rows over the time of both
@@ -68,16 +71,17 @@ use tracing::Instrument;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use orm_db::{audited, not_read, plain};
+use orm_db::{audited, not_read, plain, plain_read};
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Arm {
     Plain,
     Audited,
     NotRead,
+    PlainRead,
 }
 
-const ARMS: [Arm; 3] = [Arm::Plain, Arm::Audited, Arm::NotRead];
+const ARMS: [Arm; 4] = [Arm::Plain, Arm::Audited, Arm::NotRead, Arm::PlainRead];
 
 struct Timing {
     inserts: Duration,
@@ -119,13 +123,13 @@ fn run(args: &Args) -> io::Result<bool> {
         "orm_overhead: {n} inserts then {n} updates per arm, {} rounds, SQLite (WAL, synchronous=NORMAL, 1 connection, no ping)",
         args.rounds
     );
-    let mut ratios = [Vec::new(), Vec::new()];
+    let mut ratios = [Vec::new(), Vec::new(), Vec::new()];
     let mut cpu_ratios = [Vec::new(), Vec::new()];
-    let mut rates: [Vec<(f64, f64)>; 3] = Default::default();
+    let mut rates: [Vec<(f64, f64)>; 4] = Default::default();
     let mut expected_records = 0;
     for round in 0..args.rounds {
-        let mut all_rows = [0.0; 3];
-        let mut cpu_rows = [0.0; 3];
+        let mut all_rows = [0.0; 4];
+        let mut cpu_rows = [0.0; 4];
         for k in 0..ARMS.len() {
             let arm = ARMS[(round + k) % ARMS.len()];
             let db_path = dir.join(format!("round{round}-{arm:?}.db"));
@@ -140,7 +144,7 @@ fn run(args: &Args) -> io::Result<bool> {
             let i = arm as usize;
             rates[i].push((ins, upd));
             all_rows[i] = all;
-            if arm != Arm::Plain {
+            if matches!(arm, Arm::Audited | Arm::NotRead) {
                 expected_records += 2 * n;
                 guard.flush().map_err(io::Error::other)?;
             }
@@ -152,7 +156,7 @@ fn run(args: &Args) -> io::Result<bool> {
                 "round {round} {arm:?}: inserts {ins:.0} rows/s, updates {upd:.0} rows/s, {:.0} rows per CPU-second",
                 cpu_rows[i]
             );
-            if arm != Arm::Plain {
+            if matches!(arm, Arm::Audited | Arm::NotRead) {
                 let found = count_records(&dir.join("audit/audit.log"))?;
                 if found != expected_records {
                     eprintln!("audit.log holds {found} records, expected {expected_records}");
@@ -163,6 +167,7 @@ fn run(args: &Args) -> io::Result<bool> {
         }
         ratios[0].push(all_rows[1] / all_rows[0]);
         ratios[1].push(all_rows[2] / all_rows[0]);
+        ratios[2].push(all_rows[3] / all_rows[0]);
         cpu_ratios[0].push(cpu_rows[1] / cpu_rows[0]);
         cpu_ratios[1].push(cpu_rows[2] / cpu_rows[0]);
     }
@@ -177,7 +182,8 @@ fn run(args: &Args) -> io::Result<bool> {
     let [cpu_read, cpu_not_read] = cpu_ratios;
     println!("orm_audit_cpu_ratio={:.2}", median(cpu_read));
     println!("orm_audit_cpu_ratio_not_read={:.2}", median(cpu_not_read));
-    let [read, not_read] = ratios;
+    let [read, not_read, read_floor] = ratios;
+    println!("orm_read_floor_ratio={:.2}", median(read_floor));
     println!("orm_audit_ratio_not_read={:.2}", median(not_read));
     println!("orm_audit_ratio={:.2}", median(read));
     Ok(true)
@@ -218,6 +224,7 @@ async fn run_arm(arm: Arm, path: &Path, n: usize) -> Result<Timing, sea_orm::DbE
         Arm::Plain => phases!(plain),
         Arm::Audited => phases!(audited),
         Arm::NotRead => phases!(not_read),
+        Arm::PlainRead => phases!(plain_read),
     })
 }
 
