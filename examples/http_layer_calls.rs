@@ -14,7 +14,10 @@
 //! ```
 //!
 //! `bare` sends the same requests to the service without the layer and
-//! without a subscriber; `audit` through `AuditLayer::new()`.
+//! without a subscriber; `audit` through `AuditLayer::new()`; `span`
+//! without the layer but in a span like the layer's (`request_id` a new
+//! UUIDv7, `user_id` empty) under the crate's subscriber, the floor of
+//! the request span.
 
 use std::convert::Infallible;
 
@@ -84,7 +87,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let report = guard.shutdown();
             eprintln!("{report:?}");
         }
-        other => return Err(format!("mode {other}: bare or audit").into()),
+        "span" => {
+            let guard = tracing_audit::builder()
+                .service_name("http_layer_calls")
+                .log_dir(dir.path())
+                .console(false)
+                .init()?;
+            runtime.block_on(async {
+                let service = service_fn(handler);
+                for _ in 0..n {
+                    let mut text = uuid::Uuid::encode_buffer();
+                    let id = uuid::Uuid::now_v7().hyphenated().encode_lower(&mut text);
+                    let span = tracing::info_span!(
+                        "request",
+                        request_id = &*id,
+                        user_id = tracing::field::Empty
+                    );
+                    let call = service.oneshot(request());
+                    let response = tracing::Instrument::instrument(call, span).await?;
+                    response.into_body().collect().await?;
+                }
+                Ok::<_, Box<dyn std::error::Error>>(())
+            })?;
+            drop(guard);
+        }
+        other => return Err(format!("mode {other}: bare, audit or span").into()),
     }
     println!("{mode}: {n} requests");
     Ok(())
