@@ -228,3 +228,36 @@ fn an_xml_body_has_its_secret_elements_masked() {
         "<login><user>bob</user><password>[REDACTED]</password></login>"
     );
 }
+
+/// Request and response bodies nested just around the depth limit (the
+/// body sits two levels down in the record: `request_repr` → `body`):
+/// every line stays within the 127 levels `serde_json` (and the crate's
+/// own readers) can read, cut and marked where it must be.
+#[test]
+fn bodies_nested_around_the_depth_limit_give_lines_every_reader_parses() {
+    for depth in [124, 125, 126, 127, 130] {
+        let body = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let answer: &'static str = Box::leak(
+            format!("{}1{}", r#"{"a":"#.repeat(depth), "}".repeat(depth)).into_boxed_str(),
+        );
+        let req = Request::post("/items")
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .unwrap();
+        // `one_exchange` parses the line with `serde_json` (its default
+        // recursion limit): a line nested deeper fails there.
+        let record = one_exchange(AuditLayer::new(), req, answer);
+        let kept = &record["request_repr"]["body"];
+        // Past what `serde_json` reads (128 levels) the body is not JSON
+        // to the layer either: kept as text.
+        if depth < 128 {
+            assert!(kept.is_array(), "{depth}: {kept:?}");
+            assert!(record["response_repr"]["body"].is_object(), "{depth}");
+        } else {
+            assert!(kept.is_string(), "{depth}: {kept:?}");
+        }
+        if (126..128).contains(&depth) {
+            assert_eq!(record.get("truncated"), Some(&Value::Bool(true)), "{depth}");
+        }
+    }
+}
