@@ -76,6 +76,7 @@ impl Middleware for AuditMiddleware {
             &self.config,
             req,
             Some(attempt),
+            tracing::Span::current(),
             |req| next.run(req, extensions),
             |e| match e {
                 reqwest_middleware::Error::Reqwest(e) => Some(e),

@@ -37,13 +37,15 @@ impl Config {
     }
 }
 
-/// Sends `req` through `send`, recording it: the response comes back
-/// with its body wrapped (the record is made when the body ends or is
-/// dropped), an error is recorded at once and returned as it is.
+/// Sends `req` through `send`, recording it in `span` (the span current
+/// when the caller sent it): the response comes back with its body
+/// wrapped (the record is made when the body ends or is dropped), an
+/// error is recorded at once and returned as it is.
 pub(crate) async fn audited<F, Fut, E>(
     config: &Config,
     mut req: reqwest::Request,
     attempt: Option<u32>,
+    span: tracing::Span,
     send: F,
     as_reqwest: impl Fn(&E) -> Option<&reqwest::Error>,
 ) -> Result<reqwest::Response, E>
@@ -52,7 +54,7 @@ where
     Fut: Future<Output = Result<reqwest::Response, E>>,
     E: fmt::Display,
 {
-    let mut armed = Armed(Some(Call::start(config, &mut req, attempt)));
+    let mut armed = Armed(Some(Call::start(config, &mut req, attempt, span)));
     let result = send(req).await;
     let Some(call) = armed.0.take() else {
         // Taken only here.
@@ -209,11 +211,14 @@ impl AuditedClient {
     ) -> impl Future<Output = Result<reqwest::Response, reqwest::Error>> + Send + 'static {
         let client = self.inner.clone();
         let config = Arc::clone(&self.config);
+        // Taken now: the future may be polled elsewhere (a spawned task).
+        let span = tracing::Span::current();
         async move {
             audited(
                 &config,
                 request,
                 None,
+                span,
                 |req| client.execute(req),
                 |e: &reqwest::Error| Some(e),
             )
@@ -310,6 +315,9 @@ impl AuditedRequestBuilder {
     pub fn send(self) -> impl Future<Output = Result<reqwest::Response, reqwest::Error>> {
         let config = self.config;
         let (client, request) = self.inner.build_split();
+        // The span of the call is the one current here, at `send`: the
+        // future may be polled elsewhere (a spawned task has no span).
+        let span = tracing::Span::current();
         async move {
             match request {
                 Ok(request) => {
@@ -317,13 +325,14 @@ impl AuditedRequestBuilder {
                         &config,
                         request,
                         None,
+                        span,
                         |req| client.execute(req),
                         |e: &reqwest::Error| Some(e),
                     )
                     .await
                 }
                 Err(e) => {
-                    call::unsent(&config, &e);
+                    call::unsent(&config, span, &e);
                     Err(e)
                 }
             }
