@@ -308,3 +308,33 @@ fn a_call_sent_inside_a_request_and_awaited_in_a_spawned_task_keeps_its_request(
         "sent-in-request"
     );
 }
+
+/// A request that cannot be built (a URL that does not parse, a header
+/// name with a space): the caller gets reqwest's error, and the one record
+/// has the method the caller asked for (it said `GET` whatever it was).
+#[test]
+fn a_request_that_cannot_be_built_is_recorded_with_its_own_method() {
+    let server = server();
+    let c = client();
+    let errors = in_request(&server, "unbuildable", async {
+        let bad_url = c.post("http://exa mple.com/x").send().await;
+        let bad_header = c
+            .delete(server.url("/headers"))
+            .header("bad name", "v")
+            .send()
+            .await;
+        [bad_url.is_err(), bad_header.is_err()]
+    });
+    assert_eq!(errors, [true, true]);
+    let records = server.wait_records(2);
+    assert_eq!(records.len(), 2, "{records:#?}");
+    let methods: Vec<&Value> = records
+        .iter()
+        .map(|r| at(r, &["request_repr", "method"]))
+        .collect();
+    assert_eq!(methods, ["POST", "DELETE"]);
+    for r in &records {
+        assert!(r["error_message"].is_string(), "{r:#?}");
+        assert!(r["error_kind"].is_string(), "{r:#?}");
+    }
+}

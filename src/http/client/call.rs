@@ -217,13 +217,13 @@ impl Call {
 
 /// Records a request that could not be built (a bad URL or header): the
 /// caller gets `error`.
-pub(crate) fn unsent(config: &Config, span: Span, error: &reqwest::Error) {
+pub(crate) fn unsent(config: &Config, span: Span, method: http::Method, error: &reqwest::Error) {
     let call = Call {
         peer_service: config.peer_service.clone(),
         body_limit: 0,
         span,
         start: Instant::now(),
-        method: http::Method::GET,
+        method,
         url: error.url().cloned(),
         headers: HeaderTexts::default(),
         request_shape: Shape::Binary,

@@ -199,8 +199,9 @@ impl AuditedClient {
     /// A request with any method.
     pub fn request<U: IntoUrl>(&self, method: Method, url: U) -> AuditedRequestBuilder {
         AuditedRequestBuilder {
-            inner: self.inner.request(method, url),
+            inner: self.inner.request(method.clone(), url),
             config: Arc::clone(&self.config),
+            method,
         }
     }
 
@@ -234,6 +235,9 @@ impl AuditedClient {
 pub struct AuditedRequestBuilder {
     inner: reqwest::RequestBuilder,
     config: Arc<Config>,
+    /// For the record of a request that cannot be built (reqwest's
+    /// builder then gives no request to read it from).
+    method: Method,
 }
 
 impl AuditedRequestBuilder {
@@ -241,6 +245,7 @@ impl AuditedRequestBuilder {
         AuditedRequestBuilder {
             inner: f(self.inner),
             config: self.config,
+            method: self.method,
         }
     }
 
@@ -314,6 +319,7 @@ impl AuditedRequestBuilder {
     /// returned as reqwest made it.
     pub fn send(self) -> impl Future<Output = Result<reqwest::Response, reqwest::Error>> {
         let config = self.config;
+        let method = self.method;
         let (client, request) = self.inner.build_split();
         // The span of the call is the one current here, at `send`: the
         // future may be polled elsewhere (a spawned task has no span).
@@ -332,7 +338,7 @@ impl AuditedRequestBuilder {
                     .await
                 }
                 Err(e) => {
-                    call::unsent(&config, span, &e);
+                    call::unsent(&config, span, method, &e);
                     Err(e)
                 }
             }
