@@ -261,3 +261,35 @@ fn bodies_nested_around_the_depth_limit_give_lines_every_reader_parses() {
         }
     }
 }
+
+/// A dual-stack listener (`[::]:port`) sees IPv4 clients as IPv4-mapped
+/// IPv6 peers (`::ffff:203.0.113.9`): the record names the client as an
+/// IPv4 listener and a forwarding proxy do (`203.0.113.9`), so one client
+/// is one `client_ip` for queries and alert keys however it connected.
+#[test]
+fn an_ipv4_mapped_peer_is_recorded_as_its_ipv4_address() {
+    let peer: std::net::SocketAddr = "[::ffff:203.0.113.9]:40000".parse().unwrap();
+    for layer in [
+        AuditLayer::new(),
+        // Trusted, with no forwarding header: the peer itself.
+        AuditLayer::new()
+            .trusted_proxies(["203.0.113.0/24"])
+            .unwrap(),
+    ] {
+        let mut req = Request::get("/x").body(Full::new(Bytes::new())).unwrap();
+        req.extensions_mut().insert(peer);
+        let record = one_exchange(layer, req, "{}");
+        assert_eq!(record["request_repr"]["client_ip"], "203.0.113.9");
+    }
+    // Behind a trusted proxy, the forwarded hop was already written so.
+    let mut req = Request::get("/x")
+        .header("x-forwarded-for", "::ffff:198.51.100.4")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    req.extensions_mut().insert(peer);
+    let layer = AuditLayer::new()
+        .trusted_proxies(["203.0.113.0/24"])
+        .unwrap();
+    let record = one_exchange(layer, req, "{}");
+    assert_eq!(record["request_repr"]["client_ip"], "198.51.100.4");
+}

@@ -45,14 +45,17 @@ pub(crate) fn peer(ext: &Extensions) -> Option<IpAddr> {
 
 /// The client's address: the peer, or when the peer is trusted, the first
 /// untrusted hop of the forwarding chain walked from the right (the nearest
-/// hop first). When every hop is trusted, the farthest one.
+/// hop first). When every hop is trusted, the farthest one. IPv4-mapped
+/// IPv6 addresses come back as IPv4.
 pub(crate) fn client(
     peer: Option<IpAddr>,
     headers: &HeaderMap,
     trusted: &[IpNet],
     header: ProxyHeader,
 ) -> Option<IpAddr> {
-    let peer = peer?;
+    // An IPv4 client of a dual-stack listener is written as IPv4, as a
+    // forwarded hop is: one client, one address in the records.
+    let peer = canonical(peer?);
     if !is_trusted(peer, trusted) {
         return Some(peer);
     }
