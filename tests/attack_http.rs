@@ -293,3 +293,28 @@ fn an_ipv4_mapped_peer_is_recorded_as_its_ipv4_address() {
     let record = one_exchange(layer, req, "{}");
     assert_eq!(record["request_repr"]["client_ip"], "198.51.100.4");
 }
+
+/// Trusted proxies written as IPv4-mapped IPv6 (`::ffff:10.0.0.0/104`, as
+/// a dual-stack host lists them): they are the IPv4 proxies they name, so
+/// their forwarding header is believed, whichever way the peer shows.
+#[test]
+fn trusted_proxies_written_ipv4_mapped_are_trusted() {
+    for (cidr, peer) in [
+        ("::ffff:10.0.0.0/104", "10.0.0.5:443"),
+        ("::ffff:10.0.0.0/104", "[::ffff:10.0.0.5]:443"),
+        ("::ffff:10.0.0.5", "10.0.0.5:443"),
+    ] {
+        let peer: std::net::SocketAddr = peer.parse().unwrap();
+        let mut req = Request::get("/x")
+            .header("x-forwarded-for", "203.0.113.7")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        req.extensions_mut().insert(peer);
+        let layer = AuditLayer::new().trusted_proxies([cidr]).unwrap();
+        let record = one_exchange(layer, req, "{}");
+        assert_eq!(
+            record["request_repr"]["client_ip"], "203.0.113.7",
+            "{cidr} {peer}"
+        );
+    }
+}
