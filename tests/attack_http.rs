@@ -318,3 +318,44 @@ fn trusted_proxies_written_ipv4_mapped_are_trusted() {
         );
     }
 }
+
+/// A streaming response whose stream makes a record (an export that
+/// records itself when its last rows go out, an SSE feed that records
+/// what it sent): that code is the handler's, so its record carries the
+/// request's id and user as the handler's own records do, though the
+/// server polls the body after the handler has returned.
+#[test]
+fn records_made_while_the_response_body_streams_carry_the_request() {
+    use futures_util::StreamExt;
+    use http_body::Frame;
+    use http_body_util::StreamBody;
+
+    let logs = Logs::new();
+    let svc = AuditLayer::new()
+        .user_from(|_| Some("exporter-7".to_owned()))
+        .layer(service_fn(
+            |_req: Request<RequestBody<Full<Bytes>>>| async move {
+                let rows = futures_util::stream::iter(0..3).map(|i| {
+                    if i == 2 {
+                        tracing_audit::create!(model: "Export", id: 1, extra: serde_json::json!({"rows": 3}));
+                    }
+                    Ok::<_, Infallible>(Frame::data(Bytes::from(format!("row {i}\n"))))
+                });
+                Ok::<_, Infallible>(Response::new(StreamBody::new(rows)))
+            },
+        ));
+    let req = Request::get("/export")
+        .header("x-request-id", "export-1")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = block_on(&logs, svc.oneshot(req)).unwrap();
+    let body = block_on(&logs, response.into_body().collect()).unwrap();
+    assert_eq!(body.to_bytes(), "row 0\nrow 1\nrow 2\n");
+    let api = logs.records(Kind::Api);
+    assert_eq!(api.len(), 1);
+    assert_eq!(api[0]["request_id"], "export-1");
+    let audit = logs.records(Kind::Audit);
+    assert_eq!(audit.len(), 1, "{audit:#?}");
+    assert_eq!(audit[0]["request_id"], "export-1", "{:#?}", audit[0]);
+    assert_eq!(audit[0]["user_id"], "exporter-7", "{:#?}", audit[0]);
+}

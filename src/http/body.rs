@@ -199,7 +199,14 @@ impl<B: Body> Body for ResponseBody<B> {
         let Some(inner) = this.inner.as_mut().as_pin_mut() else {
             return Poll::Ready(None);
         };
-        let polled = match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll_frame(cx))) {
+        // The body is the handler's code too (a stream that makes records
+        // as it goes): polled inside the request's span, as the handler
+        // was, until the exchange is recorded.
+        let caught = {
+            let _entered = this.finish.as_ref().map(|f| f.exchange.span.enter());
+            std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll_frame(cx)))
+        };
+        let polled = match caught {
             Ok(polled) => polled,
             Err(payload) => {
                 // The head is sent, so no 500 can answer it: the record
