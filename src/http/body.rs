@@ -168,7 +168,11 @@ pin_project! {
                     || finish.status.is_some_and(|s| {
                         s == http::StatusCode::NO_CONTENT || s == http::StatusCode::NOT_MODIFIED
                     });
-                finish.emit(!(ended || bodiless));
+                // All the declared bytes went out: the server stops there
+                // without polling the body for its end (looked up only
+                // here, off the usual path).
+                let done = ended || bodiless || finish.sent_declared();
+                finish.emit(!done);
             }
         }
     }
