@@ -170,12 +170,14 @@ impl Drop for ExternalCall {
     }
 }
 
-/// A description as JSON (a `Serialize` error is recorded as its text).
+/// A description as JSON, through the crate's nesting limit like every
+/// other value (a `Serialize` error or panic is recorded as its text).
+/// Followed as deep as the highest limit a line may have: the record's
+/// writer cuts it again at the layer's own limit, and marks it cut.
 fn payload(description: &impl Serialize) -> Payload<'static> {
-    match crate::unwind::catch(|| serde_json::to_value(description)) {
-        Ok(Ok(serde_json::Value::Null)) => Payload::Empty,
-        Ok(Ok(value)) => Payload::Json(value),
-        Ok(Err(e)) => Payload::Text(format!("[not serializable: {e}]")),
-        Err(message) => Payload::Text(format!("[not serializable: {message}]")),
+    let cut = std::cell::Cell::new(false);
+    match crate::nesting::to_value(description, crate::nesting::MAX_DEPTH_LIMIT, &cut) {
+        serde_json::Value::Null => Payload::Empty,
+        value => Payload::Json(value),
     }
 }

@@ -228,3 +228,134 @@ fn an_xml_body_has_its_secret_elements_masked() {
         "<login><user>bob</user><password>[REDACTED]</password></login>"
     );
 }
+
+/// Request and response bodies nested just around the depth limit (the
+/// body sits two levels down in the record: `request_repr` → `body`):
+/// every line stays within the 127 levels `serde_json` (and the crate's
+/// own readers) can read, cut and marked where it must be.
+#[test]
+fn bodies_nested_around_the_depth_limit_give_lines_every_reader_parses() {
+    for depth in [124, 125, 126, 127, 130] {
+        let body = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let answer: &'static str = Box::leak(
+            format!("{}1{}", r#"{"a":"#.repeat(depth), "}".repeat(depth)).into_boxed_str(),
+        );
+        let req = Request::post("/items")
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .unwrap();
+        // `one_exchange` parses the line with `serde_json` (its default
+        // recursion limit): a line nested deeper fails there.
+        let record = one_exchange(AuditLayer::new(), req, answer);
+        let kept = &record["request_repr"]["body"];
+        // Past what `serde_json` reads (128 levels) the body is not JSON
+        // to the layer either: kept as text.
+        if depth < 128 {
+            assert!(kept.is_array(), "{depth}: {kept:?}");
+            assert!(record["response_repr"]["body"].is_object(), "{depth}");
+        } else {
+            assert!(kept.is_string(), "{depth}: {kept:?}");
+        }
+        if (126..128).contains(&depth) {
+            assert_eq!(record.get("truncated"), Some(&Value::Bool(true)), "{depth}");
+        }
+    }
+}
+
+/// A dual-stack listener (`[::]:port`) sees IPv4 clients as IPv4-mapped
+/// IPv6 peers (`::ffff:203.0.113.9`): the record names the client as an
+/// IPv4 listener and a forwarding proxy do (`203.0.113.9`), so one client
+/// is one `client_ip` for queries and alert keys however it connected.
+#[test]
+fn an_ipv4_mapped_peer_is_recorded_as_its_ipv4_address() {
+    let peer: std::net::SocketAddr = "[::ffff:203.0.113.9]:40000".parse().unwrap();
+    for layer in [
+        AuditLayer::new(),
+        // Trusted, with no forwarding header: the peer itself.
+        AuditLayer::new()
+            .trusted_proxies(["203.0.113.0/24"])
+            .unwrap(),
+    ] {
+        let mut req = Request::get("/x").body(Full::new(Bytes::new())).unwrap();
+        req.extensions_mut().insert(peer);
+        let record = one_exchange(layer, req, "{}");
+        assert_eq!(record["request_repr"]["client_ip"], "203.0.113.9");
+    }
+    // Behind a trusted proxy, the forwarded hop was already written so.
+    let mut req = Request::get("/x")
+        .header("x-forwarded-for", "::ffff:198.51.100.4")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    req.extensions_mut().insert(peer);
+    let layer = AuditLayer::new()
+        .trusted_proxies(["203.0.113.0/24"])
+        .unwrap();
+    let record = one_exchange(layer, req, "{}");
+    assert_eq!(record["request_repr"]["client_ip"], "198.51.100.4");
+}
+
+/// Trusted proxies written as IPv4-mapped IPv6 (`::ffff:10.0.0.0/104`, as
+/// a dual-stack host lists them): they are the IPv4 proxies they name, so
+/// their forwarding header is believed, whichever way the peer shows.
+#[test]
+fn trusted_proxies_written_ipv4_mapped_are_trusted() {
+    for (cidr, peer) in [
+        ("::ffff:10.0.0.0/104", "10.0.0.5:443"),
+        ("::ffff:10.0.0.0/104", "[::ffff:10.0.0.5]:443"),
+        ("::ffff:10.0.0.5", "10.0.0.5:443"),
+    ] {
+        let peer: std::net::SocketAddr = peer.parse().unwrap();
+        let mut req = Request::get("/x")
+            .header("x-forwarded-for", "203.0.113.7")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        req.extensions_mut().insert(peer);
+        let layer = AuditLayer::new().trusted_proxies([cidr]).unwrap();
+        let record = one_exchange(layer, req, "{}");
+        assert_eq!(
+            record["request_repr"]["client_ip"], "203.0.113.7",
+            "{cidr} {peer}"
+        );
+    }
+}
+
+/// A streaming response whose stream makes a record (an export that
+/// records itself when its last rows go out, an SSE feed that records
+/// what it sent): that code is the handler's, so its record carries the
+/// request's id and user as the handler's own records do, though the
+/// server polls the body after the handler has returned.
+#[test]
+fn records_made_while_the_response_body_streams_carry_the_request() {
+    use futures_util::StreamExt;
+    use http_body::Frame;
+    use http_body_util::StreamBody;
+
+    let logs = Logs::new();
+    let svc = AuditLayer::new()
+        .user_from(|_| Some("exporter-7".to_owned()))
+        .layer(service_fn(
+            |_req: Request<RequestBody<Full<Bytes>>>| async move {
+                let rows = futures_util::stream::iter(0..3).map(|i| {
+                    if i == 2 {
+                        tracing_audit::create!(model: "Export", id: 1, extra: serde_json::json!({"rows": 3}));
+                    }
+                    Ok::<_, Infallible>(Frame::data(Bytes::from(format!("row {i}\n"))))
+                });
+                Ok::<_, Infallible>(Response::new(StreamBody::new(rows)))
+            },
+        ));
+    let req = Request::get("/export")
+        .header("x-request-id", "export-1")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = block_on(&logs, svc.oneshot(req)).unwrap();
+    let body = block_on(&logs, response.into_body().collect()).unwrap();
+    assert_eq!(body.to_bytes(), "row 0\nrow 1\nrow 2\n");
+    let api = logs.records(Kind::Api);
+    assert_eq!(api.len(), 1);
+    assert_eq!(api[0]["request_id"], "export-1");
+    let audit = logs.records(Kind::Audit);
+    assert_eq!(audit.len(), 1, "{audit:#?}");
+    assert_eq!(audit[0]["request_id"], "export-1", "{:#?}", audit[0]);
+    assert_eq!(audit[0]["user_id"], "exporter-7", "{:#?}", audit[0]);
+}

@@ -275,3 +275,66 @@ fn a_body_read_error_reaches_the_caller_as_plain_reqwest_gives_it_and_the_record
         &Value::from("0123456789")
     );
 }
+
+/// The future of `send` made inside a request and awaited in a task of
+/// its own (`tokio::spawn`, which does not carry the span): the call is
+/// still the request's, as the docs promise ("in the span current at
+/// `send`"): its record has the request id, and the id goes out.
+#[test]
+fn a_call_sent_inside_a_request_and_awaited_in_a_spawned_task_keeps_its_request() {
+    use tracing::instrument::WithSubscriber;
+    let server = server();
+    let c = client();
+    let url = server.url("/headers");
+    let seen = server.logs.run(|| {
+        server.run(async {
+            let call = {
+                let span = tracing::info_span!("request", request_id = "sent-in-request");
+                let _entered = span.enter();
+                c.get(url).send()
+            };
+            let task = async move {
+                let r = call.await.unwrap();
+                r.json::<Value>().await.unwrap()
+            };
+            tokio::spawn(task.with_current_subscriber()).await.unwrap()
+        })
+    });
+    assert_eq!(seen["x-request-id"], "sent-in-request");
+    let records = server.wait_records(1);
+    let record = one(&records, "sent-in-request");
+    assert_eq!(
+        at(record, &["response_repr", "body", "x-request-id"]),
+        "sent-in-request"
+    );
+}
+
+/// A request that cannot be built (a URL that does not parse, a header
+/// name with a space): the caller gets reqwest's error, and the one record
+/// has the method the caller asked for (it said `GET` whatever it was).
+#[test]
+fn a_request_that_cannot_be_built_is_recorded_with_its_own_method() {
+    let server = server();
+    let c = client();
+    let errors = in_request(&server, "unbuildable", async {
+        let bad_url = c.post("http://exa mple.com/x").send().await;
+        let bad_header = c
+            .delete(server.url("/headers"))
+            .header("bad name", "v")
+            .send()
+            .await;
+        [bad_url.is_err(), bad_header.is_err()]
+    });
+    assert_eq!(errors, [true, true]);
+    let records = server.wait_records(2);
+    assert_eq!(records.len(), 2, "{records:#?}");
+    let methods: Vec<&Value> = records
+        .iter()
+        .map(|r| at(r, &["request_repr", "method"]))
+        .collect();
+    assert_eq!(methods, ["POST", "DELETE"]);
+    for r in &records {
+        assert!(r["error_message"].is_string(), "{r:#?}");
+        assert!(r["error_kind"].is_string(), "{r:#?}");
+    }
+}

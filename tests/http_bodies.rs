@@ -368,3 +368,46 @@ fn a_panic_while_the_body_streams_is_one_aborted_record_with_the_panic() {
         "error_message: {error:?}"
     );
 }
+
+/// A download streamed with its length declared (`Content-Length`, as a
+/// file served from a reader is): the server stops polling the body once
+/// the declared bytes are out, without asking it for its end. Every byte
+/// reached the client, so the record is not aborted.
+#[test]
+fn a_stream_with_a_declared_length_read_whole_is_not_aborted() {
+    let app = Router::new()
+        .route(
+            "/file",
+            get(|| async {
+                let chunks = futures_util::stream::iter(0..3)
+                    .map(|i| Ok::<_, Infallible>(Bytes::from(format!("part {i}\n"))));
+                // A stream that would go on: only the length says it ended.
+                let body = Body::from_stream(chunks.chain(futures_util::stream::pending()));
+                (
+                    [("content-length", "21"), ("content-type", "text/plain")],
+                    body,
+                )
+            }),
+        )
+        .layer(AuditLayer::new());
+    let server = Server::start(Logs::new(), app);
+    let text = server.run(async {
+        let r = server
+            .client
+            .get(server.url("/file"))
+            .header("x-request-id", "declared")
+            .send()
+            .await
+            .unwrap();
+        r.text().await.unwrap()
+    });
+    assert_eq!(text, "part 0\npart 1\npart 2\n");
+    let records = server.wait_records(1);
+    let r = by_request_id(&records, "declared");
+    assert_eq!(r["response_size"], 21);
+    assert_eq!(r["aborted"], false, "{r:#?}");
+    assert_eq!(
+        at(r, &["response_repr", "body"]),
+        "part 0\npart 1\npart 2\n"
+    );
+}

@@ -277,3 +277,42 @@ fn a_percent_encoded_grpc_message_in_the_trailers_is_decoded() {
         "grpc-status 9: caf\u{e9} ferm\u{e9}: 100% full"
     );
 }
+
+/// What the handler holds panics when it is dropped (an assertion guard
+/// that insists on being finished), and the client goes away mid-handler:
+/// the panic goes on to whoever dropped the future (the server's task),
+/// and the request is still recorded, aborted.
+#[test]
+fn a_handler_whose_drop_panics_when_abandoned_still_leaves_its_record() {
+    struct MustFinish;
+    impl Drop for MustFinish {
+        fn drop(&mut self) {
+            if !std::thread::panicking() {
+                panic!("MustFinish dropped before the work was done");
+            }
+        }
+    }
+    let logs = Logs::new();
+    let mut svc = AuditLayer::new().layer(service_fn(
+        |_req: Request<RequestBody<Full<Bytes>>>| async {
+            let _guard = MustFinish;
+            std::future::pending::<()>().await;
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
+        },
+    ));
+    let future = logs.run(|| svc.call(request("/guarded")));
+    let dropped = block_on(&logs, async {
+        let mut future = Box::pin(future);
+        assert!(futures_util::poll!(future.as_mut()).is_pending());
+        // The client went away: the server drops the future.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(future)))
+    });
+    assert!(dropped.is_err(), "the handler's own panic goes on");
+    let r = one_record(&logs);
+    assert_eq!(r["aborted"], true);
+    assert_eq!(r["request_repr"]["path"], "/guarded");
+    assert_eq!(
+        r["error_message"],
+        "[panicked: MustFinish dropped before the work was done]"
+    );
+}

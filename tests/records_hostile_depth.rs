@@ -354,3 +354,29 @@ fn the_highest_limit_is_safe_on_a_2_mib_stack_and_a_low_one_applies() {
         },
     );
 }
+
+/// `external_call`'s descriptions (the request and the response) are
+/// values like `instance:`: 100,000 levels deep, the record is written,
+/// cut at the limit, and the process lives.
+#[test]
+fn an_external_call_description_100k_deep_is_cut_at_the_limit() {
+    in_child(
+        "an_external_call_description_100k_deep_is_cut_at_the_limit",
+        || {
+            let logs = Logs::new();
+            logs.run(|| {
+                tracing_audit::external_call("partner-sftp", "sftp")
+                    .operation("put")
+                    .request(deep(1))
+                    .finish_ok(deep(2));
+            });
+            let lines = logs.lines(Kind::Api);
+            assert_eq!(lines.len(), 1);
+            check_cut(&lines);
+            let record = &lines[0].record;
+            assert_marker_at_bottom(&record["request_repr"]["body"], "request body");
+            assert_marker_at_bottom(&record["response_repr"]["body"], "response body");
+            assert_eq!(record["request_repr"]["method"], "put");
+        },
+    );
+}

@@ -168,7 +168,11 @@ pin_project! {
                     || finish.status.is_some_and(|s| {
                         s == http::StatusCode::NO_CONTENT || s == http::StatusCode::NOT_MODIFIED
                     });
-                finish.emit(!(ended || bodiless));
+                // All the declared bytes went out: the server stops there
+                // without polling the body for its end (looked up only
+                // here, off the usual path).
+                let done = ended || bodiless || finish.sent_declared();
+                finish.emit(!done);
             }
         }
     }
@@ -199,7 +203,14 @@ impl<B: Body> Body for ResponseBody<B> {
         let Some(inner) = this.inner.as_mut().as_pin_mut() else {
             return Poll::Ready(None);
         };
-        let polled = match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll_frame(cx))) {
+        // The body is the handler's code too (a stream that makes records
+        // as it goes): polled inside the request's span, as the handler
+        // was, until the exchange is recorded.
+        let caught = {
+            let _entered = this.finish.as_ref().map(|f| f.exchange.span.enter());
+            std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll_frame(cx)))
+        };
+        let polled = match caught {
             Ok(polled) => polled,
             Err(payload) => {
                 // The head is sent, so no 500 can answer it: the record

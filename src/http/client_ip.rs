@@ -45,14 +45,17 @@ pub(crate) fn peer(ext: &Extensions) -> Option<IpAddr> {
 
 /// The client's address: the peer, or when the peer is trusted, the first
 /// untrusted hop of the forwarding chain walked from the right (the nearest
-/// hop first). When every hop is trusted, the farthest one.
+/// hop first). When every hop is trusted, the farthest one. IPv4-mapped
+/// IPv6 addresses come back as IPv4.
 pub(crate) fn client(
     peer: Option<IpAddr>,
     headers: &HeaderMap,
     trusted: &[IpNet],
     header: ProxyHeader,
 ) -> Option<IpAddr> {
-    let peer = peer?;
+    // An IPv4 client of a dual-stack listener is written as IPv4, as a
+    // forwarded hop is: one client, one address in the records.
+    let peer = canonical(peer?);
     if !is_trusted(peer, trusted) {
         return Some(peer);
     }
@@ -74,9 +77,18 @@ pub(crate) fn client(
     Some(client)
 }
 
+/// Whether `ip` is in a trusted net, an IPv4 address and its IPv4-mapped
+/// IPv6 form being one address: `10.0.0.0/8` covers `::ffff:10.0.0.1`,
+/// and `::ffff:10.0.0.0/104` covers `10.0.0.1`.
 fn is_trusted(ip: IpAddr, trusted: &[IpNet]) -> bool {
     let ip = canonical(ip);
-    trusted.iter().any(|net| net.contains(&ip))
+    let mapped = match ip {
+        IpAddr::V4(v4) => IpAddr::V6(v4.to_ipv6_mapped()),
+        v6 => v6,
+    };
+    trusted
+        .iter()
+        .any(|net| net.contains(&ip) || net.contains(&mapped))
 }
 
 /// IPv4-mapped IPv6 addresses as IPv4, so `10.0.0.0/8` covers `::ffff:10.0.0.1`.

@@ -66,6 +66,16 @@ impl Finish {
         }
     }
 
+    /// Whether the response body sent all it declared it would: its
+    /// `content-length`, which the bytes seen reach. A server stops there
+    /// and drops the body without polling it for its end.
+    pub(crate) fn sent_declared(&self) -> bool {
+        self.headers
+            .get(http::header::CONTENT_LENGTH.as_str())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            == Some(self.response.total)
+    }
+
     /// Makes the record: `aborted` when the response body was dropped
     /// before its end.
     pub(crate) fn emit(self: Box<Self>, aborted: bool) {

@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -35,10 +36,19 @@ pin_project! {
             let this = this.project();
             match std::mem::replace(this.state, State::Done) {
                 State::Audited { exchange, .. } => {
-                    // The inner future first: what it logs while dropped
-                    // belongs before the record.
-                    drop_inner(this.inner);
-                    no_response(exchange, None, None, HeaderTexts::default()).emit(true);
+                    // The inner future first, in the request's span: what
+                    // it logs while dropped belongs to the request, before
+                    // the record. A panic in its drop (a guard insisting
+                    // on being finished) is recorded, then handed on.
+                    let dropped = {
+                        let _entered = exchange.exchange.span.enter();
+                        std::panic::catch_unwind(AssertUnwindSafe(|| drop_inner(this.inner)))
+                    };
+                    let error = dropped.as_ref().err().map(|p| unwind::describe(&**p));
+                    no_response(exchange, None, error, HeaderTexts::default()).emit(true);
+                    if let Err(payload) = dropped {
+                        std::panic::resume_unwind(payload);
+                    }
                 }
                 State::Panicked { exchange: Some(exchange), message, .. } => {
                     no_response(exchange, None, Some(message), HeaderTexts::default()).emit(true);

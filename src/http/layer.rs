@@ -175,7 +175,9 @@ impl AuditLayer {
 
     /// The proxies (CIDRs like `10.0.0.0/8`, or single addresses) whose
     /// forwarding header ([`proxy_header`](Self::proxy_header)) is believed. From any other
-    /// peer those headers are ignored: anyone can write them. A string that
+    /// peer those headers are ignored: anyone can write them. An IPv4
+    /// address and its IPv4-mapped IPv6 form (`::ffff:10.0.0.1`) are one
+    /// address here, whichever way the CIDR or the peer is written. A string that
     /// is neither is an [`Error::TrustedProxy`](crate::Error::TrustedProxy).
     pub fn trusted_proxies<I, T>(self, cidrs: I) -> Result<Self, crate::Error>
     where

@@ -16,6 +16,13 @@ use super::client::{audited, Config};
 /// Put it after a retry middleware (`.with(retry).with(audit)`): each
 /// attempt is then recorded, with its number (from 1) as `attempt`.
 ///
+/// The record is in the span current when the chain runs this middleware,
+/// which is when the future of `reqwest-middleware`'s `send` is first
+/// polled (not when `send` is called, as with
+/// [`AuditedClient`](super::AuditedClient)): a call awaited in a spawned
+/// task gets the request's `request_id` only if the task runs in its span
+/// (`tokio::spawn(call.in_current_span())`).
+///
 /// ```no_run
 /// use tracing_audit::http::AuditMiddleware;
 ///
@@ -76,6 +83,7 @@ impl Middleware for AuditMiddleware {
             &self.config,
             req,
             Some(attempt),
+            tracing::Span::current(),
             |req| next.run(req, extensions),
             |e| match e {
                 reqwest_middleware::Error::Reqwest(e) => Some(e),

@@ -53,8 +53,8 @@
 //!
 //! # The request span
 //!
-//! The inner service runs inside a span `request` with the request's
-//! `request_id` (an incoming sane `x-request-id`, 1 to 128 characters of
+//! The inner service, and its response body while it streams, run inside
+//! a span `request` with the request's `request_id` (an incoming sane `x-request-id`, 1 to 128 characters of
 //! `[A-Za-z0-9._:-]`, else a new UUIDv7) and `user_id`. Every record a
 //! handler makes (a [`create!`](crate::create), a login) carries them, and
 //! [`set_user`](crate::set_user) in a handler or an auth middleware (inside

@@ -236,6 +236,13 @@ fn side<W: Out>(out: &mut W, side: &Side<'_>, opts: &Opts<'_>) -> fmt::Result {
         },
     )?;
     out.write_str(",\"body\":")?;
+    // The body lies one level below a member of the record (in
+    // `request_repr` or `response_repr`): one level less for it, so that
+    // the line stays within the limit.
+    let opts = &Opts {
+        value_depth: opts.value_depth.saturating_sub(1),
+        ..*opts
+    };
     match &side.body {
         Payload::Empty => out.write_str("null")?,
         Payload::Json(v) => json::value(out, v, opts)?,

@@ -50,10 +50,14 @@ pub(crate) struct Outcome {
 }
 
 impl Call {
-    /// Starts the record of `req` (in the current span) and adds the
+    /// Starts the record of `req` (in `span`, the caller's) and adds the
     /// propagation headers the caller did not set.
-    pub(crate) fn start(config: &Config, req: &mut reqwest::Request, attempt: Option<u32>) -> Call {
-        let span = Span::current();
+    pub(crate) fn start(
+        config: &Config,
+        req: &mut reqwest::Request,
+        attempt: Option<u32>,
+        span: Span,
+    ) -> Call {
         let headers = req.headers_mut();
         if config.request_id && !headers.contains_key(request_id::HEADER) {
             if let Some(id) = crate::request_id_in(&span) {
@@ -213,13 +217,13 @@ impl Call {
 
 /// Records a request that could not be built (a bad URL or header): the
 /// caller gets `error`.
-pub(crate) fn unsent(config: &Config, error: &reqwest::Error) {
+pub(crate) fn unsent(config: &Config, span: Span, method: http::Method, error: &reqwest::Error) {
     let call = Call {
         peer_service: config.peer_service.clone(),
         body_limit: 0,
-        span: Span::current(),
+        span,
         start: Instant::now(),
-        method: http::Method::GET,
+        method,
         url: error.url().cloned(),
         headers: HeaderTexts::default(),
         request_shape: Shape::Binary,

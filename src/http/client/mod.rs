@@ -37,13 +37,15 @@ impl Config {
     }
 }
 
-/// Sends `req` through `send`, recording it: the response comes back
-/// with its body wrapped (the record is made when the body ends or is
-/// dropped), an error is recorded at once and returned as it is.
+/// Sends `req` through `send`, recording it in `span` (the span current
+/// when the caller sent it): the response comes back with its body
+/// wrapped (the record is made when the body ends or is dropped), an
+/// error is recorded at once and returned as it is.
 pub(crate) async fn audited<F, Fut, E>(
     config: &Config,
     mut req: reqwest::Request,
     attempt: Option<u32>,
+    span: tracing::Span,
     send: F,
     as_reqwest: impl Fn(&E) -> Option<&reqwest::Error>,
 ) -> Result<reqwest::Response, E>
@@ -52,7 +54,7 @@ where
     Fut: Future<Output = Result<reqwest::Response, E>>,
     E: fmt::Display,
 {
-    let mut armed = Armed(Some(Call::start(config, &mut req, attempt)));
+    let mut armed = Armed(Some(Call::start(config, &mut req, attempt, span)));
     let result = send(req).await;
     let Some(call) = armed.0.take() else {
         // Taken only here.
@@ -197,8 +199,9 @@ impl AuditedClient {
     /// A request with any method.
     pub fn request<U: IntoUrl>(&self, method: Method, url: U) -> AuditedRequestBuilder {
         AuditedRequestBuilder {
-            inner: self.inner.request(method, url),
+            inner: self.inner.request(method.clone(), url),
             config: Arc::clone(&self.config),
+            method,
         }
     }
 
@@ -209,11 +212,14 @@ impl AuditedClient {
     ) -> impl Future<Output = Result<reqwest::Response, reqwest::Error>> + Send + 'static {
         let client = self.inner.clone();
         let config = Arc::clone(&self.config);
+        // Taken now: the future may be polled elsewhere (a spawned task).
+        let span = tracing::Span::current();
         async move {
             audited(
                 &config,
                 request,
                 None,
+                span,
                 |req| client.execute(req),
                 |e: &reqwest::Error| Some(e),
             )
@@ -229,6 +235,9 @@ impl AuditedClient {
 pub struct AuditedRequestBuilder {
     inner: reqwest::RequestBuilder,
     config: Arc<Config>,
+    /// For the record of a request that cannot be built (reqwest's
+    /// builder then gives no request to read it from).
+    method: Method,
 }
 
 impl AuditedRequestBuilder {
@@ -236,6 +245,7 @@ impl AuditedRequestBuilder {
         AuditedRequestBuilder {
             inner: f(self.inner),
             config: self.config,
+            method: self.method,
         }
     }
 
@@ -309,7 +319,11 @@ impl AuditedRequestBuilder {
     /// returned as reqwest made it.
     pub fn send(self) -> impl Future<Output = Result<reqwest::Response, reqwest::Error>> {
         let config = self.config;
+        let method = self.method;
         let (client, request) = self.inner.build_split();
+        // The span of the call is the one current here, at `send`: the
+        // future may be polled elsewhere (a spawned task has no span).
+        let span = tracing::Span::current();
         async move {
             match request {
                 Ok(request) => {
@@ -317,13 +331,14 @@ impl AuditedRequestBuilder {
                         &config,
                         request,
                         None,
+                        span,
                         |req| client.execute(req),
                         |e: &reqwest::Error| Some(e),
                     )
                     .await
                 }
                 Err(e) => {
-                    call::unsent(&config, &e);
+                    call::unsent(&config, span, method, &e);
                     Err(e)
                 }
             }
