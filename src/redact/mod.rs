@@ -118,6 +118,27 @@
 //! `"invalid token: [REDACTED]"`; [`Policy::mask_key_value_pairs`] turns it
 //! off.
 //!
+//! # Which names are secret, and which are not
+//!
+//! Secret by default (the table on [`Policy`] lists every word): what
+//! logs in or stands for a login (passwords in any spelling, `pw`,
+//! `passwort`, tokens, keys, sessions, cookies, signatures), one-time and
+//! recovery codes (`otp`, `totp`, `mfa_code`, `verification_code`,
+//! `backup_codes`, `security_answer`, `code_verifier`), key material and
+//! seed phrases (`privateKey`, `signing_key`, `mnemonic`, `seed_phrase`),
+//! and what pays or identifies (`pin`, `cvv`, `card_number`, `ccnum`,
+//! `ssn`, `social_security_number`).
+//!
+//! Not secret by default, deliberately: `key` alone (a sort key, a
+//! primary key), `salt`, `nonce`, `sid`, `ticket`; connection strings and
+//! database URLs (`dsn`, `database_url`, `connection_string`: their
+//! passwords are masked by value, `postgres://[REDACTED]@db/app`,
+//! `Password=[REDACTED];`, so the host stays in the trail); personal data
+//! that is not a credential (`iban`, `account_number`, `tax_id`, `dob`);
+//! and `creds`, an object whose members are checked one by one
+//! (`{"creds":{"user":"bob","password":"[REDACTED]"}}`). Add any of
+//! them with [`Policy::with_key`].
+//!
 //! # What is not recognized
 //!
 //! Secrets with no shape of their own and no key next to them (a password
@@ -171,6 +192,12 @@ const DEFAULT_KEYS: &[&str] = &[
     "cvv",
     "cvc",
     "ssn",
+    // Short forms and one-time codes (`db_pw`, `totp`, `hotp_seed`), and
+    // a wallet's recovery phrase.
+    "pw",
+    "totp",
+    "hotp",
+    "mnemonic",
 ];
 
 /// The words that make a key secret by default only when they are the
@@ -180,7 +207,10 @@ const DEFAULT_KEYS: &[&str] = &[
 /// tokens are caught by `token` (`access_token`) and `accesskey`.
 ///
 /// `sig` is the signature of an Azure SAS URL (`&sig=…`).
-const DEFAULT_WHOLE_KEYS: &[&str] = &["access", "refresh", "sig"];
+///
+/// `pincode` is a whole key (`PINCODE`; `pin_code` is secret by `pin`):
+/// as a substring it would match `spin_code`.
+const DEFAULT_WHOLE_KEYS: &[&str] = &["access", "refresh", "sig", "pincode"];
 
 /// The substrings a key is checked against by default: compounds that are
 /// secret even when written in one lower-case piece (`newpassword`,
@@ -212,6 +242,39 @@ const DEFAULT_KEY_SUBSTRINGS: &[&str] = &[
     // Vendor API key headers: Azure API Management, Azure Functions.
     "subscriptionkey",
     "functionskey",
+    // One-time and recovery codes, answers that stand for a password,
+    // glued or not (`mfa_code`, `2faCode`, `verification_code`,
+    // `backup_codes`, `security_answer`), a PKCE verifier, a wallet's
+    // seed phrase, an application's or a licence's key (Laravel's
+    // `APP_KEY` encrypts its cookies).
+    "mfacode",
+    "2facode",
+    "otpcode",
+    "verificationcode",
+    "onetimecode",
+    "securitycode",
+    "securityanswer",
+    "recoverycode",
+    "backupcode",
+    "codeverifier",
+    "seedphrase",
+    "appkey",
+    "licensekey",
+    // Card and identity numbers under a glued name (`ccnum`, `cardNo`,
+    // `PINCODE`, `social_security_number`).
+    "ccnum",
+    "ccnumber",
+    "cardno",
+    "socialsecurity",
+    // `password` in other languages: German, French, Spanish,
+    // Portuguese, Dutch.
+    "passwort",
+    "kennwort",
+    "motdepasse",
+    "contrasena",
+    "contraseña",
+    "senha",
+    "wachtwoord",
 ];
 
 /// The headers redacted by default.
@@ -233,9 +296,9 @@ pub const DEFAULT_MASK: &str = "[REDACTED]";
 ///
 /// | setting | default |
 /// |---|---|
-/// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `passcode`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `accountkey`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn` |
-/// | whole keys only | `access`, `refresh` (not `access_level`, `refresh_rate`), `sig` |
-/// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `sessid`, `csrftoken`, `xsrftoken`, `apitoken`, `credential` |
+/// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `passcode`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `accountkey`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn`, `pw`, `totp`, `hotp`, `mnemonic` |
+/// | whole keys only | `access`, `refresh` (not `access_level`, `refresh_rate`), `sig`, `pincode` |
+/// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `sessid`, `csrftoken`, `xsrftoken`, `apitoken`, `credential`, key material (`encryptionkey`, `masterkey`, `signingkey`, `hmackey`, `sharedkey`, `clientkey`, `subscriptionkey`, `functionskey`), codes (`mfacode`, `2facode`, `otpcode`, `verificationcode`, `onetimecode`, `securitycode`, `securityanswer`, `recoverycode`, `backupcode`, `codeverifier`, `seedphrase`), `appkey`, `licensekey`, card and identity numbers (`ccnum`, `ccnumber`, `cardno`, `socialsecurity`), `password` in other languages (`passwort`, `kennwort`, `motdepasse`, `contrasena`, `contraseña`, `senha`, `wachtwoord`) |
 /// | headers | `authorization`, `proxy-authorization`, `cookie`, `set-cookie`, `x-api-key`, `x-auth-token`, `x-csrf-token` |
 /// | values | `Bearer`/`Basic` credentials, JWTs, URL userinfo, well-known token prefixes, PEM private keys, card numbers, values after a secret key in text: all masked |
 /// | mask | `"[REDACTED]"` |
