@@ -146,3 +146,37 @@ fn new_secret_names_are_masked_in_fields_records_and_text() {
         ],
     );
 }
+
+/// JSON text (a body kept as text, an error quoting a payload) whose key
+/// is written with `\uXXXX` escapes: a JSON reader sees `password`.
+#[test]
+fn json_text_with_escaped_key_letters_is_masked() {
+    let p = Policy::default();
+    for (text, secret) in [
+        (r#"{"\u0070assword":"esc-pw-41"}"#, "esc-pw-41"),
+        (r#"{"pass\u0077ord": "esc-pw-42"}"#, "esc-pw-42"),
+        (
+            r#"{"\u0070\u0061\u0073\u0073\u0077\u006f\u0072\u0064":"esc-pw-43"}"#,
+            "esc-pw-43",
+        ),
+        (r#"{"api\u005Fkey":"esc-ak-44"}"#, "esc-ak-44"),
+        // JSON text inside a JSON string: the backslashes doubled.
+        (r#"{\"\\u0070assword\":\"esc-pw-45\"}"#, "esc-pw-45"),
+    ] {
+        let out = p.redact_text(text);
+        assert!(!out.contains(secret), "{text} -> {out}");
+        assert!(out.contains("[REDACTED]"), "{text} -> {out}");
+    }
+    // Escapes in keys that are not secret change nothing.
+    let plain = r#"{"n\u0061me":"bob","caf\u00e9":"x","\uD83D":"y"}"#;
+    assert_eq!(p.redact_text(plain), plain);
+
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing::warn!(body = r#"{"\u0070assword":"field-esc-46"}"#, "rejected");
+        tracing::warn!(r#"rejected body {{"to\u006ben":"msg-esc-47"}}"#);
+    });
+    let all = written(&logs);
+    assert!(all.contains("rejected"), "{all}");
+    assert_absent(&all, &["field-esc-46", "msg-esc-47"]);
+}

@@ -201,10 +201,19 @@ fn at_separator_of(
     let end = key_end - usize::from(quote.is_some()) - usize::from(escaped);
     let mut start = end;
     let mut encoded_brackets = false;
+    let mut unicode_escapes = false;
     while start > 0 && end - start < MAX_KEY {
         if start >= 3 && is_encoded_bracket(&s[start - 3..start]) {
             start -= 3;
             encoded_brackets = true;
+        } else if s[start - 1] == b'\\' && is_unicode_escape(&s[start..]) {
+            // A JSON `\uXXXX` escape inside the key (`"\u0070assword"`),
+            // its backslash doubled in JSON text inside a JSON string.
+            start -= 1;
+            if start > 0 && s[start - 1] == b'\\' {
+                start -= 1;
+            }
+            unicode_escapes = true;
         } else if is_key_char(s[start - 1]) || matches!(s[start - 1], b'[' | b']') {
             start -= 1;
         } else {
@@ -228,7 +237,7 @@ fn at_separator_of(
     // A key starts with a letter or `_` (not `05` of `05:17`, not `8443`).
     let starts_like_a_key = s
         .get(start)
-        .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_');
+        .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_' || (unicode_escapes && b == b'\\'));
     if start == end
         || !starts_like_a_key
         || (quote.is_some() && (start == 0 || Some(s[start - 1]) != quote))
@@ -240,6 +249,8 @@ fn at_separator_of(
     let key = std::str::from_utf8(&s[start..end]).ok()?;
     let secret = if encoded_brackets {
         is_secret_key(&decode_brackets(key))
+    } else if unicode_escapes {
+        is_secret_key(&decode_unicode_escapes(key))
     } else {
         is_secret_key(key)
     };
@@ -364,6 +375,43 @@ fn after_semicolon(s: &[u8], start: usize) -> bool {
         .rev()
         .find(|&&b| b != b' ' && b != b'\t')
         .is_some_and(|&b| b == b';')
+}
+
+/// Whether `s` starts with `uXXXX` (four hex digits): the rest of a JSON
+/// `\uXXXX` escape.
+fn is_unicode_escape(s: &[u8]) -> bool {
+    s.len() >= 5 && s[0] == b'u' && s[1..5].iter().all(u8::is_ascii_hexdigit)
+}
+
+/// A key with its `\uXXXX` escapes (one or two backslashes) decoded;
+/// an escape that is no character (a lone surrogate) is dropped.
+fn decode_unicode_escapes(key: &str) -> String {
+    let b = key.as_bytes();
+    let mut out = String::with_capacity(key.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            let mut j = i;
+            while j < b.len() && b[j] == b'\\' {
+                j += 1;
+            }
+            if is_unicode_escape(&b[j..]) {
+                let hex = std::str::from_utf8(&b[j + 1..j + 5]).unwrap_or("0");
+                if let Some(c) = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
+                    out.push(c);
+                }
+                i = j + 5;
+                continue;
+            }
+            i = j;
+            continue;
+        }
+        // Whole characters: `key` is text, and `i` is at a char boundary.
+        let c = key[i..].chars().next().unwrap_or(' ');
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
 }
 
 /// `%5B` or `%5D` (a percent-encoded `[` or `]`, as in

@@ -103,7 +103,9 @@
 //! (`User { password: "[REDACTED]" }`), with spaces or tabs before the
 //! separator too (`password = hunter2` in TOML or INI text,
 //! `"password" : "…"`), and JSON text inside a JSON string
-//! (`{\"password\":\"[REDACTED]\"}`). A value in quotes is masked up to
+//! (`{\"password\":\"[REDACTED]\"}`), its key written with JSON
+//! escapes too (`{"\u0070assword":"[REDACTED]"}`, as a JSON reader
+//! sees it). A value in quotes is masked up to
 //! its closing quote; a bare one up to a space or `,;&)]}<>`, or, for a
 //! key after a `;` (a connection string: `Server=x;Password=my pw;`), up
 //! to the next `;`; after
