@@ -180,3 +180,48 @@ fn json_text_with_escaped_key_letters_is_masked() {
     assert!(all.contains("rejected"), "{all}");
     assert_absent(&all, &["field-esc-46", "msg-esc-47"]);
 }
+
+/// A secret used as a map's key (sessions or API keys indexed by their
+/// token, a connection URL as the key of its pool's settings): masked as
+/// it would be as a value, in `extra`, in a snapshot, in `changes` and in
+/// JSON text; two keys masked alike are numbered, so no key repeats (the
+/// strict reader refuses a line with a key twice).
+#[test]
+fn secrets_used_as_map_keys_are_masked() {
+    let logs = Logs::new();
+    logs.run(|| {
+        let mut by_token = std::collections::BTreeMap::new();
+        by_token.insert("sk_live_mapkey0123456789AAAA", "alice");
+        by_token.insert("sk_live_mapkey0123456789BBBB", "bob");
+        by_token.insert("postgres://app:hunter51x@db/shop", "pool");
+        by_token.insert("plain", "kept");
+        tracing_audit::create!(model: "Sessions", id: 1, extra: &by_token);
+        tracing_audit::update!(model: "Sessions", id: 2, instance: &by_token);
+        let before = serde_json::json!({"ghp_mapkey52abcdefghijklmnopqrstu": {"role": "a"}});
+        let after = serde_json::json!({"ghp_mapkey52abcdefghijklmnopqrstu": {"role": "b"}});
+        tracing_audit::update!(model: "Grants", id: 3, changes: tracing_audit::diff(&before, &after));
+        tracing_audit::login!(
+            user: "bob",
+            user_info: r#"{"xoxb-mapkey53-abcdefghij":"slack","name":"bob"}"#
+        );
+    });
+    let all = written(&logs);
+    assert_absent(
+        &all,
+        &["mapkey0123456789", "hunter51x", "mapkey52", "mapkey53"],
+    );
+    let audit = logs.records(tracing_audit::Kind::Audit);
+    assert_eq!(audit.len(), 3, "{all}");
+    let extra = audit[0]["extra"].as_object().unwrap();
+    assert_eq!(extra.len(), 4, "no entry lost: {extra:?}");
+    assert_eq!(extra["plain"], "kept");
+    assert_eq!(extra["postgres://[REDACTED]@db/shop"], "pool");
+    let mut owners: Vec<&str> = ["sk_live_[REDACTED]", "sk_live_[REDACTED] #2"]
+        .iter()
+        .map(|k| extra[*k].as_str().unwrap())
+        .collect();
+    owners.sort();
+    assert_eq!(owners, ["alice", "bob"]);
+    let login = logs.records(tracing_audit::Kind::Login);
+    assert_eq!(login[0]["user_info"]["name"], "bob", "{all}");
+}

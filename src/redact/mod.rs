@@ -38,8 +38,10 @@
 //!   `"paid with [REDACTED] today"`; and the value after a secret key
 //!   inside text (`password=[REDACTED]`, see below), or inside an XML or
 //!   HTML element named by one (`<password>[REDACTED]</password>`). Each class can be
-//!   turned off. Numbers (JSON numbers, integer fields) and object keys
-//!   are not scanned;
+//!   turned off. Numbers (JSON numbers, integer fields) are not scanned;
+//!   object keys are, as values (a token used as a map's key is written
+//!   `"sk_live_[REDACTED]"`, a second one masked alike
+//!   `"sk_live_[REDACTED] #2"`, so no key repeats);
 //! - the **mask** put in their place (`"[REDACTED]"` by default).
 //!
 //! Under a secret key the whole value is replaced, and the key stays, so a
@@ -144,8 +146,7 @@
 //! # What is not recognized
 //!
 //! Secrets with no shape of their own and no key next to them (a password
-//! alone in a sentence) are not found. Object keys and numbers are not
-//! scanned.
+//! alone in a sentence) are not found. Numbers are not scanned.
 
 mod cards;
 mod keys;
