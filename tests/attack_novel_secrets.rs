@@ -225,3 +225,61 @@ fn secrets_used_as_map_keys_are_masked() {
     let login = logs.records(tracing_audit::Kind::Login);
     assert_eq!(login[0]["user_info"]["name"], "bob", "{all}");
 }
+
+/// XML and HTML that name the secret in an attribute: .NET's
+/// `appSettings`, Spring's `<property>`, an HTML form echoed in an error,
+/// an element named by the secret with its value as an attribute.
+#[test]
+fn xml_and_html_attributes_named_by_a_secret_key_are_masked() {
+    let p = Policy::default();
+    for (text, secret) in [
+        (r#"<add key="Password" value="xml-pw-61"/>"#, "xml-pw-61"),
+        (r#"<add value='xml-pw-62' key='ApiKey' />"#, "xml-pw-62"),
+        (
+            r#"<property name="password" value="xml-pw-63"/>"#,
+            "xml-pw-63",
+        ),
+        (
+            r#"<input type="password" name="pw1" value="html-pw-64">"#,
+            "html-pw-64",
+        ),
+        (
+            r#"<input type="hidden" name="csrf_token" value="html-csrf-65">"#,
+            "html-csrf-65",
+        ),
+        (r#"<password value="xml-pw-66"/>"#, "xml-pw-66"),
+        (
+            r#"<meta name="api-token" content="html-meta-67">"#,
+            "html-meta-67",
+        ),
+        (
+            "<appSettings>\n  <add key=\"StripeSecret\" value=\"xml-pw-68\" />\n</appSettings>",
+            "xml-pw-68",
+        ),
+    ] {
+        let out = p.redact_text(text);
+        assert!(!out.contains(secret), "{text} -> {out}");
+        assert!(out.contains("[REDACTED]"), "{text} -> {out}");
+    }
+    // Other elements keep their values.
+    for text in [
+        r#"<add key="Theme" value="dark"/>"#,
+        r#"<input type="text" name="email" value="bob@example.com">"#,
+        r#"<meta name="viewport" content="width=device-width">"#,
+        r#"<option value="3">three</option>"#,
+        r#"a value="x" outside any tag, then <b>bold</b>"#,
+    ] {
+        assert_eq!(p.redact_text(text), text);
+    }
+
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing::error!(
+            config = r#"<add key="DbPassword" value="field-xml-69"/>"#,
+            "bad config"
+        );
+    });
+    let all = written(&logs);
+    assert!(all.contains("bad config"), "{all}");
+    assert_absent(&all, &["field-xml-69"]);
+}

@@ -37,7 +37,11 @@
 //!   `"https://[REDACTED]@db.internal/app"`, `"sk_live_[REDACTED]"`,
 //!   `"paid with [REDACTED] today"`; and the value after a secret key
 //!   inside text (`password=[REDACTED]`, see below), or inside an XML or
-//!   HTML element named by one (`<password>[REDACTED]</password>`). Each class can be
+//!   HTML element named by one (`<password>[REDACTED]</password>`), or
+//!   the `value` or `content` attribute of one named by its tag or a
+//!   `key`, `name`, `id`, `type` or `property` attribute
+//!   (`<add key="Password" value="[REDACTED]"/>`,
+//!   `<input type="password" value="[REDACTED]">`). Each class can be
 //!   turned off. Numbers (JSON numbers, integer fields) are not scanned;
 //!   object keys are, as values (a token used as a map's key is written
 //!   `"sk_live_[REDACTED]"`, a second one masked alike
