@@ -283,3 +283,49 @@ fn xml_and_html_attributes_named_by_a_secret_key_are_masked() {
     assert!(all.contains("bad config"), "{all}");
     assert_absent(&all, &["field-xml-69"]);
 }
+
+/// Vendor tokens with prefixes the policy did not list: GitLab's deploy,
+/// runner, trigger, OAuth, job and agent tokens, Slack's refresh tokens,
+/// HashiCorp Vault's tokens. The prefix stays, the rest is masked.
+#[test]
+fn newer_vendor_token_prefixes_are_masked() {
+    let p = Policy::default();
+    for (token, kept) in [
+        ("gldt-pfx71abcdefghijklmnopq", "gldt-"),
+        ("glrt-pfx72abcdefghijklmnopq", "glrt-"),
+        ("glptt-pfx73abcdefghijklmnopqrstuvwxyz0123", "glptt-"),
+        ("gloas-pfx74abcdefghijklmnopqrstuvwxyz", "gloas-"),
+        ("glcbt-64_pfx75abcdefghijklmnopq", "glcbt-"),
+        ("glagent-pfx76abcdefghijklmnopqrstuvwxyz", "glagent-"),
+        ("glsoat-pfx77abcdefghijklmnopq", "glsoat-"),
+        ("xoxe-1-pfx78abcdefghij", "xoxe-"),
+        ("hvs.CAESIpfx79abcdefghijklmnopqrstuvwxyz", "hvs."),
+        ("hvb.AAAAAQpfx80abcdefghijklmnopqrstuvwxyz", "hvb."),
+    ] {
+        let text = format!("export TOKEN_VALUE {token} now");
+        let out = p.redact_text(&text);
+        assert_eq!(
+            out,
+            format!("export TOKEN_VALUE {kept}[REDACTED] now"),
+            "{text}"
+        );
+    }
+    // Words that only start alike stay.
+    for text in [
+        "glrt-short",
+        "hvs.x",
+        "the xoxe- prefix",
+        "hvsomething.else",
+    ] {
+        assert_eq!(p.redact_text(text), text);
+    }
+
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing::info!(runner = "glrt-field81abcdefghijklmnop", "registered");
+        tracing_audit::login_failed!(user: "ci", error: "vault said no to hvs.CAESIerr82abcdefghijklmnopqrs");
+    });
+    let all = written(&logs);
+    assert!(all.contains("registered"), "{all}");
+    assert_absent(&all, &["field81", "err82"]);
+}

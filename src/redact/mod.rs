@@ -83,8 +83,9 @@
 //! |---|---|---|
 //! | `sk_live_`, `sk_test_`, `rk_live_`, `rk_test_`, `whsec_` | Stripe secret, restricted and webhook keys | 16 or more |
 //! | `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_` | GitHub tokens | 20 or more |
-//! | `glpat-` | GitLab personal access token | 20 or more |
-//! | `xoxb-`, `xoxp-`, `xoxa-`, `xoxs-`, `xoxr-`, `xapp-` | Slack tokens | 10 or more |
+//! | `glpat-`, `gldt-`, `glrt-`, `glptt-`, `gloas-`, `glcbt-`, `glimt-`, `glft-`, `glsoat-`, `glagent-`, `glffct-` | GitLab personal, deploy, runner, trigger, OAuth, job, mail, feed, service account, agent and feature flag tokens | 20 or more |
+//! | `xoxb-`, `xoxp-`, `xoxa-`, `xoxs-`, `xoxr-`, `xoxe-`, `xapp-` | Slack tokens | 10 or more |
+//! | `hvs.`, `hvb.`, `hvr.` | HashiCorp Vault tokens | 20 or more |
 //! | `AKIA`, `ASIA` | AWS access key ids | exactly 16 capitals or digits |
 //! | `AIza` | Google API key | 30 or more |
 //! | `ya29.` | Google OAuth access token | 20 or more |
