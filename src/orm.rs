@@ -154,9 +154,10 @@ impl EntityAudit {
             pending::put(pending::connection(db), entity, id, set_values, set);
             return Ok(active);
         }
-        if let Some(old) = old_row::read::<A::Entity, C>(db, key.clone()).await? {
+        if let Some(old) = old_row::read::<A::Entity, C>(db, key).await? {
+            // Under the key as stored, which `after_save`'s model has.
+            let id = values::model_key(&old);
             let old = Kept::Row(Box::new(old));
-            let id = values::key_text(key);
             pending::put(pending::connection(db), entity, id, set_values, old);
         }
         Ok(active)

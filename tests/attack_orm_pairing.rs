@@ -160,3 +160,96 @@ fn with_old_values_not_read_a_refused_update_does_not_replace_the_next_ones_colu
         "the body changed, not the title"
     );
 }
+
+mod tag {
+    use sea_orm::entity::prelude::*;
+    use tracing_audit::orm::EntityAudit;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tag")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code: String,
+        pub label: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    const AUDIT: EntityAudit = EntityAudit::new();
+
+    tracing_audit::audited_behavior!(AUDIT);
+}
+
+mod quick_tag {
+    use sea_orm::entity::prelude::*;
+    use tracing_audit::orm::{EntityAudit, OldValues};
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tag")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code: String,
+        pub label: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    const AUDIT: EntityAudit = EntityAudit::new().old_values(OldValues::NotRead);
+
+    tracing_audit::audited_behavior!(AUDIT);
+}
+
+/// A string primary key compared without case by the database (SQLite's
+/// `COLLATE NOCASE`, MySQL's default collations, PostgreSQL's `citext`):
+/// an update addressed as `BOB` changes the row `bob`, and the database
+/// returns the row as stored. The update is recorded all the same, under
+/// the key as stored.
+#[test]
+fn an_update_addressed_by_a_key_in_another_case_is_recorded() {
+    use sea_orm::ActiveValue::Unchanged;
+    let logs = Logs::new();
+    let dir = tempfile::tempdir().unwrap();
+    run(&logs, async {
+        let db = open(dir.path()).await;
+        db.execute_unprepared(
+            "CREATE TABLE tag (code TEXT PRIMARY KEY COLLATE NOCASE, label TEXT NOT NULL)",
+        )
+        .await
+        .unwrap();
+        tag::ActiveModel {
+            code: Set("bob".into()),
+            label: Set("one".into()),
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        let saved = tag::ActiveModel {
+            code: Unchanged("BOB".into()),
+            label: Set("two".into()),
+        }
+        .update(&db)
+        .await
+        .unwrap();
+        assert_eq!(saved.code, "bob", "the row as stored");
+        quick_tag::ActiveModel {
+            code: Unchanged("Bob".into()),
+            label: Set("three".into()),
+        }
+        .update(&db)
+        .await
+        .unwrap();
+    });
+    let updates = updates(&logs);
+    assert_eq!(updates.len(), 2, "{updates:?}");
+    assert_eq!(updates[0]["instance_id"], "bob");
+    assert_eq!(
+        updates[0]["changes"],
+        json!({"label": {"old": "one", "new": "two"}})
+    );
+    assert_eq!(
+        updates[1]["changes"],
+        json!({"label": {"old": "[not read]", "new": "three"}})
+    );
+}

@@ -101,20 +101,37 @@ pub(super) fn put(db: usize, entity: TypeId, id: String, set: SetValues, row: Ke
 
 /// The row kept for this update, if any: of several waiting, the newest
 /// whose update set values that `saved` says the saved model has, else
-/// the oldest.
+/// the oldest. With none under `id`, a row waiting under the same key
+/// written otherwise (other case, trailing spaces) whose update set what
+/// the model holds: the database found the row by a collation that
+/// ignores them (`COLLATE NOCASE`, MySQL's defaults, `citext`), and
+/// returned it as stored.
 pub(super) fn take(
     db: usize,
     entity: TypeId,
     id: String,
     saved: impl Fn(&SetValues) -> bool,
 ) -> Option<Kept> {
-    let key = (db, span_key(), entity, id);
+    let mut key = (db, span_key(), entity, id);
     let mut pending = pending();
+    let mut exact = true;
+    if !pending.contains_key(&key) {
+        let folded = fold(&key.3);
+        key = pending
+            .iter()
+            .find(|(k, rows)| {
+                (k.0, k.1, k.2) == (key.0, key.1, key.2)
+                    && fold(&k.3) == folded
+                    && rows.iter().any(|w| saved(&w.set))
+            })
+            .map(|(k, _)| k.clone())?;
+        exact = false;
+    }
     let Entry::Occupied(mut rows) = pending.entry(key) else {
         return None;
     };
     let list = rows.get_mut();
-    let at = if list.len() > 1 {
+    let at = if list.len() > 1 || !exact {
         list.iter().rposition(|w| saved(&w.set)).unwrap_or(0)
     } else {
         0
@@ -124,4 +141,10 @@ pub(super) fn take(
         rows.remove();
     }
     Some(taken)
+}
+
+/// A key's text as a collation that ignores case and trailing spaces
+/// compares it.
+fn fold(id: &str) -> String {
+    id.trim_end_matches(' ').to_lowercase()
 }
