@@ -329,3 +329,29 @@ fn newer_vendor_token_prefixes_are_masked() {
     assert!(all.contains("registered"), "{all}");
     assert_absent(&all, &["field81", "err82"]);
 }
+
+/// `Authorization: Bearer<TAB>token` (a header pasted from a tool that
+/// aligns with tabs): the scheme was taken for the whole value, masked,
+/// and the token after the tab written in clear.
+#[test]
+fn a_tab_after_the_authorization_scheme_does_not_uncover_the_token() {
+    let p = Policy::default();
+    for (text, secret) in [
+        (
+            "authorization: Bearer\ttab-bearer-91xyz",
+            "tab-bearer-91xyz",
+        ),
+        (
+            "Authorization=Basic\tYWxhZGRpbjp0YWI5Mg==",
+            "YWxhZGRpbjp0YWI5Mg",
+        ),
+        ("Proxy-Authorization: Token\t\ttab-token-93", "tab-token-93"),
+    ] {
+        let out = p.redact_text(text);
+        assert!(!out.contains(secret), "{text:?} -> {out:?}");
+    }
+    assert_eq!(
+        p.redact_text("authorization: Bearer\ttab-bearer-94xyz"),
+        "authorization: Bearer\t[REDACTED]"
+    );
+}

@@ -277,7 +277,10 @@ fn at_separator_of(
         .iter()
         .take_while(|b| b.is_ascii_alphabetic())
         .count();
-    let mut spaces = s[v + word..].iter().take_while(|&&b| b == b' ').count();
+    let mut spaces = s[v + word..]
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
     if spaces == 0 && encoded {
         spaces = encoded_spaces(s, v + word);
     }

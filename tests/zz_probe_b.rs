@@ -1,0 +1,82 @@
+use tracing_audit::redact::Policy;
+#[test]
+fn probe() {
+    let p = Policy::default();
+    for t in [
+        "postgres://u:p@ss1@h/db",
+        "postgres://u:pa/ss2@h/db",
+        "postgres://u:pa#ss3@h/db",
+        "postgres://u:pa?ss4@h/db",
+        "postgres://u:pa ss5@h/db",
+        "redis://default:pw6@h",
+        "Driver={ODBC};Server=x;PWD={pa;ss7};Db=y",
+        "Server=x;Password=\"pa;ss8\";Db=y",
+        "jdbc:oracle:thin:scott/tiger9@db:1521:orcl",
+        "jdbc:oracle:thin:scott/tiger10@//db:1521/svc",
+        "host=db user=app password=pw11 dbname=shop",
+        "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ12",
+        "{\"kty\":\"RSA\",\"n\":\"abc\",\"e\":\"AQAB\",\"d\":\"jwkprivate13\"}",
+        "curl -u bob:hunter14 https://x",
+        "curl --user bob:hunter15 https://x",
+        "PASSWORD=pw16\nNEXT=1",
+        "password=\"multi\nline17\"",
+        "SECRET_KEY_BASE=skb18",
+        "DJANGO_SECRET_KEY='dj19'",
+        "export GITHUB_TOKEN=gh20",
+        "set PASSWORD=win21",
+        "$env:API_KEY = \"ps22\"",
+        "docker login -p dock23 -u bob",
+        "Authorization=Basic YWxhZGRpbjpvcGVuc2VzYW1l24",
+        "authorization: Bearer\tbtab25xyz",
+        "Authorization: Bearer  btwo26xyz",
+        "bearer: bval27",
+        "x-api-key: xak28",
+        "\"password\":null,\"token\":\"tk29\"",
+        "{'password': 'py30'}",
+        "{password: 'js31'}",
+        "password => 'pl32'",
+        "password -> ar33",
+        "PASSWORD: \"yaml34\"",
+        "password= spaced35",
+        "pass:word36",
+        "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln37-_",
+        "https://x.io/cb#access_token=frag38&state=1",
+        "https://x.io/cb?code=oauthcode39&state=1",
+        "s3://AKIAIOSFODNN7EXAMPLE:secret40@bucket",
+        "sk_live_51H8xyzABCDEFGHIJKLMNOP41",
+        "rk_live_51H8xyzABCDEFGHIJKLMNOP42",
+        "pk_live_51H8xyzABCDEFGHIJKLMNOP43",
+        "whsec_abcdefghijklmnop44",
+        "SG.abcdefghijklmnop.qrstuvwxyz0123456789ABCDEFG45",
+        "ghp_abc46",
+        "token ghp_abcdefghijklmnopqrstuvwxyz0123456747",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC48\n-----END OPENSSH PRIVATE KEY-----",
+        "-----BEGIN DSA PRIVATE KEY-----\r\nMIIdsa49\r\n-----END DSA PRIVATE KEY-----",
+        "Proc-Type: 4,ENCRYPTED\n-----BEGIN PRIVATE KEY-----MIIE50",
+        "<Password>xml51</Password>",
+        "<ns2:password xmlns:ns2=\"urn:x\">xml52</ns2:password>",
+        "<![CDATA[password=cdata53]]>",
+        "<password><![CDATA[cdata54]]></password>",
+        "&lt;password&gt;esc55&lt;/password&gt;",
+        "password&#61;ent56",
+        "password%3Dpct57",
+        "password%3dpct58%26x",
+        "pass\u{200b}word=zw59",
+        "ｐａｓｓｗｏｒｄ=fw60",
+        "PASSWORD＝fw61",
+        "password\\u003dpw62",
+        "password\\x3dpw63",
+        "\"password\" => \"ph64\"",
+        "password: !!str yaml65",
+        "password: &anchor yaml66",
+    ] {
+        let out = p.redact_text(t);
+        let flag = if out.contains("[REDACTED]") {
+            "ok  "
+        } else {
+            "LEAK"
+        };
+        println!("{flag} {t:?} -> {out:?}");
+    }
+}
