@@ -355,3 +355,33 @@ fn a_tab_after_the_authorization_scheme_does_not_uncover_the_token() {
         "authorization: Bearer\t[REDACTED]"
     );
 }
+
+/// XML with its text in a CDATA section (SOAP and config files write
+/// secrets so that they need no escaping), and `key=value` text right
+/// after a `[`.
+#[test]
+fn cdata_sections_and_keys_after_a_bracket_are_masked() {
+    let p = Policy::default();
+    for (text, secret) in [
+        (
+            "<password><![CDATA[cdata-pw-101]]></password>",
+            "cdata-pw-101",
+        ),
+        (
+            "<ns:ApiKey><![CDATA[cdata <ak> 102]]></ns:ApiKey>",
+            "cdata <ak> 102",
+        ),
+        ("<![CDATA[password=cdata-pw-103]]>", "cdata-pw-103"),
+        ("[token]=brk-tok-104", "brk-tok-104"),
+    ] {
+        let out = p.redact_text(text);
+        assert!(!out.contains(secret), "{text:?} -> {out:?}");
+        assert!(out.contains("[REDACTED]"), "{text:?} -> {out:?}");
+    }
+    assert_eq!(
+        p.redact_text("<password><![CDATA[x1y2]]></password>"),
+        "<password><![CDATA[[REDACTED]]]></password>"
+    );
+    let plain = "<note><![CDATA[hello]]></note> [count]=3";
+    assert_eq!(p.redact_text(plain), plain);
+}

@@ -77,6 +77,17 @@ pub(super) fn at_tag_end(
         return None;
     }
     let start = at + 1;
+    // `<password><![CDATA[…]]></password>`: the section's text, up to its
+    // `]]>`.
+    const CDATA: &[u8] = b"<![CDATA[";
+    if s[start..].starts_with(CDATA) {
+        let body = start + CDATA.len();
+        let end = s[body..]
+            .windows(3)
+            .position(|w| w == b"]]>")
+            .map_or(s.len(), |n| body + n);
+        return (end > body).then_some(body..end);
+    }
     let end = s[start..]
         .iter()
         .position(|&b| b == b'<')
@@ -232,6 +243,10 @@ fn at_separator_of(
     // A command-line option's dashes are not part of its key
     // (`--password=…`, `-token=…`).
     while start < end && s[start] == b'-' {
+        start += 1;
+    }
+    // Nor the brackets that open it (`<![CDATA[password=…]]>`, `[token]=`).
+    while start < end && s[start] == b'[' {
         start += 1;
     }
     // A key starts with a letter or `_` (not `05` of `05:17`, not `8443`).
