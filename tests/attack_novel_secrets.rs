@@ -385,3 +385,39 @@ fn cdata_sections_and_keys_after_a_bracket_are_masked() {
     let plain = "<note><![CDATA[hello]]></note> [count]=3";
     assert_eq!(p.redact_text(plain), plain);
 }
+
+/// `curl -u user:password` and its kin: the password after the colon of
+/// a user option's value (the user name stays).
+#[test]
+fn the_password_of_a_user_option_on_a_command_line_is_masked() {
+    let p = Policy::default();
+    for (text, want) in [
+        (
+            "curl -u bob:cli-user-111 https://api.example.com",
+            "curl -u bob:[REDACTED] https://api.example.com",
+        ),
+        (
+            "curl --user 'bob:cli user 112' https://x",
+            "curl --user 'bob:[REDACTED]' https://x",
+        ),
+        (
+            "curl -U proxy:cli-proxy-113 -x http://p:3128 https://x",
+            "curl -U proxy:[REDACTED] -x http://p:3128 https://x",
+        ),
+        (
+            r#"Command { args: ["-u", "bob:cli-user-114", "https://x"] }"#,
+            r#"Command { args: ["-u", "bob:[REDACTED]", "https://x"] }"#,
+        ),
+    ] {
+        assert_eq!(p.redact_text(text), want, "{text:?}");
+    }
+    // A user option with no password, and other options, stay.
+    for text in [
+        "curl -u bob https://x",
+        "ssh -p 2222 host",
+        "sort -u names.txt",
+        "cp -r a:b c",
+    ] {
+        assert_eq!(p.redact_text(text), text);
+    }
+}

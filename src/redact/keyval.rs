@@ -473,6 +473,31 @@ fn in_secret_element(s: &[u8], attr: usize, is_secret_key: &dyn Fn(&str) -> bool
     false
 }
 
+/// The options that take `user:password` (curl's `-u`/`--user`,
+/// `-U`/`--proxy-user`, wget's and others' alike).
+const USER_OPTIONS: &[&str] = &["u", "U", "user", "proxy-user"];
+
+/// For an option of [`USER_OPTIONS`] whose value starts at `v`
+/// (`curl -u bob:hunter2`, `--user "bob:hunter2"`): the password after
+/// the first `:`.
+fn user_colon_password(s: &[u8], option: &str, v: usize) -> Option<Range<usize>> {
+    if !USER_OPTIONS.contains(&option) {
+        return None;
+    }
+    let quote = matches!(s[v], b'"' | b'\'').then_some(s[v]);
+    let from = v + usize::from(quote.is_some());
+    let len = s[from..]
+        .iter()
+        .take_while(|&&b| match quote {
+            Some(q) => b != q,
+            None => !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b',' | b')' | b']'),
+        })
+        .count();
+    let colon = s[from..from + len].iter().position(|&b| b == b':')?;
+    let range = from + colon + 1..from + len;
+    (!range.is_empty()).then_some(range)
+}
+
 /// Whether `s` starts with `uXXXX` (four hex digits): the rest of a JSON
 /// `\uXXXX` escape.
 fn is_unicode_escape(s: &[u8]) -> bool {
@@ -630,7 +655,7 @@ pub(super) fn at_option(
     // The key first: the value is measured under a secret key only.
     let key = std::str::from_utf8(&s[start..end]).ok()?;
     if !is_secret_key(key) {
-        return None;
+        return user_colon_password(s, key, v);
     }
     let range = if first == b'"' || first == b'\'' {
         if s[v + 1..].starts_with(mask.as_bytes()) {

@@ -121,6 +121,9 @@
 //! and so is a `Debug` wrapper (`password: [REDACTED]` for
 //! `Secret("…")`, `Some("…")` or `SecretBox { inner: "…" }`), and the
 //! value of a `("secret key", "…")` pair (`Debug` of a header list).
+//! A user option of a command line (`curl -u bob:[REDACTED]`, `--user`,
+//! `-U`, `--proxy-user`) has the password after its `:` masked, on the
+//! safe side: `sort -u a:b` is written `sort -u a:[REDACTED]`.
 //! Percent-encoded text is read too: `%3Faccess_token%3D[REDACTED]%26state`
 //! in a redirect URL, `Bearer%20[REDACTED]`. This errs on the safe
 //! side: prose such as `"invalid token: expired"` is written
