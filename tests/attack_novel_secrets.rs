@@ -421,3 +421,36 @@ fn the_password_of_a_user_option_on_a_command_line_is_masked() {
         assert_eq!(p.redact_text(text), text);
     }
 }
+
+/// A connection URL whose password holds a `/`, `?` or `#` written as is
+/// (not percent-encoded, as people paste it into a DSN): the userinfo
+/// still ends at its `@`.
+#[test]
+fn a_url_password_with_unencoded_delimiters_is_masked() {
+    let p = Policy::default();
+    for (text, want) in [
+        (
+            "connect postgres://app:pa/ss121@db:5432/shop failed",
+            "connect postgres://[REDACTED]@db:5432/shop failed",
+        ),
+        (
+            "mysql://root:pw?122@localhost/x",
+            "mysql://[REDACTED]@localhost/x",
+        ),
+        (
+            "amqp://guest:g#123@rabbit/vhost",
+            "amqp://[REDACTED]@rabbit/vhost",
+        ),
+    ] {
+        assert_eq!(p.redact_text(text), want, "{text:?}");
+    }
+    // A port, a path with an `@` in it, no userinfo: kept.
+    for text in [
+        "https://host:8443/users/@bob",
+        "https://medium.com/@bob/post",
+        "see https://example.com/a?b=1#c and mail bob@example.com",
+        "http://[::1]:8080/x@y",
+    ] {
+        assert_eq!(p.redact_text(text), text);
+    }
+}

@@ -230,12 +230,36 @@ fn url(s: &[u8], colon: usize) -> Option<Range<usize>> {
             b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+'
             | b',' | b';' | b'=' | b':' | b'%' => {}
             _ if b.is_ascii_alphanumeric() || b >= 0x80 => {}
+            b'/' | b'?' | b'#' if at.is_none() => {
+                at = unencoded_password_end(s, start, start + i);
+                break;
+            }
             _ => break,
         }
     }
     at.filter(|&at| at > start)
         .map(|at| start..at)
         .or_else(|| webhook_token(s, start))
+}
+
+/// A URL's authority that stops at a `/`, `?` or `#` at `stop` after a
+/// `:` that starts no port (`postgres://app:pa/ss@db/shop`: a password
+/// written without its percent-encoding, as people write it in a
+/// connection string): the `@` that ends its userinfo, if one follows
+/// before the end of the word.
+fn unencoded_password_end(s: &[u8], start: usize, stop: usize) -> Option<usize> {
+    let colon = start + s[start..stop].iter().position(|&b| b == b':')?;
+    let after = &s[colon + 1..stop];
+    if after.is_empty() || after.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let word = count(s, stop, |b| {
+        !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`')
+    });
+    s[stop..stop + word]
+        .iter()
+        .position(|&b| b == b'@')
+        .map(|n| stop + n)
 }
 
 /// Hosts whose URLs carry their credential in the path, and the path
