@@ -454,3 +454,31 @@ fn a_url_password_with_unencoded_delimiters_is_masked() {
         assert_eq!(p.redact_text(text), text);
     }
 }
+
+/// Oracle's JDBC URL carries `user/password@` with no `//`.
+#[test]
+fn an_oracle_jdbc_password_is_masked() {
+    let p = Policy::default();
+    for (text, want) in [
+        (
+            "url=jdbc:oracle:thin:scott/tiger131@db:1521:orcl",
+            "url=jdbc:oracle:thin:scott/[REDACTED]@db:1521:orcl",
+        ),
+        (
+            "jdbc:oracle:thin:app/ti@ger132@//db.internal:1521/svc down",
+            "jdbc:oracle:thin:app/[REDACTED]@//db.internal:1521/svc down",
+        ),
+        (
+            "JDBC:ORACLE:OCI:app/tiger133@tns",
+            "JDBC:ORACLE:OCI:app/[REDACTED]@tns",
+        ),
+    ] {
+        assert_eq!(p.redact_text(text), want, "{text:?}");
+    }
+    for text in [
+        "jdbc:oracle:thin:@db:1521:orcl",
+        "jdbc:oracle:thin:@//db:1521/svc",
+    ] {
+        assert_eq!(p.redact_text(text), text);
+    }
+}

@@ -25,7 +25,8 @@
 //!   record (messages, errors, user agents, ids, context values, snapshot
 //!   values, `Debug` and `Display` output): `Bearer` and `Basic`
 //!   credentials, JSON Web Tokens, the userinfo of URLs
-//!   (`https://user:password@host`) and the token in the path of a webhook
+//!   (`https://user:password@host`, and Oracle's
+//!   `jdbc:oracle:thin:user/password@host`) and the token in the path of a webhook
 //!   URL (Slack's `hooks.slack.com/services/…`, Discord's
 //!   `/api/webhooks/…`, Microsoft Teams' `webhook.office.com/webhookb2/…`),
 //!   tokens with a well-known prefix
