@@ -482,3 +482,42 @@ fn an_oracle_jdbc_password_is_masked() {
         assert_eq!(p.redact_text(text), text);
     }
 }
+
+/// YAML (a config echoed in an error, a Kubernetes manifest) with the
+/// secret on the lines under its key: a block scalar, a list, a nested
+/// mapping.
+#[test]
+fn yaml_blocks_under_a_secret_key_are_masked() {
+    let p = Policy::default();
+    for (text, secrets) in [
+        (
+            "db:\n  password: |\n    yaml-block-141\n    yaml-block-142\n  host: db1\n",
+            &["yaml-block-141", "yaml-block-142"][..],
+        ),
+        (
+            "private_key: >-\n  yaml-folded-143\n\n  yaml-folded-144\nname: x",
+            &["yaml-folded-143", "yaml-folded-144"],
+        ),
+        (
+            "api_keys:\n- yaml-list-145\n- yaml-list-146\nregion: eu",
+            &["yaml-list-145", "yaml-list-146"],
+        ),
+        (
+            "credentials:\r\n  user: bob\r\n  pass: yaml-map-147\r\nport: 5432",
+            &["yaml-map-147"],
+        ),
+    ] {
+        let out = p.redact_text(text);
+        for secret in secrets {
+            assert!(!out.contains(secret), "{text:?} -> {out:?}");
+        }
+        assert!(out.contains("[REDACTED]"), "{text:?} -> {out:?}");
+    }
+    // The lines after the block stay, and so do blocks under other keys.
+    assert_eq!(
+        p.redact_text("password: |\n  s1\nhost: db1"),
+        "password: |\n[REDACTED]\nhost: db1"
+    );
+    let plain = "description: |\n  free text\nitems:\n- a\n- b\n";
+    assert_eq!(p.redact_text(plain), plain);
+}

@@ -122,6 +122,9 @@
 //! and so is a `Debug` wrapper (`password: [REDACTED]` for
 //! `Secret("…")`, `Some("…")` or `SecretBox { inner: "…" }`), and the
 //! value of a `("secret key", "…")` pair (`Debug` of a header list).
+//! In YAML, a block under a secret key is masked whole: a block scalar
+//! (`password: |` and its indented lines) or the indented lines (or
+//! list) after `password:` with nothing on its line.
 //! A user option of a command line (`curl -u bob:[REDACTED]`, `--user`,
 //! `-U`, `--proxy-user`) has the password after its `:` masked, on the
 //! safe side: `sort -u a:b` is written `sort -u a:[REDACTED]`.
