@@ -521,3 +521,16 @@ fn yaml_blocks_under_a_secret_key_are_masked() {
     let plain = "description: |\n  free text\nitems:\n- a\n- b\n";
     assert_eq!(p.redact_text(plain), plain);
 }
+
+/// An age secret key (the file encryption tool's identity file line).
+#[test]
+fn an_age_secret_key_is_masked() {
+    let p = Policy::default();
+    let key = "AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQS151";
+    assert_eq!(
+        p.redact_text(&format!("# created\n{key}\n")),
+        "# created\nAGE-SECRET-KEY-1[REDACTED]\n"
+    );
+    let public = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+    assert_eq!(p.redact_text(public), public, "a recipient is public");
+}

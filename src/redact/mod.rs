@@ -98,6 +98,7 @@
 //! | `shpat_`, `shpss_`, `shpca_`, `shppa_` | Shopify tokens | 20 or more |
 //! | `dop_v1_` | DigitalOcean token | 32 or more |
 //! | `-----BEGIN … PRIVATE KEY-----` | a PEM private key | up to the `-----END` line, or the end of the text |
+//! | `AGE-SECRET-KEY-1` | an age secret key | 50 or more capitals or digits |
 //!
 //! "Characters" are ASCII letters, digits, `_` and `-` (and `.` for `SG.`
 //! and `ya29.`).

@@ -144,7 +144,8 @@ pub(super) fn at_separator(s: &[u8], at: usize) -> Option<Range<usize>> {
 }
 
 /// At an `A` at `at`: an AWS access key id (`AKIA`/`ASIA` and 16 capitals
-/// or digits) or a Google API key (`AIza` and 30 or more characters).
+/// or digits), a Google API key (`AIza` and 30 or more characters) or an
+/// age secret key (`AGE-SECRET-KEY-1` and 50 or more).
 pub(super) fn at_capital_a(s: &[u8], at: usize) -> Option<Range<usize>> {
     if at > 0 && is_word(s[at - 1]) {
         return None;
@@ -158,6 +159,17 @@ pub(super) fn at_capital_a(s: &[u8], at: usize) -> Option<Range<usize>> {
             .count();
         let glued = s.get(body + n).is_some_and(|&b| is_word(b));
         return (n == 16 && !glued).then_some(body..body + n);
+    }
+    // An age encryption tool's secret key: `AGE-SECRET-KEY-1` and its
+    // Bech32 characters.
+    const AGE: &[u8] = b"AGE-SECRET-KEY-1";
+    if head == Some(*b"AGE-") && s[at..].starts_with(AGE) {
+        let body = at + AGE.len();
+        let n = s[body..]
+            .iter()
+            .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            .count();
+        return (n >= 50).then_some(body..body + n);
     }
     if head == Some(*b"AIza") {
         let n = s[body..]
