@@ -147,14 +147,18 @@ impl EntityAudit {
             return Ok(active);
         };
         let entity = TypeId::of::<A::Entity>();
+        let set_values = values::set_values(&active);
         if self.old_values == OldValues::NotRead {
             let set = Kept::Set(values::set_columns(&active, self));
-            pending::put(pending::connection(db), entity, values::key_text(key), set);
+            let id = values::key_text(key);
+            pending::put(pending::connection(db), entity, id, set_values, set);
             return Ok(active);
         }
-        if let Some(old) = old_row::read::<A::Entity, C>(db, key.clone()).await? {
+        if let Some(old) = old_row::read::<A::Entity, C>(db, key).await? {
+            // Under the key as stored, which `after_save`'s model has.
+            let id = values::model_key(&old);
             let old = Kept::Row(Box::new(old));
-            pending::put(pending::connection(db), entity, values::key_text(key), old);
+            pending::put(pending::connection(db), entity, id, set_values, old);
         }
         Ok(active)
     }
@@ -172,6 +176,7 @@ impl EntityAudit {
             pending::connection(db),
             TypeId::of::<M::Entity>(),
             id.clone(),
+            |set| values::model_has(&model, set),
         ) {
             // Whatever the settings now, as kept by `before_save`.
             let changes = match old {

@@ -281,6 +281,12 @@ pub(crate) fn key<W: Write + ?Sized>(out: &mut W, first: &mut bool, key: &str) -
 /// a cut one: it is shorter. A numbered key cannot look like another cut
 /// text: those end in `bytes`.) One lookup per key, so an object of many
 /// long keys with one prefix costs no more than any other.
+///
+/// A key that holds a secret value (a token used as a map's key, a URL
+/// with its password) is masked as a string value is
+/// (`"sk_live_[REDACTED]"`), before any cut; a masked key that would
+/// repeat one already written in the object is numbered the same way
+/// (`"sk_live_[REDACTED] #2"`).
 pub(crate) fn data_key<W: Write + ?Sized>(
     out: &mut W,
     first: &mut bool,
@@ -288,9 +294,36 @@ pub(crate) fn data_key<W: Write + ?Sized>(
     opts: &Opts<'_>,
     cut_keys: &mut CutKeys,
 ) -> fmt::Result {
+    if let Some(secret) = opts.policy.first_secret(key) {
+        let masked = opts.policy.redact_from(key, secret);
+        if masked.len() <= opts.string_cap {
+            let n = cut_keys
+                .entry(masked.clone())
+                .and_modify(|seen| *seen += 1)
+                .or_insert(1);
+            return if *n == 1 {
+                self::key(out, first, &masked)
+            } else {
+                self::key(out, first, &format!("{masked} #{n}"))
+            };
+        }
+        return cut_data_key(out, first, &masked, opts, cut_keys);
+    }
     if key.len() <= opts.string_cap {
         return self::key(out, first, key);
     }
+    cut_data_key(out, first, key, opts, cut_keys)
+}
+
+/// [`data_key`] for a key longer than the string cap: cut, and numbered
+/// when its cut text repeats.
+fn cut_data_key<W: Write + ?Sized>(
+    out: &mut W,
+    first: &mut bool,
+    key: &str,
+    opts: &Opts<'_>,
+    cut_keys: &mut CutKeys,
+) -> fmt::Result {
     opts.truncated.set(true);
     let mut end = opts.string_cap;
     while !key.is_char_boundary(end) {
@@ -322,7 +355,7 @@ pub(super) fn clean_data_key<W: Write + ?Sized>(
     opts: &Opts<'_>,
     cut_keys: &mut CutKeys,
 ) -> fmt::Result {
-    if key.len() > opts.string_cap {
+    if key.len() > opts.string_cap || opts.policy.first_secret(key).is_some() {
         return data_key(out, first, key, opts, cut_keys);
     }
     out.write_str(if std::mem::take(first) { "\"" } else { ",\"" })?;

@@ -3,7 +3,7 @@
 
 use sea_orm::sea_query::ValueTuple;
 use sea_orm::sea_query::{self, Value};
-use sea_orm::{ActiveModelTrait, EntityTrait, IdenStatic, Iterable, ModelTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue, EntityTrait, IdenStatic, Iterable, ModelTrait};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
@@ -157,6 +157,29 @@ pub(super) fn set_columns<A: ActiveModelTrait>(am: &A, audit: &EntityAudit) -> V
         .filter(|(c, _)| am.get(*c).is_set())
         .map(|(_, name)| name)
         .collect()
+}
+
+/// The values an active model sets, by column position (for
+/// [`pending`](super::pending) to tell this update's row from others).
+pub(super) fn set_values<A: ActiveModelTrait>(am: &A) -> Vec<(usize, Value)> {
+    <A::Entity as EntityTrait>::Column::iter()
+        .enumerate()
+        .filter_map(|(i, c)| match am.get(c) {
+            ActiveValue::Set(v) => Some((i, v)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether `model` holds every value of `set` ([`set_values`]).
+pub(super) fn model_has<M: ModelTrait>(model: &M, set: &[(usize, Value)]) -> bool {
+    let mut columns = <M::Entity as EntityTrait>::Column::iter().enumerate();
+    set.iter().all(|(i, v)| {
+        columns
+            .by_ref()
+            .find(|(at, _)| at == i)
+            .is_some_and(|(_, c)| model.get(c) == *v)
+    })
 }
 
 /// The changes of an update whose old values were not read: each column

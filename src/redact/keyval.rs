@@ -77,6 +77,17 @@ pub(super) fn at_tag_end(
         return None;
     }
     let start = at + 1;
+    // `<password><![CDATA[…]]></password>`: the section's text, up to its
+    // `]]>`.
+    const CDATA: &[u8] = b"<![CDATA[";
+    if s[start..].starts_with(CDATA) {
+        let body = start + CDATA.len();
+        let end = s[body..]
+            .windows(3)
+            .position(|w| w == b"]]>")
+            .map_or(s.len(), |n| body + n);
+        return (end > body).then_some(body..end);
+    }
     let end = s[start..]
         .iter()
         .position(|&b| b == b'<')
@@ -201,10 +212,19 @@ fn at_separator_of(
     let end = key_end - usize::from(quote.is_some()) - usize::from(escaped);
     let mut start = end;
     let mut encoded_brackets = false;
+    let mut unicode_escapes = false;
     while start > 0 && end - start < MAX_KEY {
         if start >= 3 && is_encoded_bracket(&s[start - 3..start]) {
             start -= 3;
             encoded_brackets = true;
+        } else if s[start - 1] == b'\\' && is_unicode_escape(&s[start..]) {
+            // A JSON `\uXXXX` escape inside the key (`"\u0070assword"`),
+            // its backslash doubled in JSON text inside a JSON string.
+            start -= 1;
+            if start > 0 && s[start - 1] == b'\\' {
+                start -= 1;
+            }
+            unicode_escapes = true;
         } else if is_key_char(s[start - 1]) || matches!(s[start - 1], b'[' | b']') {
             start -= 1;
         } else {
@@ -225,10 +245,14 @@ fn at_separator_of(
     while start < end && s[start] == b'-' {
         start += 1;
     }
+    // Nor the brackets that open it (`<![CDATA[password=…]]>`, `[token]=`).
+    while start < end && s[start] == b'[' {
+        start += 1;
+    }
     // A key starts with a letter or `_` (not `05` of `05:17`, not `8443`).
     let starts_like_a_key = s
         .get(start)
-        .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_');
+        .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_' || (unicode_escapes && b == b'\\'));
     if start == end
         || !starts_like_a_key
         || (quote.is_some() && (start == 0 || Some(s[start - 1]) != quote))
@@ -240,10 +264,15 @@ fn at_separator_of(
     let key = std::str::from_utf8(&s[start..end]).ok()?;
     let secret = if encoded_brackets {
         is_secret_key(&decode_brackets(key))
+    } else if unicode_escapes {
+        is_secret_key(&decode_unicode_escapes(key))
     } else {
         is_secret_key(key)
     };
-    if !secret {
+    // `<add key="Password" value="…"/>`: the value of an element whose
+    // name or naming attribute is a secret key.
+    let secret_attribute = || is_value_attribute(key) && in_secret_element(s, start, is_secret_key);
+    if !secret && !secret_attribute() {
         return None;
     }
     // The value: quoted up to its closing quote, or bare up to a delimiter.
@@ -263,7 +292,10 @@ fn at_separator_of(
         .iter()
         .take_while(|b| b.is_ascii_alphabetic())
         .count();
-    let mut spaces = s[v + word..].iter().take_while(|&&b| b == b' ').count();
+    let mut spaces = s[v + word..]
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
     if spaces == 0 && encoded {
         spaces = encoded_spaces(s, v + word);
     }
@@ -277,6 +309,13 @@ fn at_separator_of(
     // Already masked (text redacted once, then scanned again).
     if !mask.is_empty() && s[v..].starts_with(mask.as_bytes()) {
         return None;
+    }
+    // YAML: a block scalar (`password: |`) or a nested block under the key
+    // (`password:` and indented lines): those lines.
+    if s[at] == b':' && !encoded {
+        if let Some(block) = yaml_block(s, start, v) {
+            return Some(block);
+        }
     }
     let range = match *s.get(v)? {
         // A list or an object under a secret key is secret whole, as it is
@@ -356,6 +395,59 @@ fn at_separator_of(
     (!range.is_empty()).then_some(range)
 }
 
+/// After a YAML key starting at `key` whose value would start at `v`:
+/// when the value is a block scalar's indicator (`|`, `>`, with `-`, `+`
+/// or a digit) or nothing, the lines of the block that follows (more
+/// indented than the key's line, or, for nothing, a list at its
+/// indentation), blank lines included.
+fn yaml_block(s: &[u8], key: usize, v: usize) -> Option<Range<usize>> {
+    let mut i = v;
+    let scalar = matches!(s.get(i), Some(b'|' | b'>'));
+    if scalar {
+        i += 1;
+        i += s[i..]
+            .iter()
+            .take_while(|b| matches!(b, b'-' | b'+') || b.is_ascii_digit())
+            .count();
+        i += s[i..].iter().take_while(|&&b| b == b' ').count();
+    }
+    if s.get(i) == Some(&b'\r') {
+        i += 1;
+    }
+    if s.get(i) != Some(&b'\n') {
+        return None;
+    }
+    let line_start = s[..key]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |n| n + 1);
+    let key_indent = s[line_start..].iter().take_while(|&&b| b == b' ').count();
+    let first = i + 1;
+    let mut end = first;
+    let mut line = first;
+    while line < s.len() {
+        let len = s[line..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(s.len() - line);
+        let text = &s[line..line + len];
+        let indent = text.iter().take_while(|&&b| b == b' ').count();
+        let blank = text.iter().all(|b| b.is_ascii_whitespace());
+        let list_item = !scalar && indent == key_indent && text[indent..].starts_with(b"- ");
+        if !blank && indent <= key_indent && !list_item {
+            break;
+        }
+        if !blank {
+            end = line + len;
+            if s[..end].ends_with(b"\r") {
+                end -= 1;
+            }
+        }
+        line += len + 1;
+    }
+    (end > first).then_some(first..end)
+}
+
 /// Whether the key starting at `start` follows a `;` (spaces between
 /// allowed), as in a connection string.
 fn after_semicolon(s: &[u8], start: usize) -> bool {
@@ -364,6 +456,143 @@ fn after_semicolon(s: &[u8], start: usize) -> bool {
         .rev()
         .find(|&&b| b != b' ' && b != b'\t')
         .is_some_and(|&b| b == b';')
+}
+
+/// Whether an attribute named `key` holds an element's value (`value=`,
+/// `content=`).
+fn is_value_attribute(key: &str) -> bool {
+    key.eq_ignore_ascii_case("value") || key.eq_ignore_ascii_case("content")
+}
+
+/// The attributes that name what an element holds: `.NET`'s `<add
+/// key="…">`, HTML's `<input name="…" type="password">`, Spring's
+/// `<property name="…">`.
+const NAMING_ATTRIBUTES: &[&[u8]] = &[b"key", b"name", b"id", b"type", b"property"];
+
+/// Whether the attribute starting at `attr` sits in an XML or HTML tag
+/// named by a secret key (`<password value="…"/>`) or whose naming
+/// attribute's value is one (`<add key="Password" value="…"/>`,
+/// `<input type="password" value="…">`), in either order.
+fn in_secret_element(s: &[u8], attr: usize, is_secret_key: &dyn Fn(&str) -> bool) -> bool {
+    let from = attr.saturating_sub(4 * MAX_KEY);
+    let Some(open) = s[from..attr]
+        .iter()
+        .rposition(|&b| b == b'<')
+        .map(|i| from + i)
+    else {
+        return false;
+    };
+    if s[open..attr].contains(&b'>') {
+        return false;
+    }
+    let to = (attr + 4 * MAX_KEY).min(s.len());
+    let close = s[attr..to]
+        .iter()
+        .position(|&b| b == b'>')
+        .map_or(to, |i| attr + i);
+    let tag = &s[open + 1..close];
+    let name_len = tag
+        .iter()
+        .position(|&b| !is_key_char(b) && b != b':')
+        .unwrap_or(tag.len());
+    let local = |name: &[u8]| match name.iter().rposition(|&b| b == b':') {
+        Some(colon) => name[colon + 1..].to_vec(),
+        None => name.to_vec(),
+    };
+    let secret = |text: &[u8]| std::str::from_utf8(text).is_ok_and(is_secret_key);
+    if name_len > 0 && secret(&local(&tag[..name_len])) {
+        return true;
+    }
+    // Each `name="text"` of the tag.
+    let mut i = name_len;
+    while let Some(eq) = tag[i..].iter().position(|&b| b == b'=').map(|n| i + n) {
+        let name_start = tag[..eq]
+            .iter()
+            .rposition(|&b| !is_key_char(b) && b != b':')
+            .map_or(0, |n| n + 1);
+        let quote = tag.get(eq + 1).copied();
+        let Some(q @ (b'"' | b'\'')) = quote else {
+            i = eq + 1;
+            continue;
+        };
+        let text_start = eq + 2;
+        let text_end = tag[text_start..]
+            .iter()
+            .position(|&b| b == q)
+            .map_or(tag.len(), |n| text_start + n);
+        let attr_name = local(&tag[name_start..eq]);
+        if NAMING_ATTRIBUTES
+            .iter()
+            .any(|n| attr_name.eq_ignore_ascii_case(n))
+            && secret(&tag[text_start..text_end])
+        {
+            return true;
+        }
+        i = (text_end + 1).min(tag.len());
+    }
+    false
+}
+
+/// The options that take `user:password` (curl's `-u`/`--user`,
+/// `-U`/`--proxy-user`, wget's and others' alike).
+const USER_OPTIONS: &[&str] = &["u", "U", "user", "proxy-user"];
+
+/// For an option of [`USER_OPTIONS`] whose value starts at `v`
+/// (`curl -u bob:hunter2`, `--user "bob:hunter2"`): the password after
+/// the first `:`.
+fn user_colon_password(s: &[u8], option: &str, v: usize) -> Option<Range<usize>> {
+    if !USER_OPTIONS.contains(&option) {
+        return None;
+    }
+    let quote = matches!(s[v], b'"' | b'\'').then_some(s[v]);
+    let from = v + usize::from(quote.is_some());
+    let len = s[from..]
+        .iter()
+        .take_while(|&&b| match quote {
+            Some(q) => b != q,
+            None => !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b',' | b')' | b']'),
+        })
+        .count();
+    let colon = s[from..from + len].iter().position(|&b| b == b':')?;
+    let range = from + colon + 1..from + len;
+    (!range.is_empty()).then_some(range)
+}
+
+/// Whether `s` starts with `uXXXX` (four hex digits): the rest of a JSON
+/// `\uXXXX` escape.
+fn is_unicode_escape(s: &[u8]) -> bool {
+    s.len() >= 5 && s[0] == b'u' && s[1..5].iter().all(u8::is_ascii_hexdigit)
+}
+
+/// A key with its `\uXXXX` escapes (one or two backslashes) decoded;
+/// an escape that is no character (a lone surrogate) is dropped.
+fn decode_unicode_escapes(key: &str) -> String {
+    let b = key.as_bytes();
+    let mut out = String::with_capacity(key.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            let mut j = i;
+            while j < b.len() && b[j] == b'\\' {
+                j += 1;
+            }
+            if is_unicode_escape(&b[j..]) {
+                let hex = std::str::from_utf8(&b[j + 1..j + 5]).unwrap_or("0");
+                if let Some(c) = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
+                    out.push(c);
+                }
+                i = j + 5;
+                continue;
+            }
+            i = j;
+            continue;
+        }
+        // Whole characters: `key` is text, and `i` is at a char boundary.
+        let c = key[i..].chars().next().unwrap_or(' ');
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
 }
 
 /// `%5B` or `%5D` (a percent-encoded `[` or `]`, as in
@@ -486,7 +715,7 @@ pub(super) fn at_option(
     // The key first: the value is measured under a secret key only.
     let key = std::str::from_utf8(&s[start..end]).ok()?;
     if !is_secret_key(key) {
-        return None;
+        return user_colon_password(s, key, v);
     }
     let range = if first == b'"' || first == b'\'' {
         if s[v + 1..].starts_with(mask.as_bytes()) {

@@ -25,7 +25,8 @@
 //!   record (messages, errors, user agents, ids, context values, snapshot
 //!   values, `Debug` and `Display` output): `Bearer` and `Basic`
 //!   credentials, JSON Web Tokens, the userinfo of URLs
-//!   (`https://user:password@host`) and the token in the path of a webhook
+//!   (`https://user:password@host`, and Oracle's
+//!   `jdbc:oracle:thin:user/password@host`) and the token in the path of a webhook
 //!   URL (Slack's `hooks.slack.com/services/…`, Discord's
 //!   `/api/webhooks/…`, Microsoft Teams' `webhook.office.com/webhookb2/…`),
 //!   tokens with a well-known prefix
@@ -37,9 +38,15 @@
 //!   `"https://[REDACTED]@db.internal/app"`, `"sk_live_[REDACTED]"`,
 //!   `"paid with [REDACTED] today"`; and the value after a secret key
 //!   inside text (`password=[REDACTED]`, see below), or inside an XML or
-//!   HTML element named by one (`<password>[REDACTED]</password>`). Each class can be
-//!   turned off. Numbers (JSON numbers, integer fields) and object keys
-//!   are not scanned;
+//!   HTML element named by one (`<password>[REDACTED]</password>`), or
+//!   the `value` or `content` attribute of one named by its tag or a
+//!   `key`, `name`, `id`, `type` or `property` attribute
+//!   (`<add key="Password" value="[REDACTED]"/>`,
+//!   `<input type="password" value="[REDACTED]">`). Each class can be
+//!   turned off. Numbers (JSON numbers, integer fields) are not scanned;
+//!   object keys are, as values (a token used as a map's key is written
+//!   `"sk_live_[REDACTED]"`, a second one masked alike
+//!   `"sk_live_[REDACTED] #2"`, so no key repeats);
 //! - the **mask** put in their place (`"[REDACTED]"` by default).
 //!
 //! Under a secret key the whole value is replaced, and the key stays, so a
@@ -77,8 +84,9 @@
 //! |---|---|---|
 //! | `sk_live_`, `sk_test_`, `rk_live_`, `rk_test_`, `whsec_` | Stripe secret, restricted and webhook keys | 16 or more |
 //! | `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_` | GitHub tokens | 20 or more |
-//! | `glpat-` | GitLab personal access token | 20 or more |
-//! | `xoxb-`, `xoxp-`, `xoxa-`, `xoxs-`, `xoxr-`, `xapp-` | Slack tokens | 10 or more |
+//! | `glpat-`, `gldt-`, `glrt-`, `glptt-`, `gloas-`, `glcbt-`, `glimt-`, `glft-`, `glsoat-`, `glagent-`, `glffct-` | GitLab personal, deploy, runner, trigger, OAuth, job, mail, feed, service account, agent and feature flag tokens | 20 or more |
+//! | `xoxb-`, `xoxp-`, `xoxa-`, `xoxs-`, `xoxr-`, `xoxe-`, `xapp-` | Slack tokens | 10 or more |
+//! | `hvs.`, `hvb.`, `hvr.` | HashiCorp Vault tokens | 20 or more |
 //! | `AKIA`, `ASIA` | AWS access key ids | exactly 16 capitals or digits |
 //! | `AIza` | Google API key | 30 or more |
 //! | `ya29.` | Google OAuth access token | 20 or more |
@@ -90,6 +98,7 @@
 //! | `shpat_`, `shpss_`, `shpca_`, `shppa_` | Shopify tokens | 20 or more |
 //! | `dop_v1_` | DigitalOcean token | 32 or more |
 //! | `-----BEGIN … PRIVATE KEY-----` | a PEM private key | up to the `-----END` line, or the end of the text |
+//! | `AGE-SECRET-KEY-1` | an age secret key | 50 or more capitals or digits |
 //!
 //! "Characters" are ASCII letters, digits, `_` and `-` (and `.` for `SG.`
 //! and `ya29.`).
@@ -103,7 +112,9 @@
 //! (`User { password: "[REDACTED]" }`), with spaces or tabs before the
 //! separator too (`password = hunter2` in TOML or INI text,
 //! `"password" : "…"`), and JSON text inside a JSON string
-//! (`{\"password\":\"[REDACTED]\"}`). A value in quotes is masked up to
+//! (`{\"password\":\"[REDACTED]\"}`), its key written with JSON
+//! escapes too (`{"\u0070assword":"[REDACTED]"}`, as a JSON reader
+//! sees it). A value in quotes is masked up to
 //! its closing quote; a bare one up to a space or `,;&)]}<>`, or, for a
 //! key after a `;` (a connection string: `Server=x;Password=my pw;`), up
 //! to the next `;`; after
@@ -112,17 +123,43 @@
 //! and so is a `Debug` wrapper (`password: [REDACTED]` for
 //! `Secret("…")`, `Some("…")` or `SecretBox { inner: "…" }`), and the
 //! value of a `("secret key", "…")` pair (`Debug` of a header list).
+//! In YAML, a block under a secret key is masked whole: a block scalar
+//! (`password: |` and its indented lines) or the indented lines (or
+//! list) after `password:` with nothing on its line.
+//! A user option of a command line (`curl -u bob:[REDACTED]`, `--user`,
+//! `-U`, `--proxy-user`) has the password after its `:` masked, on the
+//! safe side: `sort -u a:b` is written `sort -u a:[REDACTED]`.
 //! Percent-encoded text is read too: `%3Faccess_token%3D[REDACTED]%26state`
 //! in a redirect URL, `Bearer%20[REDACTED]`. This errs on the safe
 //! side: prose such as `"invalid token: expired"` is written
 //! `"invalid token: [REDACTED]"`; [`Policy::mask_key_value_pairs`] turns it
 //! off.
 //!
+//! # Which names are secret, and which are not
+//!
+//! Secret by default (the table on [`Policy`] lists every word): what
+//! logs in or stands for a login (passwords in any spelling, `pw`,
+//! `passwort`, tokens, keys, sessions, cookies, signatures), one-time and
+//! recovery codes (`otp`, `totp`, `mfa_code`, `verification_code`,
+//! `backup_codes`, `security_answer`, `code_verifier`), key material and
+//! seed phrases (`privateKey`, `signing_key`, `mnemonic`, `seed_phrase`),
+//! and what pays or identifies (`pin`, `cvv`, `card_number`, `ccnum`,
+//! `ssn`, `social_security_number`).
+//!
+//! Not secret by default, deliberately: `key` alone (a sort key, a
+//! primary key), `salt`, `nonce`, `sid`, `ticket`; connection strings and
+//! database URLs (`dsn`, `database_url`, `connection_string`: their
+//! passwords are masked by value, `postgres://[REDACTED]@db/app`,
+//! `Password=[REDACTED];`, so the host stays in the trail); personal data
+//! that is not a credential (`iban`, `account_number`, `tax_id`, `dob`);
+//! and `creds`, an object whose members are checked one by one
+//! (`{"creds":{"user":"bob","password":"[REDACTED]"}}`). Add any of
+//! them with [`Policy::with_key`].
+//!
 //! # What is not recognized
 //!
 //! Secrets with no shape of their own and no key next to them (a password
-//! alone in a sentence) are not found. Object keys and numbers are not
-//! scanned.
+//! alone in a sentence) are not found. Numbers are not scanned.
 
 mod cards;
 mod keys;
@@ -171,6 +208,12 @@ const DEFAULT_KEYS: &[&str] = &[
     "cvv",
     "cvc",
     "ssn",
+    // Short forms and one-time codes (`db_pw`, `totp`, `hotp_seed`), and
+    // a wallet's recovery phrase.
+    "pw",
+    "totp",
+    "hotp",
+    "mnemonic",
 ];
 
 /// The words that make a key secret by default only when they are the
@@ -180,7 +223,10 @@ const DEFAULT_KEYS: &[&str] = &[
 /// tokens are caught by `token` (`access_token`) and `accesskey`.
 ///
 /// `sig` is the signature of an Azure SAS URL (`&sig=…`).
-const DEFAULT_WHOLE_KEYS: &[&str] = &["access", "refresh", "sig"];
+///
+/// `pincode` is a whole key (`PINCODE`; `pin_code` is secret by `pin`):
+/// as a substring it would match `spin_code`.
+const DEFAULT_WHOLE_KEYS: &[&str] = &["access", "refresh", "sig", "pincode"];
 
 /// The substrings a key is checked against by default: compounds that are
 /// secret even when written in one lower-case piece (`newpassword`,
@@ -212,6 +258,39 @@ const DEFAULT_KEY_SUBSTRINGS: &[&str] = &[
     // Vendor API key headers: Azure API Management, Azure Functions.
     "subscriptionkey",
     "functionskey",
+    // One-time and recovery codes, answers that stand for a password,
+    // glued or not (`mfa_code`, `2faCode`, `verification_code`,
+    // `backup_codes`, `security_answer`), a PKCE verifier, a wallet's
+    // seed phrase, an application's or a licence's key (Laravel's
+    // `APP_KEY` encrypts its cookies).
+    "mfacode",
+    "2facode",
+    "otpcode",
+    "verificationcode",
+    "onetimecode",
+    "securitycode",
+    "securityanswer",
+    "recoverycode",
+    "backupcode",
+    "codeverifier",
+    "seedphrase",
+    "appkey",
+    "licensekey",
+    // Card and identity numbers under a glued name (`ccnum`, `cardNo`,
+    // `PINCODE`, `social_security_number`).
+    "ccnum",
+    "ccnumber",
+    "cardno",
+    "socialsecurity",
+    // `password` in other languages: German, French, Spanish,
+    // Portuguese, Dutch.
+    "passwort",
+    "kennwort",
+    "motdepasse",
+    "contrasena",
+    "contraseña",
+    "senha",
+    "wachtwoord",
 ];
 
 /// The headers redacted by default.
@@ -233,9 +312,9 @@ pub const DEFAULT_MASK: &str = "[REDACTED]";
 ///
 /// | setting | default |
 /// |---|---|
-/// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `passcode`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `accountkey`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn` |
-/// | whole keys only | `access`, `refresh` (not `access_level`, `refresh_rate`), `sig` |
-/// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `sessid`, `csrftoken`, `xsrftoken`, `apitoken`, `credential` |
+/// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `passcode`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `accountkey`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn`, `pw`, `totp`, `hotp`, `mnemonic` |
+/// | whole keys only | `access`, `refresh` (not `access_level`, `refresh_rate`), `sig`, `pincode` |
+/// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `sessid`, `csrftoken`, `xsrftoken`, `apitoken`, `credential`, key material (`encryptionkey`, `masterkey`, `signingkey`, `hmackey`, `sharedkey`, `clientkey`, `subscriptionkey`, `functionskey`), codes (`mfacode`, `2facode`, `otpcode`, `verificationcode`, `onetimecode`, `securitycode`, `securityanswer`, `recoverycode`, `backupcode`, `codeverifier`, `seedphrase`), `appkey`, `licensekey`, card and identity numbers (`ccnum`, `ccnumber`, `cardno`, `socialsecurity`), `password` in other languages (`passwort`, `kennwort`, `motdepasse`, `contrasena`, `contraseña`, `senha`, `wachtwoord`) |
 /// | headers | `authorization`, `proxy-authorization`, `cookie`, `set-cookie`, `x-api-key`, `x-auth-token`, `x-csrf-token` |
 /// | values | `Bearer`/`Basic` credentials, JWTs, URL userinfo, well-known token prefixes, PEM private keys, card numbers, values after a secret key in text: all masked |
 /// | mask | `"[REDACTED]"` |

@@ -56,6 +56,19 @@ fn starting_with(first: u8) -> &'static [Prefix] {
         p("ghr_", 20),
         p("github_pat_", 20),
         p("glpat-", 20),
+        // GitLab's other tokens: deploy, runner, pipeline trigger, OAuth
+        // application secret, CI/CD job, incoming mail, feed, service
+        // account, agent, feature flags client.
+        p("gldt-", 20),
+        p("glrt-", 20),
+        p("glptt-", 20),
+        p("gloas-", 20),
+        p("glcbt-", 20),
+        p("glimt-", 20),
+        p("glft-", 20),
+        p("glsoat-", 20),
+        p("glagent-", 20),
+        p("glffct-", 20),
     ];
     const X: &[Prefix] = &[
         p("xoxb-", 10),
@@ -64,12 +77,16 @@ fn starting_with(first: u8) -> &'static [Prefix] {
         p("xoxs-", 10),
         p("xoxr-", 10),
         p("xapp-", 10),
+        // Slack's refresh tokens (`xoxe-1-…`; `xoxe.xoxp-…` is found by
+        // its `xoxp-`).
+        p("xoxe-", 10),
     ];
     const R: &[Prefix] = &[p("rk_live_", 16), p("rk_test_", 16)];
     const W: &[Prefix] = &[p("whsec_", 16)];
     const N: &[Prefix] = &[p("npm_", 30)];
     const P: &[Prefix] = &[p("pypi-", 50)];
-    const H: &[Prefix] = &[p("hf_", 30)];
+    // Hugging Face; HashiCorp Vault's service, batch and recovery tokens.
+    const H: &[Prefix] = &[p("hf_", 30), p("hvs.", 20), p("hvb.", 20), p("hvr.", 20)];
     const D: &[Prefix] = &[p("dop_v1_", 32)];
     const SG: &[Prefix] = &[p_dots("SG.", 16)];
     const Y: &[Prefix] = &[p_dots("ya29.", 20)];
@@ -89,8 +106,8 @@ fn starting_with(first: u8) -> &'static [Prefix] {
     }
 }
 
-/// The longest word before the first separator of a prefix (`github`).
-const LONGEST_WORD: usize = 6;
+/// The longest word before the first separator of a prefix (`glagent`).
+const LONGEST_WORD: usize = 7;
 
 fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric()
@@ -127,7 +144,8 @@ pub(super) fn at_separator(s: &[u8], at: usize) -> Option<Range<usize>> {
 }
 
 /// At an `A` at `at`: an AWS access key id (`AKIA`/`ASIA` and 16 capitals
-/// or digits) or a Google API key (`AIza` and 30 or more characters).
+/// or digits), a Google API key (`AIza` and 30 or more characters) or an
+/// age secret key (`AGE-SECRET-KEY-1` and 50 or more).
 pub(super) fn at_capital_a(s: &[u8], at: usize) -> Option<Range<usize>> {
     if at > 0 && is_word(s[at - 1]) {
         return None;
@@ -141,6 +159,17 @@ pub(super) fn at_capital_a(s: &[u8], at: usize) -> Option<Range<usize>> {
             .count();
         let glued = s.get(body + n).is_some_and(|&b| is_word(b));
         return (n == 16 && !glued).then_some(body..body + n);
+    }
+    // An age encryption tool's secret key: `AGE-SECRET-KEY-1` and its
+    // Bech32 characters.
+    const AGE: &[u8] = b"AGE-SECRET-KEY-1";
+    if head == Some(*b"AGE-") && s[at..].starts_with(AGE) {
+        let body = at + AGE.len();
+        let n = s[body..]
+            .iter()
+            .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            .count();
+        return (n >= 50).then_some(body..body + n);
     }
     if head == Some(*b"AIza") {
         let n = s[body..]

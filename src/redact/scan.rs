@@ -144,7 +144,11 @@ pub(super) fn next_of(
                 .filter(|&start| start >= from)
                 .and_then(|start| jwt(s, start)),
             b':' => {
-                let url = if t & URL != 0 { url(s, i) } else { None };
+                let url = if t & URL != 0 {
+                    url(s, i).or_else(|| oracle_password(s, i))
+                } else {
+                    None
+                };
                 url.or_else(|| {
                     (t & KEYVAL != 0)
                         .then(|| keyval::at_separator(s, i, is_secret_key, mask))
@@ -230,12 +234,62 @@ fn url(s: &[u8], colon: usize) -> Option<Range<usize>> {
             b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+'
             | b',' | b';' | b'=' | b':' | b'%' => {}
             _ if b.is_ascii_alphanumeric() || b >= 0x80 => {}
+            b'/' | b'?' | b'#' if at.is_none() => {
+                at = unencoded_password_end(s, start, start + i);
+                break;
+            }
             _ => break,
         }
     }
     at.filter(|&at| at > start)
         .map(|at| start..at)
         .or_else(|| webhook_token(s, start))
+}
+
+/// At the `:` that ends `jdbc:oracle:thin` or `jdbc:oracle:oci`: the
+/// password of Oracle's `user/password@host` that follows
+/// (`jdbc:oracle:thin:scott/[REDACTED]@db:1521:orcl`).
+fn oracle_password(s: &[u8], colon: usize) -> Option<Range<usize>> {
+    let head = &s[..colon];
+    let oracle = [&b"oracle:thin"[..], b"oracle:oci"]
+        .iter()
+        .any(|p| head.len() >= p.len() && head[head.len() - p.len()..].eq_ignore_ascii_case(p));
+    if !oracle {
+        return None;
+    }
+    let user = count(s, colon + 1, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'#' | b'.')
+    });
+    let slash = colon + 1 + user;
+    if user == 0 || s.get(slash) != Some(&b'/') {
+        return None;
+    }
+    let start = slash + 1;
+    let word = count(s, start, |b| {
+        !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`')
+    });
+    let at = s[start..start + word].iter().rposition(|&b| b == b'@')?;
+    (at > 0).then_some(start..start + at)
+}
+
+/// A URL's authority that stops at a `/`, `?` or `#` at `stop` after a
+/// `:` that starts no port (`postgres://app:pa/ss@db/shop`: a password
+/// written without its percent-encoding, as people write it in a
+/// connection string): the `@` that ends its userinfo, if one follows
+/// before the end of the word.
+fn unencoded_password_end(s: &[u8], start: usize, stop: usize) -> Option<usize> {
+    let colon = start + s[start..stop].iter().position(|&b| b == b':')?;
+    let after = &s[colon + 1..stop];
+    if after.is_empty() || after.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let word = count(s, stop, |b| {
+        !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`')
+    });
+    s[stop..stop + word]
+        .iter()
+        .position(|&b| b == b'@')
+        .map(|n| stop + n)
 }
 
 /// Hosts whose URLs carry their credential in the path, and the path
