@@ -507,7 +507,9 @@ impl<M> Builder<M> {
     /// and, if still too long, with its identifying fields only, marked
     /// `"truncated":true`; if even that does not fit, a stand-in record
     /// with the envelope and `"message":"[record too large: N bytes]"` is
-    /// written instead. No line is ever longer.
+    /// written instead. No line is ever longer. With the hash
+    /// [`chain`](Builder::chain) on, records are sized 180 bytes shorter,
+    /// the room its `seq`, `prev_hash` and `hash` take.
     pub fn max_line_bytes(mut self, bytes: usize) -> Self {
         self.line_cap = bytes.max(1024);
         self
@@ -673,6 +675,13 @@ impl<M> Builder<M> {
                 sinks.with_observer(std::sync::Arc::new(engine))
             }
             None => sinks,
+        };
+        // The chain adds its members to a line after the layer sized it.
+        #[cfg(feature = "chain")]
+        let line_cap = if chain.is_some() {
+            line_cap - crate::chain::MAX_ADDED
+        } else {
+            line_cap
         };
         let layer = AuditLayer::new(
             sinks,
