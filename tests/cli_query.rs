@@ -557,3 +557,49 @@ fn csv_cells_a_spreadsheet_would_run_open_as_text() {
         assert_eq!(model, want);
     }
 }
+
+/// As `query`, every export format ends quietly with status 0 when its
+/// reader closes the pipe (`| head`): the CSV writer's errors kept the
+/// broken pipe hidden inside a CSV error, so `export --format csv | head`
+/// said "cannot write the output" and exited with 3. The file is large
+/// enough for the pipe to close while records are still being written.
+#[test]
+fn a_closed_pipe_ends_every_export_quietly() {
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let one = &records(fixture(), "audit.log")[0];
+    let mut text = String::new();
+    for n in 0..20_000 {
+        let mut record = one.clone();
+        record["instance_id"] = Value::String(n.to_string());
+        text.push_str(&record.to_string());
+        text.push('\n');
+    }
+    let file = tmp.path().join("audit.log");
+    fs::write(&file, text).unwrap();
+    for format in ["csv", "json", "jsonl"] {
+        let mut child = std::process::Command::new(BIN)
+            .args(["export", "--format", format, file.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty(), "{format}");
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
