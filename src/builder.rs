@@ -912,7 +912,11 @@ fn filter(directives: &Option<String>) -> Result<EnvFilter, Error> {
 
 /// Keeps the files open. A kind's file and writer thread are made by its
 /// first record, so a kind never written costs neither (its settings and
-/// directory were checked by `build`/`init`). Dropping the guard closes
+/// directory were checked by `build`/`init`; if making them fails then, the
+/// record waits while it is retried with backoff, reported on stderr once,
+/// as a running writer retries, except for `app.log` under
+/// [`app_backpressure`](Builder::app_backpressure) `Drop`, which counts it
+/// as unwritten). Dropping the guard closes
 /// every file in parallel: new records are refused, every queue is drained, every file fsynced and the
 /// writer threads joined, within the longest
 /// [`shutdown_timeout`](AppenderBuilder::shutdown_timeout) (not the sum).

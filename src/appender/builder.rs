@@ -454,6 +454,11 @@ impl AppenderBuilder {
         &self.config.path
     }
 
+    /// Whether callers wait rather than lose a line ([`Backpressure::Block`]).
+    pub(crate) fn blocks(&self) -> bool {
+        self.config.backpressure == Backpressure::Block
+    }
+
     /// Whether [`drain_on_exit`](Self::drain_on_exit) is on.
     pub(crate) fn drains_on_exit(&self) -> bool {
         self.config.drain_on_exit
