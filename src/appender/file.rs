@@ -234,6 +234,13 @@ pub(crate) fn archive_prefix(path: &Path) -> OsString {
 pub(crate) fn rename_aside(path: &Path, now: SystemTime) -> io::Result<(PathBuf, SystemTime)> {
     let mut when = now;
     loop {
+        if when > crate::clock::latest_named() {
+            // Every name up to the end of time is taken: no name is left.
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "every rotated name up to year 9999 is taken",
+            ));
+        }
         let mut name = archive_prefix(path);
         name.push(crate::clock::compact(when));
         let target = path.with_file_name(name);
