@@ -69,3 +69,36 @@ fn a_link_to_an_existing_file_is_still_followed() {
     drop(guard);
     assert_eq!(fs::read(&real).unwrap(), b"{\"n\":1}\n");
 }
+
+/// A link named like a rotated file (`audit.log.<time>Z -> /etc/shadow`),
+/// planted by whoever can write the directory: the compressor read the
+/// file it names into a `.gz` beside the logs (made with the log files'
+/// mode, readable by whoever reads the logs). A link is never compressed.
+#[cfg(feature = "gzip")]
+#[test]
+fn a_link_named_like_a_rotated_file_is_not_compressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("shadow");
+    fs::write(&secret, b"root:$6$secret-hash:19000:0:99999:7:::\n").unwrap();
+    let planted = dir.path().join("audit.log.20200101T000000.000000Z");
+    symlink(&secret, &planted).unwrap();
+    let path = dir.path().join("audit.log");
+    let (appender, guard) = Appender::builder(&path)
+        .compress(true)
+        .compress_after(Duration::ZERO)
+        .max_files(None)
+        .build()
+        .unwrap();
+    appender.write_line(b"{\"n\":1}\n").unwrap();
+    drop(guard);
+    let gz = dir.path().join("audit.log.20200101T000000.000000Z.gz");
+    assert!(
+        !gz.exists(),
+        "the linked file was copied into {}",
+        gz.display()
+    );
+    assert_eq!(
+        fs::read(&secret).unwrap(),
+        b"root:$6$secret-hash:19000:0:99999:7:::\n"
+    );
+}

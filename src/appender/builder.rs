@@ -310,7 +310,8 @@ impl AppenderBuilder {
 
     /// Gzip rotated files in a background thread, off the writer's path.
     /// The compressed file is written under a temporary name and renamed to
-    /// `<rotated name>.gz` when complete.
+    /// `<rotated name>.gz` when complete. A rotated name that is a symbolic
+    /// link is never compressed (reported, left as it is).
     #[cfg(feature = "gzip")]
     #[cfg_attr(docsrs, doc(cfg(feature = "gzip")))]
     pub fn compress(mut self, compress: bool) -> Self {

@@ -158,7 +158,7 @@ impl Maintenance {
         tmp.push(".tmp");
         let tmp = PathBuf::from(tmp);
         let result = (|| -> io::Result<()> {
-            let mut input = fs::File::open(archive)?;
+            let mut input = open_no_follow(archive)?;
             // Created with the appender's mode, which the rename keeps: a
             // compressed archive is no more readable than the live file.
             let output = create_with_mode(&tmp, self.config.file_mode)?;
@@ -184,6 +184,23 @@ impl Maintenance {
             path.display()
         );
     }
+}
+
+/// Opens a rotated file to compress it, never through a symbolic link:
+/// the appender makes none, and one named like a rotated file (planted by
+/// whoever can write the directory, `-> /etc/shadow`) would copy the file
+/// it names into a `.gz` among the logs. Such a link fails (`ELOOP`),
+/// is reported and stays as it is.
+#[cfg(feature = "gzip")]
+fn open_no_follow(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(path)
 }
 
 /// Creates `path` afresh for writing with permission bits `mode` (Unix;
