@@ -266,6 +266,16 @@
 #![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+/// `eprintln!` that never panics: a report stderr cannot take (a pipe
+/// whose reader is gone) is dropped, where `eprintln!` would panic, in the
+/// caller's code or on a writer thread.
+macro_rules! report {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::writeln!(::std::io::stderr(), $($arg)*);
+    }};
+}
+
 #[cfg(feature = "alert")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alert")))]
 pub mod alert;

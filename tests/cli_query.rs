@@ -603,3 +603,32 @@ fn a_closed_pipe_ends_every_export_quietly() {
         );
     }
 }
+
+/// The reports on stderr (malformed lines, the count at the end) meet a
+/// pipe whose reader is gone (`2>&1 | head`): the command ends by its
+/// exit status, not by a panic (status 101) on the first report it cannot
+/// write.
+#[test]
+fn a_closed_stderr_does_not_make_the_command_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = records(fixture(), "audit.log")[0].to_string();
+    let mut text = String::new();
+    for _ in 0..2000 {
+        text.push_str("not a record\n");
+    }
+    text.push_str(&good);
+    text.push('\n');
+    let file = tmp.path().join("audit.log");
+    fs::write(&file, text).unwrap();
+    for command in ["query", "stats"] {
+        let mut child = std::process::Command::new(BIN)
+            .args([command, file.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{command}: {status:?}");
+    }
+}

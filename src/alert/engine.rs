@@ -136,7 +136,7 @@ impl Handle {
         }
         let s = self.stats();
         if s.records_dropped > 0 || s.deliveries_lost() > 0 {
-            eprintln!(
+            report!(
                 "tracing-audit: alert rules skipped {} record(s) (a full queue, or still queued at shutdown); {} alert delivery(ies) lost ({} failed, {} dropped, {} abandoned at shutdown)",
                 s.records_dropped,
                 s.deliveries_lost(),

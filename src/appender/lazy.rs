@@ -91,7 +91,7 @@ impl LazyAppender {
             }
             if !reported {
                 reported = true;
-                eprintln!(
+                report!(
                     "tracing-audit: cannot start writing {}: {error}; retrying with \
                      backoff while the record waits",
                     self.inner.path.display()

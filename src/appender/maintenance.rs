@@ -139,7 +139,7 @@ impl Maintenance {
                             (true, Some(max)) => format!("more than max_files({max})"),
                             _ => "older than max_age".to_string(),
                         };
-                        eprintln!(
+                        report!(
                             "tracing-audit: retention removed rotated file {} ({why})",
                             archive.display()
                         );
@@ -179,7 +179,7 @@ impl Maintenance {
 
     fn report(&self, path: &Path, action: &str, error: &io::Error) {
         Counters::add(&self.counters.maintenance_errors, 1);
-        eprintln!(
+        report!(
             "tracing-audit: could not {action} rotated file {}: {error}",
             path.display()
         );

@@ -400,7 +400,7 @@ impl Shared {
 
     fn report_closed(&self) {
         if !self.closed_reported.swap(true, Relaxed) {
-            eprintln!(
+            report!(
                 "tracing-audit: a line was sent to {} after it began closing; \
                  it was not written (counted in Stats::dropped)",
                 self.path.display()

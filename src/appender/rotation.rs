@@ -154,7 +154,7 @@ impl Worker {
             }
         };
         if self.rotation_failures > 0 {
-            eprintln!(
+            report!(
                 "tracing-audit: rotating {} succeeded after {} failed attempt(s)",
                 self.config.path.display(),
                 self.rotation_failures
@@ -186,7 +186,7 @@ impl Worker {
     fn rotation_failed(&mut self, error: &io::Error) {
         Counters::add(&self.counters.write_errors, 1);
         if self.rotation_failures == 0 {
-            eprintln!(
+            report!(
                 "tracing-audit: rotating {} failed: {error}; retrying with backoff, writing on \
                  into the live file up to twice max_file_size, then waiting (further failures \
                  are counted in Stats::write_errors)",

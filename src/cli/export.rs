@@ -156,7 +156,7 @@ pub fn run(args: &ExportArgs) -> u8 {
         Some(path) => match output::create(path) {
             Ok((file, pending)) => (Box::new(file), Some(pending)),
             Err(e) => {
-                eprintln!("tracing-audit: cannot create {}: {e}", path.display());
+                report!("tracing-audit: cannot create {}: {e}", path.display());
                 return super::exit::IO;
             }
         },
@@ -187,7 +187,7 @@ pub fn run(args: &ExportArgs) -> u8 {
     let summary = match summary {
         Ok(summary) => summary,
         Err(e) => {
-            eprintln!("tracing-audit: {e}");
+            report!("tracing-audit: {e}");
             return super::exit::IO;
         }
     };
