@@ -113,7 +113,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     guard.sync()?;
     for kind in Kind::ALL {
-        if let Some(path) = guard.path(kind) {
+        // A kind's file is made by its first record: name only real files.
+        if let Some(path) = guard.path(kind).filter(|p| p.exists()) {
             println!("{:<6} {}", format!("{kind:?}"), path.display());
         }
     }

@@ -507,7 +507,9 @@ impl<M> Builder<M> {
     /// and, if still too long, with its identifying fields only, marked
     /// `"truncated":true`; if even that does not fit, a stand-in record
     /// with the envelope and `"message":"[record too large: N bytes]"` is
-    /// written instead. No line is ever longer.
+    /// written instead. No line is ever longer. With the hash
+    /// [`chain`](Builder::chain) on, records are sized 180 bytes shorter,
+    /// the room its `seq`, `prev_hash` and `hash` take.
     pub fn max_line_bytes(mut self, bytes: usize) -> Self {
         self.line_cap = bytes.max(1024);
         self
@@ -673,6 +675,13 @@ impl<M> Builder<M> {
                 sinks.with_observer(std::sync::Arc::new(engine))
             }
             None => sinks,
+        };
+        // The chain adds its members to a line after the layer sized it.
+        #[cfg(feature = "chain")]
+        let line_cap = if chain.is_some() {
+            line_cap - crate::chain::MAX_ADDED
+        } else {
+            line_cap
         };
         let layer = AuditLayer::new(
             sinks,
@@ -903,7 +912,11 @@ fn filter(directives: &Option<String>) -> Result<EnvFilter, Error> {
 
 /// Keeps the files open. A kind's file and writer thread are made by its
 /// first record, so a kind never written costs neither (its settings and
-/// directory were checked by `build`/`init`). Dropping the guard closes
+/// directory were checked by `build`/`init`; if making them fails then, the
+/// record waits while it is retried with backoff, reported on stderr once,
+/// as a running writer retries, except for `app.log` under
+/// [`app_backpressure`](Builder::app_backpressure) `Drop`, which counts it
+/// as unwritten). Dropping the guard closes
 /// every file in parallel: new records are refused, every queue is drained, every file fsynced and the
 /// writer threads joined, within the longest
 /// [`shutdown_timeout`](AppenderBuilder::shutdown_timeout) (not the sum).

@@ -18,18 +18,46 @@ const RFC3339_MICROS: &[BorrowedFormatItem<'static>] =
 const COMPACT_MICROS: &[BorrowedFormatItem<'static>] =
     format_description!("[year][month][day]T[hour][minute][second].[subsecond digits:6]Z");
 
+/// `t` as a calendar time, held within years 0000 to 9999 (what four
+/// digits show): `OffsetDateTime::from` panics past them, on a clock set
+/// absurdly far ahead or a time computed from a rotated file's name.
+fn calendar(t: SystemTime) -> OffsetDateTime {
+    let max = || time::PrimitiveDateTime::MAX.assume_utc();
+    let min = || time::PrimitiveDateTime::MIN.assume_utc();
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(after) => time::Duration::try_from(after)
+            .ok()
+            .and_then(|d| OffsetDateTime::UNIX_EPOCH.checked_add(d))
+            .unwrap_or_else(max),
+        Err(before) => time::Duration::try_from(before.duration())
+            .ok()
+            .and_then(|d| OffsetDateTime::UNIX_EPOCH.checked_sub(d))
+            .unwrap_or_else(min),
+    }
+}
+
+/// The latest time [`compact`] names: 9999-12-31T23:59:59.999999Z.
+pub(crate) fn latest_named() -> SystemTime {
+    let max = time::PrimitiveDateTime::MAX.assume_utc();
+    let since = max - OffsetDateTime::UNIX_EPOCH;
+    UNIX_EPOCH
+        + Duration::new(
+            since.whole_seconds().unsigned_abs(),
+            since.subsec_nanoseconds().unsigned_abs() / 1000 * 1000,
+        )
+}
+
 /// Appends `t` as RFC 3339 UTC with six decimals: `2026-11-22T10:00:00.123456Z`.
 pub(crate) fn write_rfc3339(t: SystemTime, out: &mut Vec<u8>) {
     // Writing into a `Vec` cannot fail, and every component fits.
-    let _ = OffsetDateTime::from(t).format_into(out, RFC3339_MICROS);
+    let _ = calendar(t).format_into(out, RFC3339_MICROS);
 }
 
 /// `20261122T100000.123456Z`: the suffix of a rotated file's name, which
-/// sorts by time as plain text.
+/// sorts by time as plain text (times past year 9999 are named as its
+/// last microsecond).
 pub(crate) fn compact(t: SystemTime) -> String {
-    OffsetDateTime::from(t)
-        .format(COMPACT_MICROS)
-        .unwrap_or_default()
+    calendar(t).format(COMPACT_MICROS).unwrap_or_default()
 }
 
 /// The time a [`compact`] stamp (`20261122T100000.123456Z`) names; `None`
@@ -163,6 +191,18 @@ mod tests {
         let parsed =
             time::OffsetDateTime::parse(first, &time::format_description::well_known::Rfc3339);
         assert!(parsed.is_ok(), "{first}: {parsed:?}");
+    }
+
+    #[test]
+    fn times_past_year_9999_are_named_as_its_last_microsecond() {
+        let last = latest_named();
+        assert_eq!(compact(last), "99991231T235959.999999Z");
+        assert_eq!(parse_compact(compact(last).as_bytes()), Some(last));
+        let later = last + Duration::from_secs(86_400 * 365 * 1000);
+        assert_eq!(compact(later), "99991231T235959.999999Z");
+        let mut out = Vec::new();
+        write_rfc3339(later, &mut out);
+        assert_eq!(out, b"9999-12-31T23:59:59.999999Z");
     }
 
     #[test]

@@ -239,11 +239,16 @@
 //! | `gzip` | [`AppenderBuilder::compress`](appender::AppenderBuilder::compress): gzip rotated files in a background thread (`flate2`) |
 //! | `http` | `http::AuditLayer`: inbound HTTP and gRPC auditing as a `tower` layer (`http`, `http-body`, `tower-layer`, `tower-service`, `bytes`, `form_urlencoded`, `ipnet`, `base64`) |
 //! | `axum` | `http`, and the client address from axum's `ConnectInfo<SocketAddr>` (`axum` without default features, with `tokio`) |
+//! | `tonic` | `http`, and the client address from tonic's `TcpConnectInfo` (gRPC servers built with `tonic::transport::Server`) |
 //! | `reqwest` | `http`, and `http::AuditedClient`: outbound calls through `reqwest` 0.12 (without default features: choose a TLS backend in your own `reqwest` dependency) |
 //! | `reqwest-middleware` | `reqwest`, and `http::AuditMiddleware` for `reqwest-middleware` 0.4 |
 //! | `sea-orm` | `orm`: CRUD records from SeaORM 2's `ActiveModelBehavior` hooks, `orm::audited_transaction`, bulk helpers (`sea-orm` without a driver; it needs Rust 1.94) |
 //! | `alert` | `alert`: rules over the records on a thread of their own, `audit.alert` records, HMAC-signed webhooks with retries (`reqwest`'s blocking client, no TLS backend chosen for you; `hmac`, `sha2`, `hex`), callbacks; guide: `alert` |
 //! | `alert-email` | `alert`, and alert emails over SMTP (`lettre` with `builder` and `smtp-transport` only) |
+//! | `read` | `read`: a kind's files in write order (rotated, `.gz`, live), `.gz` files gunzipped, whole lines with a length cap (`flate2`, `memchr`) |
+//! | `cli` | `read`, and the `tracing-audit` command (query, export, tail, stats, report, verify) with its internals as the `cli` module (`clap`, `csv`, `indicatif`, `tempfile`); guide: `cli` |
+//! | `chain` | tamper evidence: `seq`, `prev_hash` and `hash` through `audit.log` and `login.log`, checkpoints, `chain::verify` (`sha2`, `hmac`, `hex`); guide: `chain` |
+//! | `chain-sign` | `chain`, and checkpoints signed with an ed25519 key (`ed25519-dalek`) |
 //!
 //! # Platform and MSRV
 //!
@@ -260,6 +265,16 @@
 // there alone, with its SAFETY note).
 #![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+/// `eprintln!` that never panics: a report stderr cannot take (a pipe
+/// whose reader is gone) is dropped, where `eprintln!` would panic, in the
+/// caller's code or on a writer thread.
+macro_rules! report {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::writeln!(::std::io::stderr(), $($arg)*);
+    }};
+}
 
 #[cfg(feature = "alert")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alert")))]

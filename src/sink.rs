@@ -96,7 +96,7 @@ impl Sinks {
         if let Err(e) = result {
             let n = self.failed.fetch_add(1, Relaxed);
             if n.is_multiple_of(1000) {
-                eprintln!(
+                report!(
                     "tracing-audit: could not write a record to {} ({e}); {} failed so far",
                     kind.file_name(),
                     n + 1

@@ -97,3 +97,35 @@ fn a_webhook_timeout_of_duration_max_still_delivers() {
     });
     assert_eq!(receiver.calls().len(), 1);
 }
+
+/// `queue_capacity` and `delivery_capacity` given a huge number (from a
+/// config file): building the logs must not panic or abort in the caller
+/// (the queues' slots are made when the logs start), and a rule still
+/// alerts.
+#[test]
+fn huge_queue_and_delivery_capacities_still_alert() {
+    for capacity in [usize::MAX, 1 << 40] {
+        let got: Arc<Mutex<Vec<Alert>>> = Arc::default();
+        let kept = Arc::clone(&got);
+        let logs = std::panic::catch_unwind(|| {
+            Logs::with(|b| {
+                b.alerts(
+                    Alerts::new()
+                        .rule(Rule::deleted("Invoice"))
+                        .callback(move |a| kept.lock().unwrap().push(a.clone()))
+                        .queue_capacity(capacity)
+                        .delivery_capacity(capacity),
+                )
+            })
+        })
+        .unwrap_or_else(|_| panic!("starting alerts with capacity {capacity} panicked"));
+        logs.run(|| tracing_audit::delete!(model: "Invoice", id: 7));
+        wait_for("the alert", || {
+            (!got.lock().unwrap().is_empty()).then_some(())
+        });
+        let Logs { guard, .. } = logs;
+        let stats = guard.shutdown().alerts.unwrap();
+        assert_eq!(stats.alerts, 1, "{stats:?}");
+        assert_eq!(stats.delivered, 1, "{stats:?}");
+    }
+}

@@ -74,3 +74,50 @@ fn deliveries_stuck_behind_a_silent_webhook_are_counted_when_shutdown_returns() 
     );
     assert_eq!(stats.delivered, 0, "{stats:?}");
 }
+
+/// The rules still busy when the shutdown timeout runs out (a predicate
+/// that takes its time, a backlog): the records still queued were neither
+/// evaluated nor counted anywhere (`records_seen + records_dropped` fell
+/// short of the records made), though the guide says dropping the guard
+/// "evaluates what is queued". They are counted in `records_dropped` when
+/// the shutdown gives up on them.
+#[test]
+fn records_queued_for_the_rules_when_shutdown_gives_up_are_counted() {
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let release_rx = std::sync::Mutex::new(release_rx);
+    let entered = Arc::new(AtomicUsize::new(0));
+    let in_rule = Arc::clone(&entered);
+    let logs = Logs::with(|b| {
+        b.alerts(
+            Alerts::new()
+                .rule(Rule::matching("slow", move |r| {
+                    if r.name() == "audit.crud" && in_rule.fetch_add(1, Ordering::SeqCst) == 0 {
+                        // The first record holds the rules thread until
+                        // the test lets it go, after the shutdown.
+                        let _ = release_rx.lock().unwrap().recv();
+                    }
+                    false
+                }))
+                .shutdown_timeout(Duration::from_millis(100)),
+        )
+    });
+    const RECORDS: u64 = 10;
+    logs.run(|| {
+        for id in 0..RECORDS {
+            tracing_audit::delete!(model: "Invoice", id: id);
+        }
+    });
+    wait_for("the rules thread in the first record", || {
+        (entered.load(Ordering::SeqCst) > 0).then_some(())
+    });
+    let Logs { guard, .. } = logs;
+    let report = guard.shutdown();
+    let stats = report.alerts.unwrap();
+    release_tx.send(()).unwrap();
+    assert_eq!(
+        stats.records_seen + stats.records_dropped + stats.records_unparsed,
+        RECORDS,
+        "every record evaluated or counted: {stats:?}"
+    );
+    assert_eq!(stats.records_seen, 1, "{stats:?}");
+}

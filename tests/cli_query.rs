@@ -557,3 +557,78 @@ fn csv_cells_a_spreadsheet_would_run_open_as_text() {
         assert_eq!(model, want);
     }
 }
+
+/// As `query`, every export format ends quietly with status 0 when its
+/// reader closes the pipe (`| head`): the CSV writer's errors kept the
+/// broken pipe hidden inside a CSV error, so `export --format csv | head`
+/// said "cannot write the output" and exited with 3. The file is large
+/// enough for the pipe to close while records are still being written.
+#[test]
+fn a_closed_pipe_ends_every_export_quietly() {
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let one = &records(fixture(), "audit.log")[0];
+    let mut text = String::new();
+    for n in 0..20_000 {
+        let mut record = one.clone();
+        record["instance_id"] = Value::String(n.to_string());
+        text.push_str(&record.to_string());
+        text.push('\n');
+    }
+    let file = tmp.path().join("audit.log");
+    fs::write(&file, text).unwrap();
+    for format in ["csv", "json", "jsonl"] {
+        let mut child = std::process::Command::new(BIN)
+            .args(["export", "--format", format, file.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty(), "{format}");
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The reports on stderr (malformed lines, the count at the end) meet a
+/// pipe whose reader is gone (`2>&1 | head`): the command ends by its
+/// exit status, not by a panic (status 101) on the first report it cannot
+/// write.
+#[test]
+fn a_closed_stderr_does_not_make_the_command_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = records(fixture(), "audit.log")[0].to_string();
+    let mut text = String::new();
+    for _ in 0..2000 {
+        text.push_str("not a record\n");
+    }
+    text.push_str(&good);
+    text.push('\n');
+    let file = tmp.path().join("audit.log");
+    fs::write(&file, text).unwrap();
+    for command in ["query", "stats"] {
+        let mut child = std::process::Command::new(BIN)
+            .args([command, file.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{command}: {status:?}");
+    }
+}

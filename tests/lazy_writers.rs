@@ -187,3 +187,41 @@ fn a_directory_that_cannot_hold_the_files_fails_the_build_and_makes_no_file() {
         .collect();
     assert_eq!(made, vec![std::ffi::OsString::from("api.log")]);
 }
+
+/// The first record of a kind starts its file; if that start fails for a
+/// while (here the log directory was replaced by a plain file after the
+/// build), the record waits and is written once the directory is back, as
+/// any later record would be by the running writer (which retries). It was
+/// dropped: the failed start was the record's error, counted and lost.
+#[test]
+fn a_first_record_whose_start_fails_for_a_while_is_written_once_it_can_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let (dispatch, guard) = layer_in(&logs, "q4");
+    // The directory is gone and a file has its name: no file can be made.
+    std::fs::remove_dir_all(&logs).unwrap();
+    std::fs::write(&logs, b"").unwrap();
+    let restore = {
+        let logs = logs.clone();
+        std::thread::spawn(move || {
+            // Whenever this runs, the record must end up in the file; the
+            // pause only makes it likely that the first start fails.
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            std::fs::remove_file(&logs).unwrap();
+            std::fs::create_dir(&logs).unwrap();
+        })
+    };
+    tracing::dispatcher::with_default(&dispatch, || {
+        tracing_audit::create!(model: "Doc", id: 1);
+    });
+    restore.join().unwrap();
+    tracing::dispatcher::with_default(&dispatch, || {
+        tracing_audit::create!(model: "Doc", id: 2);
+    });
+    let report = guard.shutdown();
+    let ids: Vec<String> = lines(&logs.join("q4c.log"))
+        .iter()
+        .map(|r| r["instance_id"].to_string())
+        .collect();
+    assert_eq!(ids, ["\"1\"", "\"2\""], "{report:?}");
+}

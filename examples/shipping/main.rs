@@ -288,6 +288,15 @@ fn one_round(round: u64, expected: &mut Expected) {
             .or_default() += 1;
         crud += 1;
     }
+    if round.is_multiple_of(100) {
+        // The watched entity among the ids of a bulk record: part of its
+        // history too.
+        tracing_audit::bulk_update!(model: "Product", ids: [id, 1_000_000 + round]);
+        crud += 1;
+        if id == WATCHED_ID {
+            expected.entity_history += 1;
+        }
+    }
     if round.is_multiple_of(50) {
         tracing_audit::delete!(model: "Product", id: id);
         *expected

@@ -8,10 +8,12 @@
 -- all and checks their answers against what it wrote.
 
 -- name: entity_history
--- Who changed entity X, when, and what.
+-- Who changed entity X, when, and what (bulk records naming X among their
+-- instance_ids included).
 SELECT timestamp, event_type, user_id, user_info, changes, request_id
 FROM audit.crud FINAL
-WHERE model = {model:String} AND instance_id = {instance_id:String}
+WHERE model = {model:String}
+  AND (instance_id = {instance_id:String} OR has(instance_ids, {instance_id:String}))
 ORDER BY timestamp, event_id;
 
 -- name: field_history
@@ -24,7 +26,7 @@ SELECT
     request_id
 FROM audit.crud FINAL
 WHERE model = {model:String}
-  AND instance_id = {instance_id:String}
+  AND (instance_id = {instance_id:String} OR has(instance_ids, {instance_id:String}))
   AND has(changed_fields, {field:String})
 ORDER BY timestamp, event_id;
 

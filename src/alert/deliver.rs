@@ -239,7 +239,7 @@ impl Deliverer {
                 Action::Email(_) => "email".to_owned(),
                 Action::Callback(_) => "callback".to_owned(),
             };
-            eprintln!(
+            report!(
                 "tracing-audit: alert {} ({}) could not be delivered to {to}: {why}; {} failed so far",
                 job.alert.alert_id,
                 job.alert.rule,

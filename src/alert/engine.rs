@@ -80,6 +80,10 @@ impl Observer for Engine {
 /// The guard's end: statistics and shutdown.
 pub(crate) struct Handle {
     tx: Sender<Msg>,
+    /// The rules' queue, read when the shutdown gives up on it: each line
+    /// taken here is counted as dropped, each taken by the rules thread is
+    /// evaluated, so none is both or neither.
+    rx: Receiver<Msg>,
     shared: Arc<Shared>,
     stopped: bool,
 }
@@ -118,11 +122,22 @@ impl Handle {
             // holds the thread: what it has not ended is abandoned now, so
             // that the stats say so when the guard is gone.
             self.shared.counters.abandon_outstanding();
+            // The records still queued will not be evaluated before the
+            // guard is gone: counted as dropped rather than left uncounted.
+            while let Ok(msg) = self.rx.try_recv() {
+                if let Msg::Line { .. } = msg {
+                    bump(&self.shared.counters.records_dropped);
+                }
+            }
+            // The stop just taken, if it was queued, is sent again: the
+            // rules thread ends once its record is done.
+            let (done_tx, _) = crossbeam_channel::bounded(1);
+            let _ = self.tx.try_send(Msg::Stop(Instant::now(), done_tx));
         }
         let s = self.stats();
         if s.records_dropped > 0 || s.deliveries_lost() > 0 {
-            eprintln!(
-                "tracing-audit: alert rules skipped {} record(s) on a full queue; {} alert delivery(ies) lost ({} failed, {} dropped, {} abandoned at shutdown)",
+            report!(
+                "tracing-audit: alert rules skipped {} record(s) (a full queue, or still queued at shutdown); {} alert delivery(ies) lost ({} failed, {} dropped, {} abandoned at shutdown)",
                 s.records_dropped,
                 s.deliveries_lost(),
                 s.deliveries_failed,
@@ -149,6 +164,7 @@ pub(crate) fn start(alerts: Alerts) -> std::io::Result<(Engine, Handle)> {
         queue,
         shared: Arc::clone(&shared),
     };
+    let rx_for_handle = rx.clone();
     std::thread::Builder::new()
         .name("tracing-audit-alert-rules".into())
         .spawn(move || rules.run(rx, delivery))?;
@@ -160,6 +176,7 @@ pub(crate) fn start(alerts: Alerts) -> std::io::Result<(Engine, Handle)> {
         },
         Handle {
             tx,
+            rx: rx_for_handle,
             shared,
             stopped: false,
         },

@@ -94,17 +94,25 @@ impl Alerts {
         self
     }
 
+    /// The largest [`queue_capacity`](Self::queue_capacity) and
+    /// [`delivery_capacity`](Self::delivery_capacity): 1,048,576 (the
+    /// queues' slots are made when the logs start, so a larger number
+    /// would only exhaust memory); a larger number is taken as this one.
+    pub const MAX_CAPACITY: usize = 1 << 20;
+
     /// Records queued for the rules before more are dropped (counted in
     /// [`AlertStats::records_dropped`]); the application never waits.
+    /// 1 to [`MAX_CAPACITY`](Self::MAX_CAPACITY).
     pub fn queue_capacity(mut self, records: usize) -> Alerts {
-        self.queue_capacity = records;
+        self.queue_capacity = records.clamp(1, Self::MAX_CAPACITY);
         self
     }
 
     /// Deliveries queued (retries included) before more are dropped
-    /// (counted in [`AlertStats::deliveries_dropped`]).
+    /// (counted in [`AlertStats::deliveries_dropped`]). 1 to
+    /// [`MAX_CAPACITY`](Self::MAX_CAPACITY).
     pub fn delivery_capacity(mut self, deliveries: usize) -> Alerts {
-        self.delivery_capacity = deliveries;
+        self.delivery_capacity = deliveries.clamp(1, Self::MAX_CAPACITY);
         self
     }
 

@@ -12,8 +12,10 @@ pub struct AlertStats {
     /// as `failed_login` or `DELETE`) is passed over uncopied, uncounted.
     pub records_seen: u64,
     /// Records not evaluated because the rules' queue was full (the
-    /// application is never made to wait): the rules missed them (they are
-    /// in their files all the same).
+    /// application is never made to wait), or because they were still
+    /// queued when the [`shutdown_timeout`](super::Alerts::shutdown_timeout)
+    /// ran out: the rules missed them (they are in their files all the
+    /// same).
     pub records_dropped: u64,
     /// Lines that did not parse as JSON (never the crate's own).
     pub records_unparsed: u64,

@@ -1,7 +1,7 @@
 //! Sliding windows with bounded memory: "N events for one key within W",
 //! one alert per key per window, a cap on the keys tracked.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 /// What a window reports when a key reaches the threshold.
@@ -18,6 +18,8 @@ struct KeyState {
     /// No second alert for this key before then.
     quiet_until: Option<Instant>,
     last: Instant,
+    /// Its place in [`KeyedWindow::by_last`]: `(last, id)`.
+    id: u64,
 }
 
 /// Counts events per key over a sliding window.
@@ -27,6 +29,12 @@ pub(crate) struct KeyedWindow {
     window: Duration,
     max_keys: usize,
     keys: HashMap<String, KeyState>,
+    /// The keys by the time they were last seen, stalest first, so that
+    /// forgetting the expired keys and the stalest one costs a lookup,
+    /// not a pass over every key (a pass per new key made a spray of
+    /// addresses quadratic once `max_keys` were tracked).
+    by_last: BTreeMap<(Instant, u64), String>,
+    next_id: u64,
     /// Events since the last sweep of expired keys.
     since_sweep: usize,
 }
@@ -38,6 +46,8 @@ impl KeyedWindow {
             window,
             max_keys: max_keys.max(1),
             keys: HashMap::new(),
+            by_last: BTreeMap::new(),
+            next_id: 0,
             since_sweep: 0,
         }
     }
@@ -71,12 +81,23 @@ impl KeyedWindow {
         }
         let window = self.window;
         let threshold = self.threshold;
-        let state = self.keys.entry(key.to_owned()).or_insert_with(|| KeyState {
-            events: VecDeque::with_capacity(threshold.min(64)),
-            quiet_until: None,
-            last: at,
+        let next_id = &mut self.next_id;
+        let state = self.keys.entry(key.to_owned()).or_insert_with(|| {
+            *next_id += 1;
+            KeyState {
+                events: VecDeque::with_capacity(threshold.min(64)),
+                quiet_until: None,
+                last: at,
+                id: *next_id,
+            }
         });
+        let old_place = (state.last, state.id);
         state.last = state.last.max(at);
+        let place = (state.last, state.id);
+        if old_place != place || !self.by_last.contains_key(&place) {
+            self.by_last.remove(&old_place);
+            self.by_last.insert(place, key.to_owned());
+        }
         while let Some((t, _)) = state.events.front() {
             if at.saturating_duration_since(*t) > window {
                 state.events.pop_front();
@@ -98,26 +119,26 @@ impl KeyedWindow {
         })
     }
 
-    /// Forgets the keys with no event in the window and no alert quiet
-    /// period running.
+    /// Forgets the keys with no event in the window. (Such a key has no
+    /// alert quiet period running either: its quiet period ended a window
+    /// after an event no later than its last.) Stalest first, so it stops
+    /// at the first key still in its window.
     fn sweep(&mut self, now: Instant) {
         self.since_sweep = 0;
-        let window = self.window;
-        self.keys.retain(|_, s| {
-            now.saturating_duration_since(s.last) <= window
-                || s.quiet_until.is_some_and(|q| now < q)
-        });
+        while let Some(entry) = self.by_last.first_entry() {
+            let (last, _) = *entry.key();
+            if now.saturating_duration_since(last) <= self.window {
+                break;
+            }
+            let key = entry.remove();
+            self.keys.remove(&key);
+        }
     }
 
     /// Drops the key seen least recently.
     fn evict_stalest(&mut self) {
-        let stalest = self
-            .keys
-            .iter()
-            .min_by_key(|(_, s)| s.last)
-            .map(|(k, _)| k.clone());
-        if let Some(k) = stalest {
-            self.keys.remove(&k);
+        if let Some((_, key)) = self.by_last.pop_first() {
+            self.keys.remove(&key);
         }
     }
 }
@@ -168,6 +189,39 @@ mod tests {
         assert!(w
             .hit("k", t + Duration::from_secs(12), "c", &mut capped)
             .is_some());
+    }
+
+    /// A spray of new keys past the cap: each evicts exactly the stalest,
+    /// the index stays in step with the keys, and a key that keeps coming
+    /// back is never the one forgotten.
+    #[test]
+    fn a_spray_of_keys_evicts_the_stalest_each_time() {
+        let mut w = KeyedWindow::new(3, Duration::from_secs(60), 100);
+        let t = Instant::now();
+        let mut evictions = 0;
+        let mut alerted = 0;
+        for i in 0..20_000u64 {
+            let at = t + Duration::from_millis(i);
+            let mut capped = false;
+            w.hit(&format!("k{i}"), at, "e", &mut capped);
+            evictions += u64::from(capped);
+            if i % 50 == 0 {
+                let mut capped = false;
+                alerted += u64::from(w.hit("attacker", at, "a", &mut capped).is_some());
+                evictions += u64::from(capped);
+            }
+            assert_eq!(w.len(), w.by_last.len());
+            assert!(w.len() <= 100);
+        }
+        assert_eq!(alerted, 1, "the attacker's key was kept and alerted");
+        // 20,001 keys into 100 places.
+        assert_eq!(evictions, 20_001 - 100);
+        // Past the window, a sweep forgets every key.
+        let mut capped = false;
+        w.hit("late", t + Duration::from_secs(3600), "z", &mut capped);
+        assert!(!capped);
+        w.sweep(t + Duration::from_secs(3600));
+        assert_eq!((w.len(), w.by_last.len()), (1, 1));
     }
 
     #[test]

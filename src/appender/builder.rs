@@ -162,7 +162,7 @@ impl Config {
 ///
 /// | setting | default | method |
 /// |---|---|---|
-/// | queue capacity | 65,536 lines | [`capacity`](Self::capacity) |
+/// | queue capacity | 65,536 lines (1 to 1,048,576) | [`capacity`](Self::capacity) |
 /// | when the queue is full | [`Backpressure::Block`] (nothing lost) | [`backpressure`](Self::backpressure) |
 /// | rotation by size | 10 MiB (`0` is refused) | [`max_file_size`](Self::max_file_size) |
 /// | rotation by time | none | [`rotate_every`](Self::rotate_every) |
@@ -175,7 +175,7 @@ impl Config {
 /// | shutdown drain timeout | 60 s | [`shutdown_timeout`](Self::shutdown_timeout) |
 /// | flush from a panic hook | no | [`flush_on_panic`](Self::flush_on_panic) |
 /// | drain and fsync from an exit hook (`std::process::exit`) | no (yes through `tracing_audit::builder()`) | [`drain_on_exit`](Self::drain_on_exit) |
-/// | largest single write | 256 KiB | [`batch_bytes`](Self::batch_bytes) |
+/// | largest single write | 256 KiB (4 KiB to 64 MiB) | [`batch_bytes`](Self::batch_bytes) |
 /// | identity check of the path while writing | every 100 ms (and every 1 MiB) | [`identity_check_interval`](Self::identity_check_interval) |
 ///
 /// Rotated files are named `<file>.<UTC time>Z`, for example
@@ -207,6 +207,14 @@ pub struct AppenderBuilder {
 }
 
 impl AppenderBuilder {
+    /// The largest [`capacity`](Self::capacity): 1,048,576 lines (16 times
+    /// the default); a larger number is taken as this one.
+    pub const MAX_CAPACITY: usize = 1 << 20;
+
+    /// The largest [`batch_bytes`](Self::batch_bytes): 64 MiB; a larger
+    /// number is taken as this one.
+    pub const MAX_BATCH_BYTES: usize = 64 << 20;
+
     pub(crate) fn new(path: impl AsRef<Path>) -> Self {
         AppenderBuilder {
             config: Config {
@@ -233,9 +241,11 @@ impl AppenderBuilder {
         }
     }
 
-    /// How many lines may wait for the writer thread (at least 1).
+    /// How many lines may wait for the writer thread (at least 1, at most
+    /// [`MAX_CAPACITY`](Self::MAX_CAPACITY): the queue's slots are made at
+    /// build time, so a larger number would only exhaust memory).
     pub fn capacity(mut self, lines: usize) -> Self {
-        self.config.capacity = lines.max(1);
+        self.config.capacity = lines.clamp(1, Self::MAX_CAPACITY);
         self
     }
 
@@ -300,7 +310,8 @@ impl AppenderBuilder {
 
     /// Gzip rotated files in a background thread, off the writer's path.
     /// The compressed file is written under a temporary name and renamed to
-    /// `<rotated name>.gz` when complete.
+    /// `<rotated name>.gz` when complete. A rotated name that is a symbolic
+    /// link is never compressed (reported, left as it is).
     #[cfg(feature = "gzip")]
     #[cfg_attr(docsrs, doc(cfg(feature = "gzip")))]
     pub fn compress(mut self, compress: bool) -> Self {
@@ -370,9 +381,10 @@ impl AppenderBuilder {
     }
 
     /// The most bytes the writer gathers into one `write` call (at least
-    /// 4 KiB).
+    /// 4 KiB, at most [`MAX_BATCH_BYTES`](Self::MAX_BATCH_BYTES): the batch
+    /// buffer is made at build time).
     pub fn batch_bytes(mut self, bytes: usize) -> Self {
-        self.config.batch_bytes = bytes.max(4096);
+        self.config.batch_bytes = bytes.clamp(4096, Self::MAX_BATCH_BYTES);
         self
     }
 
@@ -441,6 +453,11 @@ impl AppenderBuilder {
     /// The file's path.
     pub(crate) fn path(&self) -> &Path {
         &self.config.path
+    }
+
+    /// Whether callers wait rather than lose a line ([`Backpressure::Block`]).
+    pub(crate) fn blocks(&self) -> bool {
+        self.config.backpressure == Backpressure::Block
     }
 
     /// Whether [`drain_on_exit`](Self::drain_on_exit) is on.

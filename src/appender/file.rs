@@ -26,16 +26,7 @@ impl LiveFile {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir)?;
         }
-        let mut options = OpenOptions::new();
-        options.create(true).append(true).read(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(mode);
-        }
-        #[cfg(not(unix))]
-        let _ = mode;
-        let mut file = options.open(path)?;
+        let mut file = open_or_create(path, mode)?;
         let meta = file.metadata()?;
         let mut len = meta.len();
         let mut healed = false;
@@ -157,6 +148,48 @@ impl KeptLine {
     }
 }
 
+/// Opens `path` for appending and reading: the file there (a symbolic
+/// link to an existing file is followed: `/dev/stdout`, a file kept
+/// elsewhere on purpose), or a new one made with `O_EXCL`, which never
+/// follows a symbolic link. A dangling link is refused rather than
+/// followed: whoever can write the directory could otherwise make the
+/// appender create a file wherever the link points (`/etc/cron.d/x`),
+/// with the process's rights, when it opens or opens again after the file
+/// vanished.
+fn open_or_create(path: &Path, mode: u32) -> io::Result<File> {
+    let existing = || OpenOptions::new().append(true).read(true).open(path);
+    match existing() {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        opened => return opened,
+    }
+    let mut options = OpenOptions::new();
+    options.create_new(true).append(true).read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    match options.open(path) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let dangling = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+                && fs::metadata(path).is_err();
+            if dangling {
+                return Err(io::Error::other(format!(
+                    "{} is a symbolic link to a file that does not exist: refusing to \
+                     create a file through it (remove the link, or point the log \
+                     directory at the real one)",
+                    path.display()
+                )));
+            }
+            // Made by someone else meanwhile.
+            existing()
+        }
+        opened => opened,
+    }
+}
+
 /// Fails as [`LiveFile::open`] would, without creating the file: creates
 /// the missing directories, then opens an existing file for appending, or
 /// checks that the directory lets this process create one.
@@ -234,6 +267,13 @@ pub(crate) fn archive_prefix(path: &Path) -> OsString {
 pub(crate) fn rename_aside(path: &Path, now: SystemTime) -> io::Result<(PathBuf, SystemTime)> {
     let mut when = now;
     loop {
+        if when > crate::clock::latest_named() {
+            // Every name up to the end of time is taken: no name is left.
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "every rotated name up to year 9999 is taken",
+            ));
+        }
         let mut name = archive_prefix(path);
         name.push(crate::clock::compact(when));
         let target = path.with_file_name(name);

@@ -6,6 +6,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Duration;
 
 use super::{Appender, AppenderBuilder, AppenderGuard, Stats};
 
@@ -54,14 +55,51 @@ impl LazyAppender {
     }
 
     /// Queues one line, starting the appender first if this is its first.
-    /// A start that fails is reported as the line's error and tried again
-    /// with the next line.
+    ///
+    /// A start that fails (the directory replaced by a file, no inode or
+    /// file descriptor left) is retried with backoff while the caller
+    /// waits, as a running writer retries its writes while callers wait for
+    /// room ([`Backpressure::Block`](super::Backpressure::Block)), so the
+    /// line is not lost; it is reported on stderr once. With
+    /// [`Backpressure::Drop`](super::Backpressure::Drop) the caller never
+    /// waits: the failure is the line's error and the next line tries
+    /// again. A close while waiting ends the wait with its error.
     pub(crate) fn write_line(&self, line: &[u8]) -> io::Result<()> {
         let appender = match self.inner.running.get() {
             Some(appender) => appender,
-            None => self.start()?,
+            None => self.start_retrying()?,
         };
         appender.write_line(line).map_err(io::Error::from)
+    }
+
+    fn start_retrying(&self) -> io::Result<&Appender> {
+        let mut backoff = Duration::from_millis(1);
+        let mut reported = false;
+        loop {
+            let error = match self.start() {
+                Ok(appender) => return Ok(appender),
+                Err(e) => e,
+            };
+            let waits = match &*self.lock() {
+                State::Waiting(builder) => {
+                    builder.blocks() && !(builder.drains_on_exit() && super::exit::exiting())
+                }
+                State::Running(_) | State::Closed => false,
+            };
+            if !waits {
+                return Err(error);
+            }
+            if !reported {
+                reported = true;
+                report!(
+                    "tracing-audit: cannot start writing {}: {error}; retrying with \
+                     backoff while the record waits",
+                    self.inner.path.display()
+                );
+            }
+            std::thread::sleep(backoff);
+            backoff = (backoff * 2).min(Duration::from_secs(1));
+        }
     }
 
     fn start(&self) -> io::Result<&Appender> {

@@ -139,7 +139,7 @@ impl Maintenance {
                             (true, Some(max)) => format!("more than max_files({max})"),
                             _ => "older than max_age".to_string(),
                         };
-                        eprintln!(
+                        report!(
                             "tracing-audit: retention removed rotated file {} ({why})",
                             archive.display()
                         );
@@ -158,7 +158,7 @@ impl Maintenance {
         tmp.push(".tmp");
         let tmp = PathBuf::from(tmp);
         let result = (|| -> io::Result<()> {
-            let mut input = fs::File::open(archive)?;
+            let mut input = open_no_follow(archive)?;
             // Created with the appender's mode, which the rename keeps: a
             // compressed archive is no more readable than the live file.
             let output = create_with_mode(&tmp, self.config.file_mode)?;
@@ -179,11 +179,28 @@ impl Maintenance {
 
     fn report(&self, path: &Path, action: &str, error: &io::Error) {
         Counters::add(&self.counters.maintenance_errors, 1);
-        eprintln!(
+        report!(
             "tracing-audit: could not {action} rotated file {}: {error}",
             path.display()
         );
     }
+}
+
+/// Opens a rotated file to compress it, never through a symbolic link:
+/// the appender makes none, and one named like a rotated file (planted by
+/// whoever can write the directory, `-> /etc/shadow`) would copy the file
+/// it names into a `.gz` among the logs. Such a link fails (`ELOOP`),
+/// is reported and stays as it is.
+#[cfg(feature = "gzip")]
+fn open_no_follow(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(path)
 }
 
 /// Creates `path` afresh for writing with permission bits `mode` (Unix;

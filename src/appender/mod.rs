@@ -94,6 +94,13 @@
 //! consumers drop the duplicates. The same holds when a rotation finds the
 //! file gone.
 //!
+//! A new file is made with `O_EXCL`, which never follows a symbolic link:
+//! a link left at the path to a file that does not exist (planted by
+//! whoever can write the directory, to make the process create a file
+//! where it points) is refused, at build and when the file is opened
+//! again, and the lines wait as for any failed open. A link to an existing
+//! file (`/dev/stdout`, a file kept elsewhere on purpose) is followed.
+//!
 //! # When rotation fails
 //!
 //! When the live file cannot be renamed aside (a read-only directory, a
@@ -393,7 +400,7 @@ impl Shared {
 
     fn report_closed(&self) {
         if !self.closed_reported.swap(true, Relaxed) {
-            eprintln!(
+            report!(
                 "tracing-audit: a line was sent to {} after it began closing; \
                  it was not written (counted in Stats::dropped)",
                 self.path.display()

@@ -123,8 +123,12 @@ impl Worker {
         // (`last_archive` starts as the newest name on disk): retention
         // keeps the newest names, and must not take the newest files for
         // the oldest.
+        // A newest name at the end of time (year 9999: a clock once set
+        // far ahead, or a file put there) has no later name: the clock's.
         let name_time = match self.last_archive {
-            Some(last) if name_time <= last => last + Duration::from_micros(1),
+            Some(last) if name_time <= last && last < crate::clock::latest_named() => {
+                last + Duration::from_micros(1)
+            }
             _ => name_time,
         };
         let rotated = match rename_aside(&self.config.path, name_time) {
@@ -150,7 +154,7 @@ impl Worker {
             }
         };
         if self.rotation_failures > 0 {
-            eprintln!(
+            report!(
                 "tracing-audit: rotating {} succeeded after {} failed attempt(s)",
                 self.config.path.display(),
                 self.rotation_failures
@@ -182,7 +186,7 @@ impl Worker {
     fn rotation_failed(&mut self, error: &io::Error) {
         Counters::add(&self.counters.write_errors, 1);
         if self.rotation_failures == 0 {
-            eprintln!(
+            report!(
                 "tracing-audit: rotating {} failed: {error}; retrying with backoff, writing on \
                  into the live file up to twice max_file_size, then waiting (further failures \
                  are counted in Stats::write_errors)",

@@ -81,14 +81,14 @@ impl Shared {
     pub(crate) fn report_close(&self, finished: bool) {
         let abandoned = self.counters.abandoned.load(Relaxed);
         if !finished {
-            eprintln!(
+            report!(
                 "tracing-audit: the writer of {} did not stop within its shutdown timeout of \
                  {:?}; lines it still held or had queued are not written and not counted",
                 self.path.display(),
                 self.timeout
             );
         } else if abandoned > 0 {
-            eprintln!(
+            report!(
                 "tracing-audit: gave up writing {} when its shutdown timeout of {:?} ran out: \
                  {abandoned} accepted line(s) not written (counted in Stats::abandoned)",
                 self.path.display(),

@@ -62,7 +62,7 @@ impl Worker {
             } else {
                 ""
             };
-            eprintln!(
+            report!(
                 "tracing-audit: the line transform of {} panicked in {event}: {message}{what}; \
                  writing goes on (further panics are counted in Stats::transform_panics)",
                 self.config.path.display()

@@ -385,7 +385,7 @@ impl Worker {
             self.unsynced_since = Some(Instant::now());
         }
         if self.failures_in_burst > 0 {
-            eprintln!(
+            report!(
                 "tracing-audit: writing to {} resumed after {} failed attempt(s)",
                 self.config.path.display(),
                 self.failures_in_burst
@@ -435,7 +435,7 @@ impl Worker {
         if lines == 0 {
             return false;
         }
-        eprintln!(
+        report!(
             "tracing-audit: {} no longer names the file being written (deleted, its directory \
              removed, or renamed away); writing the {lines} line(s) written since the last \
              check again into a new file (counted in Stats::rewritten)",
@@ -549,7 +549,7 @@ impl Worker {
     pub(super) fn note_error(&mut self, error: &io::Error, action: &str) {
         Counters::add(&self.counters.write_errors, 1);
         if self.failures_in_burst == 0 {
-            eprintln!(
+            report!(
                 "tracing-audit: {action} {} failed: {error}; retrying with backoff \
                  (further failures are counted in Stats::write_errors)",
                 self.config.path.display()

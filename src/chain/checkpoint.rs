@@ -132,6 +132,11 @@ pub(crate) fn side_file(live: &Path, dir: Option<&Path>) -> PathBuf {
 /// Replaces `path` with `text` atomically: a temporary file beside it,
 /// then a rename, so a reader sees the old checkpoint or the new one,
 /// never half of one.
+///
+/// The temporary file is made with `O_EXCL`, which never follows a
+/// symbolic link: whatever is at its name (left by a crash, or a link
+/// planted by whoever can write the directory, to have this process
+/// overwrite the file it names) is removed first, never written through.
 pub(crate) fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir)?;
@@ -139,8 +144,20 @@ pub(crate) fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
+    let create = || {
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+    };
     let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
+        let mut file = match create() {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                fs::remove_file(&tmp)?;
+                create()?
+            }
+            opened => opened?,
+        };
         file.write_all(text.as_bytes())?;
         drop(file);
         fs::rename(&tmp, path)

@@ -9,4 +9,5 @@ mod writer;
 
 pub use checkpoint::Checkpoint;
 pub use options::ChainOptions;
+pub(crate) use record::MAX_ADDED;
 pub use verify::{verify, Break, ChainReport, Report, VerifyError, VerifyOptions};

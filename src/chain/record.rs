@@ -25,6 +25,13 @@ const HASH_KEY: &[u8] = b",\"hash\":\"";
 const PREV_KEY: &[u8] = b"\"prev_hash\":\"";
 const SEQ_KEY: &[u8] = b"\"seq\":";
 
+/// The most bytes [`append_chained`] adds to a record's line: a comma,
+/// `seq` (up to 20 digits), `prev_hash` and `hash`. The layer sizes
+/// records of a chained file this much under `max_line_bytes`, so that no
+/// chained line is longer.
+pub(crate) const MAX_ADDED: usize =
+    1 + SEQ_KEY.len() + 20 + 1 + PREV_KEY.len() + 64 + 1 + HASH_KEY.len() + 64 + 1;
+
 /// How hashes are made: SHA-256, or HMAC-SHA256 with a key.
 #[derive(Clone)]
 pub(crate) enum Hasher {

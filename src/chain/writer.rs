@@ -204,7 +204,7 @@ impl ChainWriter {
             match write_atomic(path, &checkpoint.to_json()) {
                 Ok(()) if self.checkpoint_failing => {
                     self.checkpoint_failing = false;
-                    eprintln!(
+                    report!(
                         "tracing-audit: writing checkpoint {} works again",
                         path.display()
                     );
@@ -212,7 +212,7 @@ impl ChainWriter {
                 Ok(()) => {}
                 Err(e) if !self.checkpoint_failing => {
                     self.checkpoint_failing = true;
-                    eprintln!(
+                    report!(
                         "tracing-audit: could not write checkpoint {}: {e} (retried at the next one)",
                         path.display()
                     );
@@ -223,7 +223,7 @@ impl ChainWriter {
         if let Some(f) = &self.options.on_checkpoint {
             let call = std::panic::AssertUnwindSafe(|| f(&checkpoint));
             if std::panic::catch_unwind(call).is_err() {
-                eprintln!(
+                report!(
                     "tracing-audit: the on_checkpoint callback panicked (checkpoint seq {seq})"
                 );
             }

@@ -156,7 +156,7 @@ pub fn run(args: &ExportArgs) -> u8 {
         Some(path) => match output::create(path) {
             Ok((file, pending)) => (Box::new(file), Some(pending)),
             Err(e) => {
-                eprintln!("tracing-audit: cannot create {}: {e}", path.display());
+                report!("tracing-audit: cannot create {}: {e}", path.display());
                 return super::exit::IO;
             }
         },
@@ -187,7 +187,7 @@ pub fn run(args: &ExportArgs) -> u8 {
     let summary = match summary {
         Ok(summary) => summary,
         Err(e) => {
-            eprintln!("tracing-audit: {e}");
+            report!("tracing-audit: {e}");
             return super::exit::IO;
         }
     };
@@ -220,7 +220,7 @@ impl<W: Write> Writer<W> {
             ExportFormat::Csv => {
                 let columns = csv_columns(filter.kinds());
                 let mut csv = Box::new(csv::Writer::from_writer(out));
-                csv.write_record(&columns)?;
+                csv.write_record(&columns).map_err(io_error)?;
                 Writer::Csv { csv, columns, raw }
             }
             ExportFormat::Json => {
@@ -240,13 +240,13 @@ impl<W: Write> Writer<W> {
                     if let Some(last) = row.last_mut() {
                         *last = String::from_utf8_lossy(record.bytes).into_owned();
                     }
-                    return Ok(csv.write_record(&row)?);
+                    return csv.write_record(&row).map_err(io_error);
                 };
                 let mut row = csv_row(columns, &object);
                 if !*raw {
                     row.iter_mut().for_each(spreadsheet_safe);
                 }
-                Ok(csv.write_record(row)?)
+                csv.write_record(row).map_err(io_error)
             }
             Writer::Json { out, first } => {
                 out.write_all(if *first { b"\n" } else { b",\n" })?;
@@ -269,6 +269,18 @@ impl<W: Write> Writer<W> {
             }
             Writer::Jsonl { mut out } => out.flush(),
         }
+    }
+}
+
+/// The I/O error inside a CSV error as it is, so that a closed pipe is
+/// still a [`BrokenPipe`](io::ErrorKind::BrokenPipe) (a quiet end).
+fn io_error(e: csv::Error) -> io::Error {
+    if !e.is_io_error() {
+        return io::Error::other(e);
+    }
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
     }
 }
 

@@ -105,7 +105,7 @@ pub(crate) fn prepare(inputs: &Inputs, filter: &FilterArgs) -> Result<Prepared, 
     let filter = match Filter::new(filter, time::OffsetDateTime::now_utc()) {
         Ok(f) => Arc::new(f),
         Err(e) => {
-            eprintln!("tracing-audit: {e}");
+            report!("tracing-audit: {e}");
             return Err(exit::USAGE);
         }
     };
@@ -116,10 +116,10 @@ pub(crate) fn prepare(inputs: &Inputs, filter: &FilterArgs) -> Result<Prepared, 
 /// Reports what went wrong and gives the exit status of a scan.
 pub(crate) fn finish(errors: &[InputError], summary: &Summary, output: io::Result<()>) -> u8 {
     for e in errors.iter().chain(&summary.errors) {
-        eprintln!("tracing-audit: cannot read {e}");
+        report!("tracing-audit: cannot read {e}");
     }
     if summary.malformed > 0 {
-        eprintln!(
+        report!(
             "tracing-audit: {} malformed line(s) skipped{}",
             summary.malformed,
             if summary.malformed > summary.malformed_at.len() as u64 {
@@ -133,7 +133,7 @@ pub(crate) fn finish(errors: &[InputError], summary: &Summary, output: io::Resul
         Ok(()) => false,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => false,
         Err(e) => {
-            eprintln!("tracing-audit: cannot write the output: {e}");
+            report!("tracing-audit: cannot write the output: {e}");
             true
         }
     };

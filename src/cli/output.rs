@@ -179,7 +179,7 @@ pub(crate) fn write_whole(out: &Path, bytes: &[u8]) -> io::Result<()> {
 /// `None` when `out` may be written.
 pub(crate) fn refused(out: &Path, inputs: &[PathBuf]) -> Option<u8> {
     let why = refusal(out, inputs)?;
-    eprintln!(
+    report!(
         "tracing-audit: refusing to write the output over the records it reads: {why}; \
          choose a file outside the inputs"
     );

@@ -54,7 +54,7 @@ pub fn run(args: &QueryArgs) -> u8 {
     let summary = match summary {
         Ok(summary) => summary,
         Err(e) => {
-            eprintln!("tracing-audit: {e}");
+            report!("tracing-audit: {e}");
             return super::exit::IO;
         }
     };

@@ -584,7 +584,7 @@ impl Stream {
                     for (line, why) in &chunk.malformed {
                         summary.malformed += 1;
                         if summary.malformed <= options.show_malformed {
-                            eprintln!("tracing-audit: {}:{line}: {why}", chunk.file.display());
+                            report!("tracing-audit: {}:{line}: {why}", chunk.file.display());
                             summary.malformed_at.push((
                                 chunk.file.to_path_buf(),
                                 *line,

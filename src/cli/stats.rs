@@ -486,7 +486,7 @@ pub(crate) fn scan_stats(
     let summary = scan::scan(&sources, &filter, options, &mut |record| {
         if let Err(e) = stats.add_line(record.bytes) {
             // Nested deeper than serde_json reads: counted, not lost.
-            eprintln!(
+            report!(
                 "tracing-audit: {}:{}: {e}",
                 record.file.display(),
                 record.line
@@ -498,7 +498,7 @@ pub(crate) fn scan_stats(
     match summary {
         Ok(summary) => Ok((stats, errors, summary)),
         Err(e) => {
-            eprintln!("tracing-audit: {e}");
+            report!("tracing-audit: {e}");
             Err(super::exit::IO)
         }
     }

@@ -119,7 +119,7 @@ pub fn run(args: &TailArgs) -> u8 {
             match scanned {
                 Ok(one) => absorb(&mut summary, one),
                 Err(e) => {
-                    eprintln!("tracing-audit: {e}");
+                    report!("tracing-audit: {e}");
                     return super::exit::IO;
                 }
             }
@@ -301,7 +301,7 @@ impl Follower {
         let mut lines = match opened {
             Ok(reader) => Lines::new(reader),
             Err(e) => {
-                eprintln!("tracing-audit: cannot read {}: {e}", path.display());
+                report!("tracing-audit: cannot read {}: {e}", path.display());
                 return;
             }
         };
@@ -315,7 +315,7 @@ impl Follower {
                 }
                 Ok(None) => return,
                 Err(e) => {
-                    eprintln!("tracing-audit: {}: {e}", path.display());
+                    report!("tracing-audit: {}: {e}", path.display());
                     return;
                 }
             }
@@ -364,7 +364,7 @@ impl Follower {
             Err(e) => {
                 if !self.reported {
                     self.reported = true;
-                    eprintln!("tracing-audit: cannot read {}: {e}", self.path.display());
+                    report!("tracing-audit: cannot read {}: {e}", self.path.display());
                 }
             }
         }
@@ -378,7 +378,7 @@ impl Follower {
                 Ok(Some(line)) => line,
                 Ok(None) => return,
                 Err(e) => {
-                    eprintln!("tracing-audit: {}: {e}", open.name.display());
+                    report!("tracing-audit: {}: {e}", open.name.display());
                     return;
                 }
             };
@@ -448,7 +448,7 @@ fn too_long(file: &Path, number: u64, summary: &mut scan::Summary) {
 fn malformed(file: &Path, number: u64, why: String, summary: &mut scan::Summary) {
     summary.malformed += 1;
     if summary.malformed <= Options::default().show_malformed {
-        eprintln!("tracing-audit: {}:{number}: {why}", file.display());
+        report!("tracing-audit: {}:{number}: {why}", file.display());
         summary.malformed_at.push((file.to_path_buf(), number, why));
     }
 }

@@ -43,11 +43,14 @@ pub struct VerifyArgs {
 pub fn run(args: &VerifyArgs) -> u8 {
     match options(args).and_then(|o| verify(&args.dir, &o).map_err(|e| e.to_string())) {
         Ok(report) => {
-            print!("{}", summary(&report));
+            // A closed stdout (`| head`) is not worth a panic: the exit
+            // status still says what was found.
+            use std::io::Write as _;
+            let _ = std::io::stdout().write_all(summary(&report).as_bytes());
             exit_code(&report)
         }
         Err(e) => {
-            eprintln!("tracing-audit verify: {e}");
+            report!("tracing-audit verify: {e}");
             2
         }
     }
