@@ -628,6 +628,7 @@ impl<M> Builder<M> {
                 SinkChoice::File => {
                     let path = log_dir.join(&file_names[kind.index()]);
                     let mut builder = Appender::builder(&path)
+                        .service_name(&service)
                         .max_file_size(max_file_size)
                         .rotate_every(rotate_every)
                         .max_files(max_files)

@@ -82,3 +82,26 @@ fn a_record_written_after_shutdown_is_counted_as_dropped() {
     assert_eq!(appender.stats().dropped, before + 1);
     assert_eq!(fs::read_to_string(&path).unwrap(), "");
 }
+
+/// `write!` and `writeln!` make one line each: their pieces (the text
+/// between the arguments, each argument, the `\n` of `writeln!`) reached
+/// `write` one by one, so `writeln!(appender, "{json}")` added an empty
+/// line after every record and `writeln!(appender, "{{\"n\":{n}}}")` tore
+/// the record into three lines.
+#[test]
+fn write_and_writeln_macros_make_one_line_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let (mut appender, guard) = Appender::builder(&path).build().unwrap();
+    let json = r#"{"a":1}"#;
+    writeln!(appender, "{json}").unwrap();
+    let n = 5;
+    writeln!(appender, "{{\"n\":{n}}}").unwrap();
+    write!(appender, "{{\"m\":{}}}", n + 1).unwrap();
+    appender.flush().unwrap();
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        "{\"a\":1}\n{\"n\":5}\n{\"m\":6}\n"
+    );
+    drop(guard);
+}

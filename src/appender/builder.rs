@@ -80,6 +80,9 @@ pub(crate) struct Config {
     pub(crate) identity_clock: fn() -> std::time::Instant,
     /// Run on every line on the writer thread ([`AppenderBuilder::line_transform`]).
     pub(crate) transform: Option<super::transform::TransformMaker>,
+    /// The `service_name` of the line that reports dropped lines (set by
+    /// the crate's builder; none for an appender of your own).
+    pub(crate) service_name: Option<String>,
 }
 
 /// A setting that would destroy data, refused by
@@ -237,6 +240,7 @@ impl AppenderBuilder {
                 identity_check_every: Some(super::replay::CHECK_EVERY),
                 identity_clock: std::time::Instant::now,
                 transform: None,
+                service_name: None,
             },
         }
     }
@@ -453,6 +457,12 @@ impl AppenderBuilder {
     /// The file's path.
     pub(crate) fn path(&self) -> &Path {
         &self.config.path
+    }
+
+    /// The `service_name` written in the line that reports dropped lines.
+    pub(crate) fn service_name(mut self, service: &str) -> Self {
+        self.config.service_name = Some(service.to_owned());
+        self
     }
 
     /// Whether callers wait rather than lose a line ([`Backpressure::Block`]).

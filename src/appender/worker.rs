@@ -305,15 +305,37 @@ impl Worker {
         if dropped == 0 {
             return;
         }
-        let mut line = Vec::with_capacity(192);
+        let mut line = Vec::with_capacity(256);
         line.extend_from_slice(b"{\"timestamp\":\"");
         crate::clock::write_rfc3339(self.now, &mut line);
         line.extend_from_slice(
-            b"\",\"level\":\"WARN\",\"name\":\"tracing_audit::appender\",\"message\":\"",
+            b"\",\"level\":\"WARN\",\"name\":\"tracing_audit::appender\",\"event_id\":\"",
         );
+        // An `event_id` as every record has (the shipping pipeline keys
+        // rows on it), and the service when the builder gave one.
+        let since = self
+            .now
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        line.extend_from_slice(
+            crate::event_id::at(since)
+                .hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer())
+                .as_bytes(),
+        );
+        line.extend_from_slice(b"\",\"message\":\"");
         let count = dropped.to_string();
         line.extend_from_slice(count.as_bytes());
-        line.extend_from_slice(b" lines dropped: queue full\",\"dropped\":");
+        line.extend_from_slice(b" lines dropped: queue full\"");
+        if let Some(service) = &self.config.service_name {
+            line.extend_from_slice(b",\"service_name\":");
+            line.extend_from_slice(
+                serde_json::to_string(service)
+                    .unwrap_or_default()
+                    .as_bytes(),
+            );
+        }
+        line.extend_from_slice(b",\"dropped\":");
         line.extend_from_slice(count.as_bytes());
         line.extend_from_slice(b"}\n");
         self.push_line(&line);

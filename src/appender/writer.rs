@@ -10,12 +10,32 @@ use super::Appender;
 
 /// Each `write` call is queued as one line, as
 /// [`write_line`](Appender::write_line) queues it: a missing trailing `\n`
-/// is added, and an empty buffer writes nothing. `flush` waits until every
-/// line queued so far is handed to the operating system.
+/// is added, and an empty buffer writes nothing. A `write!` or `writeln!`
+/// is one line too (formatted whole, then queued). `flush` waits until
+/// every line queued so far is handed to the operating system.
 impl io::Write for Appender {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.write_line(buf)?;
         Ok(buf.len())
+    }
+
+    /// The whole of a `write!`/`writeln!` as one line: its pieces would
+    /// otherwise reach [`write`](io::Write::write) one by one, each a line.
+    fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> io::Result<()> {
+        let mut text = String::new();
+        let text = match args.as_str() {
+            Some(text) => text,
+            None => {
+                std::fmt::write(&mut text, args).map_err(|_| {
+                    io::Error::other("a formatting trait implementation returned an error")
+                })?;
+                &text
+            }
+        };
+        if text.is_empty() {
+            return Ok(());
+        }
+        self.write_line(text.as_bytes()).map_err(io::Error::from)
     }
 
     fn flush(&mut self) -> io::Result<()> {
