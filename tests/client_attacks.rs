@@ -338,3 +338,35 @@ fn a_request_that_cannot_be_built_is_recorded_with_its_own_method() {
         assert!(r["error_kind"].is_string(), "{r:#?}");
     }
 }
+
+/// Query values whose secret shows only once decoded (a card number with
+/// `+` between its groups, as `query()` encodes spaces; one with `%20`; a
+/// secret key written percent-encoded): masked in `query_params`, and in
+/// the `endpoint` too, which has the URL as it was sent.
+#[test]
+fn query_secrets_hidden_by_url_encoding_are_masked_in_the_endpoint_too() {
+    let server = server();
+    let c = client();
+    let url = format!(
+        "{}?raw=4111%201111%201111%201111&session%5Fid=s3ss-hunter2",
+        server.url("/headers")
+    );
+    in_request(&server, "encoded-query", async {
+        let r = c
+            .get(url)
+            .query(&[("card", "4111 1111 1111 1111"), ("q", "widgets")])
+            .send()
+            .await
+            .unwrap();
+        r.text().await.unwrap();
+    });
+    let records = server.wait_records(1);
+    let record = one(&records, "encoded-query");
+    let text = serde_json::to_string(record).unwrap();
+    for secret in ["4111", "s3ss-hunter2"] {
+        assert!(!text.contains(secret), "{secret}: {text}");
+    }
+    let endpoint = at(record, &["request_repr", "endpoint"]).as_str().unwrap();
+    assert!(endpoint.ends_with("&q=widgets"), "{endpoint}");
+    assert!(endpoint.contains("/headers?raw="), "{endpoint}");
+}

@@ -521,3 +521,50 @@ fn with_the_application_filter_off_handlers_still_get_the_request_span() {
     assert_eq!(audit[0]["request_id"], "quiet");
     assert_eq!(audit[0]["user_id"], "u-1");
 }
+
+/// The layer on a router nested under a prefix (`Router::nest("/api/v2",
+/// …)`), which sees its requests with the prefix taken off: the record has
+/// the path the client asked for, so `/api/v1/items/7` and
+/// `/api/v2/items/7` stay apart in the trail. Patterns still match the
+/// path as the wrapped router sees it.
+#[test]
+fn a_layer_inside_a_nested_router_records_the_path_the_client_asked_for() {
+    let items = |version: &'static str| {
+        Router::new()
+            .route(
+                "/items/{id}",
+                get(
+                    move |Path(id): Path<u32>| async move { Json(json!({"id": id, "v": version})) },
+                ),
+            )
+            .layer(AuditLayer::new().exclude("/items/0"))
+    };
+    let app = Router::new()
+        .nest("/api/v1", items("v1"))
+        .nest("/api/v2", items("v2"));
+    let server = Server::start(Logs::new(), app);
+    for (id, path) in [
+        ("one", "/api/v1/items/7?full=1"),
+        ("two", "/api/v2/items/7"),
+        ("zero", "/api/v2/items/0"),
+    ] {
+        let r = server
+            .run(
+                server
+                    .client
+                    .get(server.url(path))
+                    .header("x-request-id", id)
+                    .send(),
+            )
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        server.run(r.text()).unwrap();
+    }
+    let records = server.wait_records(2);
+    assert_eq!(records.len(), 2, "the excluded one is not recorded");
+    let one = by_request_id(&records, "one");
+    assert_eq!(at(one, &["request_repr", "path"]), "/api/v1/items/7");
+    assert_eq!(at(one, &["request_repr", "query_params", "full"]), "1");
+    let two = by_request_id(&records, "two");
+    assert_eq!(at(two, &["request_repr", "path"]), "/api/v2/items/7");
+}

@@ -80,7 +80,11 @@ pub(crate) fn represent(shape: Shape, kept: &[u8], total: u64, cut: bool) -> Pay
         }
         Err(_) => return Payload::Binary(total),
     };
-    if shape == Shape::Form && !cut {
+    // A form is read as one even when cut (its pairs up to the cut, the
+    // last maybe partial): decoded, its keys and values are redacted as in
+    // a whole form, where the encoded text (`session%5Fid=…`, a card
+    // number with `+` between its groups) hides them from the scanner.
+    if shape == Shape::Form {
         return Payload::Pairs(
             form_urlencoded::parse(text.as_bytes())
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))

@@ -143,7 +143,9 @@ impl AuditLayer {
     /// Records only requests whose path matches one of the included
     /// patterns (once any is given), less the excluded ones. Patterns:
     /// `/exact/path`, `/prefix/*` (the prefix and everything under it),
-    /// `*.ext` (paths ending so).
+    /// `*.ext` (paths ending so). They match the path as the wrapped
+    /// service sees it: inside an axum router nested under `/api`, without
+    /// that prefix (the record still has the client's whole path).
     pub fn include(self, pattern: &str) -> Self {
         self.with(|c| c.include.push(Pattern::new(pattern)))
     }
@@ -310,7 +312,7 @@ where
             keep_bodies,
             request_shape,
             method: parts.method.clone(),
-            uri: parts.uri.clone(),
+            uri: paths::recorded_uri(&parts),
             headers,
             client_ip: client_ip::client(
                 client_ip::peer(&parts.extensions),

@@ -49,7 +49,8 @@
 //! (`application/x-www-form-urlencoded`) as objects, text as text, and
 //! compressed bodies (`content-encoding`), bytes that are not UTF-8,
 //! protobuf, octet streams and gRPC as `"[binary N bytes]"`. A JSON body
-//! that was cut or does not parse is kept as text.
+//! that was cut or does not parse is kept as text; a cut form is still an
+//! object (its pairs up to the cut, decoded, so redacted as a whole one).
 //!
 //! # The request span
 //!

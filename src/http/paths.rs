@@ -42,6 +42,19 @@ pub(crate) fn any(set: &[Pattern], path: &str) -> bool {
     set.iter().any(|p| p.matches(path))
 }
 
+/// The URI the record shows: the one the client asked for. A router
+/// nested under a prefix (axum's `Router::nest`) hands its layers the
+/// request with the prefix taken off and keeps the client's as
+/// `OriginalUri` (feature `axum`); patterns still match the path as the
+/// wrapped service sees it.
+pub(crate) fn recorded_uri(parts: &http::request::Parts) -> http::Uri {
+    #[cfg(feature = "axum")]
+    if let Some(original) = parts.extensions.get::<axum::extract::OriginalUri>() {
+        return original.0.clone();
+    }
+    parts.uri.clone()
+}
+
 /// What is excluded unless [`AuditLayer::keep_default_paths`] says
 /// otherwise: probes, metrics, the favicon and static files.
 ///

@@ -141,7 +141,8 @@ impl Request<'_> {
                 // The scanner masks the URL's userinfo and the values of
                 // secret query keys (`?api_key=…`) like in any string.
                 out.write_str(",\"endpoint\":")?;
-                json::string(out, ext.endpoint, opts)?;
+                let masked = masked_query(ext.endpoint, self.query, opts);
+                json::string(out, masked.as_deref().unwrap_or(ext.endpoint), opts)?;
             }
             None => {
                 out.write_str(",\"path\":")?;
@@ -218,6 +219,55 @@ impl Request<'_> {
         }
         Ok(())
     }
+}
+
+/// `endpoint` with the values masked whose pair in `query` (the same
+/// query, decoded) is secret by key or by value: encoded, a secret can
+/// hide from the scanner (`card=4111+1111+…`, `session%5Fid=…`). `None`
+/// when nothing is to be masked. The raw pairs line up with the decoded
+/// ones: both split at `&`, skip empty pairs, and split a pair at its
+/// first `=`.
+fn masked_query(
+    endpoint: &str,
+    query: &[(Cow<'_, str>, Cow<'_, str>)],
+    opts: &Opts<'_>,
+) -> Option<String> {
+    if query.is_empty() {
+        return None;
+    }
+    let start = endpoint.find('?')? + 1;
+    let end = endpoint[start..]
+        .find('#')
+        .map_or(endpoint.len(), |i| start + i);
+    let mut masked: Option<String> = None;
+    // Where the text not yet copied into `masked` starts.
+    let mut copied = 0;
+    let mut at = start;
+    let mut pairs = query.iter();
+    for raw in endpoint[start..end].split('&') {
+        let here = at;
+        at += raw.len() + 1;
+        if raw.is_empty() {
+            continue;
+        }
+        let Some((key, value)) = pairs.next() else {
+            break;
+        };
+        // A pair without `=` has no value to mask.
+        let Some(eq) = raw.find('=') else {
+            continue;
+        };
+        if !(opts.policy.is_secret_key(key) || opts.policy.is_secret_value(value)) {
+            continue;
+        }
+        let text = masked.get_or_insert_with(String::new);
+        text.push_str(&endpoint[copied..here + eq + 1]);
+        text.push_str(opts.policy.mask());
+        copied = here + raw.len();
+    }
+    let mut text = masked?;
+    text.push_str(&endpoint[copied..]);
+    Some(text)
 }
 
 /// `,"headers":{…},"body":…,"body_truncated":…` of one side.
