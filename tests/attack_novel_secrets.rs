@@ -534,3 +534,29 @@ fn an_age_secret_key_is_masked() {
     let public = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
     assert_eq!(p.redact_text(public), public, "a recipient is public");
 }
+
+/// HTTP Digest credentials: the `response` hashes the password with the
+/// nonce and can be cracked offline; only the scheme stays.
+#[test]
+fn digest_authorization_parameters_are_masked() {
+    let p = Policy::default();
+    let text = "Authorization: Digest username=\"bob\", realm=\"api\", nonce=\"n1\", uri=\"/x\", response=\"6629fae49393a05397450978507c4ef1\"\nAccept: */*";
+    assert_eq!(
+        p.redact_text(text),
+        "Authorization: Digest [REDACTED]\nAccept: */*"
+    );
+}
+
+/// A Microsoft Entra ID (Azure AD) client secret, with no key next to it.
+#[test]
+fn an_entra_id_client_secret_is_masked() {
+    let p = Policy::default();
+    let secret = "xYz8Q~AbCdEfGhIjKlMnOpQrStUvWxYz0123456.";
+    assert_eq!(
+        p.redact_text(&format!("client created: {secret} (expires 2027)")),
+        "client created: [REDACTED] (expires 2027)"
+    );
+    for text in ["a~b", "version 1Q~2", "x8Q~short", "~/.config/app"] {
+        assert_eq!(p.redact_text(text), text);
+    }
+}

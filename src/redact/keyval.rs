@@ -304,7 +304,18 @@ fn at_separator_of(
             .iter()
             .any(|scheme| s[v..v + word].eq_ignore_ascii_case(scheme))
     {
+        // Digest's parameters (`username="…", nonce="…", response="…"`)
+        // are credentials together: the response hashes the password, and
+        // can be cracked offline. Masked to the end of the line.
+        let digest = s[v..v + word].eq_ignore_ascii_case(b"digest");
         v += word + spaces;
+        if digest {
+            let len = s[v..]
+                .iter()
+                .take_while(|&&b| b != b'\n' && b != b'\r')
+                .count();
+            return (len > 0 && !s[v..].starts_with(mask.as_bytes())).then_some(v..v + len);
+        }
     }
     // Already masked (text redacted once, then scanned again).
     if !mask.is_empty() && s[v..].starts_with(mask.as_bytes()) {

@@ -99,6 +99,7 @@
 //! | `dop_v1_` | DigitalOcean token | 32 or more |
 //! | `-----BEGIN … PRIVATE KEY-----` | a PEM private key | up to the `-----END` line, or the end of the text |
 //! | `AGE-SECRET-KEY-1` | an age secret key | 50 or more capitals or digits |
+//! | three characters, a digit, `Q~` | a Microsoft Entra ID (Azure AD) client secret, masked whole | 31 to 34 |
 //!
 //! "Characters" are ASCII letters, digits, `_` and `-` (and `.` for `SG.`
 //! and `ya29.`).

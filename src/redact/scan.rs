@@ -93,6 +93,7 @@ pub(crate) const TRIGGERS: [u8; 256] = {
     t[b'-' as usize] = PREFIX | KEYVAL;
     t[b'.' as usize] = PREFIX;
     t[b'A' as usize] = PREFIX;
+    t[b'~' as usize] = PREFIX;
     t
 };
 
@@ -176,6 +177,7 @@ pub(super) fn next_of(
                 }),
             b'_' | b'.' => prefixes::at_separator(s, i),
             b'A' => prefixes::at_capital_a(s, i),
+            b'~' => prefixes::at_tilde(s, i),
             _ => None,
         };
         if let Some(range) = found.filter(|r| r.start < r.end && r.start >= from) {
@@ -437,7 +439,7 @@ mod tests {
                 b'J' => JWT,
                 b'B' | b'b' => AUTH,
                 b'-' => PREFIX | KEYVAL,
-                b'_' | b'.' | b'A' => PREFIX,
+                b'_' | b'.' | b'A' | b'~' => PREFIX,
                 b'%' => URL | KEYVAL,
                 b'=' | b',' | b'>' => KEYVAL,
                 _ => 0,
