@@ -560,3 +560,41 @@ fn an_entra_id_client_secret_is_masked() {
         assert_eq!(p.redact_text(text), text);
     }
 }
+
+/// `Authorization` with a scheme the policy did not list (`ApiKey`,
+/// Okta's `SSWS`, `DeepL-Auth-Key`, `Splunk`): the scheme was taken for
+/// the value and masked, and the credentials after it written in clear.
+#[test]
+fn credentials_after_an_unlisted_authorization_scheme_are_masked() {
+    let p = Policy::default();
+    for (text, want) in [
+        (
+            "Authorization: ApiKey ak-scheme-161",
+            "Authorization: ApiKey [REDACTED]",
+        ),
+        (
+            "authorization: SSWS 00okta-scheme-162",
+            "authorization: SSWS [REDACTED]",
+        ),
+        (
+            "Proxy-Authorization: DeepL-Auth-Key dl-scheme-163:fx",
+            "Proxy-Authorization: DeepL-Auth-Key [REDACTED]",
+        ),
+        (
+            "curl -H 'Authorization: Splunk sp-scheme-164' https://x",
+            "curl -H 'Authorization: Splunk [REDACTED]' https://x",
+        ),
+    ] {
+        assert_eq!(p.redact_text(text), want, "{text:?}");
+    }
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing::warn!(
+            header = "Authorization: ApiKey field-scheme-165",
+            "rejected"
+        );
+    });
+    let all = written(&logs);
+    assert!(all.contains("rejected"), "{all}");
+    assert_absent(&all, &["field-scheme-165"]);
+}

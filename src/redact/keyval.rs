@@ -316,6 +316,24 @@ fn at_separator_of(
                 .count();
             return (len > 0 && !s[v..].starts_with(mask.as_bytes())).then_some(v..v + len);
         }
+    } else if is_authorization(key) {
+        // Any other scheme of an `Authorization` header (`ApiKey`, Okta's
+        // `SSWS`, `DeepL-Auth-Key`, `AWS4-HMAC-SHA256`) stays too: taken
+        // for the value, it was masked and the credentials after it kept.
+        let scheme = s[v..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
+            .count();
+        let gap = s[v + scheme..]
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        let credentials = s
+            .get(v + scheme + gap)
+            .is_some_and(|b| !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\''));
+        if scheme > 0 && gap > 0 && credentials {
+            v += scheme + gap;
+        }
     }
     // Already masked (text redacted once, then scanned again).
     if !mask.is_empty() && s[v..].starts_with(mask.as_bytes()) {
@@ -457,6 +475,15 @@ fn yaml_block(s: &[u8], key: usize, v: usize) -> Option<Range<usize>> {
         line += len + 1;
     }
     (end > first).then_some(first..end)
+}
+
+/// Whether `key` names an `Authorization` header (`Proxy-Authorization`
+/// too).
+fn is_authorization(key: &str) -> bool {
+    const NAME: &str = "authorization";
+    key.len() >= NAME.len()
+        && key.is_char_boundary(key.len() - NAME.len())
+        && key[key.len() - NAME.len()..].eq_ignore_ascii_case(NAME)
 }
 
 /// Whether the key starting at `start` follows a `;` (spaces between
