@@ -598,3 +598,28 @@ fn credentials_after_an_unlisted_authorization_scheme_are_masked() {
     assert!(all.contains("rejected"), "{all}");
     assert_absent(&all, &["field-scheme-165"]);
 }
+
+/// Webhook URLs that are their own password, from services the policy
+/// did not list: the path after the service's prefix is masked.
+#[test]
+fn more_webhook_urls_are_masked() {
+    let p = Policy::default();
+    for (text, want) in [
+        (
+            "POST https://hooks.zapier.com/hooks/catch/123456/zapHook171/ failed",
+            "POST https://hooks.zapier.com/hooks/catch/[REDACTED] failed",
+        ),
+        (
+            "https://outlook.office.com/webhook/a-b@c/IncomingWebhook/legacy172/d",
+            "https://outlook.office.com/webhook/[REDACTED]",
+        ),
+        (
+            "https://maker.ifttt.com/use/iftttKey173",
+            "https://maker.ifttt.com/use/[REDACTED]",
+        ),
+    ] {
+        assert_eq!(p.redact_text(text), want, "{text:?}");
+    }
+    let plain = "see https://zapier.com/apps and https://ifttt.com/explore";
+    assert_eq!(p.redact_text(plain), plain);
+}

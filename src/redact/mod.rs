@@ -28,7 +28,9 @@
 //!   (`https://user:password@host`, and Oracle's
 //!   `jdbc:oracle:thin:user/password@host`) and the token in the path of a webhook
 //!   URL (Slack's `hooks.slack.com/services/…`, Discord's
-//!   `/api/webhooks/…`, Microsoft Teams' `webhook.office.com/webhookb2/…`),
+//!   `/api/webhooks/…`, Microsoft Teams' `webhook.office.com/webhookb2/…`
+//!   and `outlook.office.com/webhook/…`, Zapier's
+//!   `hooks.zapier.com/hooks/catch/…`, IFTTT's `maker.ifttt.com/use/…`),
 //!   tokens with a well-known prefix
 //!   (`sk_live_`, `ghp_`, `AKIA`, … see the table below), PEM private keys,
 //!   and payment card numbers (13 to 19 digits of a card brand's ranges,

@@ -296,13 +296,20 @@ fn unencoded_password_end(s: &[u8], start: usize, stop: usize) -> Option<usize> 
 
 /// Hosts whose URLs carry their credential in the path, and the path
 /// before it: a webhook URL is its own password (Slack, Discord, Microsoft
-/// Teams). A host matches itself or any subdomain of it.
+/// Teams, their older Office 365 connectors, Zapier, IFTTT). A host
+/// matches itself or any subdomain of it.
 const WEBHOOK_PATHS: &[(&[u8], &[u8])] = &[
     (b"hooks.slack.com", b"/services/"),
     (b"hooks.slack.com", b"/workflows/"),
     (b"discord.com", b"/api/webhooks/"),
     (b"discordapp.com", b"/api/webhooks/"),
     (b"webhook.office.com", b"/webhookb2/"),
+    // Microsoft's older connector URLs, Zapier's catch hooks, IFTTT's
+    // Maker key.
+    (b"outlook.office.com", b"/webhook/"),
+    (b"outlook.office365.com", b"/webhook/"),
+    (b"hooks.zapier.com", b"/hooks/catch/"),
+    (b"maker.ifttt.com", b"/use/"),
 ];
 
 /// The credential in the path of a webhook URL whose host starts at
