@@ -623,3 +623,49 @@ fn more_webhook_urls_are_masked() {
     let plain = "see https://zapier.com/apps and https://ifttt.com/explore";
     assert_eq!(p.redact_text(plain), plain);
 }
+
+/// Anti-forgery tokens and session cookies under their frameworks' short
+/// names (Express's `_csrf` and `connect.sid`, Django's
+/// `csrfmiddlewaretoken`), as a form body or a cookie jar map holds them.
+#[test]
+fn csrf_and_session_cookie_names_of_frameworks_are_secret() {
+    let p = Policy::default();
+    for key in [
+        "_csrf",
+        "csrf",
+        "XSRF",
+        "csrfmiddlewaretoken",
+        "connect.sid",
+        "sid",
+    ] {
+        assert!(p.is_secret_key(key), "{key}");
+    }
+    for key in ["AccountSid", "sid_count", "side", "consider"] {
+        assert!(!p.is_secret_key(key), "{key}");
+    }
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing_audit::create!(
+            model: "Form",
+            id: 1,
+            extra: serde_json::json!({
+                "_csrf": "csrf-form-181",
+                "csrfmiddlewaretoken": "csrf-form-182",
+                "cookies": {"connect.sid": "s%3Asess-183", "sid": "sess-184"},
+            })
+        );
+        tracing::info!("POST /login body: csrfmiddlewaretoken=csrf-text-185&user=bob");
+    });
+    let all = written(&logs);
+    assert!(all.contains("user=bob"), "{all}");
+    assert_absent(
+        &all,
+        &[
+            "csrf-form-181",
+            "csrf-form-182",
+            "sess-183",
+            "sess-184",
+            "csrf-text-185",
+        ],
+    );
+}
