@@ -669,3 +669,33 @@ fn csrf_and_session_cookie_names_of_frameworks_are_secret() {
         ],
     );
 }
+
+/// Text built from the shapes the new scans look at, repeated with no
+/// space: each is redacted in time linear in its size (a scan that looked
+/// to the end of the word for every URL in it did not end within the test
+/// run), and a secret after the run is still masked.
+#[test]
+fn hostile_text_for_the_new_scans_is_scanned_once() {
+    let p = Policy::default();
+    let n = 200_000;
+    for unit in [
+        "a://b:c/",
+        "jdbc:oracle:thin:a/",
+        "<add key=\"password\" value=\"",
+        "<x value=\"",
+        "password:\n",
+        "password: |\n",
+        " -u a:",
+        "Authorization: X ",
+        "\"\\u0070assword\":",
+        "<password><![CDATA[",
+        "1Q~",
+        "Digest ",
+    ] {
+        let text = unit.repeat(n);
+        let out = p.redact_text(&text);
+        assert!(!out.is_empty(), "{unit}");
+    }
+    let text = format!("{}password=pw-after-run-191", "a://b:c/".repeat(n));
+    assert!(!p.redact_text(&text).contains("pw-after-run-191"));
+}

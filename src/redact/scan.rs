@@ -248,6 +248,11 @@ fn url(s: &[u8], colon: usize) -> Option<Range<usize>> {
         .or_else(|| webhook_token(s, start))
 }
 
+/// How far past a delimiter the `@` that ends a password is looked for
+/// (a password is short; looking to the end of a long word for every URL
+/// in it made a text of many URLs with no space quadratic).
+const LONGEST_USERINFO: usize = 256;
+
 /// At the `:` that ends `jdbc:oracle:thin` or `jdbc:oracle:oci`: the
 /// password of Oracle's `user/password@host` that follows
 /// (`jdbc:oracle:thin:scott/[REDACTED]@db:1521:orcl`).
@@ -267,7 +272,7 @@ fn oracle_password(s: &[u8], colon: usize) -> Option<Range<usize>> {
         return None;
     }
     let start = slash + 1;
-    let word = count(s, start, |b| {
+    let word = count(&s[..(start + LONGEST_USERINFO).min(s.len())], start, |b| {
         !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`')
     });
     let at = s[start..start + word].iter().rposition(|&b| b == b'@')?;
@@ -285,7 +290,7 @@ fn unencoded_password_end(s: &[u8], start: usize, stop: usize) -> Option<usize> 
     if after.is_empty() || after.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let word = count(s, stop, |b| {
+    let word = count(&s[..(stop + LONGEST_USERINFO).min(s.len())], stop, |b| {
         !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`')
     });
     s[stop..stop + word]
