@@ -166,6 +166,7 @@
 //! Secrets with no shape of their own and no key next to them (a password
 //! alone in a sentence) are not found. Numbers are not scanned.
 
+mod attributes;
 mod cards;
 mod keys;
 mod keyval;
@@ -173,6 +174,7 @@ mod memo;
 mod prefixes;
 mod scan;
 pub(crate) mod user_info;
+mod yaml;
 
 pub(crate) use scan::{possible_from, TRIGGERS};
 
