@@ -780,3 +780,25 @@ mod no_panic {
         }
     }
 }
+
+/// JSON text whose writer escapes what others leave alone: PHP's
+/// `json_encode` writes `https:\/\/…`, some encoders write the space
+/// after `Bearer` as `\u0020`.
+#[test]
+fn json_text_with_escaped_slashes_or_spaces_is_masked() {
+    let p = Policy::default();
+    for (text, want) in [
+        (
+            r#"{"url":"https:\/\/bob:php-url-201@api.example.com\/v1"}"#,
+            r#"{"url":"https:\/\/[REDACTED]@api.example.com\/v1"}"#,
+        ),
+        (
+            r#"{"header":"Bearer\u0020esc9space202xyz"}"#,
+            r#"{"header":"Bearer\u0020[REDACTED]"}"#,
+        ),
+    ] {
+        assert_eq!(p.redact_text(text), want, "{text}");
+    }
+    let plain = r#"{"url":"https:\/\/api.example.com\/v1","x":"a\u0020b"}"#;
+    assert_eq!(p.redact_text(plain), plain);
+}

@@ -225,10 +225,18 @@ fn jwt(s: &[u8], start: usize) -> Option<Range<usize>> {
 /// At the `:` of `scheme://`: the userinfo before the host, up to the last
 /// `@` of the authority.
 fn url(s: &[u8], colon: usize) -> Option<Range<usize>> {
-    if colon == 0 || !s[colon - 1].is_ascii_alphanumeric() || !s[colon + 1..].starts_with(b"//") {
+    if colon == 0 || !s[colon - 1].is_ascii_alphanumeric() {
         return None;
     }
-    let start = colon + 3;
+    // `//`, or `\/\/` in JSON text whose writer escapes slashes (PHP's
+    // `json_encode`).
+    let start = if s[colon + 1..].starts_with(b"//") {
+        colon + 3
+    } else if s[colon + 1..].starts_with(b"\\/\\/") {
+        colon + 5
+    } else {
+        return None;
+    };
     let mut at = None;
     for (i, &b) in s[start..].iter().enumerate() {
         match b {
@@ -362,6 +370,9 @@ fn auth(s: &[u8], at: usize) -> Option<Range<usize>> {
         let rest = &s[at + word..];
         if rest.starts_with(b"%20") {
             spaces = 3;
+        } else if rest.starts_with(b"\\u0020") {
+            // A JSON escape, in JSON text.
+            spaces = 6;
         } else if rest.starts_with(b"+") {
             spaces = 1;
         } else {
