@@ -534,3 +534,271 @@ fn an_age_secret_key_is_masked() {
     let public = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
     assert_eq!(p.redact_text(public), public, "a recipient is public");
 }
+
+/// HTTP Digest credentials: the `response` hashes the password with the
+/// nonce and can be cracked offline; only the scheme stays.
+#[test]
+fn digest_authorization_parameters_are_masked() {
+    let p = Policy::default();
+    let text = "Authorization: Digest username=\"bob\", realm=\"api\", nonce=\"n1\", uri=\"/x\", response=\"6629fae49393a05397450978507c4ef1\"\nAccept: */*";
+    assert_eq!(
+        p.redact_text(text),
+        "Authorization: Digest [REDACTED]\nAccept: */*"
+    );
+}
+
+/// A Microsoft Entra ID (Azure AD) client secret, with no key next to it.
+#[test]
+fn an_entra_id_client_secret_is_masked() {
+    let p = Policy::default();
+    let secret = "xYz8Q~AbCdEfGhIjKlMnOpQrStUvWxYz0123456.";
+    assert_eq!(
+        p.redact_text(&format!("client created: {secret} (expires 2027)")),
+        "client created: [REDACTED] (expires 2027)"
+    );
+    for text in ["a~b", "version 1Q~2", "x8Q~short", "~/.config/app"] {
+        assert_eq!(p.redact_text(text), text);
+    }
+}
+
+/// `Authorization` with a scheme the policy did not list (`ApiKey`,
+/// Okta's `SSWS`, `DeepL-Auth-Key`, `Splunk`): the scheme was taken for
+/// the value and masked, and the credentials after it written in clear.
+#[test]
+fn credentials_after_an_unlisted_authorization_scheme_are_masked() {
+    let p = Policy::default();
+    for (text, want) in [
+        (
+            "Authorization: ApiKey ak-scheme-161",
+            "Authorization: ApiKey [REDACTED]",
+        ),
+        (
+            "authorization: SSWS 00okta-scheme-162",
+            "authorization: SSWS [REDACTED]",
+        ),
+        (
+            "Proxy-Authorization: DeepL-Auth-Key dl-scheme-163:fx",
+            "Proxy-Authorization: DeepL-Auth-Key [REDACTED]",
+        ),
+        (
+            "curl -H 'Authorization: Splunk sp-scheme-164' https://x",
+            "curl -H 'Authorization: Splunk [REDACTED]' https://x",
+        ),
+    ] {
+        assert_eq!(p.redact_text(text), want, "{text:?}");
+    }
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing::warn!(
+            header = "Authorization: ApiKey field-scheme-165",
+            "rejected"
+        );
+    });
+    let all = written(&logs);
+    assert!(all.contains("rejected"), "{all}");
+    assert_absent(&all, &["field-scheme-165"]);
+}
+
+/// Webhook URLs that are their own password, from services the policy
+/// did not list: the path after the service's prefix is masked.
+#[test]
+fn more_webhook_urls_are_masked() {
+    let p = Policy::default();
+    for (text, want) in [
+        (
+            "POST https://hooks.zapier.com/hooks/catch/123456/zapHook171/ failed",
+            "POST https://hooks.zapier.com/hooks/catch/[REDACTED] failed",
+        ),
+        (
+            "https://outlook.office.com/webhook/a-b@c/IncomingWebhook/legacy172/d",
+            "https://outlook.office.com/webhook/[REDACTED]",
+        ),
+        (
+            "https://maker.ifttt.com/use/iftttKey173",
+            "https://maker.ifttt.com/use/[REDACTED]",
+        ),
+    ] {
+        assert_eq!(p.redact_text(text), want, "{text:?}");
+    }
+    let plain = "see https://zapier.com/apps and https://ifttt.com/explore";
+    assert_eq!(p.redact_text(plain), plain);
+}
+
+/// Anti-forgery tokens and session cookies under their frameworks' short
+/// names (Express's `_csrf` and `connect.sid`, Django's
+/// `csrfmiddlewaretoken`), as a form body or a cookie jar map holds them.
+#[test]
+fn csrf_and_session_cookie_names_of_frameworks_are_secret() {
+    let p = Policy::default();
+    for key in [
+        "_csrf",
+        "csrf",
+        "XSRF",
+        "csrfmiddlewaretoken",
+        "connect.sid",
+        "sid",
+    ] {
+        assert!(p.is_secret_key(key), "{key}");
+    }
+    for key in ["AccountSid", "sid_count", "side", "consider"] {
+        assert!(!p.is_secret_key(key), "{key}");
+    }
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing_audit::create!(
+            model: "Form",
+            id: 1,
+            extra: serde_json::json!({
+                "_csrf": "csrf-form-181",
+                "csrfmiddlewaretoken": "csrf-form-182",
+                "cookies": {"connect.sid": "s%3Asess-183", "sid": "sess-184"},
+            })
+        );
+        tracing::info!("POST /login body: csrfmiddlewaretoken=csrf-text-185&user=bob");
+    });
+    let all = written(&logs);
+    assert!(all.contains("user=bob"), "{all}");
+    assert_absent(
+        &all,
+        &[
+            "csrf-form-181",
+            "csrf-form-182",
+            "sess-183",
+            "sess-184",
+            "csrf-text-185",
+        ],
+    );
+}
+
+/// Text built from the shapes the new scans look at, repeated with no
+/// space: each is redacted in time linear in its size (a scan that looked
+/// to the end of the word for every URL in it did not end within the test
+/// run), and a secret after the run is still masked.
+#[test]
+fn hostile_text_for_the_new_scans_is_scanned_once() {
+    let p = Policy::default();
+    let n = 200_000;
+    for unit in [
+        "a://b:c/",
+        "jdbc:oracle:thin:a/",
+        "<add key=\"password\" value=\"",
+        "<x value=\"",
+        "password:\n",
+        "password: |\n",
+        " -u a:",
+        "Authorization: X ",
+        "\"\\u0070assword\":",
+        "<password><![CDATA[",
+        "1Q~",
+        "Digest ",
+    ] {
+        let text = unit.repeat(n);
+        let out = p.redact_text(&text);
+        assert!(!out.is_empty(), "{unit}");
+    }
+    let text = format!("{}password=pw-after-run-191", "a://b:c/".repeat(n));
+    assert!(!p.redact_text(&text).contains("pw-after-run-191"));
+}
+
+/// Text made of the pieces the scans react to, in any order: redacting
+/// it never panics (a panic here is the caller's, in the middle of its
+/// logging), and redacting the output again changes nothing secret back.
+mod no_panic {
+    use proptest::prelude::*;
+    use tracing_audit::redact::Policy;
+
+    const PIECES: &[&str] = &[
+        "password",
+        "Authorization",
+        ": ",
+        "=",
+        "\"",
+        "'",
+        "\\",
+        "\\u0070",
+        "\\\\u",
+        "<",
+        ">",
+        "</",
+        "/>",
+        "<![CDATA[",
+        "]]>",
+        "value=\"",
+        "key=\"",
+        "\n",
+        "\r\n",
+        "  ",
+        "|",
+        ">-",
+        "- ",
+        "://",
+        "@",
+        "/",
+        "?",
+        "#",
+        ":",
+        "jdbc:oracle:thin:",
+        "-u ",
+        "--user ",
+        "Bearer",
+        "\t",
+        "Digest ",
+        "8Q~",
+        "~",
+        "AGE-SECRET-KEY-1",
+        "glrt-",
+        "hvs.",
+        "xoxe-",
+        "[",
+        "]",
+        "é",
+        "€",
+        "a",
+        "Z",
+        "0",
+        "9",
+        ",",
+        ";",
+        "%3D",
+        "%",
+        "sk_live_",
+        "{",
+        "}",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn redacting_any_mix_of_trigger_pieces_never_panics(
+            picks in proptest::collection::vec(0..PIECES.len(), 0..40)
+        ) {
+            let text: String = picks.iter().map(|&i| PIECES[i]).collect();
+            let p = Policy::default();
+            let once = p.redact_text(&text).into_owned();
+            let _ = p.redact_text(&once);
+            let _ = p.is_secret_key(&text);
+        }
+    }
+}
+
+/// JSON text whose writer escapes what others leave alone: PHP's
+/// `json_encode` writes `https:\/\/…`, some encoders write the space
+/// after `Bearer` as `\u0020`.
+#[test]
+fn json_text_with_escaped_slashes_or_spaces_is_masked() {
+    let p = Policy::default();
+    for (text, want) in [
+        (
+            r#"{"url":"https:\/\/bob:php-url-201@api.example.com\/v1"}"#,
+            r#"{"url":"https:\/\/[REDACTED]@api.example.com\/v1"}"#,
+        ),
+        (
+            r#"{"header":"Bearer\u0020esc9space202xyz"}"#,
+            r#"{"header":"Bearer\u0020[REDACTED]"}"#,
+        ),
+    ] {
+        assert_eq!(p.redact_text(text), want, "{text}");
+    }
+    let plain = r#"{"url":"https:\/\/api.example.com\/v1","x":"a\u0020b"}"#;
+    assert_eq!(p.redact_text(plain), plain);
+}

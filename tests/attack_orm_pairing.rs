@@ -253,3 +253,71 @@ fn an_update_addressed_by_a_key_in_another_case_is_recorded() {
         json!({"label": {"old": "[not read]", "new": "three"}})
     );
 }
+
+/// A savepoint (an audited transaction inside another) that fails: its
+/// records go with it, the outer transaction's stay and are written once
+/// it commits; a savepoint that succeeds has its records written with
+/// the outer commit, not before.
+#[test]
+fn a_failed_savepoint_drops_only_its_own_records() {
+    use sea_orm::DbErr;
+    use tracing_audit::orm::audited_transaction;
+    let logs = Logs::new();
+    let dir = tempfile::tempdir().unwrap();
+    run(&logs, async {
+        let db = open(dir.path()).await;
+        let inner_failed = audited_transaction(&db, |txn| {
+            Box::pin(async move {
+                doc::ActiveModel {
+                    title: Set("outer".into()),
+                    body: Set("o".into()),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+                let failed = audited_transaction(txn, |sp| {
+                    Box::pin(async move {
+                        doc::ActiveModel {
+                            title: Set("in-failed-savepoint".into()),
+                            body: Set("x".into()),
+                            ..Default::default()
+                        }
+                        .insert(sp)
+                        .await?;
+                        Err::<(), DbErr>(DbErr::Custom("give up".into()))
+                    })
+                })
+                .await;
+                assert!(failed.is_err());
+                audited_transaction(txn, |sp| {
+                    Box::pin(async move {
+                        doc::ActiveModel {
+                            title: Set("in-kept-savepoint".into()),
+                            body: Set("y".into()),
+                            ..Default::default()
+                        }
+                        .insert(sp)
+                        .await?;
+                        Ok::<(), DbErr>(())
+                    })
+                })
+                .await
+                .map_err(|e| DbErr::Custom(e.to_string()))?;
+                Ok::<(), DbErr>(())
+            })
+        })
+        .await;
+        assert!(inner_failed.is_ok(), "{inner_failed:?}");
+    });
+    let titles: Vec<String> = logs
+        .records(Kind::Audit)
+        .iter()
+        .map(|r| {
+            r["instance_repr"]["title"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(titles, ["outer", "in-kept-savepoint"]);
+}

@@ -6,11 +6,13 @@
 
 use std::ops::Range;
 
+use super::attributes;
+
 /// Authorization schemes, kept before the credentials they introduce.
 const SCHEMES: &[&[u8]] = &[b"bearer", b"basic", b"token", b"digest", b"negotiate"];
 
 /// The longest key looked at.
-const MAX_KEY: usize = 64;
+pub(super) const MAX_KEY: usize = 64;
 
 /// The most spaces or tabs between a key and its separator.
 const MAX_GAP: usize = 4;
@@ -43,7 +45,7 @@ fn balanced(s: &[u8], open: usize) -> (usize, bool) {
     (s.len(), false)
 }
 
-fn is_key_char(b: u8) -> bool {
+pub(super) fn is_key_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
 }
 
@@ -271,7 +273,10 @@ fn at_separator_of(
     };
     // `<add key="Password" value="…"/>`: the value of an element whose
     // name or naming attribute is a secret key.
-    let secret_attribute = || is_value_attribute(key) && in_secret_element(s, start, is_secret_key);
+    let secret_attribute = || {
+        attributes::is_value_attribute(key)
+            && attributes::in_secret_element(s, start, is_secret_key)
+    };
     if !secret && !secret_attribute() {
         return None;
     }
@@ -304,7 +309,36 @@ fn at_separator_of(
             .iter()
             .any(|scheme| s[v..v + word].eq_ignore_ascii_case(scheme))
     {
+        // Digest's parameters (`username="…", nonce="…", response="…"`)
+        // are credentials together: the response hashes the password, and
+        // can be cracked offline. Masked to the end of the line.
+        let digest = s[v..v + word].eq_ignore_ascii_case(b"digest");
         v += word + spaces;
+        if digest {
+            let len = s[v..]
+                .iter()
+                .take_while(|&&b| b != b'\n' && b != b'\r')
+                .count();
+            return (len > 0 && !s[v..].starts_with(mask.as_bytes())).then_some(v..v + len);
+        }
+    } else if is_authorization(key) {
+        // Any other scheme of an `Authorization` header (`ApiKey`, Okta's
+        // `SSWS`, `DeepL-Auth-Key`, `AWS4-HMAC-SHA256`) stays too: taken
+        // for the value, it was masked and the credentials after it kept.
+        let scheme = s[v..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
+            .count();
+        let gap = s[v + scheme..]
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        let credentials = s
+            .get(v + scheme + gap)
+            .is_some_and(|b| !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\''));
+        if scheme > 0 && gap > 0 && credentials {
+            v += scheme + gap;
+        }
     }
     // Already masked (text redacted once, then scanned again).
     if !mask.is_empty() && s[v..].starts_with(mask.as_bytes()) {
@@ -313,7 +347,7 @@ fn at_separator_of(
     // YAML: a block scalar (`password: |`) or a nested block under the key
     // (`password:` and indented lines): those lines.
     if s[at] == b':' && !encoded {
-        if let Some(block) = yaml_block(s, start, v) {
+        if let Some(block) = super::yaml::yaml_block(s, start, v) {
             return Some(block);
         }
     }
@@ -395,57 +429,13 @@ fn at_separator_of(
     (!range.is_empty()).then_some(range)
 }
 
-/// After a YAML key starting at `key` whose value would start at `v`:
-/// when the value is a block scalar's indicator (`|`, `>`, with `-`, `+`
-/// or a digit) or nothing, the lines of the block that follows (more
-/// indented than the key's line, or, for nothing, a list at its
-/// indentation), blank lines included.
-fn yaml_block(s: &[u8], key: usize, v: usize) -> Option<Range<usize>> {
-    let mut i = v;
-    let scalar = matches!(s.get(i), Some(b'|' | b'>'));
-    if scalar {
-        i += 1;
-        i += s[i..]
-            .iter()
-            .take_while(|b| matches!(b, b'-' | b'+') || b.is_ascii_digit())
-            .count();
-        i += s[i..].iter().take_while(|&&b| b == b' ').count();
-    }
-    if s.get(i) == Some(&b'\r') {
-        i += 1;
-    }
-    if s.get(i) != Some(&b'\n') {
-        return None;
-    }
-    let line_start = s[..key]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |n| n + 1);
-    let key_indent = s[line_start..].iter().take_while(|&&b| b == b' ').count();
-    let first = i + 1;
-    let mut end = first;
-    let mut line = first;
-    while line < s.len() {
-        let len = s[line..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .unwrap_or(s.len() - line);
-        let text = &s[line..line + len];
-        let indent = text.iter().take_while(|&&b| b == b' ').count();
-        let blank = text.iter().all(|b| b.is_ascii_whitespace());
-        let list_item = !scalar && indent == key_indent && text[indent..].starts_with(b"- ");
-        if !blank && indent <= key_indent && !list_item {
-            break;
-        }
-        if !blank {
-            end = line + len;
-            if s[..end].ends_with(b"\r") {
-                end -= 1;
-            }
-        }
-        line += len + 1;
-    }
-    (end > first).then_some(first..end)
+/// Whether `key` names an `Authorization` header (`Proxy-Authorization`
+/// too).
+fn is_authorization(key: &str) -> bool {
+    const NAME: &str = "authorization";
+    key.len() >= NAME.len()
+        && key.is_char_boundary(key.len() - NAME.len())
+        && key[key.len() - NAME.len()..].eq_ignore_ascii_case(NAME)
 }
 
 /// Whether the key starting at `start` follows a `;` (spaces between
@@ -456,81 +446,6 @@ fn after_semicolon(s: &[u8], start: usize) -> bool {
         .rev()
         .find(|&&b| b != b' ' && b != b'\t')
         .is_some_and(|&b| b == b';')
-}
-
-/// Whether an attribute named `key` holds an element's value (`value=`,
-/// `content=`).
-fn is_value_attribute(key: &str) -> bool {
-    key.eq_ignore_ascii_case("value") || key.eq_ignore_ascii_case("content")
-}
-
-/// The attributes that name what an element holds: `.NET`'s `<add
-/// key="…">`, HTML's `<input name="…" type="password">`, Spring's
-/// `<property name="…">`.
-const NAMING_ATTRIBUTES: &[&[u8]] = &[b"key", b"name", b"id", b"type", b"property"];
-
-/// Whether the attribute starting at `attr` sits in an XML or HTML tag
-/// named by a secret key (`<password value="…"/>`) or whose naming
-/// attribute's value is one (`<add key="Password" value="…"/>`,
-/// `<input type="password" value="…">`), in either order.
-fn in_secret_element(s: &[u8], attr: usize, is_secret_key: &dyn Fn(&str) -> bool) -> bool {
-    let from = attr.saturating_sub(4 * MAX_KEY);
-    let Some(open) = s[from..attr]
-        .iter()
-        .rposition(|&b| b == b'<')
-        .map(|i| from + i)
-    else {
-        return false;
-    };
-    if s[open..attr].contains(&b'>') {
-        return false;
-    }
-    let to = (attr + 4 * MAX_KEY).min(s.len());
-    let close = s[attr..to]
-        .iter()
-        .position(|&b| b == b'>')
-        .map_or(to, |i| attr + i);
-    let tag = &s[open + 1..close];
-    let name_len = tag
-        .iter()
-        .position(|&b| !is_key_char(b) && b != b':')
-        .unwrap_or(tag.len());
-    let local = |name: &[u8]| match name.iter().rposition(|&b| b == b':') {
-        Some(colon) => name[colon + 1..].to_vec(),
-        None => name.to_vec(),
-    };
-    let secret = |text: &[u8]| std::str::from_utf8(text).is_ok_and(is_secret_key);
-    if name_len > 0 && secret(&local(&tag[..name_len])) {
-        return true;
-    }
-    // Each `name="text"` of the tag.
-    let mut i = name_len;
-    while let Some(eq) = tag[i..].iter().position(|&b| b == b'=').map(|n| i + n) {
-        let name_start = tag[..eq]
-            .iter()
-            .rposition(|&b| !is_key_char(b) && b != b':')
-            .map_or(0, |n| n + 1);
-        let quote = tag.get(eq + 1).copied();
-        let Some(q @ (b'"' | b'\'')) = quote else {
-            i = eq + 1;
-            continue;
-        };
-        let text_start = eq + 2;
-        let text_end = tag[text_start..]
-            .iter()
-            .position(|&b| b == q)
-            .map_or(tag.len(), |n| text_start + n);
-        let attr_name = local(&tag[name_start..eq]);
-        if NAMING_ATTRIBUTES
-            .iter()
-            .any(|n| attr_name.eq_ignore_ascii_case(n))
-            && secret(&tag[text_start..text_end])
-        {
-            return true;
-        }
-        i = (text_end + 1).min(tag.len());
-    }
-    false
 }
 
 /// The options that take `user:password` (curl's `-u`/`--user`,

@@ -28,7 +28,9 @@
 //!   (`https://user:password@host`, and Oracle's
 //!   `jdbc:oracle:thin:user/password@host`) and the token in the path of a webhook
 //!   URL (Slack's `hooks.slack.com/services/…`, Discord's
-//!   `/api/webhooks/…`, Microsoft Teams' `webhook.office.com/webhookb2/…`),
+//!   `/api/webhooks/…`, Microsoft Teams' `webhook.office.com/webhookb2/…`
+//!   and `outlook.office.com/webhook/…`, Zapier's
+//!   `hooks.zapier.com/hooks/catch/…`, IFTTT's `maker.ifttt.com/use/…`),
 //!   tokens with a well-known prefix
 //!   (`sk_live_`, `ghp_`, `AKIA`, … see the table below), PEM private keys,
 //!   and payment card numbers (13 to 19 digits of a card brand's ranges,
@@ -99,6 +101,7 @@
 //! | `dop_v1_` | DigitalOcean token | 32 or more |
 //! | `-----BEGIN … PRIVATE KEY-----` | a PEM private key | up to the `-----END` line, or the end of the text |
 //! | `AGE-SECRET-KEY-1` | an age secret key | 50 or more capitals or digits |
+//! | three characters, a digit, `Q~` | a Microsoft Entra ID (Azure AD) client secret, masked whole | 31 to 34 |
 //!
 //! "Characters" are ASCII letters, digits, `_` and `-` (and `.` for `SG.`
 //! and `ya29.`).
@@ -139,7 +142,8 @@
 //!
 //! Secret by default (the table on [`Policy`] lists every word): what
 //! logs in or stands for a login (passwords in any spelling, `pw`,
-//! `passwort`, tokens, keys, sessions, cookies, signatures), one-time and
+//! `passwort`, tokens, keys, sessions, cookies, signatures, anti-forgery
+//! tokens: `_csrf`, `csrfmiddlewaretoken`), one-time and
 //! recovery codes (`otp`, `totp`, `mfa_code`, `verification_code`,
 //! `backup_codes`, `security_answer`, `code_verifier`), key material and
 //! seed phrases (`privateKey`, `signing_key`, `mnemonic`, `seed_phrase`),
@@ -147,7 +151,8 @@
 //! `ssn`, `social_security_number`).
 //!
 //! Not secret by default, deliberately: `key` alone (a sort key, a
-//! primary key), `salt`, `nonce`, `sid`, `ticket`; connection strings and
+//! primary key), `salt`, `nonce`, `ticket`, `sid` as a part of a key
+//! (`AccountSid`: `sid` alone and `connect.sid` are session cookies); connection strings and
 //! database URLs (`dsn`, `database_url`, `connection_string`: their
 //! passwords are masked by value, `postgres://[REDACTED]@db/app`,
 //! `Password=[REDACTED];`, so the host stays in the trail); personal data
@@ -161,6 +166,7 @@
 //! Secrets with no shape of their own and no key next to them (a password
 //! alone in a sentence) are not found. Numbers are not scanned.
 
+mod attributes;
 mod cards;
 mod keys;
 mod keyval;
@@ -168,6 +174,7 @@ mod memo;
 mod prefixes;
 mod scan;
 pub(crate) mod user_info;
+mod yaml;
 
 pub(crate) use scan::{possible_from, TRIGGERS};
 
@@ -214,6 +221,9 @@ const DEFAULT_KEYS: &[&str] = &[
     "totp",
     "hotp",
     "mnemonic",
+    // Anti-forgery tokens under their short names (`_csrf`, `xsrf`).
+    "csrf",
+    "xsrf",
 ];
 
 /// The words that make a key secret by default only when they are the
@@ -226,7 +236,10 @@ const DEFAULT_KEYS: &[&str] = &[
 ///
 /// `pincode` is a whole key (`PINCODE`; `pin_code` is secret by `pin`):
 /// as a substring it would match `spin_code`.
-const DEFAULT_WHOLE_KEYS: &[&str] = &["access", "refresh", "sig", "pincode"];
+///
+/// `sid` is a session cookie's name (`sid`, Express's `connect.sid`) as a
+/// whole key; as a segment it names identifiers (Twilio's `AccountSid`).
+const DEFAULT_WHOLE_KEYS: &[&str] = &["access", "refresh", "sig", "pincode", "sid"];
 
 /// The substrings a key is checked against by default: compounds that are
 /// secret even when written in one lower-case piece (`newpassword`,
@@ -246,6 +259,9 @@ const DEFAULT_KEY_SUBSTRINGS: &[&str] = &[
     "sessid",
     "csrftoken",
     "xsrftoken",
+    // Django's form field.
+    "csrfmiddlewaretoken",
+    "connectsid",
     "apitoken",
     "credential",
     // Key material, whose values have no shape of their own.
@@ -312,9 +328,9 @@ pub const DEFAULT_MASK: &str = "[REDACTED]";
 ///
 /// | setting | default |
 /// |---|---|
-/// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `passcode`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `accountkey`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn`, `pw`, `totp`, `hotp`, `mnemonic` |
-/// | whole keys only | `access`, `refresh` (not `access_level`, `refresh_rate`), `sig`, `pincode` |
-/// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `sessid`, `csrftoken`, `xsrftoken`, `apitoken`, `credential`, key material (`encryptionkey`, `masterkey`, `signingkey`, `hmackey`, `sharedkey`, `clientkey`, `subscriptionkey`, `functionskey`), codes (`mfacode`, `2facode`, `otpcode`, `verificationcode`, `onetimecode`, `securitycode`, `securityanswer`, `recoverycode`, `backupcode`, `codeverifier`, `seedphrase`), `appkey`, `licensekey`, card and identity numbers (`ccnum`, `ccnumber`, `cardno`, `socialsecurity`), `password` in other languages (`passwort`, `kennwort`, `motdepasse`, `contrasena`, `contraseña`, `senha`, `wachtwoord`) |
+/// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `passcode`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `accountkey`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn`, `pw`, `totp`, `hotp`, `mnemonic`, `csrf`, `xsrf` |
+/// | whole keys only | `access`, `refresh` (not `access_level`, `refresh_rate`), `sig`, `pincode`, `sid` |
+/// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `sessid`, `csrftoken`, `xsrftoken`, `csrfmiddlewaretoken`, `connectsid`, `apitoken`, `credential`, key material (`encryptionkey`, `masterkey`, `signingkey`, `hmackey`, `sharedkey`, `clientkey`, `subscriptionkey`, `functionskey`), codes (`mfacode`, `2facode`, `otpcode`, `verificationcode`, `onetimecode`, `securitycode`, `securityanswer`, `recoverycode`, `backupcode`, `codeverifier`, `seedphrase`), `appkey`, `licensekey`, card and identity numbers (`ccnum`, `ccnumber`, `cardno`, `socialsecurity`), `password` in other languages (`passwort`, `kennwort`, `motdepasse`, `contrasena`, `contraseña`, `senha`, `wachtwoord`) |
 /// | headers | `authorization`, `proxy-authorization`, `cookie`, `set-cookie`, `x-api-key`, `x-auth-token`, `x-csrf-token` |
 /// | values | `Bearer`/`Basic` credentials, JWTs, URL userinfo, well-known token prefixes, PEM private keys, card numbers, values after a secret key in text: all masked |
 /// | mask | `"[REDACTED]"` |

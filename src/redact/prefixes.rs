@@ -181,6 +181,26 @@ pub(super) fn at_capital_a(s: &[u8], at: usize) -> Option<Range<usize>> {
     None
 }
 
+/// At a `~` at `at`: a Microsoft Entra ID (Azure AD) client secret, three
+/// characters, a digit, `Q~` and 31 to 34 characters
+/// (`abc8Q~…`), masked whole: its start says nothing.
+pub(super) fn at_tilde(s: &[u8], at: usize) -> Option<Range<usize>> {
+    let secret_char = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'~' | b'.' | b'-');
+    if at < 5 || s[at - 1] != b'Q' || !s[at - 2].is_ascii_digit() {
+        return None;
+    }
+    let start = at - 5;
+    if !s[start..at - 2]
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'~' | b'.'))
+        || (start > 0 && secret_char(s[start - 1]))
+    {
+        return None;
+    }
+    let n = s[at + 1..].iter().take_while(|&&b| secret_char(b)).count();
+    (31..=34).contains(&n).then_some(start..at + 1 + n)
+}
+
 /// At a `-` at `at`: a private key block, from after its header line to
 /// its end line: PEM (`-----BEGIN … PRIVATE KEY-----`, OpenSSH's and
 /// encrypted ones included), OpenPGP (`-----BEGIN PGP PRIVATE KEY

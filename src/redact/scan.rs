@@ -93,6 +93,7 @@ pub(crate) const TRIGGERS: [u8; 256] = {
     t[b'-' as usize] = PREFIX | KEYVAL;
     t[b'.' as usize] = PREFIX;
     t[b'A' as usize] = PREFIX;
+    t[b'~' as usize] = PREFIX;
     t
 };
 
@@ -176,6 +177,7 @@ pub(super) fn next_of(
                 }),
             b'_' | b'.' => prefixes::at_separator(s, i),
             b'A' => prefixes::at_capital_a(s, i),
+            b'~' => prefixes::at_tilde(s, i),
             _ => None,
         };
         if let Some(range) = found.filter(|r| r.start < r.end && r.start >= from) {
@@ -223,10 +225,18 @@ fn jwt(s: &[u8], start: usize) -> Option<Range<usize>> {
 /// At the `:` of `scheme://`: the userinfo before the host, up to the last
 /// `@` of the authority.
 fn url(s: &[u8], colon: usize) -> Option<Range<usize>> {
-    if colon == 0 || !s[colon - 1].is_ascii_alphanumeric() || !s[colon + 1..].starts_with(b"//") {
+    if colon == 0 || !s[colon - 1].is_ascii_alphanumeric() {
         return None;
     }
-    let start = colon + 3;
+    // `//`, or `\/\/` in JSON text whose writer escapes slashes (PHP's
+    // `json_encode`).
+    let start = if s[colon + 1..].starts_with(b"//") {
+        colon + 3
+    } else if s[colon + 1..].starts_with(b"\\/\\/") {
+        colon + 5
+    } else {
+        return None;
+    };
     let mut at = None;
     for (i, &b) in s[start..].iter().enumerate() {
         match b {
@@ -245,6 +255,11 @@ fn url(s: &[u8], colon: usize) -> Option<Range<usize>> {
         .map(|at| start..at)
         .or_else(|| webhook_token(s, start))
 }
+
+/// How far past a delimiter the `@` that ends a password is looked for
+/// (a password is short; looking to the end of a long word for every URL
+/// in it made a text of many URLs with no space quadratic).
+const LONGEST_USERINFO: usize = 256;
 
 /// At the `:` that ends `jdbc:oracle:thin` or `jdbc:oracle:oci`: the
 /// password of Oracle's `user/password@host` that follows
@@ -265,7 +280,7 @@ fn oracle_password(s: &[u8], colon: usize) -> Option<Range<usize>> {
         return None;
     }
     let start = slash + 1;
-    let word = count(s, start, |b| {
+    let word = count(&s[..(start + LONGEST_USERINFO).min(s.len())], start, |b| {
         !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`')
     });
     let at = s[start..start + word].iter().rposition(|&b| b == b'@')?;
@@ -283,7 +298,7 @@ fn unencoded_password_end(s: &[u8], start: usize, stop: usize) -> Option<usize> 
     if after.is_empty() || after.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let word = count(s, stop, |b| {
+    let word = count(&s[..(stop + LONGEST_USERINFO).min(s.len())], stop, |b| {
         !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`')
     });
     s[stop..stop + word]
@@ -294,13 +309,20 @@ fn unencoded_password_end(s: &[u8], start: usize, stop: usize) -> Option<usize> 
 
 /// Hosts whose URLs carry their credential in the path, and the path
 /// before it: a webhook URL is its own password (Slack, Discord, Microsoft
-/// Teams). A host matches itself or any subdomain of it.
+/// Teams, their older Office 365 connectors, Zapier, IFTTT). A host
+/// matches itself or any subdomain of it.
 const WEBHOOK_PATHS: &[(&[u8], &[u8])] = &[
     (b"hooks.slack.com", b"/services/"),
     (b"hooks.slack.com", b"/workflows/"),
     (b"discord.com", b"/api/webhooks/"),
     (b"discordapp.com", b"/api/webhooks/"),
     (b"webhook.office.com", b"/webhookb2/"),
+    // Microsoft's older connector URLs, Zapier's catch hooks, IFTTT's
+    // Maker key.
+    (b"outlook.office.com", b"/webhook/"),
+    (b"outlook.office365.com", b"/webhook/"),
+    (b"hooks.zapier.com", b"/hooks/catch/"),
+    (b"maker.ifttt.com", b"/use/"),
 ];
 
 /// The credential in the path of a webhook URL whose host starts at
@@ -348,6 +370,9 @@ fn auth(s: &[u8], at: usize) -> Option<Range<usize>> {
         let rest = &s[at + word..];
         if rest.starts_with(b"%20") {
             spaces = 3;
+        } else if rest.starts_with(b"\\u0020") {
+            // A JSON escape, in JSON text.
+            spaces = 6;
         } else if rest.starts_with(b"+") {
             spaces = 1;
         } else {
@@ -437,7 +462,7 @@ mod tests {
                 b'J' => JWT,
                 b'B' | b'b' => AUTH,
                 b'-' => PREFIX | KEYVAL,
-                b'_' | b'.' | b'A' => PREFIX,
+                b'_' | b'.' | b'A' | b'~' => PREFIX,
                 b'%' => URL | KEYVAL,
                 b'=' | b',' | b'>' => KEYVAL,
                 _ => 0,
