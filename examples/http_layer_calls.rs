@@ -27,6 +27,10 @@ use http_body_util::{BodyExt, Full};
 use tower::{service_fn, Layer, ServiceExt};
 use tracing_audit::http::AuditLayer;
 
+#[path = "support/mod.rs"]
+#[allow(dead_code)] // only the request span is used here
+mod support;
+
 const REQUEST: &str = r#"{"name":"widget","price":12.5,"tags":["a","b"]}"#;
 const RESPONSE: &str = r#"{"id":1,"name":"widget","price":12.5,"tags":["a","b"]}"#;
 
@@ -55,6 +59,16 @@ fn request() -> Request<Full<Bytes>> {
         .expect("a valid request")
 }
 
+/// The crate's layer and appender, as the global subscriber, writing in
+/// `dir`.
+fn init(dir: &std::path::Path) -> Result<tracing_audit::AuditGuard, tracing_audit::Error> {
+    tracing_audit::builder()
+        .service_name("http_layer_calls")
+        .log_dir(dir)
+        .console(false)
+        .init()
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_else(|| "audit".to_owned());
@@ -71,11 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok::<_, Box<dyn std::error::Error>>(())
         })?,
         "audit" => {
-            let guard = tracing_audit::builder()
-                .service_name("http_layer_calls")
-                .log_dir(dir.path())
-                .console(false)
-                .init()?;
+            let guard = init(dir.path())?;
             runtime.block_on(async {
                 let service = AuditLayer::new().layer(service_fn(handler));
                 for _ in 0..n {
@@ -88,21 +98,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             eprintln!("{report:?}");
         }
         "span" => {
-            let guard = tracing_audit::builder()
-                .service_name("http_layer_calls")
-                .log_dir(dir.path())
-                .console(false)
-                .init()?;
+            let guard = init(dir.path())?;
             runtime.block_on(async {
                 let service = service_fn(handler);
                 for _ in 0..n {
-                    let mut text = uuid::Uuid::encode_buffer();
-                    let id = uuid::Uuid::now_v7().hyphenated().encode_lower(&mut text);
-                    let span = tracing::info_span!(
-                        "request",
-                        request_id = &*id,
-                        user_id = tracing::field::Empty
-                    );
+                    let span = support::request_span();
                     let call = service.oneshot(request());
                     let response = tracing::Instrument::instrument(call, span).await?;
                     response.into_body().collect().await?;

@@ -134,13 +134,7 @@ where
     }
 
     fn call(&mut self, req: axum::http::Request<B>) -> Self::Future {
-        let mut text = uuid::Uuid::encode_buffer();
-        let id = uuid::Uuid::now_v7().hyphenated().encode_lower(&mut text);
-        let span = tracing::info_span!(
-            "request",
-            request_id = &*id,
-            user_id = tracing::field::Empty
-        );
+        let span = crate::support::request_span();
         let future = span.in_scope(|| self.0.call(req));
         tracing::Instrument::instrument(future, span)
     }

@@ -125,3 +125,17 @@ pub fn fmt_ns(ns: u32) -> String {
         format!("{:.1}ms", f64::from(ns) / 1e6)
     }
 }
+
+/// The span `AuditLayer` makes around a request, made without the layer:
+/// a new UUIDv7 `request_id` and an empty `user_id` (the span floors of
+/// `http_overhead` and `http_layer_calls`).
+#[allow(dead_code)] // not every example that shares this module needs it
+pub fn request_span() -> tracing::Span {
+    let mut text = uuid::Uuid::encode_buffer();
+    let id = uuid::Uuid::now_v7().hyphenated().encode_lower(&mut text);
+    tracing::info_span!(
+        "request",
+        request_id = &*id,
+        user_id = tracing::field::Empty
+    )
+}
