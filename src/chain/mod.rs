@@ -4,6 +4,7 @@ mod checkpoint;
 mod files;
 mod options;
 mod record;
+pub(crate) mod small_file;
 mod verify;
 mod writer;
 

@@ -292,7 +292,7 @@ pub fn verify(dir: impl AsRef<Path>, options: &VerifyOptions) -> Result<Report, 
 }
 
 fn read_checkpoint(path: &Path) -> Result<Checkpoint, VerifyError> {
-    let text = std::fs::read_to_string(path).map_err(|source| VerifyError::Io {
+    let text = super::small_file::read_to_string(path).map_err(|source| VerifyError::Io {
         path: path.to_path_buf(),
         source,
     })?;

@@ -265,7 +265,7 @@ impl LineTransform for ChainWriter {
         self.behind_checkpoint = self
             .checkpoint_path
             .as_deref()
-            .and_then(|path| std::fs::read_to_string(path).ok())
+            .and_then(|path| super::small_file::read_to_string(path).ok())
             .and_then(|text| Checkpoint::from_json(&text).ok())
             .map(|checkpoint| checkpoint.seq)
             .filter(|&seq| seq > self.seq);

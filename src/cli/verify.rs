@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::chain::{verify, Report, VerifyOptions};
+use crate::chain::{small_file, verify, Report, VerifyOptions};
 
 /// The arguments of `verify`.
 #[derive(Debug, Args)]
@@ -60,10 +60,10 @@ fn options(args: &VerifyArgs) -> Result<VerifyOptions, String> {
     let mut options = VerifyOptions::new();
     if let Some(path) = &args.key {
         options.key =
-            Some(std::fs::read(path).map_err(|e| format!("key {}: {e}", path.display()))?);
+            Some(small_file::read(path).map_err(|e| format!("key {}: {e}", path.display()))?);
     }
     if let Some(path) = &args.public_key {
-        let text = std::fs::read_to_string(path)
+        let text = small_file::read_to_string(path)
             .map_err(|e| format!("public key {}: {e}", path.display()))?;
         let key = hex::decode(text.trim())
             .ok()
