@@ -297,14 +297,9 @@ pub(crate) fn data_key<W: Write + ?Sized>(
     if let Some(secret) = opts.policy.first_secret(key) {
         let masked = opts.policy.redact_from(key, secret);
         if masked.len() <= opts.string_cap {
-            let n = cut_keys
-                .entry(masked.clone())
-                .and_modify(|seen| *seen += 1)
-                .or_insert(1);
-            return if *n == 1 {
-                self::key(out, first, &masked)
-            } else {
-                self::key(out, first, &format!("{masked} #{n}"))
+            return match seen(cut_keys, &masked) {
+                1 => self::key(out, first, &masked),
+                n => self::key(out, first, &format!("{masked} #{n}")),
             };
         }
         return cut_data_key(out, first, &masked, opts, cut_keys);
@@ -330,20 +325,24 @@ fn cut_data_key<W: Write + ?Sized>(
         end -= 1;
     }
     let stem = format!("{}…[cut {} bytes", &key[..end], key.len() - end);
-    let n = match cut_keys.get_mut(&stem) {
-        Some(seen) => {
-            *seen += 1;
-            *seen
+    match seen(cut_keys, &stem) {
+        1 => self::key(out, first, &format!("{stem}]")),
+        n => self::key(out, first, &format!("{stem} #{n}]")),
+    }
+}
+
+/// How many times `text` has now been written as a key of the object
+/// (this time included).
+fn seen(cut_keys: &mut CutKeys, text: &str) -> u32 {
+    match cut_keys.get_mut(text) {
+        Some(n) => {
+            *n += 1;
+            *n
         }
         None => {
-            cut_keys.insert(stem.clone(), 1);
+            cut_keys.insert(text.to_owned(), 1);
             1
         }
-    };
-    if n == 1 {
-        self::key(out, first, &format!("{stem}]"))
-    } else {
-        self::key(out, first, &format!("{stem} #{n}]"))
     }
 }
 
