@@ -19,7 +19,7 @@ use tokio::runtime::Runtime;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::dispatcher::DefaultGuard;
 use tracing::{Dispatch, Level};
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
+use tracing_appender::non_blocking::WorkerGuard;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
@@ -232,21 +232,7 @@ impl Server {
     }
 }
 
-/// The anchor's subscriber, as a careful user sets it up for a JSON file:
-/// `fmt().json()` with the event's fields at the top level, the current
-/// span once and no span list, INFO and above, through a lossless
-/// `non_blocking` (the caller waits when the queue is full) over
-/// `rolling::never`.
+/// The anchor's subscriber (see [`crate::support::json_anchor`]).
 pub fn anchor_dispatch(dir: &Path) -> (Dispatch, WorkerGuard) {
-    let file = tracing_appender::rolling::never(dir, ANCHOR_FILE);
-    let (writer, guard) = NonBlockingBuilder::default().lossy(false).finish(file);
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_max_level(Level::INFO)
-        .with_writer(writer)
-        .finish();
-    (Dispatch::new(subscriber), guard)
+    crate::support::json_anchor(dir, ANCHOR_FILE)
 }

@@ -139,3 +139,32 @@ pub fn request_span() -> tracing::Span {
         user_id = tracing::field::Empty
     )
 }
+
+/// The anchor's subscriber, as a careful user sets it up for a JSON file
+/// (`dir/file`): `fmt().json()` with the event's fields at the top level,
+/// the current span once and no span list, INFO and above, through a
+/// lossless `non_blocking` (the caller waits when the queue is full) over
+/// `rolling::never`. The comparisons' anchors (`http_overhead`'s
+/// `TraceLayer`, `client_overhead`'s logged call) write through it.
+#[allow(dead_code)] // not every example that shares this module needs it
+pub fn json_anchor(
+    dir: &std::path::Path,
+    file: &str,
+) -> (
+    tracing::Dispatch,
+    tracing_appender::non_blocking::WorkerGuard,
+) {
+    let file = tracing_appender::rolling::never(dir, file);
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(file);
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(writer)
+        .finish();
+    (tracing::Dispatch::new(subscriber), guard)
+}
