@@ -39,7 +39,7 @@ const BACKOFF_MAX: Duration = Duration::from_secs(1);
 const PARK_AFTER: Duration = Duration::from_millis(50);
 /// The first sleep between two polls of the queue; each empty poll doubles
 /// it, up to [`MAX_NAP`].
-const POLL_EVERY: Duration = Duration::from_micros(200);
+const POLL_EVERY: Duration = Duration::from_micros(1000);
 /// The longest sleep between two polls (a line waits at most this long in
 /// the queue; `flush`, `sync` and the guard wake the writer at once).
 const MAX_NAP: Duration = Duration::from_millis(5);
