@@ -85,7 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let response = match mode.as_str() {
                     "audit" | "no-bodies" => audited.post(&url).json(&body).send().await?,
                     "propagated" => {
-                        floors::propagated(plain.post(&url).json(&body))
+                        floors::propagated(plain.post(&url).json(&body), i)
                             .send()
                             .await?
                     }

@@ -113,7 +113,11 @@ impl Client {
             Client::Plain(c) | Client::Logged(c) | Client::Wrapped(c) => {
                 c.post(url).json(&body).send().await
             }
-            Client::Propagated(c) => floors::propagated(c.post(url).json(&body)).send().await,
+            Client::Propagated(c) => {
+                floors::propagated(c.post(url).json(&body), i as u64)
+                    .send()
+                    .await
+            }
             Client::Audited(c) => c.post(url).json(&body).send().await,
         }
         .map_err(|e| e.to_string())?;
