@@ -17,7 +17,7 @@ use crate::http::headers::HeaderTexts;
 /// The record of a call waiting for its response body to end.
 #[derive(Debug)]
 struct Pending {
-    call: Call,
+    call: Box<Call>,
     status: http::StatusCode,
     headers: HeaderTexts,
     shape: Shape,
@@ -67,7 +67,7 @@ pin_project! {
 /// `response` with its body wrapped so that the end of the body makes the
 /// record of `call`; the caller's view (status, headers, URL, extensions,
 /// every byte of the body) is unchanged.
-pub(crate) fn wrap(call: Call, response: reqwest::Response) -> reqwest::Response {
+pub(crate) fn wrap(call: Box<Call>, response: reqwest::Response) -> reqwest::Response {
     let url = response.url().clone();
     let response: http::Response<reqwest::Body> = response.into();
     let (mut parts, inner) = response.into_parts();

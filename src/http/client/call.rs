@@ -57,7 +57,7 @@ impl Call {
         req: &mut reqwest::Request,
         attempt: Option<u32>,
         span: Span,
-    ) -> Call {
+    ) -> Box<Call> {
         let headers = req.headers_mut();
         if config.request_id && !headers.contains_key(request_id::HEADER) {
             if let Some(id) = crate::request_id_in(&span) {
@@ -99,7 +99,9 @@ impl Call {
                 None => streamed = true,
             }
         }
-        Call {
+        // Boxed: the call waits in the caller's future and then in the
+        // response body, and is moved between them.
+        Box::new(Call {
             peer_service: config.peer_service.clone(),
             body_limit: config.body_limit,
             span,
@@ -112,7 +114,7 @@ impl Call {
             streamed,
             trace,
             attempt,
-        }
+        })
     }
 
     /// The cap on the kept response body of the shape `shape`.
@@ -126,7 +128,7 @@ impl Call {
 
     /// Makes the record of a call that failed before a response: `error`
     /// is the very error the caller gets.
-    pub(crate) fn failed(self, error: &reqwest::Error) {
+    pub(crate) fn failed(self: Box<Self>, error: &reqwest::Error) {
         self.emit(Outcome {
             status: None,
             headers: HeaderTexts::default(),
@@ -140,7 +142,7 @@ impl Call {
 
     /// Makes the record of a call that failed before a response with an
     /// error of a middleware (not reqwest's).
-    pub(crate) fn failed_with(self, error: &dyn std::fmt::Display) {
+    pub(crate) fn failed_with(self: Box<Self>, error: &dyn std::fmt::Display) {
         let mut text = String::new();
         crate::json::display_into(&mut text, error);
         self.emit(Outcome {
@@ -155,7 +157,7 @@ impl Call {
     }
 
     /// Makes the record of a call dropped before its response.
-    pub(crate) fn abandoned(self) {
+    pub(crate) fn abandoned(self: Box<Self>) {
         self.emit(Outcome {
             status: None,
             headers: HeaderTexts::default(),
@@ -168,7 +170,7 @@ impl Call {
     }
 
     /// Makes the record.
-    pub(crate) fn emit(self, outcome: Outcome) {
+    pub(crate) fn emit(self: Box<Self>, outcome: Outcome) {
         let execution_time = self.start.elapsed().as_secs_f64();
         let req_headers = self.headers.pairs();
         let res_headers = outcome.headers.pairs();
@@ -218,7 +220,7 @@ impl Call {
 /// Records a request that could not be built (a bad URL or header): the
 /// caller gets `error`.
 pub(crate) fn unsent(config: &Config, span: Span, method: http::Method, error: &reqwest::Error) {
-    let call = Call {
+    let call = Box::new(Call {
         peer_service: config.peer_service.clone(),
         body_limit: 0,
         span,
@@ -231,7 +233,7 @@ pub(crate) fn unsent(config: &Config, span: Span, method: http::Method, error: &
         streamed: false,
         trace: None,
         attempt: None,
-    };
+    });
     call.failed(error);
 }
 

@@ -75,7 +75,7 @@ where
 /// The call while `send` runs: dropped before the response (the caller's
 /// own timeout, a `select!`, a cancelled task), it is recorded as
 /// abandoned.
-struct Armed(Option<Call>);
+struct Armed(Option<Box<Call>>);
 
 impl Drop for Armed {
     fn drop(&mut self) {
