@@ -7,14 +7,15 @@
 //! (the response body wrapped in an identity `map_frame`), `propagated`
 //! (the two propagation headers added by hand), `logged` (one line per call
 //! through `fmt().json()` over a lossless `non_blocking`, the thread's
-//! dispatcher), `our-line` (the same line through the crate's subscriber)
-//! and `no-bodies` (`AuditedClient::body_limit(0)`).
+//! dispatcher), `our-line` (the same line through the crate's subscriber),
+//! `demanded` (the three together, the line through the crate's
+//! subscriber) and `no-bodies` (`AuditedClient::body_limit(0)`).
 //!
 //! ```text
 //! cargo build --release --all-features --example client_calls
 //! # instructions per call: the difference of two runs over the
 //! # difference of their call counts (start-up cancels out)
-//! for mode in plain audit wrapped propagated logged our-line no-bodies; do for n in 500 1500; do
+//! for mode in plain audit wrapped propagated logged our-line demanded no-bodies; do for n in 500 1500; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
 //!     target/release/examples/client_calls $mode $n 2>&1 | grep 'refs'
 //! done; done
@@ -37,18 +38,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_else(|| "audit".to_owned());
     let n: u64 = args.next().map_or(Ok(1000), |s| s.parse())?;
-    const MODES: [&str; 7] = [
-        "plain",
-        "audit",
-        "wrapped",
-        "propagated",
-        "logged",
-        "our-line",
-        "no-bodies",
-    ];
-    if !MODES.contains(&mode.as_str()) {
-        return Err(format!("mode {mode}: one of {MODES:?}").into());
-    }
+    use floors::Parts;
+    let only = |f: fn(&mut Parts)| {
+        let mut parts = Parts::NONE;
+        f(&mut parts);
+        parts
+    };
+    // What each mode adds to a plain call (the audited modes: nothing).
+    let parts = match mode.as_str() {
+        "plain" | "audit" | "no-bodies" => Parts::NONE,
+        "wrapped" => only(|p| p.wrap = true),
+        "propagated" => only(|p| p.propagate = true),
+        "logged" | "our-line" => only(|p| p.log = true),
+        "demanded" => Parts::ALL,
+        _ => {
+            return Err(format!(
+                "mode {mode}: plain, audit, no-bodies, wrapped, propagated, logged, our-line or demanded"
+            )
+            .into())
+        }
+    };
     let dir = tempfile::tempdir()?;
     let guard = tracing_audit::builder()
         .service_name("client_calls")
@@ -82,22 +91,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let span = tracing::info_span!("request", request_id = i);
             let call = async {
                 let start = std::time::Instant::now();
-                let response = match mode.as_str() {
-                    "audit" | "no-bodies" => audited.post(&url).json(&body).send().await?,
-                    "propagated" => {
-                        floors::propagated(plain.post(&url).json(&body), i)
-                            .send()
-                            .await?
-                    }
-                    _ => plain.post(&url).json(&body).send().await?,
+                let response = if mode == "audit" || mode == "no-bodies" {
+                    audited.post(&url).json(&body).send().await?
+                } else {
+                    let request = plain.post(&url).json(&body);
+                    let request = if parts.propagate {
+                        floors::propagated(request, i)
+                    } else {
+                        request
+                    };
+                    request.send().await?
                 };
                 let status = response.status();
-                let response = match mode.as_str() {
-                    "wrapped" => floors::wrapped(response),
-                    _ => response,
+                let response = if parts.wrap {
+                    floors::wrapped(response)
+                } else {
+                    response
                 };
                 let answer: Value = response.json().await?;
-                if mode == "logged" || mode == "our-line" {
+                if parts.log {
                     floors::log_call(&url, status.as_u16(), start.elapsed());
                 }
                 Ok::<_, reqwest::Error>(answer)

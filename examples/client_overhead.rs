@@ -24,6 +24,10 @@
 //!   dispatcher of the arm's tasks. The least a record of a call costs in
 //!   the usual stack (item 1).
 //! - `our-line`: the same line through the crate's subscriber.
+//! - `demanded`: the three together through the crate's subscriber (the
+//!   body wrapped, the headers propagated, one line): what the issue's
+//!   demands cost with the cheapest line measured and no header or body
+//!   recorded.
 //! - `no-bodies`: `AuditedClient::body_limit(0)`.
 //!
 //! ```text
@@ -97,12 +101,9 @@ fn args() -> Result<Args, String> {
 
 #[derive(Clone)]
 enum Client {
-    Plain(reqwest::Client),
     Audited(AuditedClient),
-    /// Plain, and one line per call (`logged`, `our-line`).
-    Logged(reqwest::Client),
-    Wrapped(reqwest::Client),
-    Propagated(reqwest::Client),
+    /// Plain `reqwest`, with the parts of a floor (all off: the plain arm).
+    Plain(reqwest::Client, floors::Parts),
 }
 
 impl Client {
@@ -110,13 +111,14 @@ impl Client {
         let body = json!({"order": i, "items": [{"sku": "A-1", "qty": 2}], "note": "bench"});
         let start = Instant::now();
         let response = match self {
-            Client::Plain(c) | Client::Logged(c) | Client::Wrapped(c) => {
-                c.post(url).json(&body).send().await
-            }
-            Client::Propagated(c) => {
-                floors::propagated(c.post(url).json(&body), i as u64)
-                    .send()
-                    .await
+            Client::Plain(c, parts) => {
+                let request = c.post(url).json(&body);
+                let request = if parts.propagate {
+                    floors::propagated(request, i as u64)
+                } else {
+                    request
+                };
+                request.send().await
             }
             Client::Audited(c) => c.post(url).json(&body).send().await,
         }
@@ -125,15 +127,20 @@ impl Client {
         if !status.is_success() {
             return Err(format!("status {status}"));
         }
-        let response = match self {
-            Client::Wrapped(_) => floors::wrapped(response),
-            _ => response,
+        let parts = match self {
+            Client::Plain(_, parts) => *parts,
+            Client::Audited(_) => floors::Parts::NONE,
+        };
+        let response = if parts.wrap {
+            floors::wrapped(response)
+        } else {
+            response
         };
         let v: Value = response.json().await.map_err(|e| e.to_string())?;
         if v["order"] != i {
             return Err(format!("wrong answer {v}"));
         }
-        if let Client::Logged(_) = self {
+        if parts.log {
             floors::log_call(url, status.as_u16(), start.elapsed());
         }
         Ok(())
@@ -280,8 +287,10 @@ fn run(args: &Args) -> Result<bool, String> {
             wall: Duration::ZERO,
             rates: Vec::new(),
         };
+        use floors::Parts;
+        let plain = |parts| Client::Plain(inner.clone(), parts);
         let mut arms = vec![
-            arm("reqwest", Client::Plain(inner.clone()), None),
+            arm("reqwest", plain(Parts::NONE), None),
             arm(
                 "audited",
                 Client::Audited(AuditedClient::new("orders", inner.clone())),
@@ -289,14 +298,29 @@ fn run(args: &Args) -> Result<bool, String> {
             ),
         ];
         if args.floors {
+            let log = Parts {
+                log: true,
+                ..Parts::NONE
+            };
+            arms.push(arm("logged", plain(log), Some(anchor.clone())));
             arms.push(arm(
-                "logged",
-                Client::Logged(inner.clone()),
-                Some(anchor.clone()),
+                "wrapped",
+                plain(Parts {
+                    wrap: true,
+                    ..Parts::NONE
+                }),
+                None,
             ));
-            arms.push(arm("wrapped", Client::Wrapped(inner.clone()), None));
-            arms.push(arm("propagated", Client::Propagated(inner.clone()), None));
-            arms.push(arm("our-line", Client::Logged(inner.clone()), None));
+            arms.push(arm(
+                "propagated",
+                plain(Parts {
+                    propagate: true,
+                    ..Parts::NONE
+                }),
+                None,
+            ));
+            arms.push(arm("our-line", plain(log), None));
+            arms.push(arm("demanded", plain(Parts::ALL), None));
             arms.push(arm(
                 "no-bodies",
                 Client::Audited(AuditedClient::new("orders", inner.clone()).body_limit(0)),
@@ -344,9 +368,12 @@ fn run(args: &Args) -> Result<bool, String> {
     }
     if args.floors {
         let want = (args.requests * args.rounds + warm_up) as u64;
-        for (file, arm) in [(ANCHOR_FILE, "logged"), ("app.log", "our-line")] {
+        for (file, arm, arms) in [
+            (ANCHOR_FILE, "logged", 1),
+            ("app.log", "our-line and demanded", 2),
+        ] {
             let lines = count_lines(dir.path(), file, "external call")?;
-            if lines != want {
+            if lines != want * arms {
                 eprintln!("lost {arm} lines: {lines} of {want} written");
                 return Ok(false);
             }

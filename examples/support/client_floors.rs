@@ -6,6 +6,30 @@ use std::time::Duration;
 
 use http_body_util::BodyExt;
 
+/// What a floor adds to a plain call.
+#[derive(Debug, Clone, Copy)]
+pub struct Parts {
+    /// The response body wrapped ([`wrapped`]).
+    pub wrap: bool,
+    /// The two propagation headers added ([`propagated`]).
+    pub propagate: bool,
+    /// One line for the call ([`log_call`]).
+    pub log: bool,
+}
+
+impl Parts {
+    pub const NONE: Parts = Parts {
+        wrap: false,
+        propagate: false,
+        log: false,
+    };
+    pub const ALL: Parts = Parts {
+        wrap: true,
+        propagate: true,
+        log: true,
+    };
+}
+
 /// The response with its body wrapped in an identity `map_frame` and
 /// rebuilt around it: the least a wrapper that sees the end of the body
 /// costs (issue 13, item 2).
