@@ -204,3 +204,53 @@ fn bodies_and_headers_shaped_to_hide_a_secret_still_have_it_masked() {
     let t = text(&records[0]);
     assert!(!t.contains("hunter2") && !t.contains("eyJzdWIi"), "{t}");
 }
+
+/// A trailers-only gRPC error (status and message in the headers) had its
+/// `grpc-message` header recorded as sent, percent-encoded, where the
+/// scanner does not see `Bearer%20<token>`: the token reached the file
+/// beside the redacted `grpc_message`. The header is recorded decoded, as
+/// `grpc_message` is, and redacted alike.
+#[test]
+fn a_grpc_message_in_the_headers_is_redacted_as_the_grpc_message_is() {
+    for trailers_only in [true, false] {
+        let logs = Logs::new();
+        let svc = AuditLayer::new().layer(service_fn(
+            move |_req: Request<RequestBody<Full<Bytes>>>| async move {
+                let body = if trailers_only {
+                    Bytes::new()
+                } else {
+                    Bytes::from_static(b"\0\0\0\0\x00")
+                };
+                let mut res = Response::new(Full::new(body));
+                let h = res.headers_mut();
+                h.insert("content-type", HeaderValue::from_static("application/grpc"));
+                h.insert("grpc-status", HeaderValue::from_static("16"));
+                h.insert(
+                    "grpc-message",
+                    HeaderValue::from_static(
+                        "bad%20credentials%3A%20password%3Dhunter2-grpc%20Bearer%20hunter2-bearer%20postgres%3A%2F%2Fu%3Ahunter2-pg%40db",
+                    ),
+                );
+                Ok::<_, Infallible>(res)
+            },
+        ));
+        let req = Request::post("/pkg.Svc/Do")
+            .header("content-type", "application/grpc")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let response = block_on(&logs, svc.oneshot(req)).unwrap();
+        block_on(&logs, response.into_body().collect()).unwrap();
+        let records = logs.records(Kind::Api);
+        assert_eq!(records.len(), 1);
+        let t = text(&records[0]);
+        assert!(!t.contains("hunter2"), "{t}");
+        let message = &records[0]["response_repr"]["grpc_message"];
+        assert_eq!(
+            records[0]["response_repr"]["headers"]["grpc-message"],
+            *message
+        );
+        assert!(message
+            .as_str()
+            .is_some_and(|m| m.starts_with("bad credentials: ")));
+    }
+}
