@@ -234,14 +234,9 @@ impl<S> Layer<S> for AuditLayer {
 }
 
 /// Left in the request by an auditing [`Audit`] for one inside it: its
-/// request capture (where the inner one says it records the exchange) and
-/// its request id.
+/// request capture, where the inner one says it records the exchange.
 #[derive(Clone)]
-struct Outer {
-    capture: super::body::Shared,
-    id: http::HeaderValue,
-    made: bool,
-}
+struct Outer(super::body::Shared);
 
 /// The audited service: see [`AuditLayer`].
 #[derive(Clone, Debug)]
@@ -276,21 +271,13 @@ where
         let start = Instant::now();
         let (mut parts, body) = req.into_parts();
         // The layer wrapped twice (a nested router's and the app's): the
-        // innermost one that audits makes the one record, with the id the
-        // outer one picked (which then makes none).
-        let outer = parts.extensions.remove::<Outer>();
-        let (header, made) = match &outer {
-            Some(outer) => {
-                outer
-                    .capture
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .claimed = true;
-                (outer.id.clone(), outer.made)
-            }
-            // A sane id or a UUID: visible ASCII, so always text.
-            None => request_id::pick_header(parts.headers.get(request_id::HEADER)),
-        };
+        // innermost one that audits makes the one record (the outer one
+        // then makes none), and its request id is the one that goes out.
+        if let Some(Outer(outer)) = parts.extensions.remove::<Outer>() {
+            outer.lock().unwrap_or_else(|p| p.into_inner()).claimed = true;
+        }
+        // A sane id or a UUID: visible ASCII, so always text.
+        let (header, made) = request_id::pick_header(parts.headers.get(request_id::HEADER));
         let id = header.to_str().unwrap_or("invalid");
         let new_span =
             || tracing::info_span!("request", request_id = id, user_id = tracing::field::Empty);
@@ -327,11 +314,7 @@ where
             0
         };
         let shared = Arc::new(Mutex::new(Capture::new(request_limit)));
-        parts.extensions.insert(Outer {
-            capture: Arc::clone(&shared),
-            id: header.clone(),
-            made,
-        });
+        parts.extensions.insert(Outer(Arc::clone(&shared)));
         // One allocation for the whole exchange: the response's part is
         // filled in when it comes.
         let exchange = Box::new(Finish::new(Exchange {
