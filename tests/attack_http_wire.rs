@@ -125,8 +125,21 @@ fn head_options_and_connect_are_recorded_once_each() {
         Duration::from_secs(5),
     ));
     assert!(fallback.starts_with("HTTP/1.1 404"), "{fallback}");
-    let records = server.wait_records(4);
-    eprintln!("connect answer: {connect}\n{records:#?}");
+    // The asterisk form, and the absolute form with credentials in it.
+    let star = server.run(raw(
+        &server,
+        b"OPTIONS * HTTP/1.1\r\nhost: x\r\nx-request-id: m-star\r\nconnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    ));
+    assert!(star.starts_with("HTTP/1.1 "), "{star}");
+    let absolute = server.run(raw(
+        &server,
+        b"GET http://bob:hunter2-abs@x/items?token=hunter2-absq HTTP/1.1\r\nhost: x\r\nx-request-id: m-abs\r\nconnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    ));
+    assert!(absolute.starts_with("HTTP/1.1 "), "{absolute}");
+    let records = server.wait_records(6);
+    let _ = connect;
     let by = |id: &str| {
         let found: Vec<_> = records.iter().filter(|r| r["request_id"] == id).collect();
         assert_eq!(found.len(), 1, "{id}: {records:#?}");
@@ -141,8 +154,11 @@ fn head_options_and_connect_are_recorded_once_each() {
     assert_eq!(at(&fallback, &["response_repr", "status_code"]), 404);
     let connect = by("m-connect");
     assert_eq!(at(&connect, &["request_repr", "method"]), "CONNECT");
-    assert!(!server.all_files().contains("Ym9iOmh1bnRlcjI="));
-    assert!(!server.all_files().contains("hunter2-q"));
+    by("m-star");
+    by("m-abs");
+    let all = server.all_files();
+    assert!(!all.contains("Ym9iOmh1bnRlcjI="), "{all}");
+    assert!(!all.contains("hunter2"), "{all}");
 }
 
 #[test]
@@ -322,4 +338,81 @@ fn the_layer_wrapped_twice_and_timed_out_gives_one_aborted_record() {
     assert_eq!(records.len(), 1, "{records:#?}");
     assert_eq!(records[0]["request_id"], "cut-1");
     assert_eq!(records[0]["aborted"], true);
+}
+
+/// The login route configured on the app's layer, and a nested router
+/// with a plain layer of its own: the login is still recorded, once; and
+/// with the route on both layers, once too.
+#[test]
+fn a_login_route_of_the_outer_layer_is_still_watched_inside_a_nested_layer() {
+    use axum::routing::post;
+    for inner_watches in [false, true] {
+        let inner = if inner_watches {
+            AuditLayer::new().login_route("/login", "username")
+        } else {
+            AuditLayer::new()
+        };
+        let auth = Router::new()
+            .route(
+                "/login",
+                post(|body: String| async move {
+                    if body.contains("right") {
+                        axum::http::StatusCode::OK
+                    } else {
+                        axum::http::StatusCode::UNAUTHORIZED
+                    }
+                }),
+            )
+            .layer(inner);
+        let app = Router::new()
+            .nest("/auth", auth)
+            .layer(AuditLayer::new().login_route("/auth/login", "username"));
+        let server = Server::start(Logs::new(), app);
+        server.run(async {
+            for password in ["wrong", "right"] {
+                server
+                    .client
+                    .post(server.url("/auth/login"))
+                    .json(&serde_json::json!({"username": "bob", "password": password}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+            }
+        });
+        let requests = server.wait_records(2);
+        assert_eq!(requests.len(), 2, "{requests:#?}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut logins = server.logs.records(tracing_audit::Kind::Login);
+        while logins.len() < 2 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+            logins = server.logs.records(tracing_audit::Kind::Login);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let logins = server.logs.records(tracing_audit::Kind::Login);
+        assert_eq!(
+            logins.len(),
+            2,
+            "inner watches: {inner_watches}: {logins:#?}"
+        );
+        let mut events: Vec<&str> = logins
+            .iter()
+            .map(|l| l["event"].as_str().unwrap())
+            .collect();
+        events.sort_unstable();
+        assert_eq!(events, ["failed_login", "login"], "{logins:#?}");
+        assert!(logins.iter().all(|l| l["user_id"] == "bob"), "{logins:#?}");
+        // Each login record carries the request id of its request record.
+        for l in &logins {
+            assert_eq!(
+                requests
+                    .iter()
+                    .filter(|r| r["request_id"] == l["request_id"])
+                    .count(),
+                1
+            );
+        }
+    }
 }

@@ -94,7 +94,8 @@ impl Finish {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         );
-        // An AuditLayer inside this one recorded the exchange.
+        // An AuditLayer inside this one records the exchange (and its
+        // login).
         if request.claimed {
             return;
         }

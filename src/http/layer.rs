@@ -234,9 +234,10 @@ impl<S> Layer<S> for AuditLayer {
 }
 
 /// Left in the request by an auditing [`Audit`] for one inside it: its
-/// request capture, where the inner one says it records the exchange.
+/// request capture, where the inner one says it records the exchange, and
+/// its login watch, which the inner one then takes over.
 #[derive(Clone)]
-struct Outer(super::body::Shared);
+struct Outer(super::body::Shared, Option<login::Watch>);
 
 /// The audited service: see [`AuditLayer`].
 #[derive(Clone, Debug)]
@@ -273,8 +274,11 @@ where
         // The layer wrapped twice (a nested router's and the app's): the
         // innermost one that audits makes the one record (the outer one
         // then makes none), and its request id is the one that goes out.
-        if let Some(Outer(outer)) = parts.extensions.remove::<Outer>() {
+        let mut login = login::watch(&config.login_routes, &parts.method, parts.uri.path());
+        if let Some(Outer(outer, outer_login)) = parts.extensions.remove::<Outer>() {
             outer.lock().unwrap_or_else(|p| p.into_inner()).claimed = true;
+            // A login route of the outer layer is watched here.
+            login = login.or(outer_login);
         }
         // A sane id or a UUID: visible ASCII, so always text.
         let (header, made) = request_id::pick_header(parts.headers.get(request_id::HEADER));
@@ -314,7 +318,9 @@ where
             0
         };
         let shared = Arc::new(Mutex::new(Capture::new(request_limit)));
-        parts.extensions.insert(Outer(Arc::clone(&shared)));
+        parts
+            .extensions
+            .insert(Outer(Arc::clone(&shared), login.clone()));
         // One allocation for the whole exchange: the response's part is
         // filled in when it comes.
         let exchange = Box::new(Finish::new(Exchange {
@@ -334,7 +340,7 @@ where
             ),
             trace,
             request: Arc::clone(&shared),
-            login: login::watch(&config.login_routes, &parts.method, parts.uri.path()),
+            login,
         }));
         let req = Request::from_parts(parts, RequestBody::new(body, Some(shared)));
         let called = {
