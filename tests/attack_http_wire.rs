@@ -416,3 +416,66 @@ fn a_login_route_of_the_outer_layer_is_still_watched_inside_a_nested_layer() {
         }
     }
 }
+
+/// What the outer layer is told and the nested one is not: the client's
+/// address behind trusted proxies, the user, routes whose bodies are never
+/// kept. The one record keeps all of it.
+#[test]
+fn the_outer_layers_settings_still_hold_inside_a_nested_layer() {
+    use axum::routing::post;
+    let api = Router::new()
+        .route("/login", post(|body: String| async move { body }))
+        .route("/items", post(|body: String| async move { body }))
+        .layer(AuditLayer::new());
+    let app = Router::new().nest("/api", api).layer(
+        AuditLayer::new()
+            .trusted_proxies(["127.0.0.1"])
+            .unwrap()
+            .skip_body("/api/login")
+            .user_from(|_| Some("alice".to_owned())),
+    );
+    let server = Server::start(Logs::new(), app);
+    server.run(async {
+        for (path, body) in [
+            ("/api/login", "skip-me-login-secret"),
+            ("/api/items", "an item"),
+        ] {
+            server
+                .client
+                .post(server.url(path))
+                .header("x-forwarded-for", "203.0.113.9")
+                .header("content-type", "text/plain")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+        }
+    });
+    let records = server.wait_records(2);
+    std::thread::sleep(Duration::from_millis(200));
+    let records = server.wait_records(records.len());
+    assert_eq!(records.len(), 2, "{records:#?}");
+    for r in &records {
+        assert_eq!(
+            at(r, &["request_repr", "client_ip"]),
+            "203.0.113.9",
+            "{r:#?}"
+        );
+        assert_eq!(r["user_id"], "alice", "{r:#?}");
+    }
+    let login = records
+        .iter()
+        .find(|r| at(r, &["request_repr", "path"]) == "/api/login")
+        .unwrap();
+    assert!(
+        at(login, &["request_repr", "body"])
+            .as_str()
+            .is_some_and(|b| b.starts_with("[not kept")),
+        "{login:#?}"
+    );
+    let all = server.all_files();
+    assert!(!all.contains("skip-me-login-secret"), "{all}");
+}

@@ -41,8 +41,9 @@
 //! One request gives one record even when the layer wraps it twice (a
 //! nested router's layer inside the app's): the innermost layer that
 //! audits it records it, with its own settings and request id (the one
-//! that goes out in `x-request-id`), and the outer one's login routes
-//! watched as well.
+//! that goes out in `x-request-id`), keeping what the outer one was told:
+//! its login routes, its `skip_body` routes, its trusted proxies' client
+//! address and its user.
 //!
 //! The record is made once the response body has ended, so a stream
 //! (server-sent events, a long download) is recorded when it ends, and one
