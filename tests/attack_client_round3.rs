@@ -254,3 +254,35 @@ fn credentials_from_the_builders_helpers_and_execute_reach_no_file() {
     // base64 of bob:hunter2-basic
     assert!(!all.contains("Ym9iOmh1bnRlcjItYmFzaWM"), "{all}");
 }
+
+/// What the caller reads off the response besides the body: the final
+/// URL after a redirect, the peer's address, the declared length, the
+/// version, as the plain client gives them.
+#[test]
+fn the_response_reads_as_the_plain_clients_does() {
+    let server = start(Logs::new());
+    let plain = reqwest::Client::new();
+    let client = AuditedClient::new("partner", plain.clone());
+    let (audited, bare) = in_request(&server, "view", async {
+        let mut views = Vec::new();
+        for audited in [true, false] {
+            let r = if audited {
+                client.get(server.url("/redirect")).send().await.unwrap()
+            } else {
+                plain.get(server.url("/redirect")).send().await.unwrap()
+            };
+            let view = (
+                r.status(),
+                r.url().clone(),
+                r.remote_addr(),
+                r.content_length(),
+                r.version(),
+                r.text().await.unwrap(),
+            );
+            views.push(view);
+        }
+        (views.remove(0), views.remove(0))
+    });
+    assert_eq!(audited, bare);
+    assert!(audited.1.path().ends_with("/items/9"), "{:?}", audited.1);
+}

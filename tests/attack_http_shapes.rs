@@ -254,3 +254,37 @@ fn a_grpc_message_in_the_headers_is_redacted_as_the_grpc_message_is() {
             .is_some_and(|m| m.starts_with("bad credentials: ")));
     }
 }
+
+/// A `user_from` that hands back the credentials, a handler's
+/// `set_user` with a token, a client's request id that is a token: all
+/// masked (a guard).
+#[test]
+fn users_and_request_ids_that_are_credentials_are_masked() {
+    let logs = Logs::new();
+    let layer = AuditLayer::new().user_from(|p| {
+        p.headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    let svc = layer.layer(service_fn(
+        move |_req: Request<RequestBody<Full<Bytes>>>| async move {
+            tracing_audit::set_user("Bearer hunter2-setuser");
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
+        },
+    ));
+    let req = Request::get("/u")
+        .header("authorization", format!("Bearer {JWT}"))
+        .header("x-request-id", "ghp_0123456789abcdefghijABCDEFGHIJ012345")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = block_on(&logs, svc.oneshot(req)).unwrap();
+    block_on(&logs, response.into_body().collect()).unwrap();
+    let records = logs.records(Kind::Api);
+    let t = text(&records[0]);
+    eprintln!("{t}");
+    assert!(
+        !t.contains("hunter2") && !t.contains("eyJzdWIi") && !t.contains("ghp_0123456789abcdef"),
+        "{t}"
+    );
+}
