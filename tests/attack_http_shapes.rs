@@ -288,3 +288,42 @@ fn users_and_request_ids_that_are_credentials_are_masked() {
         "{t}"
     );
 }
+
+/// Text bodies of other kinds carrying secrets: GraphQL arguments, a
+/// bare JWT, NDJSON, YAML, dotenv lines (a guard: all masked).
+#[test]
+fn text_bodies_of_other_kinds_have_their_secrets_masked() {
+    for (ct, body) in [
+        (
+            "application/graphql",
+            "mutation { login(username: \"bob\", password: \"hunter2-gql\") { token } }",
+        ),
+        (
+            "application/json",
+            "{\"query\":\"mutation { login(password: \\\"hunter2-gqlj\\\") }\"}",
+        ),
+        (
+            "text/plain",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.c2lnbmF0dXJlLW9mLWEtand0",
+        ),
+        (
+            "application/x-ndjson",
+            "{\"password\":\"hunter2-nd1\"}\n{\"token\":\"hunter2-nd2\"}\n",
+        ),
+        ("application/yaml", "db:\n  password: hunter2-yaml\n"),
+        ("text/plain", "PASSWORD=hunter2-env\nAPI_KEY=hunter2-env2\n"),
+    ] {
+        let r = exchange(
+            ct,
+            body.as_bytes().to_vec(),
+            &[],
+            "application/json",
+            b"{}".to_vec(),
+        );
+        let t = text(&r);
+        assert!(
+            !t.contains("hunter2") && !t.contains("eyJzdWIi"),
+            "{ct}: {t}"
+        );
+    }
+}
