@@ -327,3 +327,32 @@ fn text_bodies_of_other_kinds_have_their_secrets_masked() {
         );
     }
 }
+
+/// Secrets in the path (a Java matrix session id, key=value in a
+/// segment, a token-shaped segment) and after a `;` in the query (a
+/// guard: all masked).
+#[test]
+fn secrets_in_the_path_and_after_a_semicolon_are_masked() {
+    let logs = Logs::new();
+    let svc = AuditLayer::new().layer(service_fn(
+        move |_req: Request<RequestBody<Full<Bytes>>>| async move {
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
+        },
+    ));
+    for uri in [
+        "/login;jsessionid=HUNTER2SESSION0123",
+        "/a?x=1;password=hunter2-semi",
+        "/reset/token=hunter2-path",
+        "/hooks/sk_live_51Hunter2abcdefghijklmnopqrstuv",
+    ] {
+        let req = Request::get(uri).body(Full::new(Bytes::new())).unwrap();
+        let response = block_on(&logs, svc.clone().oneshot(req)).unwrap();
+        block_on(&logs, response.into_body().collect()).unwrap();
+    }
+    let records = logs.records(Kind::Api);
+    assert_eq!(records.len(), 4);
+    for r in &records {
+        let t = text(r);
+        assert!(!t.to_lowercase().contains("hunter2"), "{t}");
+    }
+}
