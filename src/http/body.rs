@@ -25,6 +25,11 @@ pub(crate) struct Capture {
     limit: usize,
     /// The trailers, when the body ended with some (gRPC's status).
     pub(crate) trailers: Option<HeaderMap>,
+    /// Set (on a request's capture) when another [`AuditLayer`] inside
+    /// this one records the same request: this layer then makes no record.
+    ///
+    /// [`AuditLayer`]: super::AuditLayer
+    pub(crate) claimed: bool,
 }
 
 impl Capture {

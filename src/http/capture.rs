@@ -65,7 +65,10 @@ pub(crate) fn represent(shape: Shape, kept: &[u8], total: u64, cut: bool) -> Pay
     if total == 0 {
         return Payload::Empty;
     }
-    if shape == Shape::Binary {
+    // NUL bytes: UTF-16 or UTF-32 text (declared or not) reads as UTF-8
+    // with a NUL between letters, which hides every key and secret from
+    // the scanner: recorded by its size like any other binary body.
+    if shape == Shape::Binary || kept.contains(&0) {
         return Payload::Binary(total);
     }
     if shape == Shape::Json && !cut {
@@ -219,6 +222,11 @@ mod tests {
         assert!(
             matches!(represent(Shape::Text, &[b'a', 0xc3], 3, true), Payload::Text(t) if t == "a")
         );
+        // UTF-16 text: NULs between its letters.
+        assert!(matches!(
+            represent(Shape::Text, b"p\0w\0=\0x\0", 8, false),
+            Payload::Binary(8)
+        ));
         assert!(matches!(
             represent(Shape::Binary, b"abc", 3, false),
             Payload::Binary(3)

@@ -94,6 +94,11 @@ impl Finish {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         );
+        // An AuditLayer inside this one records the exchange (and its
+        // login).
+        if request.claimed {
+            return;
+        }
 
         let req_headers = ex.headers.pairs();
         let res_headers = headers.pairs();

@@ -97,9 +97,23 @@ impl HeaderTexts {
         self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
-    /// The pairs as the record takes them.
+    /// The pairs as the record takes them. A `grpc-message` (a
+    /// trailers-only gRPC answer's) is decoded as the record's
+    /// `grpc_message` is: percent-encoded, its secrets (`Bearer%20…`)
+    /// would pass the scanner unseen.
     pub(crate) fn pairs(&self) -> SmallVec<[(&str, Cow<'_, str>); 16]> {
-        self.iter().map(|(n, v)| (n, Cow::Borrowed(v))).collect()
+        self.iter()
+            .map(|(n, v)| {
+                if n == "grpc-message" && v.contains('%') {
+                    (
+                        n,
+                        percent_encoding::percent_decode_str(v).decode_utf8_lossy(),
+                    )
+                } else {
+                    (n, Cow::Borrowed(v))
+                }
+            })
+            .collect()
     }
 }
 

@@ -233,6 +233,20 @@ impl<S> Layer<S> for AuditLayer {
     }
 }
 
+/// Left in the request by an auditing [`Audit`] for one inside it (which
+/// then makes the record): its request capture, where the inner one says
+/// so, and what the inner one keeps of its settings: its login watch, that
+/// it keeps no body, the client's address if it trusts proxies (it is the
+/// nearer to them), its user.
+#[derive(Clone)]
+struct Outer {
+    capture: super::body::Shared,
+    login: Option<login::Watch>,
+    keep_bodies: bool,
+    trusted_ip: Option<std::net::IpAddr>,
+    user: Option<String>,
+}
+
 /// The audited service: see [`AuditLayer`].
 #[derive(Clone, Debug)]
 pub struct Audit<S> {
@@ -264,7 +278,23 @@ where
             };
         }
         let start = Instant::now();
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
+        // The layer wrapped twice (a nested router's and the app's): the
+        // innermost one that audits makes the one record (the outer one
+        // then makes none), and its request id is the one that goes out.
+        // What the outer one knows still holds (see `Outer`).
+        let outer = parts.extensions.remove::<Outer>();
+        let mut login = login::watch(&config.login_routes, &parts.method, parts.uri.path());
+        if let Some(outer) = &outer {
+            outer
+                .capture
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .claimed = true;
+            if login.is_none() {
+                login.clone_from(&outer.login);
+            }
+        }
         // A sane id or a UUID: visible ASCII, so always text.
         let (header, made) = request_id::pick_header(parts.headers.get(request_id::HEADER));
         let id = header.to_str().unwrap_or("invalid");
@@ -281,7 +311,8 @@ where
             Some(f) => unwind::catch(|| f(&parts)).ok().flatten(),
             None => None,
         }
-        .or_else(|| config.jwt_sub.then(|| user::jwt_sub(&parts)).flatten());
+        .or_else(|| config.jwt_sub.then(|| user::jwt_sub(&parts)).flatten())
+        .or_else(|| outer.as_ref().and_then(|o| o.user.clone()));
         if let Some(user) = &user {
             span.record("user_id", user.as_str());
         }
@@ -294,7 +325,9 @@ where
             trace::remember(&span, trace);
         }
         let grpc = headers.is_grpc();
-        let keep_bodies = config.body_limit > 0 && !paths::any(&config.skip_body, parts.uri.path());
+        let keep_bodies = config.body_limit > 0
+            && !paths::any(&config.skip_body, parts.uri.path())
+            && outer.as_ref().is_none_or(|o| o.keep_bodies);
         let request_shape = headers.shape(grpc);
         // Binary bodies are recorded by their size: nothing to copy.
         let request_limit = if keep_bodies && request_shape != capture::Shape::Binary {
@@ -303,6 +336,34 @@ where
             0
         };
         let shared = Arc::new(Mutex::new(Capture::new(request_limit)));
+        // The address the nearest layer that trusts proxies found.
+        let trusted_ip = outer.as_ref().and_then(|o| o.trusted_ip).or_else(|| {
+            (!config.trusted.is_empty())
+                .then(|| {
+                    client_ip::client(
+                        client_ip::peer(&parts.extensions),
+                        &parts.headers,
+                        &config.trusted,
+                        config.proxy_header,
+                    )
+                })
+                .flatten()
+        });
+        let client_ip = trusted_ip.or_else(|| {
+            client_ip::client(
+                client_ip::peer(&parts.extensions),
+                &parts.headers,
+                &config.trusted,
+                config.proxy_header,
+            )
+        });
+        parts.extensions.insert(Outer {
+            capture: Arc::clone(&shared),
+            login: login.clone(),
+            keep_bodies,
+            trusted_ip,
+            user: user.clone(),
+        });
         // One allocation for the whole exchange: the response's part is
         // filled in when it comes.
         let exchange = Box::new(Finish::new(Exchange {
@@ -314,15 +375,10 @@ where
             method: parts.method.clone(),
             uri: paths::recorded_uri(&parts),
             headers,
-            client_ip: client_ip::client(
-                client_ip::peer(&parts.extensions),
-                &parts.headers,
-                &config.trusted,
-                config.proxy_header,
-            ),
+            client_ip,
             trace,
             request: Arc::clone(&shared),
-            login: login::watch(&config.login_routes, &parts.method, parts.uri.path()),
+            login,
         }));
         let req = Request::from_parts(parts, RequestBody::new(body, Some(shared)));
         let called = {

@@ -97,7 +97,7 @@ pub(crate) fn watch(routes: &[LoginRoute], method: &Method, path: &str) -> Optio
 }
 
 /// A request on a login route, waiting for its response.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Watch {
     /// The configured field.
     field: Arc<str>,

@@ -38,6 +38,13 @@
 //! strings, JSON and form bodies, and secret values (bearer tokens, JWTs,
 //! card numbers) anywhere.
 //!
+//! One request gives one record even when the layer wraps it twice (a
+//! nested router's layer inside the app's): the innermost layer that
+//! audits it records it, with its own settings and request id (the one
+//! that goes out in `x-request-id`), keeping what the outer one was told:
+//! its login routes, its `skip_body` routes, its trusted proxies' client
+//! address and its user.
+//!
 //! The record is made once the response body has ended, so a stream
 //! (server-sent events, a long download) is recorded when it ends, and one
 //! the client walked away from when it is dropped, with `"aborted": true`.
@@ -47,7 +54,7 @@
 //!
 //! Bodies are recorded by their `content-type`: JSON as JSON, forms
 //! (`application/x-www-form-urlencoded`) as objects, text as text, and
-//! compressed bodies (`content-encoding`), bytes that are not UTF-8,
+//! compressed bodies (`content-encoding`), bytes that are not UTF-8 or hold a NUL (UTF-16),
 //! protobuf, octet streams and gRPC as `"[binary N bytes]"`. A JSON body
 //! that was cut or does not parse is kept as text; a cut form is still an
 //! object (its pairs up to the cut, decoded, so redacted as a whole one).
