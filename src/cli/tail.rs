@@ -160,8 +160,35 @@ fn follow(
         printer.print(&batch)?;
         summary.matched += batch.len() as u64;
         batch.clear();
-        std::thread::sleep(pause);
+        if output_gone(pause) {
+            // Nothing more can be shown: end as at a closed pipe.
+            return Err(io::ErrorKind::BrokenPipe.into());
+        }
     }
+}
+
+/// Waits `pause`, and tells whether the reader of stdout went away in
+/// the meantime (a pipe whose other end was closed: `tail -f | head -1`).
+/// Without it a quiet log would keep the command running for ever, a
+/// closed pipe showing only at the next record written.
+#[cfg(unix)]
+fn output_gone(pause: Duration) -> bool {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let stdout = io::stdout();
+    // No events asked: hang-up and error are always reported.
+    let mut fds = [PollFd::new(&stdout, PollFlags::empty())];
+    let timeout = Timespec::try_from(pause).ok();
+    match poll(&mut fds, timeout.as_ref()) {
+        Ok(ready) => ready > 0 && fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP),
+        // Interrupted by a signal: the next round looks again.
+        Err(_) => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn output_gone(pause: Duration) -> bool {
+    std::thread::sleep(pause);
+    false
 }
 
 struct Printer<W: Write> {
