@@ -308,6 +308,8 @@ impl Follower {
             .unwrap_or_default()
             .into_iter()
             .filter(|p| p.extension() != Some(std::ffi::OsStr::new("tmp")))
+            // Only regular files, as `read::kind_files` lists them.
+            .filter(|p| fs::metadata(p).map_or(true, |m| m.is_file()))
             .collect()
     }
 
@@ -376,7 +378,20 @@ impl Follower {
 
     fn open_live(&mut self) {
         self.open = None;
-        match File::open(&self.path).and_then(|f| Ok((f.metadata()?, f))) {
+        // Not a regular file (a FIFO planted at the live path): opening it
+        // would wait for a writer for ever, the command with it.
+        let regular = fs::metadata(&self.path).map(|m| {
+            if m.is_file() {
+                Ok(())
+            } else {
+                Err(io::Error::other("not a regular file"))
+            }
+        });
+        match regular
+            .and_then(|r| r)
+            .and_then(|()| File::open(&self.path))
+            .and_then(|f| Ok((f.metadata()?, f)))
+        {
             Ok((meta, file)) => {
                 self.reported = false;
                 let mut reader = BufReader::with_capacity(64 * 1024, file);

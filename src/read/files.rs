@@ -20,7 +20,8 @@ const BUFFER: usize = 256 * 1024;
 ///
 /// Only names the appender's rotation makes count: a `.gz.tmp` (a
 /// compression not finished; its plain original is still there) and
-/// names like `audit.log.1` or `audit.log.bak` are left out.
+/// names like `audit.log.1` or `audit.log.bak` are left out, and so is
+/// anything that is not a regular file (a FIFO, a device, a directory).
 ///
 /// # Errors
 ///
@@ -40,6 +41,10 @@ pub fn kind_files(dir: &Path, file_name: &str) -> io::Result<Vec<PathBuf>> {
     // `.gz` and the removal of the plain file) is listed once, plain: the
     // plain file is whole either way, and reading both would count every
     // record twice.
+    // Only regular files (a link to one included): opening a FIFO planted
+    // under a rotated name would wait for ever for a writer. A name gone
+    // since the listing stays, for `open_file` to find its `.gz`.
+    files.retain(|p| std::fs::metadata(p).map_or(true, |m| m.is_file()));
     let plain: HashSet<PathBuf> = files.iter().filter(|p| !is_gz(p)).cloned().collect();
     files.retain(|p| !is_gz(p) || !plain.contains(&p.with_extension("")));
     if live.is_file() {
