@@ -5,7 +5,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
 use std::fmt;
-use std::fs::File;
 use std::io::{self, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,7 +16,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::filter::Filter;
 use super::view::View;
-use crate::read::{kind_files, open_file, open_reader, Lines};
+use crate::read::{kind_files, open_file, open_reader, AsOpened, Lines};
 use crate::record::Kind;
 
 /// A sequence of files whose records are in time order: the files of one
@@ -371,66 +370,13 @@ impl Chunk {
 
 /// Counts the bytes read from disk, for the progress bar.
 struct Counted {
-    file: File,
+    file: AsOpened,
     read: Arc<AtomicU64>,
-    /// A plain regular file is read as long as it was when opened (a
-    /// busy live file could otherwise be read for ever): the bytes left to
-    /// that length, `None` for the others (`.gz`, pipes, devices).
-    left: Option<u64>,
-    /// After that length: how much more may be read to finish the line
-    /// cut there (at most one line's limit), stopping at its newline.
-    finishing: usize,
-    /// The last byte read, to tell whether a line was cut at the length.
-    last: u8,
-}
-
-impl Counted {
-    fn new(file: File, gz: bool, read: Arc<AtomicU64>) -> Counted {
-        let left = match file.metadata() {
-            Ok(meta) if meta.is_file() && !gz => Some(meta.len()),
-            _ => None,
-        };
-        Counted {
-            file,
-            read,
-            left,
-            finishing: crate::read::MAX_LINE,
-            last: b'\n',
-        }
-    }
 }
 
 impl Read for Counted {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = match self.left {
-            None => self.file.read(buf)?,
-            Some(0) => {
-                if self.last == b'\n' || self.finishing == 0 {
-                    return Ok(0);
-                }
-                let room = buf.len().min(self.finishing);
-                let n = self.file.read(&mut buf[..room])?;
-                let n = match memchr::memchr(b'\n', &buf[..n]) {
-                    Some(at) => at + 1,
-                    None => n,
-                };
-                self.finishing = if n == 0 { 0 } else { self.finishing - n };
-                n
-            }
-            Some(left) => {
-                let room = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-                let n = self.file.read(&mut buf[..room])?;
-                // Shorter than when opened (truncated): its end is the end.
-                self.left = Some(if n == 0 { 0 } else { left - n as u64 });
-                if n == 0 {
-                    self.finishing = 0;
-                }
-                n
-            }
-        };
-        if n > 0 {
-            self.last = buf[n - 1];
-        }
+        let n = self.file.read(buf)?;
         self.read.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
@@ -477,7 +423,10 @@ pub(crate) fn check<'a>(filter: &Filter, bytes: &'a [u8], complete: bool) -> Ver
 /// Reads one file on its own thread, sending batches of matches.
 fn scan_file(file: Arc<Path>, filter: Arc<Filter>, read: Arc<AtomicU64>, tx: SyncSender<Chunk>) {
     let mut chunk = Chunk::new(&file);
-    let opened = open_file(&file).map(|(f, gz)| (Counted::new(f, gz, read), gz));
+    let opened = open_file(&file).map(|(f, gz)| {
+        let file = AsOpened::new(f, gz);
+        (Counted { file, read }, gz)
+    });
     let reader = match opened {
         Ok((counted, gz)) => open_reader(counted, gz),
         Err(e) => {

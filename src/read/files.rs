@@ -105,6 +105,71 @@ pub fn open_reader<R: Read + Send + 'static>(reader: R, gz: bool) -> Box<dyn Buf
     }
 }
 
+/// A file read as it was when opened: a plain regular file ends at the
+/// length it had then, plus the rest of a line cut there (at most
+/// [`MAX_LINE`](super::MAX_LINE) bytes more, up to its newline), so a live
+/// file written faster than it is read (a busy service) does not keep
+/// the reader going for ever. `.gz` files, pipes and devices are read to
+/// their end.
+pub(crate) struct AsOpened {
+    file: File,
+    /// The bytes left to the length at open; `None`: no bound.
+    left: Option<u64>,
+    /// Past that length, how much more may be read to end the cut line.
+    finishing: usize,
+    /// The last byte read: a line was cut at the length unless `\n`.
+    last: u8,
+}
+
+impl AsOpened {
+    pub(crate) fn new(file: File, gz: bool) -> AsOpened {
+        let left = match file.metadata() {
+            Ok(meta) if meta.is_file() && !gz => Some(meta.len()),
+            _ => None,
+        };
+        AsOpened {
+            file,
+            left,
+            finishing: super::MAX_LINE,
+            last: b'\n',
+        }
+    }
+}
+
+impl Read for AsOpened {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = match self.left {
+            None => self.file.read(buf)?,
+            Some(0) => {
+                if self.last == b'\n' || self.finishing == 0 {
+                    return Ok(0);
+                }
+                let room = buf.len().min(self.finishing);
+                let n = self.file.read(&mut buf[..room])?;
+                let n = memchr::memchr(b'\n', &buf[..n]).map_or(n, |at| at + 1);
+                self.finishing = if n == 0 { 0 } else { self.finishing - n };
+                n
+            }
+            Some(left) => {
+                let room = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                let n = self.file.read(&mut buf[..room])?;
+                if n == 0 {
+                    // Shorter than when opened (truncated): its end is the end.
+                    self.left = Some(0);
+                    self.finishing = 0;
+                } else {
+                    self.left = Some(left - n as u64);
+                }
+                n
+            }
+        };
+        if n > 0 {
+            self.last = buf[n - 1];
+        }
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,5 +34,6 @@
 mod files;
 mod lines;
 
+pub(crate) use files::AsOpened;
 pub use files::{is_gz, kind_files, open, open_file, open_reader};
 pub use lines::{Line, Lines, MAX_LINE};
