@@ -111,6 +111,7 @@ pub fn open_reader<R: Read + Send + 'static>(reader: R, gz: bool) -> Box<dyn Buf
 /// file written faster than it is read (a busy service) does not keep
 /// the reader going for ever. `.gz` files, pipes and devices are read to
 /// their end.
+#[cfg(any(feature = "cli", feature = "chain"))]
 pub(crate) struct AsOpened {
     file: File,
     /// The bytes left to the length at open; `None`: no bound.
@@ -121,6 +122,7 @@ pub(crate) struct AsOpened {
     last: u8,
 }
 
+#[cfg(any(feature = "cli", feature = "chain"))]
 impl AsOpened {
     pub(crate) fn new(file: File, gz: bool) -> AsOpened {
         let left = match file.metadata() {
@@ -136,6 +138,7 @@ impl AsOpened {
     }
 }
 
+#[cfg(any(feature = "cli", feature = "chain"))]
 impl Read for AsOpened {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = match self.left {
