@@ -42,3 +42,44 @@ fn tail_names_each_malformed_line_and_its_count_agrees() {
         "{summary}"
     );
 }
+
+/// `tail -f | head -1` on a quiet log: once the reader of its output is
+/// gone, `tail -f` must end even though no new record comes to be
+/// written (it used to notice only at the next record, i.e. never).
+#[test]
+fn follow_ends_when_its_reader_is_gone_on_a_quiet_log() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("audit.log"), record(1)).unwrap();
+    let mut child = Command::new(BIN)
+        .args(["tail", "-f", "-n", "1", "--poll-ms", "20"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.contains("\"instance_id\":\"1\""), "{first}");
+    drop(stdout); // the reader goes, as `head -1` does after one line
+                  // Only bounds a hang: the log stays quiet, so nothing else can make
+                  // it end.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let status = status.expect("tail -f kept running after its reader was gone");
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}

@@ -267,7 +267,11 @@ impl AppenderBuilder {
     /// [module docs](super#when-rotation-fails)).
     ///
     /// `0` makes [`build`](Self::build) fail with
-    /// [`ConfigError::ZeroMaxFileSize`].
+    /// [`ConfigError::ZeroMaxFileSize`]. Any other size is taken as it is,
+    /// in bytes: one smaller than your lines (`1`, or `10` meant as MiB)
+    /// gives every line a file of its own, and with
+    /// [`max_files(n)`](Self::max_files) only the newest `n` of them are
+    /// kept; write sizes as `50 * 1024 * 1024`.
     pub fn max_file_size(mut self, bytes: impl Into<Option<u64>>) -> Self {
         self.config.max_file_size = bytes.into();
         self

@@ -190,7 +190,10 @@ impl Maintenance {
 /// the appender makes none, and one named like a rotated file (planted by
 /// whoever can write the directory, `-> /etc/shadow`) would copy the file
 /// it names into a `.gz` among the logs. Such a link fails (`ELOOP`),
-/// is reported and stays as it is.
+/// is reported and stays as it is. So is anything but a regular file: a
+/// FIFO under a rotated name would make the read wait for a writer for
+/// ever, stopping compression, retention and the guard's drop with it
+/// (opened non-blocking, which changes nothing for a regular file).
 #[cfg(feature = "gzip")]
 fn open_no_follow(path: &Path) -> io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();
@@ -198,9 +201,13 @@ fn open_no_follow(path: &Path) -> io::Result<fs::File> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW);
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
     }
-    options.open(path)
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    Ok(file)
 }
 
 /// Creates `path` afresh for writing with permission bits `mode` (Unix;

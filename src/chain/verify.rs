@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::files::{chain_files, rotated_name};
 use super::record::{parse, Hasher, GENESIS};
 use super::Checkpoint;
-use crate::read::{open, Lines};
+use crate::read::{open_file, open_reader, AsOpened, Lines};
 
 /// What [`verify`] checks, and with which keys.
 #[derive(Debug, Clone, Default)]
@@ -429,7 +429,9 @@ fn scan(
     hasher: &Hasher,
     checkpoint_seq: Option<u64>,
 ) -> io::Result<FileScan> {
-    let mut lines = Lines::new(open(path)?);
+    // As the file was when opened: a busy live file is not read for ever.
+    let (file, gz) = open_file(path)?;
+    let mut lines = Lines::new(open_reader(AsOpened::new(file, gz), gz));
     let mut s = FileScan {
         path: path.to_path_buf(),
         ..FileScan::default()

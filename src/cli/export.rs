@@ -124,14 +124,52 @@ pub fn csv_row(columns: &[&str], record: &Map<String, Value>) -> Vec<String> {
 /// number) gets a leading `'`, so that a value an attacker put in a
 /// record (a path, a header, a user name) opens as text. `--csv-raw`
 /// skips this.
+///
+/// A plain number is what a spreadsheet reads as one: a sign, digits
+/// with at most one decimal point, an optional exponent, and a finite
+/// value. Rust's float parser takes more (`-inf`, `+nan`, `-Infinity`,
+/// `-1e999` as infinity), which a spreadsheet runs as formulas: those
+/// are quoted.
 pub fn spreadsheet_safe(cell: &mut String) {
     let risky = matches!(
         cell.as_bytes().first(),
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
     );
-    if risky && cell.parse::<f64>().is_err() {
+    if risky && !plain_number(cell) {
         cell.insert(0, '\'');
     }
+}
+
+/// `[+-]digits[.digits][(e|E)[+-]digits]`, at least one digit before the
+/// exponent, and finite.
+fn plain_number(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut at = usize::from(matches!(bytes.first(), Some(b'+' | b'-')));
+    let digits = |at: &mut usize| {
+        let start = *at;
+        while bytes.get(*at).is_some_and(u8::is_ascii_digit) {
+            *at += 1;
+        }
+        *at - start
+    };
+    let mut mantissa = digits(&mut at);
+    if bytes.get(at) == Some(&b'.') {
+        at += 1;
+        mantissa += digits(&mut at);
+    }
+    if mantissa == 0 {
+        return false;
+    }
+    if matches!(bytes.get(at), Some(b'e' | b'E')) {
+        at += 1;
+        if matches!(bytes.get(at), Some(b'+' | b'-')) {
+            at += 1;
+        }
+        if digits(&mut at) == 0 {
+            return false;
+        }
+    }
+    at == bytes.len() && text.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
 /// Runs `export` and gives the exit status.

@@ -5,7 +5,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
 use std::fmt;
-use std::fs::File;
 use std::io::{self, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,7 +16,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::filter::Filter;
 use super::view::View;
-use crate::read::{kind_files, open_file, open_reader, Lines};
+use crate::read::{kind_files, open_file, open_reader, AsOpened, Lines};
 use crate::record::Kind;
 
 /// A sequence of files whose records are in time order: the files of one
@@ -371,7 +370,7 @@ impl Chunk {
 
 /// Counts the bytes read from disk, for the progress bar.
 struct Counted {
-    file: File,
+    file: AsOpened,
     read: Arc<AtomicU64>,
 }
 
@@ -424,7 +423,10 @@ pub(crate) fn check<'a>(filter: &Filter, bytes: &'a [u8], complete: bool) -> Ver
 /// Reads one file on its own thread, sending batches of matches.
 fn scan_file(file: Arc<Path>, filter: Arc<Filter>, read: Arc<AtomicU64>, tx: SyncSender<Chunk>) {
     let mut chunk = Chunk::new(&file);
-    let opened = open_file(&file).map(|(f, gz)| (Counted { file: f, read }, gz));
+    let opened = open_file(&file).map(|(f, gz)| {
+        let file = AsOpened::new(f, gz);
+        (Counted { file, read }, gz)
+    });
     let reader = match opened {
         Ok((counted, gz)) => open_reader(counted, gz),
         Err(e) => {

@@ -81,7 +81,8 @@ pub struct PathFigures<'a> {
     pub errors: u64,
     /// `errors / requests`.
     pub error_rate: f64,
-    /// Requests with a numeric `execution_time` (the quantiles' basis).
+    /// Requests with an `execution_time` that is a duration: a number, not
+    /// negative, finite in milliseconds (the quantiles' basis).
     pub timed: u64,
     /// Median `execution_time`, seconds (`None` when none was timed).
     pub p50: Option<f64>,
@@ -222,7 +223,7 @@ impl Stats {
         if status.is_none_or(|s| s >= 500) {
             entry.errors += 1;
         }
-        if let Some(t) = r.execution_time.filter(|t| t.is_finite()) {
+        if let Some(t) = r.execution_time.filter(|t| is_duration(*t)) {
             entry.times.push(t);
         }
     }
@@ -518,6 +519,13 @@ fn ranked(map: &HashMap<String, u64>) -> Vec<(&str, u64)> {
     let mut items: Vec<(&str, u64)> = map.iter().map(|(k, n)| (k.as_str(), *n)).collect();
     items.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     items
+}
+
+/// Whether an `execution_time` is a duration: not negative, and finite
+/// in milliseconds too (1e308 seconds would print as `inf` ms). Anything
+/// else is left out of the quantiles, as a non-number is.
+fn is_duration(secs: f64) -> bool {
+    secs >= 0.0 && (secs * 1000.0).is_finite()
 }
 
 /// The nearest-rank `p`-th percentile of sorted values.

@@ -160,8 +160,35 @@ fn follow(
         printer.print(&batch)?;
         summary.matched += batch.len() as u64;
         batch.clear();
-        std::thread::sleep(pause);
+        if output_gone(pause) {
+            // Nothing more can be shown: end as at a closed pipe.
+            return Err(io::ErrorKind::BrokenPipe.into());
+        }
     }
+}
+
+/// Waits `pause`, and tells whether the reader of stdout went away in
+/// the meantime (a pipe whose other end was closed: `tail -f | head -1`).
+/// Without it a quiet log would keep the command running for ever, a
+/// closed pipe showing only at the next record written.
+#[cfg(unix)]
+fn output_gone(pause: Duration) -> bool {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let stdout = io::stdout();
+    // No events asked: hang-up and error are always reported.
+    let mut fds = [PollFd::new(&stdout, PollFlags::empty())];
+    let timeout = Timespec::try_from(pause).ok();
+    match poll(&mut fds, timeout.as_ref()) {
+        Ok(ready) => ready > 0 && fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP),
+        // Interrupted by a signal: the next round looks again.
+        Err(_) => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn output_gone(pause: Duration) -> bool {
+    std::thread::sleep(pause);
+    false
 }
 
 struct Printer<W: Write> {
@@ -281,6 +308,8 @@ impl Follower {
             .unwrap_or_default()
             .into_iter()
             .filter(|p| p.extension() != Some(std::ffi::OsStr::new("tmp")))
+            // Only regular files, as `read::kind_files` lists them.
+            .filter(|p| fs::metadata(p).map_or(true, |m| m.is_file()))
             .collect()
     }
 
@@ -349,7 +378,20 @@ impl Follower {
 
     fn open_live(&mut self) {
         self.open = None;
-        match File::open(&self.path).and_then(|f| Ok((f.metadata()?, f))) {
+        // Not a regular file (a FIFO planted at the live path): opening it
+        // would wait for a writer for ever, the command with it.
+        let regular = fs::metadata(&self.path).map(|m| {
+            if m.is_file() {
+                Ok(())
+            } else {
+                Err(io::Error::other("not a regular file"))
+            }
+        });
+        match regular
+            .and_then(|r| r)
+            .and_then(|()| File::open(&self.path))
+            .and_then(|f| Ok((f.metadata()?, f)))
+        {
             Ok((meta, file)) => {
                 self.reported = false;
                 let mut reader = BufReader::with_capacity(64 * 1024, file);

@@ -20,7 +20,8 @@ const BUFFER: usize = 256 * 1024;
 ///
 /// Only names the appender's rotation makes count: a `.gz.tmp` (a
 /// compression not finished; its plain original is still there) and
-/// names like `audit.log.1` or `audit.log.bak` are left out.
+/// names like `audit.log.1` or `audit.log.bak` are left out, and so is
+/// anything that is not a regular file (a FIFO, a device, a directory).
 ///
 /// # Errors
 ///
@@ -40,6 +41,10 @@ pub fn kind_files(dir: &Path, file_name: &str) -> io::Result<Vec<PathBuf>> {
     // `.gz` and the removal of the plain file) is listed once, plain: the
     // plain file is whole either way, and reading both would count every
     // record twice.
+    // Only regular files (a link to one included): opening a FIFO planted
+    // under a rotated name would wait for ever for a writer. A name gone
+    // since the listing stays, for `open_file` to find its `.gz`.
+    files.retain(|p| std::fs::metadata(p).map_or(true, |m| m.is_file()));
     let plain: HashSet<PathBuf> = files.iter().filter(|p| !is_gz(p)).cloned().collect();
     files.retain(|p| !is_gz(p) || !plain.contains(&p.with_extension("")));
     if live.is_file() {
@@ -97,6 +102,74 @@ pub fn open_reader<R: Read + Send + 'static>(reader: R, gz: bool) -> Box<dyn Buf
         Box::new(BufReader::with_capacity(BUFFER, decoder))
     } else {
         Box::new(BufReader::with_capacity(BUFFER, reader))
+    }
+}
+
+/// A file read as it was when opened: a plain regular file ends at the
+/// length it had then, plus the rest of a line cut there (at most
+/// [`MAX_LINE`](super::MAX_LINE) bytes more, up to its newline), so a live
+/// file written faster than it is read (a busy service) does not keep
+/// the reader going for ever. `.gz` files, pipes and devices are read to
+/// their end.
+#[cfg(any(feature = "cli", feature = "chain"))]
+pub(crate) struct AsOpened {
+    file: File,
+    /// The bytes left to the length at open; `None`: no bound.
+    left: Option<u64>,
+    /// Past that length, how much more may be read to end the cut line.
+    finishing: usize,
+    /// The last byte read: a line was cut at the length unless `\n`.
+    last: u8,
+}
+
+#[cfg(any(feature = "cli", feature = "chain"))]
+impl AsOpened {
+    pub(crate) fn new(file: File, gz: bool) -> AsOpened {
+        let left = match file.metadata() {
+            Ok(meta) if meta.is_file() && !gz => Some(meta.len()),
+            _ => None,
+        };
+        AsOpened {
+            file,
+            left,
+            finishing: super::MAX_LINE,
+            last: b'\n',
+        }
+    }
+}
+
+#[cfg(any(feature = "cli", feature = "chain"))]
+impl Read for AsOpened {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = match self.left {
+            None => self.file.read(buf)?,
+            Some(0) => {
+                if self.last == b'\n' || self.finishing == 0 {
+                    return Ok(0);
+                }
+                let room = buf.len().min(self.finishing);
+                let n = self.file.read(&mut buf[..room])?;
+                let n = memchr::memchr(b'\n', &buf[..n]).map_or(n, |at| at + 1);
+                self.finishing = if n == 0 { 0 } else { self.finishing - n };
+                n
+            }
+            Some(left) => {
+                let room = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                let n = self.file.read(&mut buf[..room])?;
+                if n == 0 {
+                    // Shorter than when opened (truncated): its end is the end.
+                    self.left = Some(0);
+                    self.finishing = 0;
+                } else {
+                    self.left = Some(left - n as u64);
+                }
+                n
+            }
+        };
+        if n > 0 {
+            self.last = buf[n - 1];
+        }
+        Ok(n)
     }
 }
 

@@ -34,5 +34,7 @@
 mod files;
 mod lines;
 
+#[cfg(any(feature = "cli", feature = "chain"))]
+pub(crate) use files::AsOpened;
 pub use files::{is_gz, kind_files, open, open_file, open_reader};
 pub use lines::{Line, Lines, MAX_LINE};
