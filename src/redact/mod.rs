@@ -150,6 +150,14 @@
 //! and what pays or identifies (`pin`, `cvv`, `card_number`, `ccnum`,
 //! `ssn`, `social_security_number`).
 //!
+//! The private members of a JSON Web Key (`d`, `p`, `q`, `dp`, `dq`,
+//! `qi`, `oth`, `k`) are secret in an object that has a `kty` member, and
+//! in JSON or `Debug` text between the braces of one (a quoted base64url
+//! value of 16 or more characters, within 4 KiB of the `kty`); the public
+//! members (`n`, `e`, `x`, `y`, `crv`, `kid`) stay. Outside a key these
+//! names are ordinary data (`{"d":"2024-01-01","p":2}`). They follow
+//! [`Policy::mask_token_prefixes`], as PEM private keys do.
+//!
 //! Not secret by default, deliberately: `key` alone (a sort key, a
 //! primary key), `salt`, `nonce`, `ticket`, `sid` as a part of a key
 //! (`AccountSid`: `sid` alone and `connect.sid` are session cookies); connection strings and
@@ -168,6 +176,7 @@
 
 mod attributes;
 mod cards;
+mod jwk;
 mod keys;
 mod keyval;
 mod memo;
@@ -576,6 +585,19 @@ impl Policy {
                 .substrings
                 .iter()
                 .any(|p| segments.has_substring(p.as_bytes()))
+    }
+
+    /// Whether private JSON Web Keys are masked: on with
+    /// [`Policy::mask_token_prefixes`], as PEM private keys are.
+    pub(crate) fn masks_jwks(&self) -> bool {
+        self.values & scan::PREFIX != 0
+    }
+
+    /// Whether `key` names a private member of a JSON Web Key (`d`, `p`,
+    /// `q`, `dp`, `dq`, `qi`, `oth`, `k`): secret in an object that has a
+    /// `kty` member, when [`Policy::masks_jwks`].
+    pub(crate) fn is_jwk_private(key: &str) -> bool {
+        jwk::is_private(key)
     }
 
     /// Whether the header `name` is secret.

@@ -107,6 +107,9 @@ pub(super) fn next_of(
     is_secret_key: &dyn Fn(&str) -> bool,
     mask: &str,
 ) -> Option<Range<usize>> {
+    if from == 0 {
+        super::jwk::forget();
+    }
     let mut i = from;
     while i < s.len() {
         let b = s[i];

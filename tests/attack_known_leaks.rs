@@ -1,0 +1,108 @@
+//! The redaction leaks left open by the earlier rounds, each placed where
+//! a user's code puts it (a JSON value, JSON text in a string, a span
+//! field, a message) and searched for in every file the layer wrote.
+
+mod common;
+
+use common::records::Logs;
+use tracing_audit::redact::Policy;
+
+/// Every file the layer wrote, as text.
+fn written(logs: &Logs) -> String {
+    logs.guard.flush().unwrap();
+    let mut all = String::new();
+    for entry in std::fs::read_dir(logs.dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            all.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+        }
+    }
+    all
+}
+
+fn assert_absent(all: &str, secrets: &[&str]) {
+    let leaked: Vec<&&str> = secrets.iter().filter(|s| all.contains(**s)).collect();
+    assert!(leaked.is_empty(), "leaked {leaked:?} in:\n{all}");
+}
+
+fn assert_present(all: &str, kept: &[&str]) {
+    let lost: Vec<&&str> = kept.iter().filter(|s| !all.contains(**s)).collect();
+    assert!(lost.is_empty(), "lost {lost:?} in:\n{all}");
+}
+
+// An RSA private key's members (short, made-up base64url values) and an
+// EC and an `oct` key's.
+const RSA_D: &str = "X4cTteJY_gn4FYPsXB8rdXix5vwsg1FLN5E3EaG6RJoVH-HLLKD9";
+const RSA_P: &str = "83i-7IvMGXoMXCskv73TKr8637FiO7Z27zv8oj6pbWUQyLPQBQxt";
+const RSA_Q: &str = "3dfOR9cuYq-0S-mkFLzgItgMEfFzB2q3hWehMuG0oCuqnb3vobLy";
+const RSA_DP: &str = "G4sPXkc6Ya9y8oJW9_ILj4xuppu0lzi_H7VTkS8xj5SdX3coE0oi";
+const RSA_DQ: &str = "s9lAH9fggBsoFR8Oac2R_E2gw282rT2kGOAhvIllETE1efrA6huU";
+const RSA_QI: &str = "GyM_p6JrXySiz1toFgKbWV-JdI3jQ4ypu9rbMWx3rQJBfmt0FoYz";
+const RSA_N: &str = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4";
+const EC_D: &str = "870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE";
+const EC_X: &str = "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4";
+const OCT_K: &str = "GawgguFyGrWKav7AX4VKUg";
+
+fn rsa_jwk() -> serde_json::Value {
+    serde_json::json!({
+        "kty": "RSA", "kid": "rsa-key-1", "alg": "RS256", "e": "AQAB", "n": RSA_N,
+        "d": RSA_D, "p": RSA_P, "q": RSA_Q, "dp": RSA_DP, "dq": RSA_DQ, "qi": RSA_QI,
+    })
+}
+
+#[test]
+fn private_json_web_key_members_are_masked() {
+    let ec = serde_json::json!({"kty": "EC", "crv": "P-256", "x": EC_X, "d": EC_D});
+    let oct = serde_json::json!({"kty": "oct", "k": OCT_K, "alg": "A128KW"});
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing::info!(jwk = %oct.to_string(), "rotated");
+        // A JSON value, in a record's `extra` and in a list of keys.
+        tracing_audit::update!(
+            model: "SigningKey",
+            id: 1,
+            extra: serde_json::json!({"keys": [rsa_jwk(), ec.clone()]})
+        );
+        // JSON text in a field and in a message; `d` before `kty`.
+        let text = format!(r#"{{"d":"{EC_D}","crv":"P-256","kty":"EC","x":"{EC_X}"}}"#);
+        tracing::info!(jwk = %rsa_jwk().to_string(), "loaded {text}");
+        // JSON text inside JSON text (a body quoted in an error).
+        let quoted = serde_json::to_string(&rsa_jwk().to_string()).unwrap();
+        tracing::warn!("bad key: {quoted}");
+        // `Debug` of a key type.
+        #[allow(dead_code)]
+        #[derive(Debug)]
+        struct Jwk {
+            kty: &'static str,
+            k: &'static str,
+        }
+        tracing::info!(key = ?Jwk { kty: "oct", k: OCT_K }, "debug");
+    });
+    let all = written(&logs);
+    assert_absent(
+        &all,
+        &[RSA_D, RSA_P, RSA_Q, RSA_DP, RSA_DQ, RSA_QI, EC_D, OCT_K],
+    );
+    // The public members stay.
+    assert_present(&all, &[RSA_N, EC_X, "rsa-key-1", "AQAB", "A128KW"]);
+}
+
+#[test]
+fn members_named_like_jwk_ones_stay_outside_a_key() {
+    let p = Policy::default();
+    for text in [
+        r#"{"d":"2024-01-01","p":"page-2","q":"search words"}"#,
+        r#"{"d":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","kind":"RSA"}"#,
+    ] {
+        assert_eq!(p.redact_text(text), text);
+    }
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing_audit::update!(
+            model: "Page",
+            id: 1,
+            extra: serde_json::json!({"d": "day-kept-1", "p": "page-kept-2", "k": "k-kept-3"})
+        );
+    });
+    assert_present(&written(&logs), &["day-kept-1", "page-kept-2", "k-kept-3"]);
+}
