@@ -106,3 +106,51 @@ fn members_named_like_jwk_ones_stay_outside_a_key() {
     });
     assert_present(&written(&logs), &["day-kept-1", "page-kept-2", "k-kept-3"]);
 }
+
+/// XML shown in a page (`&lt;password&gt;…`) or written by a JSON
+/// encoder that escapes HTML characters (`\u003cpassword\u003e…`).
+#[test]
+fn escaped_tags_named_by_a_secret_key_are_masked() {
+    let p = Policy::default();
+    for (text, want) in [
+        (
+            "&lt;user&gt;bob&lt;/user&gt;&lt;password&gt;htmlEsc-1&lt;/password&gt;",
+            "&lt;user&gt;bob&lt;/user&gt;&lt;password&gt;[REDACTED]&lt;/password&gt;",
+        ),
+        (
+            "&LT;ns:Token a=\"x\"&GT;htmlEsc-2&LT;/ns:Token&GT;",
+            "&LT;ns:Token a=\"x\"&GT;[REDACTED]&LT;/ns:Token&GT;",
+        ),
+        (
+            r"\u003cpassword\u003euEsc-3\u003c/password\u003e",
+            r"\u003cpassword\u003e[REDACTED]\u003c/password\u003e",
+        ),
+        (
+            r"\u003capi_key\u003EuEsc-4\u003C/api_key\u003E",
+            r"\u003capi_key\u003E[REDACTED]\u003C/api_key\u003E",
+        ),
+        // Other names, closing and self-closing tags: kept.
+        (
+            "&lt;name&gt;bob&lt;/name&gt;&lt;password/&gt;x",
+            "&lt;name&gt;bob&lt;/name&gt;&lt;password/&gt;x",
+        ),
+        ("a &gt; b; c &lt; d", "a &gt; b; c &lt; d"),
+        (r#"{"a":"\u003e\\"}"#, r#"{"a":"\u003e\\"}"#),
+    ] {
+        assert_eq!(p.redact_text(text), want, "{text}");
+    }
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing::warn!(
+            body = "&lt;login&gt;&lt;password&gt;htmlEsc-5&lt;/password&gt;&lt;/login&gt;",
+            "soap fault"
+        );
+        // A JSON body whose encoder escaped `<` and `>` (Go's
+        // `encoding/json`, .NET's default), read as JSON text.
+        tracing::info!(
+            "{}",
+            r#"{"xml":"\u003cpassword\u003euEsc-6\u003c/password\u003e"}"#
+        );
+    });
+    assert_absent(&written(&logs), &["htmlEsc-5", "uEsc-6"]);
+}

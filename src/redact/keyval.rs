@@ -61,7 +61,53 @@ pub(super) fn at_tag_end(
     // attributes.
     let from = at.saturating_sub(4 * MAX_KEY);
     let open = from + s[from..at].iter().rposition(|&b| b == b'<')?;
-    let tag = &s[open + 1..at];
+    element_text(s, &s[open + 1..at], at + 1, b"<", is_secret_key)
+}
+
+/// The escaped forms of `<` and `>` a tag may be written with: HTML's
+/// (`&lt;password&gt;`, XML shown in a page) and JSON's (`\u003c…\u003e`,
+/// as encoders that escape HTML characters write them).
+const ESCAPED_TAGS: &[(&[u8], &[u8])] = &[(b"&lt;", b"&gt;"), (b"\\u003c", b"\\u003e")];
+
+/// At the `;` of `&gt;` or the `\` of `\u003e` at `at`, closing an
+/// escaped opening tag (`&lt;password&gt;`): the element's text up to
+/// the next escaped `<`, when the tag's name is a secret key.
+pub(super) fn at_escaped_tag_end(
+    s: &[u8],
+    at: usize,
+    is_secret_key: &dyn Fn(&str) -> bool,
+) -> Option<Range<usize>> {
+    let (opener, close_start, text_start) = ESCAPED_TAGS.iter().find_map(|&(lt, gt)| {
+        let close_start = if s[at] == b';' {
+            at.checked_sub(gt.len() - 1)?
+        } else {
+            at
+        };
+        let close = s.get(close_start..close_start + gt.len())?;
+        close
+            .eq_ignore_ascii_case(gt)
+            .then_some((lt, close_start, close_start + gt.len()))
+    })?;
+    let from = close_start.saturating_sub(4 * MAX_KEY);
+    let open = from
+        + s[from..close_start]
+            .windows(opener.len())
+            .rposition(|w| w.eq_ignore_ascii_case(opener))?;
+    let tag = &s[open + opener.len()..close_start];
+    element_text(s, tag, text_start, opener, is_secret_key)
+}
+
+/// The text of the element whose opening tag's inside is `tag` and whose
+/// text starts at `start`, up to the next `opener` (`<`, or its escaped
+/// form) or `<`: when the tag's name (without a namespace prefix) is a
+/// secret key.
+fn element_text(
+    s: &[u8],
+    tag: &[u8],
+    start: usize,
+    opener: &[u8],
+    is_secret_key: &dyn Fn(&str) -> bool,
+) -> Option<Range<usize>> {
     if tag.last() == Some(&b'/') {
         return None;
     }
@@ -78,7 +124,6 @@ pub(super) fn at_tag_end(
     {
         return None;
     }
-    let start = at + 1;
     // `<password><![CDATA[…]]></password>`: the section's text, up to its
     // `]]>`.
     const CDATA: &[u8] = b"<![CDATA[";
@@ -90,10 +135,13 @@ pub(super) fn at_tag_end(
             .map_or(s.len(), |n| body + n);
         return (end > body).then_some(body..end);
     }
-    let end = s[start..]
-        .iter()
-        .position(|&b| b == b'<')
-        .map_or(s.len(), |n| start + n);
+    let end = (start..s.len())
+        .find(|&i| {
+            s[i] == b'<'
+                || s.get(i..i + opener.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(opener))
+        })
+        .unwrap_or(s.len());
     (end > start).then_some(start..end)
 }
 

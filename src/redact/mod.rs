@@ -40,7 +40,8 @@
 //!   `"https://[REDACTED]@db.internal/app"`, `"sk_live_[REDACTED]"`,
 //!   `"paid with [REDACTED] today"`; and the value after a secret key
 //!   inside text (`password=[REDACTED]`, see below), or inside an XML or
-//!   HTML element named by one (`<password>[REDACTED]</password>`), or
+//!   HTML element named by one (`<password>[REDACTED]</password>`, its
+//!   tag escaped too: `&lt;password&gt;`, `\u003cpassword\u003e`), or
 //!   the `value` or `content` attribute of one named by its tag or a
 //!   `key`, `name`, `id`, `type` or `property` attribute
 //!   (`<add key="Password" value="[REDACTED]"/>`,

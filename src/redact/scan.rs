@@ -17,6 +17,7 @@
 //! | `,` | the value of a `("secret key", "…")` pair (`Debug` of a header list) |
 //! | `%` (of `%3D`, `%3A`) | the value of a secret key, percent-encoded (`%3Ftoken%3D…`) |
 //! | `>` | the text of an element whose tag is a secret key (`<password>…<`) |
+//! | `;`, `\` (of `&gt;`, `\u003e`) | the same, its tag escaped (`&lt;password&gt;…`) |
 //!
 //! Only the secret part is reported: `Bearer [REDACTED]`,
 //! `https://[REDACTED]@host/path`, `sk_live_[REDACTED]`.
@@ -89,6 +90,9 @@ pub(crate) const TRIGGERS: [u8; 256] = {
     t[b',' as usize] = KEYVAL;
     t[b'%' as usize] = URL | KEYVAL;
     t[b'>' as usize] = KEYVAL;
+    // `&gt;` and `\u003e`: an escaped tag's end.
+    t[b';' as usize] = KEYVAL;
+    t[b'\\' as usize] = KEYVAL;
     t[b'_' as usize] = PREFIX;
     t[b'-' as usize] = PREFIX | KEYVAL;
     t[b'.' as usize] = PREFIX;
@@ -170,6 +174,7 @@ pub(super) fn next_of(
                         .flatten()
                 }),
             b'>' => keyval::at_tag_end(s, i, is_secret_key),
+            b';' | b'\\' => keyval::at_escaped_tag_end(s, i, is_secret_key),
             b'-' => (t & PREFIX != 0)
                 .then(|| prefixes::at_pem(s, i).or_else(|| prefixes::at_separator(s, i)))
                 .flatten()
@@ -467,7 +472,7 @@ mod tests {
                 b'-' => PREFIX | KEYVAL,
                 b'_' | b'.' | b'A' | b'~' => PREFIX,
                 b'%' => URL | KEYVAL,
-                b'=' | b',' | b'>' => KEYVAL,
+                b'=' | b',' | b'>' | b';' | b'\\' => KEYVAL,
                 _ => 0,
             };
         }
@@ -482,7 +487,7 @@ mod tests {
         fn possible_classes_are_those_of_the_bytes(
             s in prop::collection::vec(prop_oneof![
                 any::<u8>(),
-                prop::sample::select(b":JBb_-.A=,%>0123456789".to_vec()),
+                prop::sample::select(b":JBb_-.A=,%>;\\0123456789".to_vec()),
             ], 0..64)
         ) {
             prop_assert_eq!(possible(&s), possible_spelled_out(&s));
