@@ -154,3 +154,54 @@ fn escaped_tags_named_by_a_secret_key_are_masked() {
     });
     assert_absent(&written(&logs), &["htmlEsc-5", "uEsc-6"]);
 }
+
+/// Passwords under a tool's one-letter option (`mysql -pS3cret`,
+/// `sshpass -p S3cret`, `docker login -p S3cret`), in a command line, a
+/// `Debug` list of arguments and a process record's step.
+#[test]
+fn passwords_under_a_tools_short_option_are_masked() {
+    let p = Policy::default();
+    for (text, secret) in [
+        ("mysql -uroot -pCmd-1 shop", "Cmd-1"),
+        ("/usr/bin/mysqldump -h db -u app -p'Cmd 2' shop", "Cmd 2"),
+        ("mariadb -pCmd-3", "Cmd-3"),
+        ("docker login -u bob -p Cmd-4 registry.example.com", "Cmd-4"),
+        ("podman login -pCmd-5 quay.io", "Cmd-5"),
+        ("sshpass -p Cmd-6 ssh deploy@host", "Cmd-6"),
+        ("sshpass -p \"Cmd 7\" scp a b", "Cmd 7"),
+        ("redis-cli -h cache -a Cmd-8 ping", "Cmd-8"),
+        ("sqlcmd -S db -U sa -P Cmd-9 -Q 'select 1'", "Cmd-9"),
+        ("mongosh --host db -u admin -p Cmd-10", "Cmd-10"),
+        (
+            r#"Command { program: "mysql", args: ["-uroot", "-pCmd-11"] }"#,
+            "Cmd-11",
+        ),
+        (r#"["sshpass", "-p", "Cmd-12", "ssh", "host"]"#, "Cmd-12"),
+        ("cd /srv && docker login -p Cmd-13 r.io", "Cmd-13"),
+    ] {
+        let out = p.redact_text(text);
+        assert!(!out.contains(secret), "{text:?} -> {out:?}");
+        assert!(out.contains("[REDACTED]"), "{text:?} -> {out:?}");
+    }
+    // `-p` of other tools, or of a tool earlier in another command, is
+    // not a password; nor `mysql -p shop` (a prompt, then the database).
+    for kept in [
+        "ssh -p 2222 deploy@host",
+        "mkdir -p /var/lib/app",
+        "docker run -p 8080:80 nginx",
+        "psql -p 5432 -h db",
+        "mysql -p shop",
+        "mysql -e 'select 1'; ssh -p 22 host",
+        "scp -P 2222 a host:b",
+    ] {
+        assert_eq!(p.redact_text(kept), kept);
+    }
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing::error!(
+            cmd = "mysqldump -uroot -pCmd-14 shop",
+            "backup failed: exit 2"
+        );
+    });
+    assert_absent(&written(&logs), &["Cmd-14"]);
+}

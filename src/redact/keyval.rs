@@ -655,6 +655,13 @@ pub(super) fn at_option(
     if !s.get(start)?.is_ascii_alphabetic() {
         return None;
     }
+    // `mysql -pS3cret`: a tool's one-letter password option, glued.
+    let short = start == at + 1;
+    if short {
+        if let Some(range) = super::commands::glued_password(s, at, mask) {
+            return Some(range);
+        }
+    }
     let mut end = start;
     while end < s.len() && end - start < MAX_KEY && is_key_char(s[end]) {
         end += 1;
@@ -685,7 +692,8 @@ pub(super) fn at_option(
     }
     // The key first: the value is measured under a secret key only.
     let key = std::str::from_utf8(&s[start..end]).ok()?;
-    if !is_secret_key(key) {
+    let tool_password = short && super::commands::spaced_password(s, at, key);
+    if !(is_secret_key(key) || tool_password) {
         return user_colon_password(s, key, v);
     }
     let range = if first == b'"' || first == b'\'' {

@@ -132,7 +132,12 @@
 //! list) after `password:` with nothing on its line.
 //! A user option of a command line (`curl -u bob:[REDACTED]`, `--user`,
 //! `-U`, `--proxy-user`) has the password after its `:` masked, on the
-//! safe side: `sort -u a:b` is written `sort -u a:[REDACTED]`.
+//! safe side: `sort -u a:b` is written `sort -u a:[REDACTED]`. A tool's
+//! one-letter password option is masked after the tool's name in the
+//! same command: `mysql -p[REDACTED]` (glued only, as MySQL takes it),
+//! `sshpass -p [REDACTED]`, `docker login -p [REDACTED]` (any `login`),
+//! `mongosh -p`, `redis-cli -a`, `sqlcmd -P`; `ssh -p 22` and
+//! `mkdir -p` stay.
 //! Percent-encoded text is read too: `%3Faccess_token%3D[REDACTED]%26state`
 //! in a redirect URL, `Bearer%20[REDACTED]`. This errs on the safe
 //! side: prose such as `"invalid token: expired"` is written
@@ -177,6 +182,7 @@
 
 mod attributes;
 mod cards;
+mod commands;
 mod jwk;
 mod keys;
 mod keyval;
