@@ -205,3 +205,64 @@ fn passwords_under_a_tools_short_option_are_masked() {
     });
     assert_absent(&written(&logs), &["Cmd-14"]);
 }
+
+const TELEGRAM: &str = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1";
+
+/// Tokens in a URL's path: Telegram's bot token, password-reset,
+/// magic-link and verification links. Only the token's segment goes.
+#[test]
+fn tokens_in_url_paths_are_masked() {
+    let p = Policy::default();
+    for (text, want) in [
+        (
+            format!("POST https://api.telegram.org/bot123456789:{TELEGRAM}/sendMessage"),
+            "POST https://api.telegram.org/bot[REDACTED]/sendMessage".to_string(),
+        ),
+        (
+            format!("GET /bot123456789:{TELEGRAM}/getUpdates"),
+            "GET /bot123456789:[REDACTED]/getUpdates".to_string(),
+        ),
+        (
+            "GET /reset/5xk-1a2b3c4d5e6f7a8b9c0d".into(),
+            "GET /reset/[REDACTED]".into(),
+        ),
+        (
+            "GET /accounts/reset/MQ/5xk-1a2b3c4d5e6f7a8b9c0d/ 200".into(),
+            "GET /accounts/reset/MQ/[REDACTED]/ 200".into(),
+        ),
+        (
+            "https://app.example.com/auth/magic/mAgIcToKeN7xyzQ?next=/home".into(),
+            "https://app.example.com/auth/magic/[REDACTED]?next=/home".into(),
+        ),
+        (
+            "/verify-email/0193a2b4-7c1e-7000-8000-000000000001".into(),
+            "/verify-email/[REDACTED]".into(),
+        ),
+        (
+            "/api/password/reset/QmFzZTY0VG9rZW5IZXJlWFla".into(),
+            "/api/password/reset/[REDACTED]".into(),
+        ),
+    ] {
+        assert_eq!(p.redact_text(&text), want, "{text}");
+    }
+    // Words, short ids and other paths stay.
+    for kept in [
+        "/reset/password",
+        "/verify/email",
+        "/invite/42",
+        "/api/v1/items/0193a2b4-7c1e-7000-8000-000000000001",
+        "/reset",
+        "/docs/magic/numbers",
+    ] {
+        assert_eq!(p.redact_text(kept), kept);
+    }
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing::info!(
+            url = %format!("https://api.telegram.org/bot42424242:{TELEGRAM}/sendMessage"),
+            "notified"
+        );
+        tracing::warn!(path = "/reset/rstTok-99887766", "link expired");
+    });
+    assert_absent(&written(&logs), &[TELEGRAM, "rstTok-99887766"]);
+}

@@ -30,7 +30,13 @@
 //!   URL (Slack's `hooks.slack.com/services/…`, Discord's
 //!   `/api/webhooks/…`, Microsoft Teams' `webhook.office.com/webhookb2/…`
 //!   and `outlook.office.com/webhook/…`, Zapier's
-//!   `hooks.zapier.com/hooks/catch/…`, IFTTT's `maker.ifttt.com/use/…`),
+//!   `hooks.zapier.com/hooks/catch/…`, IFTTT's `maker.ifttt.com/use/…`,
+//!   Telegram's `api.telegram.org/bot<id>:<token>/…`, whose method
+//!   stays), the one-time token of a password-reset, magic-link,
+//!   verification, activation or invitation path (`/reset/[REDACTED]`,
+//!   `/reset/MQ/[REDACTED]/`, `/magic/…`, `/verify-email/…`: the segment
+//!   after the word, or the one after that, when it looks like a token:
+//!   8 or more characters with a digit, or 16 or more mixed),
 //!   tokens with a well-known prefix
 //!   (`sk_live_`, `ghp_`, `AKIA`, … see the table below), PEM private keys,
 //!   and payment card numbers (13 to 19 digits of a card brand's ranges,

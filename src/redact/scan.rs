@@ -10,7 +10,8 @@
 //! |---|---|
 //! | `B`, `b` | `Bearer <token>`, `Basic <base64 of user:password>` (any case) |
 //! | `J` (of `eyJ`) | a JWT: `eyJ…` and two or more `.`-separated parts |
-//! | `:` (of `://`) | URL userinfo: `scheme://user:password@host` |
+//! | `:` (of `://`) | URL userinfo: `scheme://user:password@host`, a webhook's token, a Telegram bot's `bot<id>:<token>` |
+//! | `/` | a path segment after `/reset/`, `/magic/`, `/verify-email/` … that looks like a token |
 //! | `_`, `-`, `.`, `A` | a [well-known prefix](super::prefixes), a PEM private key |
 //! | digits (13 or more in the text) | a [card number](super::cards) |
 //! | `:`, `=` | the value of a [secret key](super::keyval) (`password=…`) |
@@ -89,6 +90,8 @@ pub(crate) const TRIGGERS: [u8; 256] = {
     t[b'=' as usize] = KEYVAL;
     t[b',' as usize] = KEYVAL;
     t[b'%' as usize] = URL | KEYVAL;
+    // A path segment after `/reset/`, `/magic/` …
+    t[b'/' as usize] = URL;
     t[b'>' as usize] = KEYVAL;
     // `&gt;` and `\u003e`: an escaped tag's end.
     t[b';' as usize] = KEYVAL;
@@ -153,7 +156,9 @@ pub(super) fn next_of(
                 .and_then(|start| jwt(s, start)),
             b':' => {
                 let url = if t & URL != 0 {
-                    url(s, i).or_else(|| oracle_password(s, i))
+                    url(s, i)
+                        .or_else(|| oracle_password(s, i))
+                        .or_else(|| telegram_token(s, i))
                 } else {
                     None
                 };
@@ -173,6 +178,7 @@ pub(super) fn next_of(
                         .then(|| keyval::at_percent(s, i, is_secret_key, mask))
                         .flatten()
                 }),
+            b'/' => path_token(s, i),
             b'>' => keyval::at_tag_end(s, i, is_secret_key),
             b';' | b'\\' => keyval::at_escaped_tag_end(s, i, is_secret_key),
             b'-' => (t & PREFIX != 0)
@@ -320,6 +326,9 @@ fn unencoded_password_end(s: &[u8], start: usize, stop: usize) -> Option<usize> 
 /// Teams, their older Office 365 connectors, Zapier, IFTTT). A host
 /// matches itself or any subdomain of it.
 const WEBHOOK_PATHS: &[(&[u8], &[u8])] = &[
+    // Telegram's bot API: `/bot<id>:<token>/<method>`.
+    (b"api.telegram.org", b"/bot"),
+    (b"api.telegram.org", b"/file/bot"),
     (b"hooks.slack.com", b"/services/"),
     (b"hooks.slack.com", b"/workflows/"),
     (b"discord.com", b"/api/webhooks/"),
@@ -351,11 +360,92 @@ fn webhook_token(s: &[u8], start: usize) -> Option<Range<usize>> {
             return None;
         }
         let from = path + prefix.len();
+        // Telegram's token is one segment: the method after it stays.
+        let one_segment = prefix.ends_with(b"/bot");
         let len = count(s, from, |b| {
-            b.is_ascii_alphanumeric() || b"-_/.~%@:".contains(&b)
+            b.is_ascii_alphanumeric() || b"-_.~%@:".contains(&b) || (b == b'/' && !one_segment)
         });
         (len > 0).then_some(from..from + len)
     })
+}
+
+/// Path segments after which the next one or two segments are a
+/// one-time token (`/reset/<token>`, Django's
+/// `/reset/<uidb64>/<token>/`, `/magic/<token>`, `/verify-email/<token>`):
+/// password-reset, magic-link, e-mail verification, account activation
+/// and invitation links, which log in or change a password by themselves.
+const TOKEN_PATH_WORDS: &[&[u8]] = &[
+    b"reset",
+    b"password-reset",
+    b"reset-password",
+    b"password_reset",
+    b"reset_password",
+    b"magic",
+    b"magic-link",
+    b"magic_link",
+    b"magiclink",
+    b"verify",
+    b"verify-email",
+    b"verify_email",
+    b"email-verification",
+    b"confirm",
+    b"confirm-email",
+    b"confirm_email",
+    b"activate",
+    b"activation",
+    b"invite",
+    b"invitation",
+];
+
+/// The longest of [`TOKEN_PATH_WORDS`].
+const LONGEST_PATH_WORD: usize = 18;
+
+/// At a `/` at `slash`: the path segment after it, when it looks like a
+/// token ([`looks_random`]: 8 or more characters with a digit, or 16 or
+/// more mixed) and one of the two segments before it is one of
+/// [`TOKEN_PATH_WORDS`]. Only that segment is masked: `/reset/MQ/[REDACTED]/`.
+fn path_token(s: &[u8], slash: usize) -> Option<Range<usize>> {
+    let from = slash + 1;
+    let len = count(s, from, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'%')
+    });
+    if len < 8 || !looks_random(&s[from..from + len]) {
+        return None;
+    }
+    let mut end = slash;
+    for _ in 0..2 {
+        let low = end.saturating_sub(LONGEST_PATH_WORD + 1);
+        let start = low + s[low..end].iter().rposition(|&b| b == b'/')?;
+        let segment = &s[start + 1..end];
+        if TOKEN_PATH_WORDS
+            .iter()
+            .any(|w| segment.eq_ignore_ascii_case(w))
+        {
+            return Some(from..from + len);
+        }
+        end = start;
+    }
+    None
+}
+
+/// At a `:` at `colon`: the token of a Telegram bot (`bot<id>:<35
+/// characters>`, as in `/bot123456:AA…/sendMessage`) with no host before
+/// it; the bot's id stays.
+fn telegram_token(s: &[u8], colon: usize) -> Option<Range<usize>> {
+    let digits = s[..colon]
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let bot = colon.checked_sub(digits + 3)?;
+    if !(5..=12).contains(&digits)
+        || !s[bot..bot + 3].eq_ignore_ascii_case(b"bot")
+        || (bot > 0 && s[bot - 1].is_ascii_alphanumeric())
+    {
+        return None;
+    }
+    let n = count(s, colon + 1, is_b64url);
+    (n == 35).then_some(colon + 1..colon + 1 + n)
 }
 
 /// At a `B` or `b`: the credentials after `Bearer ` or `Basic `.
@@ -472,6 +562,7 @@ mod tests {
                 b'-' => PREFIX | KEYVAL,
                 b'_' | b'.' | b'A' | b'~' => PREFIX,
                 b'%' => URL | KEYVAL,
+                b'/' => URL,
                 b'=' | b',' | b'>' | b';' | b'\\' => KEYVAL,
                 _ => 0,
             };
@@ -487,7 +578,7 @@ mod tests {
         fn possible_classes_are_those_of_the_bytes(
             s in prop::collection::vec(prop_oneof![
                 any::<u8>(),
-                prop::sample::select(b":JBb_-.A=,%>;\\0123456789".to_vec()),
+                prop::sample::select(b":JBb_-.A=,%>;\\/0123456789".to_vec()),
             ], 0..64)
         ) {
             prop_assert_eq!(possible(&s), possible_spelled_out(&s));
