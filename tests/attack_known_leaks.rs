@@ -266,3 +266,59 @@ fn tokens_in_url_paths_are_masked() {
     });
     assert_absent(&written(&logs), &[TELEGRAM, "rstTok-99887766"]);
 }
+
+/// OAuth: the authorization code next to the exchange's or redirect's
+/// parameters, and client and grant assertions. `refresh_token` and
+/// `id_token` were secret already (by `token`): kept so.
+#[test]
+fn oauth_codes_and_assertions_are_masked() {
+    let p = Policy::default();
+    for (text, secret) in [
+        (
+            "grant_type=authorization_code&code=oaCode-1&redirect_uri=https%3A%2F%2Fa.b%2Fcb",
+            "oaCode-1",
+        ),
+        ("GET /cb?code=oaCode-2&state=af0ifjsldkj", "oaCode-2"),
+        (
+            r#"{"code":"oaCode-3","code_verifier":"v","grant_type":"authorization_code"}"#,
+            "oaCode-3",
+        ),
+        ("code_verifier=oaVerif-4&code=oaCode-4", "oaVerif-4"),
+        ("grant_type=refresh_token&refresh_token=oaRt-5", "oaRt-5"),
+        ("id_token=oaId-6&state=1", "oaId-6"),
+        (
+            "client_assertion_type=urn%3Aietf&client_assertion=oaCa-7",
+            "oaCa-7",
+        ),
+        (
+            "grant_type=urn%3Aietf%3Asaml2-bearer&assertion=oaAs-8",
+            "oaAs-8",
+        ),
+        ("SAMLResponse=PHNhbWxwOlJlc3Bvbn-9", "PHNhbWxwOlJlc3Bvbn-9"),
+    ] {
+        let out = p.redact_text(text);
+        assert!(!out.contains(secret), "{text:?} -> {out:?}");
+    }
+    // An error's code, and the assertion's type, stay.
+    for kept in [
+        "GET /error?code=404&lang=en",
+        r#"{"code":"E_TIMEOUT","message":"upstream"}"#,
+        "client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+    ] {
+        assert_eq!(p.redact_text(kept), kept);
+    }
+    let logs = Logs::new();
+    logs.run(|| {
+        tracing_audit::create!(
+            model: "TokenRequest",
+            id: 1,
+            extra: serde_json::json!({
+                "body": {"grant_type": "authorization_code", "code": "oaCode-10"},
+                "error": {"code": "kept-error-code-11"},
+            })
+        );
+    });
+    let all = written(&logs);
+    assert_absent(&all, &["oaCode-10"]);
+    assert_present(&all, &["kept-error-code-11"]);
+}

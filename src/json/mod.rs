@@ -35,7 +35,7 @@
 //!   our own that gives up on anything unusual, which `serde_json` then
 //!   reads.
 
-mod jwk;
+mod context;
 mod quick;
 mod scope;
 mod transcode;

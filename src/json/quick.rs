@@ -316,7 +316,7 @@ impl<'t> Reader<'t, '_, '_> {
             }
         }
         let text = In(self.text);
-        super::jwk::mask_private(self.out, open, &mut self.members[base..], &text, self.opts)?;
+        super::context::mask_private(self.out, open, &mut self.members[base..], &text, self.opts)?;
         if !in_order {
             let members = &mut self.members[base..];
             reorder(

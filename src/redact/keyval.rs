@@ -325,15 +325,16 @@ fn at_separator_of(
         attributes::is_value_attribute(key)
             && attributes::in_secret_element(s, start, is_secret_key)
     };
-    // `"d":"…"` inside an object with a `kty`: a private JSON Web Key.
-    let jwk_member = || {
+    // `"d":"…"` inside an object with a `kty` (a private JSON Web Key),
+    // `code=…` next to `grant_type=` (OAuth).
+    let by_neighbours = || {
         let mut v = at + sep_len;
         while v < s.len() && matches!(s[v], b' ' | b'\t') {
             v += 1;
         }
-        !encoded && super::jwk::private_in_text(s, key, start, v)
+        !encoded && super::context::secret_in_text(s, key, start, v)
     };
-    if !secret && !secret_attribute() && !jwk_member() {
+    if !secret && !secret_attribute() && !by_neighbours() {
         return None;
     }
     // The value: quoted up to its closing quote, or bare up to a delimiter.

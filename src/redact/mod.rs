@@ -170,6 +170,13 @@
 //! names are ordinary data (`{"d":"2024-01-01","p":2}`). They follow
 //! [`Policy::mask_token_prefixes`], as PEM private keys do.
 //!
+//! OAuth's authorization `code` is secret next to `grant_type`,
+//! `redirect_uri`, `code_verifier` or `state` (a token request, the
+//! redirect that brings the code: `/cb?code=[REDACTED]&state=…`), in an
+//! object, a form, a query or text; elsewhere `code` is an error's or a
+//! product's (`?code=404` stays). `assertion`, `client_assertion` and
+//! `SAMLResponse` are secret whole keys; `client_assertion_type` is not.
+//!
 //! Not secret by default, deliberately: `key` alone (a sort key, a
 //! primary key), `salt`, `nonce`, `ticket`, `sid` as a part of a key
 //! (`AccountSid`: `sid` alone and `connect.sid` are session cookies); connection strings and
@@ -189,7 +196,7 @@
 mod attributes;
 mod cards;
 mod commands;
-mod jwk;
+mod context;
 mod keys;
 mod keyval;
 mod memo;
@@ -261,7 +268,20 @@ const DEFAULT_KEYS: &[&str] = &[
 ///
 /// `sid` is a session cookie's name (`sid`, Express's `connect.sid`) as a
 /// whole key; as a segment it names identifiers (Twilio's `AccountSid`).
-const DEFAULT_WHOLE_KEYS: &[&str] = &["access", "refresh", "sig", "pincode", "sid"];
+///
+/// `assertion` and `client_assertion` are OAuth's (RFC 7521, 7523: a
+/// signed JWT or SAML assertion that logs the client or user in), and
+/// `SAMLResponse` a SAML login's; `client_assertion_type` names a type.
+const DEFAULT_WHOLE_KEYS: &[&str] = &[
+    "access",
+    "refresh",
+    "sig",
+    "pincode",
+    "sid",
+    "assertion",
+    "clientassertion",
+    "samlresponse",
+];
 
 /// The substrings a key is checked against by default: compounds that are
 /// secret even when written in one lower-case piece (`newpassword`,
@@ -351,7 +371,7 @@ pub const DEFAULT_MASK: &str = "[REDACTED]";
 /// | setting | default |
 /// |---|---|
 /// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `passcode`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `accountkey`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn`, `pw`, `totp`, `hotp`, `mnemonic`, `csrf`, `xsrf` |
-/// | whole keys only | `access`, `refresh` (not `access_level`, `refresh_rate`), `sig`, `pincode`, `sid` |
+/// | whole keys only | `access`, `refresh` (not `access_level`, `refresh_rate`), `sig`, `pincode`, `sid`, `assertion`, `client_assertion`, `SAMLResponse` |
 /// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `sessid`, `csrftoken`, `xsrftoken`, `csrfmiddlewaretoken`, `connectsid`, `apitoken`, `credential`, key material (`encryptionkey`, `masterkey`, `signingkey`, `hmackey`, `sharedkey`, `clientkey`, `subscriptionkey`, `functionskey`), codes (`mfacode`, `2facode`, `otpcode`, `verificationcode`, `onetimecode`, `securitycode`, `securityanswer`, `recoverycode`, `backupcode`, `codeverifier`, `seedphrase`), `appkey`, `licensekey`, card and identity numbers (`ccnum`, `ccnumber`, `cardno`, `socialsecurity`), `password` in other languages (`passwort`, `kennwort`, `motdepasse`, `contrasena`, `contraseña`, `senha`, `wachtwoord`) |
 /// | headers | `authorization`, `proxy-authorization`, `cookie`, `set-cookie`, `x-api-key`, `x-auth-token`, `x-csrf-token` |
 /// | values | `Bearer`/`Basic` credentials, JWTs, URL userinfo, well-known token prefixes, PEM private keys, card numbers, values after a secret key in text: all masked |
@@ -600,17 +620,24 @@ impl Policy {
                 .any(|p| segments.has_substring(p.as_bytes()))
     }
 
-    /// Whether private JSON Web Keys are masked: on with
-    /// [`Policy::mask_token_prefixes`], as PEM private keys are.
-    pub(crate) fn masks_jwks(&self) -> bool {
-        self.values & scan::PREFIX != 0
-    }
-
-    /// Whether `key` names a private member of a JSON Web Key (`d`, `p`,
-    /// `q`, `dp`, `dq`, `qi`, `oth`, `k`): secret in an object that has a
-    /// `kty` member, when [`Policy::masks_jwks`].
-    pub(crate) fn is_jwk_private(key: &str) -> bool {
-        jwk::is_private(key)
+    /// The members of an object secret by their neighbours, the object's
+    /// keys being `keys`: the private members of a
+    /// JSON Web Key (`d`, `p`, `k` … next to `kty`, with
+    /// [`Policy::mask_token_prefixes`], as PEM private keys), OAuth's
+    /// authorization `code` (next to `grant_type`, `redirect_uri`,
+    /// `code_verifier` or `state`, with any key masked at all).
+    pub(crate) fn secret_members<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k str>,
+    ) -> context::Secret {
+        let mut found = context::secret_members(keys);
+        if self.values & scan::PREFIX == 0 {
+            found = context::Secret::without_jwk(found);
+        }
+        if self.keys.is_empty() {
+            found = context::Secret::without_oauth(found);
+        }
+        found
     }
 
     /// Whether the header `name` is secret.

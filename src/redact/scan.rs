@@ -115,7 +115,7 @@ pub(super) fn next_of(
     mask: &str,
 ) -> Option<Range<usize>> {
     if from == 0 {
-        super::jwk::forget();
+        super::context::forget();
     }
     let mut i = from;
     while i < s.len() {

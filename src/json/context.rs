@@ -1,17 +1,16 @@
-//! The private members of a JSON Web Key, masked once its object is
-//! written: text read as it comes may give `d` before `kty`.
+//! Members secret by their neighbours (a JSON Web Key's `d` next to its
+//! `kty`, OAuth's `code` next to `grant_type`: see
+//! [`Policy::secret_members`](crate::redact::Policy::secret_members)),
+//! masked once their object is written: text read as it comes may give
+//! `d` before `kty`.
 
 use super::transcode::{Keys, Member};
 use super::write::plain_string;
 use super::Opts;
-use crate::redact::Policy;
-
-/// The key every JSON Web Key has.
-pub(super) const KTY: &str = "kty";
 
 /// Rewrites the object written from `open` on with the values of its
-/// private JWK members (`d`, `p`, `k` …) masked, when it has a `kty`
-/// member; the members' value ranges follow.
+/// members secret by their neighbours masked; the members' value ranges
+/// follow.
 pub(super) fn mask_private<K>(
     out: &mut String,
     open: usize,
@@ -19,12 +18,13 @@ pub(super) fn mask_private<K>(
     keys: &impl Keys<K>,
     opts: &Opts<'_>,
 ) -> std::fmt::Result {
-    let is_jwk = opts.policy.masks_jwks()
-        && members.iter().any(|m| keys.key(&m.key) == KTY)
-        && members
-            .iter()
-            .any(|m| Policy::is_jwk_private(keys.key(&m.key)));
-    if !is_jwk {
+    if members.len() < 2 {
+        return Ok(());
+    }
+    let secret = opts
+        .policy
+        .secret_members(members.iter().map(|m| keys.key(&m.key)));
+    if !secret.any() || !members.iter().any(|m| secret.has(keys.key(&m.key))) {
         return Ok(());
     }
     let mut object = String::with_capacity(out.len() - open);
@@ -32,7 +32,7 @@ pub(super) fn mask_private<K>(
     for member in members.iter_mut() {
         object.push_str(&out[last..member.value.start]);
         let start = open + object.len();
-        if Policy::is_jwk_private(keys.key(&member.key)) {
+        if secret.has(keys.key(&member.key)) {
             plain_string(&mut object, opts.policy.mask())?;
             member.cut = false;
         } else {
