@@ -322,3 +322,63 @@ fn oauth_codes_and_assertions_are_masked() {
     assert_absent(&all, &["oaCode-10"]);
     assert_present(&all, &["kept-error-code-11"]);
 }
+
+/// `Basic` credentials without their scheme, in a header or field that
+/// is not secret by name (`X-Raw: dXNlcjpwYXNz`), or split from their
+/// scheme into a second field.
+#[test]
+fn bare_basic_credentials_under_any_key_are_masked() {
+    // base64 of `bob:b64Pw-1` …
+    let p = Policy::default();
+    for (text, secret) in [
+        ("X-Raw: Ym9iOmI2NFB3LTE=", "Ym9iOmI2NFB3LTE="),
+        (r#"{"x-upstream": "Ym9iOmI2NFB3LTE="}"#, "Ym9iOmI2NFB3LTE="),
+        ("value=Ym9iOmI2NFB3LTE", "Ym9iOmI2NFB3LTE"),
+        (r#"[("x-raw", "Ym9iOmI2NFB3LTE=")]"#, "Ym9iOmI2NFB3LTE="),
+    ] {
+        let out = p.redact_text(text);
+        assert!(!out.contains(secret), "{text:?} -> {out:?}");
+    }
+    // Base64 of JSON (a cursor), of text with a space before its `:`,
+    // words and hashes stay.
+    for kept in [
+        r#"{"cursor":"eyJpZCI6NX0="}"#,
+        "next=eyJpZCI6NX0",
+        "etag: ZGF0ZSBpczogMjAyNA==",
+        "sha: 9b74c9897bac770ffc029102a200c5de",
+        "user: alice",
+    ] {
+        assert_eq!(p.redact_text(kept), kept);
+    }
+    let logs = Logs::new();
+    logs.run(|| {
+        let mut headers = std::collections::BTreeMap::new();
+        headers.insert("X-Raw", "Ym9iOmI2NFB3LTI=");
+        tracing::info!(headers = ?headers, "upstream");
+        tracing::info!(scheme = "Basic", value = "Ym9iOmI2NFB3LTM=", "split");
+    });
+    let all = written(&logs);
+    assert_absent(&all, &["Ym9iOmI2NFB3LTI=", "Ym9iOmI2NFB3LTM="]);
+}
+
+#[test]
+fn a_field_holding_only_basic_credentials_is_masked() {
+    let p = Policy::default();
+    // base64 of `bob:b64Pw-4`, unpadded: no byte the scan reacts to.
+    assert_eq!(p.redact_text("Ym9iOmI2NFB3LTQ"), "[REDACTED]");
+    assert_eq!(p.redact_text("Ym9iOmI2NFB3LTQ="), "[REDACTED]");
+    for kept in [
+        "eyJpZCI6NX0=",
+        "password",
+        "dGVzdGluZzEyMw",
+        "ZGF0ZSBpczogMjAyNA==",
+    ] {
+        assert_eq!(p.redact_text(kept), kept);
+    }
+    assert_eq!(
+        Policy::default()
+            .mask_auth_credentials(false)
+            .redact_text("Ym9iOmI2NFB3LTQ"),
+        "Ym9iOmI2NFB3LTQ"
+    );
+}

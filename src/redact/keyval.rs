@@ -335,7 +335,16 @@ fn at_separator_of(
         !encoded && super::context::secret_in_text(s, key, start, v)
     };
     if !secret && !secret_attribute() && !by_neighbours() {
-        return None;
+        // `X-Raw: dXNlcjpwYXNz`: `Basic` credentials without the scheme.
+        let mut v = at + sep_len;
+        while v < s.len() && matches!(s[v], b' ' | b'\t') {
+            v += 1;
+        }
+        return if encoded {
+            None
+        } else {
+            super::scan::bare_basic_credentials(s, v)
+        };
     }
     // The value: quoted up to its closing quote, or bare up to a delimiter.
     let mut v = at + sep_len;
@@ -618,7 +627,9 @@ pub(super) fn at_comma(
     // The key first: the value is measured under a secret key only.
     let key = std::str::from_utf8(&s[start..end]).ok()?;
     if !is_secret_key(key) {
-        return None;
+        // `("x-raw", "dXNlcjpwYXNz")`: `Basic` credentials without the
+        // scheme.
+        return super::scan::bare_basic_credentials(s, v);
     }
     let mut j = v + 1;
     while j < s.len() && s[j] != quote {

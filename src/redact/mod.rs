@@ -24,7 +24,8 @@
 //! - which **values** are secret wherever they appear, in any string of any
 //!   record (messages, errors, user agents, ids, context values, snapshot
 //!   values, `Debug` and `Display` output): `Bearer` and `Basic`
-//!   credentials, JSON Web Tokens, the userinfo of URLs
+//!   credentials (`Basic` ones without their scheme too, as a value or a
+//!   whole text: the base64 of printable `user:password`, not of JSON), JSON Web Tokens, the userinfo of URLs
 //!   (`https://user:password@host`, and Oracle's
 //!   `jdbc:oracle:thin:user/password@host`) and the token in the path of a webhook
 //!   URL (Slack's `hooks.slack.com/services/…`, Discord's
@@ -677,6 +678,13 @@ impl Policy {
     /// [`Policy::first_secret`] for a text whose possible classes (see
     /// [`possible_from`]) the caller found in a pass of its own.
     pub(crate) fn first_secret_among(&self, text: &str, possible: u8) -> Option<Range<usize>> {
+        // `Ym9iOmh1bnRlcjI=` alone: `Basic` credentials without their
+        // scheme, which may hold no trigger at all.
+        if self.values & scan::AUTH != 0 {
+            if let Some(whole) = scan::whole_bare_basic(text.as_bytes()) {
+                return Some(whole);
+            }
+        }
         let classes = possible & self.values;
         if classes == 0 {
             return None;

@@ -487,7 +487,7 @@ fn auth(s: &[u8], at: usize) -> Option<Range<usize>> {
     end += count(s, end, |b| b == b'=');
     let credentials = &s[start..end];
     let secret = if basic {
-        is_basic_credentials(credentials)
+        is_basic_credentials(credentials, false)
     } else {
         looks_random(credentials)
     };
@@ -512,13 +512,16 @@ fn looks_random(t: &[u8]) -> bool {
 }
 
 /// Base64 (standard or URL-safe, padded or not) of printable text with a
-/// `:` in it, as `Basic` credentials are.
-fn is_basic_credentials(t: &[u8]) -> bool {
+/// `:` in it, as `Basic` credentials are. `bare` (no `Basic` before it)
+/// asks for `user:password` itself: no space before the `:`, and not
+/// JSON (`{"id":5}`, a pagination cursor).
+fn is_basic_credentials(t: &[u8], bare: bool) -> bool {
     let t = t.strip_suffix(b"==").or(t.strip_suffix(b"=")).unwrap_or(t);
     if t.len() < 4 || t.len() % 4 == 1 {
         return false;
     }
     let mut colon = false;
+    let mut first = true;
     let mut acc = 0u32;
     let mut bits = 0;
     for &b in t {
@@ -536,13 +539,51 @@ fn is_basic_credentials(t: &[u8]) -> bool {
             bits -= 8;
             let byte = (acc >> bits) as u8;
             acc &= (1 << bits) - 1;
-            if byte < 0x20 || byte == 0x7f {
+            if byte < 0x20 || byte == 0x7f || (bare && byte >= 0x80) {
                 return false;
             }
+            if bare && !colon && (byte == b' ' || (first && matches!(byte, b'{' | b'[' | b'"'))) {
+                return false;
+            }
+            first = false;
             colon |= byte == b':';
         }
     }
     colon
+}
+
+/// A text that is nothing but the base64 of `user:password` (a header
+/// or field holding `Basic` credentials without the scheme, or split from
+/// it into another field): all of it. Most texts fail at once: shorter
+/// than 8, or a byte that is not base64 early on.
+pub(super) fn whole_bare_basic(s: &[u8]) -> Option<Range<usize>> {
+    let body = s.len() - s.iter().rev().take_while(|&&b| b == b'=').count().min(2);
+    ((8..=LONGEST_BARE_BASIC).contains(&s.len()) && body % 4 != 1 && is_basic_credentials(s, true))
+        .then_some(0..s.len())
+}
+
+/// The longest bare `user:password` in base64 looked at: 256 bytes
+/// decoded.
+const LONGEST_BARE_BASIC: usize = 344;
+
+/// At `v`, the start of a value (quoted or bare) under a key that is not
+/// secret (`X-Raw: dXNlcjpwYXNz`, `"auth":"…"` in JSON text): the value,
+/// when it is wholly the base64 of `user:password` without its `Basic`
+/// scheme (8 to 344 characters).
+pub(super) fn bare_basic_credentials(s: &[u8], v: usize) -> Option<Range<usize>> {
+    let quote = matches!(s.get(v)?, b'"' | b'\'');
+    let from = v + usize::from(quote);
+    let limit = (from + LONGEST_BARE_BASIC + 1).min(s.len());
+    let mut len = count(&s[..limit], from, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+    });
+    len += count(&s[..limit], from + len, |b| b == b'=').min(2);
+    let ends = s
+        .get(from + len)
+        .is_none_or(|&b| b.is_ascii_whitespace() || b"\"',;&)]}<>\\".contains(&b));
+    let t = &s[from..from + len];
+    (ends && (8..=LONGEST_BARE_BASIC).contains(&len) && is_basic_credentials(t, true))
+        .then_some(from..from + len)
 }
 
 #[cfg(test)]
