@@ -672,6 +672,11 @@ impl Policy {
 
     /// Where the first secret value of `text` is, if it has one.
     pub(crate) fn first_secret(&self, text: &str) -> Option<Range<usize>> {
+        // Most keys and field names (`id`, `user_id`) are too short to
+        // hold any secret value: no pass, no memo.
+        if scan::too_short_for_a_secret(text.as_bytes()) {
+            return None;
+        }
         self.first_secret_among(text, scan::possible(text.as_bytes()))
     }
 

@@ -106,6 +106,25 @@ fn starting_with(first: u8) -> &'static [Prefix] {
     }
 }
 
+/// Every prefix made of word characters only (letters, digits, `_`),
+/// with the fewest characters after it, and the capital-`A` ones: for the
+/// scan's fast path test.
+#[cfg(test)]
+pub(super) fn word_prefixes() -> Vec<(&'static str, usize)> {
+    let mut out = vec![("AKIA", 16), ("ASIA", 16), ("AIza", 30)];
+    for first in 0..=255u8 {
+        for p in starting_with(first) {
+            if p.text
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                out.push((std::str::from_utf8(p.text).unwrap_or(""), p.min));
+            }
+        }
+    }
+    out
+}
+
 /// The longest word before the first separator of a prefix (`glagent`).
 const LONGEST_WORD: usize = 7;
 

@@ -448,6 +448,24 @@ fn telegram_token(s: &[u8], colon: usize) -> Option<Range<usize>> {
     (n == 35).then_some(colon + 1..colon + 1 + n)
 }
 
+/// The fewest bytes of a text made of word characters only (ASCII
+/// letters, digits, `_`) that holds a secret value: a whole `Basic`
+/// credential without its scheme has 12 ([`whole_bare_basic`]), a card
+/// number 13, a prefixed token 20 or more (`AKIA` and 16); every other
+/// detector needs a byte that is not a word character (a space, `:`,
+/// `=`, `.`, `-`, `/`, `~` …). Checked for every detector by
+/// `tests::no_word_text_shorter_than_the_fast_path_limit_is_secret`.
+pub(super) const SHORTEST_WORD_SECRET: usize = 12;
+
+/// Whether `s` cannot hold a secret value at all: shorter than
+/// [`SHORTEST_WORD_SECRET`] and made of word characters only, as most
+/// object keys and field names are (`id`, `user_id`, `price`). No scan,
+/// no memo.
+#[inline]
+pub(super) fn too_short_for_a_secret(s: &[u8]) -> bool {
+    s.len() < SHORTEST_WORD_SECRET && s.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 /// At a `B` or `b`: the credentials after `Bearer ` or `Basic `.
 fn auth(s: &[u8], at: usize) -> Option<Range<usize>> {
     if at > 0 && s[at - 1].is_ascii_alphanumeric() {
@@ -554,12 +572,15 @@ fn is_basic_credentials(t: &[u8], bare: bool) -> bool {
 
 /// A text that is nothing but the base64 of `user:password` (a header
 /// or field holding `Basic` credentials without the scheme, or split from
-/// it into another field): all of it. Most texts fail at once: shorter
-/// than 8, or a byte that is not base64 early on.
+/// it into another field): all of it, 12 characters or more (fewer
+/// decode to 8 bytes, too few to tell from a word). Most texts fail at
+/// once: short, or a byte that is not base64 early on.
 pub(super) fn whole_bare_basic(s: &[u8]) -> Option<Range<usize>> {
     let body = s.len() - s.iter().rev().take_while(|&&b| b == b'=').count().min(2);
-    ((8..=LONGEST_BARE_BASIC).contains(&s.len()) && body % 4 != 1 && is_basic_credentials(s, true))
-        .then_some(0..s.len())
+    ((SHORTEST_WORD_SECRET..=LONGEST_BARE_BASIC).contains(&s.len())
+        && body % 4 != 1
+        && is_basic_credentials(s, true))
+    .then_some(0..s.len())
 }
 
 /// The longest bare `user:password` in base64 looked at: 256 bytes
@@ -623,6 +644,65 @@ mod tests {
             ], 0..64)
         ) {
             prop_assert_eq!(possible(&s), possible_spelled_out(&s));
+        }
+    }
+
+    /// The shortest secret of each detector that word characters alone
+    /// can spell, and every prefix made of word characters: none is
+    /// shorter than the fast path's limit, and each is found.
+    #[test]
+    fn no_word_text_shorter_than_the_fast_path_limit_is_secret() {
+        let is_key = |k: &str| super::super::Policy::default().is_secret_key(k);
+        let found = |s: &str| {
+            whole_bare_basic(s.as_bytes()).is_some()
+                || next_of(s.as_bytes(), 0, ALL, &is_key, "#").is_some()
+        };
+        let shortest = [
+            // base64 of `bob:hunt2`, unpadded.
+            "Ym9iOmh1bnQy".to_string(),
+            // A 13-digit Visa test number.
+            "4222222222222".to_string(),
+            format!("AKIA{}", "A".repeat(16)),
+            format!("AIza{}", "a".repeat(30)),
+        ];
+        for s in &shortest {
+            assert!(found(s), "{s} should be found");
+            assert!(s.len() >= SHORTEST_WORD_SECRET, "{s}");
+            assert!(!too_short_for_a_secret(s.as_bytes()));
+        }
+        // One character less is not found (the fast path would be wrong
+        // only if it were).
+        assert!(!found("Ym9iOmh1bnQ"));
+        assert!(!found("422222222222"));
+        for prefix in super::super::prefixes::word_prefixes() {
+            assert!(
+                prefix.0.len() + prefix.1 >= SHORTEST_WORD_SECRET,
+                "{prefix:?}"
+            );
+            let token = format!("{}{}", prefix.0, "A1".repeat(prefix.1).split_at(prefix.1).0);
+            assert!(found(&token), "{token} should be found");
+        }
+    }
+
+    proptest! {
+        /// Word texts below the limit, mixed from the pieces detectors
+        /// start with: the full scan finds nothing in any.
+        #[test]
+        fn the_scan_agrees_with_the_fast_path(
+            parts in prop::collection::vec(prop_oneof![
+                prop::sample::select(vec![
+                    "sk_", "live_", "ghp_", "AKIA", "AIza", "hf_", "npm_", "whsec_",
+                    "Bearer", "Basic", "eyJ", "4111", "5500", "Ym9i", "Om", "_", "A", "b",
+                ]).prop_map(str::to_string),
+                "[A-Za-z0-9_]{1,4}",
+            ], 0..6)
+        ) {
+            let text: String = parts.concat();
+            let text = &text[..text.len().min(SHORTEST_WORD_SECRET - 1)];
+            let is_key = |k: &str| super::super::Policy::default().is_secret_key(k);
+            prop_assert!(too_short_for_a_secret(text.as_bytes()));
+            prop_assert!(whole_bare_basic(text.as_bytes()).is_none(), "{}", text);
+            prop_assert!(next_of(text.as_bytes(), 0, ALL, &is_key, "#").is_none(), "{}", text);
         }
     }
 
