@@ -382,3 +382,71 @@ fn a_field_holding_only_basic_credentials_is_masked() {
         "Ym9iOmI2NFB3LTQ"
     );
 }
+
+/// JSON text percent-encoded into a query (`%22password%22%3A%22…`), and
+/// a pair encoded twice (`password%253D…`).
+#[test]
+fn percent_encoded_json_and_twice_encoded_pairs_are_masked() {
+    let p = Policy::default();
+    for (text, secret) in [
+        ("data=%7B%22password%22%3A%22encJson-1%22%7D", "encJson-1"),
+        (
+            "state=%7B%22token%22%3A%20%22encTok-2%22%2C%22n%22%3A1%7D",
+            "encTok-2",
+        ),
+        ("next=%2Fcb%3Fpassword%253DdblEnc-3", "dblEnc-3"),
+    ] {
+        let out = p.redact_text(text);
+        assert!(!out.contains(secret), "{text:?} -> {out:?}");
+    }
+    assert_eq!(
+        p.redact_text("data=%7B%22name%22%3A%22kept-4%22%7D"),
+        "data=%7B%22name%22%3A%22kept-4%22%7D"
+    );
+    assert_eq!(
+        p.redact_text("q=%7B%22password%22%3A%22encJson-5%22%2C%22user%22%3A%22bob%22%7D"),
+        "q=%7B%22password%22%3A%22[REDACTED]%22%2C%22user%22%3A%22bob%22%7D"
+    );
+}
+
+/// More tools' password options: OpenLDAP's `-w`, Java's `keytool`
+/// passwords, Samba's `-U user%password`.
+#[test]
+fn ldap_keytool_and_samba_passwords_are_masked() {
+    let p = Policy::default();
+    for (text, secret) in [
+        (
+            "ldapsearch -x -D cn=admin,dc=x -w ldapPw-1 -b dc=x",
+            "ldapPw-1",
+        ),
+        ("ldapmodify -D cn=a -w 'ldap Pw 2' -f x.ldif", "ldap Pw 2"),
+        (
+            "keytool -importkeystore -srcstorepass ksPw-3 -deststorepass ksPw-4 -keypass ksPw-5",
+            "ksPw-",
+        ),
+        ("smbclient //srv/share -U bob%smbPw-6", "smbPw-6"),
+    ] {
+        let out = p.redact_text(text);
+        assert!(!out.contains(secret), "{text:?} -> {out:?}");
+    }
+    // `-w` of other tools (`wc -w`, `curl -w '%{http_code}'`) stays.
+    for kept in ["wc -w notes.txt", "curl -w %{http_code} https://x.io"] {
+        assert_eq!(p.redact_text(kept), kept);
+    }
+}
+
+/// SMTP's `AUTH PLAIN` (base64 of `\0user\0password`: its NUL bytes are
+/// not `Basic`'s text) and `AUTH XOAUTH2`, in a mail client's trace.
+#[test]
+fn smtp_auth_plain_credentials_are_masked() {
+    let p = Policy::default();
+    assert_eq!(
+        p.redact_text("C: AUTH PLAIN AGJvYgBodW50ZXIy\r\nS: 235 ok"),
+        "C: AUTH PLAIN [REDACTED]\r\nS: 235 ok"
+    );
+    assert_eq!(
+        p.redact_text("AUTH XOAUTH2 dXNlcj1ib2JAeC5pbwFhdXRoPUJlYXJlciB5YTI5LnZGOQEB"),
+        "AUTH XOAUTH2 [REDACTED]"
+    );
+    assert_eq!(p.redact_text("AUTH PLAIN"), "AUTH PLAIN");
+}

@@ -69,6 +69,22 @@ const TOOLS: &[Tool] = &[
         letter: b'P',
         spaced: true,
     },
+    // OpenLDAP's tools: `-w` is the bind password.
+    Tool {
+        names: &[
+            "ldapsearch",
+            "ldapadd",
+            "ldapmodify",
+            "ldapdelete",
+            "ldapmodrdn",
+            "ldapcompare",
+            "ldapwhoami",
+            "ldappasswd",
+            "ldapexop",
+        ],
+        letter: b'w',
+        spaced: true,
+    },
 ];
 
 /// How far back the tool's name is looked for.

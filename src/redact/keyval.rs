@@ -155,11 +155,17 @@ pub(super) fn at_percent(
     is_secret_key: &dyn Fn(&str) -> bool,
     mask: &str,
 ) -> Option<Range<usize>> {
+    let is_separator =
+        |code: &[u8]| code.eq_ignore_ascii_case(b"3d") || code.eq_ignore_ascii_case(b"3a");
     let code = s.get(at + 1..at + 3)?;
-    if !(code.eq_ignore_ascii_case(b"3d") || code.eq_ignore_ascii_case(b"3a")) {
-        return None;
+    if is_separator(code) {
+        return at_separator_of(s, at, 3, is_secret_key, mask);
     }
-    at_separator_of(s, at, 3, is_secret_key, mask)
+    // Encoded twice (`password%253D…`, a query inside a query).
+    if code == b"25" && s.get(at + 3..at + 5).is_some_and(is_separator) {
+        return at_separator_of(s, at, 5, is_secret_key, mask);
+    }
+    None
 }
 
 /// At the `%3A` of a percent-encoded URL (`https%3A%2F%2Fbob%3Apw%40host`,
@@ -259,7 +265,16 @@ fn at_separator_of(
         .filter(|&b| b == b'"' || b == b'\'');
     // An escaped quote (`\"password\":`, JSON text inside a JSON string).
     let escaped = quote.is_some() && key_end >= 2 && s[key_end - 2] == b'\\';
-    let end = key_end - usize::from(quote.is_some()) - usize::from(escaped);
+    // A percent-encoded quote (`%22password%22%3A%22…`, JSON text in a
+    // query).
+    let encoded_quote = encoded
+        && quote.is_none()
+        && key_end >= 3
+        && s[key_end - 3..key_end].eq_ignore_ascii_case(b"%22");
+    let end = key_end
+        - usize::from(quote.is_some())
+        - usize::from(escaped)
+        - 3 * usize::from(encoded_quote);
     let mut start = end;
     let mut encoded_brackets = false;
     let mut unicode_escapes = false;
@@ -357,6 +372,11 @@ fn at_separator_of(
     }
     if encoded {
         v += encoded_spaces(s, v);
+        if s.get(v..v + 3)
+            .is_some_and(|q| q.eq_ignore_ascii_case(b"%22"))
+        {
+            v += 3;
+        }
     }
     // `Authorization: Bearer …`: the scheme stays, the credentials go.
     let word = s[v..]
@@ -534,7 +554,12 @@ fn user_colon_password(s: &[u8], option: &str, v: usize) -> Option<Range<usize>>
             None => !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b',' | b')' | b']'),
         })
         .count();
-    let colon = s[from..from + len].iter().position(|&b| b == b':')?;
+    // `user:password`, or Samba's `user%password` (`smbclient -U`).
+    let user = &s[from..from + len];
+    let colon = user
+        .iter()
+        .position(|&b| b == b':')
+        .or_else(|| user.iter().position(|&b| b == b'%'))?;
     let range = from + colon + 1..from + len;
     (!range.is_empty()).then_some(range)
 }

@@ -110,6 +110,7 @@
 //! | `-----BEGIN … PRIVATE KEY-----` | a PEM private key | up to the `-----END` line, or the end of the text |
 //! | `AGE-SECRET-KEY-1` | an age secret key | 50 or more capitals or digits |
 //! | three characters, a digit, `Q~` | a Microsoft Entra ID (Azure AD) client secret, masked whole | 31 to 34 |
+//! | `AUTH PLAIN `, `AUTH XOAUTH2 ` | SMTP credentials (base64 of `\0user\0password`, of a bearer token) | 4 or more base64 characters |
 //!
 //! "Characters" are ASCII letters, digits, `_` and `-` (and `.` for `SG.`
 //! and `ya29.`).
@@ -143,10 +144,13 @@
 //! one-letter password option is masked after the tool's name in the
 //! same command: `mysql -p[REDACTED]` (glued only, as MySQL takes it),
 //! `sshpass -p [REDACTED]`, `docker login -p [REDACTED]` (any `login`),
-//! `mongosh -p`, `redis-cli -a`, `sqlcmd -P`; `ssh -p 22` and
-//! `mkdir -p` stay.
+//! `mongosh -p`, `redis-cli -a`, `sqlcmd -P`, OpenLDAP's `ldapsearch -w`
+//! (and the other `ldap…` tools); `ssh -p 22` and `mkdir -p` stay. Samba's
+//! `-U user%password` is read like `user:password`.
 //! Percent-encoded text is read too: `%3Faccess_token%3D[REDACTED]%26state`
-//! in a redirect URL, `Bearer%20[REDACTED]`. This errs on the safe
+//! in a redirect URL, `Bearer%20[REDACTED]`, JSON text in a query
+//! (`%22password%22%3A%22[REDACTED]%22`), a pair encoded twice
+//! (`password%253D[REDACTED]`). This errs on the safe
 //! side: prose such as `"invalid token: expired"` is written
 //! `"invalid token: [REDACTED]"`; [`Policy::mask_key_value_pairs`] turns it
 //! off.
@@ -335,6 +339,9 @@ const DEFAULT_KEY_SUBSTRINGS: &[&str] = &[
     "seedphrase",
     "appkey",
     "licensekey",
+    // Java's `keytool` (`-storepass`, `-srcstorepass`, `-keypass`).
+    "storepass",
+    "keypass",
     // Card and identity numbers under a glued name (`ccnum`, `cardNo`,
     // `PINCODE`, `social_security_number`).
     "ccnum",
@@ -373,7 +380,7 @@ pub const DEFAULT_MASK: &str = "[REDACTED]";
 /// |---|---|
 /// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `passcode`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `accountkey`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn`, `pw`, `totp`, `hotp`, `mnemonic`, `csrf`, `xsrf` |
 /// | whole keys only | `access`, `refresh` (not `access_level`, `refresh_rate`), `sig`, `pincode`, `sid`, `assertion`, `client_assertion`, `SAMLResponse` |
-/// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `sessid`, `csrftoken`, `xsrftoken`, `csrfmiddlewaretoken`, `connectsid`, `apitoken`, `credential`, key material (`encryptionkey`, `masterkey`, `signingkey`, `hmackey`, `sharedkey`, `clientkey`, `subscriptionkey`, `functionskey`), codes (`mfacode`, `2facode`, `otpcode`, `verificationcode`, `onetimecode`, `securitycode`, `securityanswer`, `recoverycode`, `backupcode`, `codeverifier`, `seedphrase`), `appkey`, `licensekey`, card and identity numbers (`ccnum`, `ccnumber`, `cardno`, `socialsecurity`), `password` in other languages (`passwort`, `kennwort`, `motdepasse`, `contrasena`, `contraseña`, `senha`, `wachtwoord`) |
+/// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `sessid`, `csrftoken`, `xsrftoken`, `csrfmiddlewaretoken`, `connectsid`, `apitoken`, `credential`, key material (`encryptionkey`, `masterkey`, `signingkey`, `hmackey`, `sharedkey`, `clientkey`, `subscriptionkey`, `functionskey`), codes (`mfacode`, `2facode`, `otpcode`, `verificationcode`, `onetimecode`, `securitycode`, `securityanswer`, `recoverycode`, `backupcode`, `codeverifier`, `seedphrase`), `appkey`, `licensekey`, `storepass`, `keypass`, card and identity numbers (`ccnum`, `ccnumber`, `cardno`, `socialsecurity`), `password` in other languages (`passwort`, `kennwort`, `motdepasse`, `contrasena`, `contraseña`, `senha`, `wachtwoord`) |
 /// | headers | `authorization`, `proxy-authorization`, `cookie`, `set-cookie`, `x-api-key`, `x-auth-token`, `x-csrf-token` |
 /// | values | `Bearer`/`Basic` credentials, JWTs, URL userinfo, well-known token prefixes, PEM private keys, card numbers, values after a secret key in text: all masked |
 /// | mask | `"[REDACTED]"` |

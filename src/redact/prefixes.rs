@@ -169,6 +169,18 @@ pub(super) fn at_capital_a(s: &[u8], at: usize) -> Option<Range<usize>> {
     if at > 0 && is_word(s[at - 1]) {
         return None;
     }
+    // SMTP's `AUTH PLAIN <base64 of \0user\0password>` and `AUTH
+    // XOAUTH2 <base64 of a bearer token>`: the base64.
+    for command in [&b"AUTH PLAIN "[..], b"AUTH XOAUTH2 "] {
+        if s[at..].starts_with(command) {
+            let body = at + command.len();
+            let n = s[body..]
+                .iter()
+                .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+                .count();
+            return (n >= 4).then_some(body..body + n);
+        }
+    }
     let head = s.get(at..at + 4).and_then(|w| <[u8; 4]>::try_from(w).ok());
     let body = at + 4;
     if head == Some(*b"AKIA") || head == Some(*b"ASIA") {
