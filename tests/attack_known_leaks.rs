@@ -450,3 +450,99 @@ fn smtp_auth_plain_credentials_are_masked() {
     );
     assert_eq!(p.redact_text("AUTH PLAIN"), "AUTH PLAIN");
 }
+
+/// Text made of one piece of this round's scans, repeated 100,000 times
+/// with no space: each is redacted in one pass (a quadratic scan would
+/// run for minutes), and a secret after the run is still found.
+#[test]
+fn hostile_text_for_this_rounds_scans_is_scanned_once() {
+    let p = Policy::default();
+    let n = 100_000;
+    for unit in [
+        r#""d":"AAAAAAAAAAAAAAAAAAAA","#,
+        r#""kty":"RSA","d":"AAAAAAAAAAAAAAAAAAAA","#,
+        "code=1&",
+        "&lt;password&gt;",
+        "&lt;a",
+        "\\u003cpassword\\u003e",
+        "\\u003e",
+        "/reset/abcdefgh1",
+        "/x",
+        "mysql -p",
+        " -w",
+        "a=Ym9iOmh1bnRlcjI=",
+        "%22password%22%3A",
+        "%253D",
+        "bot123456:",
+        "AUTH PLAIN ",
+    ] {
+        let text = unit.repeat(n);
+        let out = p.redact_text(&text);
+        assert!(!out.is_empty(), "{unit}");
+    }
+    let text = format!("{}password=pw-after-run-7", "&lt;a".repeat(n));
+    assert!(!p.redact_text(&text).contains("pw-after-run-7"));
+}
+
+/// Text mixed from the pieces this round's scans react to: redacting it
+/// never panics.
+mod no_panic {
+    use proptest::prelude::*;
+    use tracing_audit::redact::Policy;
+
+    const PIECES: &[&str] = &[
+        "\"kty\":",
+        "\"d\":",
+        "\"",
+        "AAAAAAAAAAAAAAAAAAAA",
+        "{",
+        "}",
+        "code=",
+        "state=",
+        "&",
+        "&lt;",
+        "&gt;",
+        "password",
+        "\\u003c",
+        "\\u003e",
+        "\\",
+        ";",
+        "/",
+        "reset",
+        "magic",
+        "1a2b3c4d5e",
+        "mysql",
+        " -p",
+        "-p",
+        "'",
+        " ",
+        "sshpass",
+        "ldapsearch",
+        "-w",
+        "Ym9iOmh1bnRlcjI=",
+        "=",
+        ":",
+        "%22",
+        "%3A",
+        "%25",
+        "%253D",
+        "bot",
+        "123456",
+        "AUTH PLAIN ",
+        "é",
+        "\n",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn redacting_any_mix_of_this_rounds_pieces_never_panics(
+            picks in proptest::collection::vec(0..PIECES.len(), 0..40)
+        ) {
+            let text: String = picks.iter().map(|&i| PIECES[i]).collect();
+            let p = Policy::default();
+            let once = p.redact_text(&text).into_owned();
+            let _ = p.redact_text(&once);
+        }
+    }
+}

@@ -81,37 +81,31 @@ impl Secret {
     }
 }
 
-/// How far from a member its object's `kty` is looked for, each way: an
-/// RSA-4096 private key is some 3,200 bytes of text.
-const REACH: usize = 4096;
-
 /// The fewest base64url characters of a private member's value in text
 /// (a 128-bit `oct` key has 22; an EC P-256 `d` 43).
 const SHORTEST_VALUE: usize = 16;
 
 thread_local! {
-    /// The last span of text between braces searched for `kty` and
-    /// OAuth's keys: the text's address and length, the span, and the
-    /// answers. Members of
-    /// one key share it, so an object of many members is searched once.
-    static LAST: Cell<(usize, usize, usize, usize, bool, bool)> =
-        const { Cell::new((0, 0, 0, 0, false, false)) };
+    /// The last text searched for `kty` and OAuth's keys: its address
+    /// and length, and the answers.
+    static LAST: Cell<(usize, usize, bool, bool)> = const { Cell::new((0, 0, false, false)) };
 }
 
 /// Forgets the last span searched: called when the scan of a text
 /// starts, so an answer is reused only within the text it was found in.
 pub(super) fn forget() {
-    LAST.with(|l| l.set((0, 0, 0, 0, false, false)));
+    LAST.with(|l| l.set((0, 0, false, false)));
 }
 
-/// In text, for the key `key` of the member whose key starts at `start`
-/// and whose value starts at `v`: whether it is secret by its neighbours,
+/// In text, for the key `key` of the member whose value starts at `v`:
+/// whether it is secret by its neighbours,
 /// written as JSON, `Debug` text, a query or a form. A private member of
 /// a JWK (`{"kty":"EC", …, "d":"…"}`, `Jwk { kty: "RSA", …, d: "…" }`)
 /// needs a quoted base64url value of 16 or more characters; `code`, any
-/// value. The neighbours are looked for between the braces around the
-/// member (at most [`REACH`] bytes each way).
-pub(super) fn secret_in_text(s: &[u8], key: &str, start: usize, v: usize) -> bool {
+/// value. The neighbours are looked for in the whole text, once per
+/// text (so a text with a JWK masks a long base64url `d` of another
+/// object in it too: on the safe side).
+pub(super) fn secret_in_text(s: &[u8], key: &str, v: usize) -> bool {
     let jwk = is_private(key);
     if !jwk && key != CODE {
         return false;
@@ -131,25 +125,15 @@ pub(super) fn secret_in_text(s: &[u8], key: &str, start: usize, v: usize) -> boo
             return false;
         }
     }
-    // The span between the nearest braces around the member.
-    let low = start.saturating_sub(REACH);
-    let open = s[low..start]
-        .iter()
-        .rposition(|&b| b == b'{' || b == b'}')
-        .map_or(low, |i| low + i);
-    let high = (v + REACH).min(s.len());
-    let close = s[v..high]
-        .iter()
-        .position(|&b| b == b'{' || b == b'}')
-        .map_or(high, |i| v + i);
+    // The neighbours are looked for in the whole text, once per text: a
+    // search around each member made text of many members quadratic.
     let here = (s.as_ptr() as usize, s.len());
-    let (ptr, n, o, c, kty, oauth) = LAST.with(Cell::get);
-    let (kty, oauth) = if (ptr, n, o, c) == (here.0, here.1, open, close) {
+    let (ptr, n, kty, oauth) = LAST.with(Cell::get);
+    let (kty, oauth) = if (ptr, n) == here {
         (kty, oauth)
     } else {
-        let span = &s[open..close];
-        let found = (has_key(span, KTY), OAUTH.iter().any(|k| has_key(span, k)));
-        LAST.with(|l| l.set((here.0, here.1, open, close, found.0, found.1)));
+        let found = (has_key(s, KTY), OAUTH.iter().any(|k| has_key(s, k)));
+        LAST.with(|l| l.set((here.0, here.1, found.0, found.1)));
         found
     };
     if jwk {

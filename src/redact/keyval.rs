@@ -347,7 +347,7 @@ fn at_separator_of(
         while v < s.len() && matches!(s[v], b' ' | b'\t') {
             v += 1;
         }
-        !encoded && super::context::secret_in_text(s, key, start, v)
+        !encoded && super::context::secret_in_text(s, key, v)
     };
     if !secret && !secret_attribute() && !by_neighbours() {
         // `X-Raw: dXNlcjpwYXNz`: `Basic` credentials without the scheme.

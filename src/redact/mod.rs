@@ -169,8 +169,8 @@
 //!
 //! The private members of a JSON Web Key (`d`, `p`, `q`, `dp`, `dq`,
 //! `qi`, `oth`, `k`) are secret in an object that has a `kty` member, and
-//! in JSON or `Debug` text between the braces of one (a quoted base64url
-//! value of 16 or more characters, within 4 KiB of the `kty`); the public
+//! in JSON or `Debug` text that has a `kty` key (a quoted base64url
+//! value of 16 or more characters); the public
 //! members (`n`, `e`, `x`, `y`, `crv`, `kid`) stay. Outside a key these
 //! names are ordinary data (`{"d":"2024-01-01","p":2}`). They follow
 //! [`Policy::mask_token_prefixes`], as PEM private keys do.
@@ -178,7 +178,7 @@
 //! OAuth's authorization `code` is secret next to `grant_type`,
 //! `redirect_uri`, `code_verifier` or `state` (a token request, the
 //! redirect that brings the code: `/cb?code=[REDACTED]&state=…`), in an
-//! object, a form, a query or text; elsewhere `code` is an error's or a
+//! object, a form, a query, or anywhere in the same text; elsewhere `code` is an error's or a
 //! product's (`?code=404` stays). `assertion`, `client_assertion` and
 //! `SAMLResponse` are secret whole keys; `client_assertion_type` is not.
 //!
