@@ -35,6 +35,7 @@
 //!   our own that gives up on anything unusual, which `serde_json` then
 //!   reads.
 
+mod context;
 mod quick;
 mod scope;
 mod transcode;

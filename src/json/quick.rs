@@ -315,6 +315,8 @@ impl<'t> Reader<'t, '_, '_> {
                 _ => return Err(Bail),
             }
         }
+        let text = In(self.text);
+        super::context::mask_private(self.out, open, &mut self.members[base..], &text, self.opts)?;
         if !in_order {
             let members = &mut self.members[base..];
             reorder(

@@ -210,6 +210,8 @@ impl<'de> Visitor<'de> for Emit<'_, '_, 'de> {
                 cut,
             });
         }
+        super::context::mask_private(out, open, &mut members[base..], &Held, opts)
+            .map_err(failed)?;
         if !in_order {
             reorder(out, open, &mut members[base..], &Held, opts, outer_cut).map_err(failed)?;
         }

@@ -438,9 +438,10 @@ pub(crate) fn value_at<W: Write + ?Sized>(
             out.write_char('{')?;
             let mut first = true;
             let mut cut_keys = CutKeys::new();
+            let by_neighbours = opts.policy.secret_members(map.keys().map(String::as_str));
             for (k, item) in map {
                 data_key(out, &mut first, k, opts, &mut cut_keys)?;
-                if opts.policy.is_secret_key(k) {
+                if opts.policy.is_secret_key(k) || by_neighbours.has(k) {
                     plain_string(out, opts.policy.mask())?;
                 } else {
                     value_at(out, item, opts, room - 1)?;

@@ -244,6 +244,9 @@ fn masked_query(
     let mut copied = 0;
     let mut at = start;
     let mut pairs = query.iter();
+    let by_neighbours = opts
+        .policy
+        .secret_members(query.iter().map(|(k, _)| k.as_ref()));
     for raw in endpoint[start..end].split('&') {
         let here = at;
         at += raw.len() + 1;
@@ -257,7 +260,8 @@ fn masked_query(
         let Some(eq) = raw.find('=') else {
             continue;
         };
-        if !(opts.policy.is_secret_key(key) || opts.policy.is_secret_value(value)) {
+        let secret = opts.policy.is_secret_key(key) || by_neighbours.has(key);
+        if !(secret || opts.policy.is_secret_value(value)) {
             continue;
         }
         let text = masked.get_or_insert_with(String::new);
@@ -328,11 +332,14 @@ fn pairs<W: Out, K: AsRef<str>, V: AsRef<str>>(
     pairs: &[(K, V)],
     opts: &Opts<'_>,
 ) -> fmt::Result {
+    let by_neighbours = opts
+        .policy
+        .secret_members(pairs.iter().map(|(k, _)| k.as_ref()));
     grouped(
         out,
         pairs,
         opts,
-        |key| opts.policy.is_secret_key(key),
+        |key| opts.policy.is_secret_key(key) || by_neighbours.has(key),
         |out, values| match values {
             [one] => json::string(out, one, opts),
             _ => {

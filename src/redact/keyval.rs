@@ -61,7 +61,53 @@ pub(super) fn at_tag_end(
     // attributes.
     let from = at.saturating_sub(4 * MAX_KEY);
     let open = from + s[from..at].iter().rposition(|&b| b == b'<')?;
-    let tag = &s[open + 1..at];
+    element_text(s, &s[open + 1..at], at + 1, b"<", is_secret_key)
+}
+
+/// The escaped forms of `<` and `>` a tag may be written with: HTML's
+/// (`&lt;password&gt;`, XML shown in a page) and JSON's (`\u003c…\u003e`,
+/// as encoders that escape HTML characters write them).
+const ESCAPED_TAGS: &[(&[u8], &[u8])] = &[(b"&lt;", b"&gt;"), (b"\\u003c", b"\\u003e")];
+
+/// At the `;` of `&gt;` or the `\` of `\u003e` at `at`, closing an
+/// escaped opening tag (`&lt;password&gt;`): the element's text up to
+/// the next escaped `<`, when the tag's name is a secret key.
+pub(super) fn at_escaped_tag_end(
+    s: &[u8],
+    at: usize,
+    is_secret_key: &dyn Fn(&str) -> bool,
+) -> Option<Range<usize>> {
+    let (opener, close_start, text_start) = ESCAPED_TAGS.iter().find_map(|&(lt, gt)| {
+        let close_start = if s[at] == b';' {
+            at.checked_sub(gt.len() - 1)?
+        } else {
+            at
+        };
+        let close = s.get(close_start..close_start + gt.len())?;
+        close
+            .eq_ignore_ascii_case(gt)
+            .then_some((lt, close_start, close_start + gt.len()))
+    })?;
+    let from = close_start.saturating_sub(4 * MAX_KEY);
+    let open = from
+        + s[from..close_start]
+            .windows(opener.len())
+            .rposition(|w| w.eq_ignore_ascii_case(opener))?;
+    let tag = &s[open + opener.len()..close_start];
+    element_text(s, tag, text_start, opener, is_secret_key)
+}
+
+/// The text of the element whose opening tag's inside is `tag` and whose
+/// text starts at `start`, up to the next `opener` (`<`, or its escaped
+/// form) or `<`: when the tag's name (without a namespace prefix) is a
+/// secret key.
+fn element_text(
+    s: &[u8],
+    tag: &[u8],
+    start: usize,
+    opener: &[u8],
+    is_secret_key: &dyn Fn(&str) -> bool,
+) -> Option<Range<usize>> {
     if tag.last() == Some(&b'/') {
         return None;
     }
@@ -78,7 +124,6 @@ pub(super) fn at_tag_end(
     {
         return None;
     }
-    let start = at + 1;
     // `<password><![CDATA[…]]></password>`: the section's text, up to its
     // `]]>`.
     const CDATA: &[u8] = b"<![CDATA[";
@@ -90,10 +135,13 @@ pub(super) fn at_tag_end(
             .map_or(s.len(), |n| body + n);
         return (end > body).then_some(body..end);
     }
-    let end = s[start..]
-        .iter()
-        .position(|&b| b == b'<')
-        .map_or(s.len(), |n| start + n);
+    let end = (start..s.len())
+        .find(|&i| {
+            s[i] == b'<'
+                || s.get(i..i + opener.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(opener))
+        })
+        .unwrap_or(s.len());
     (end > start).then_some(start..end)
 }
 
@@ -107,11 +155,17 @@ pub(super) fn at_percent(
     is_secret_key: &dyn Fn(&str) -> bool,
     mask: &str,
 ) -> Option<Range<usize>> {
+    let is_separator =
+        |code: &[u8]| code.eq_ignore_ascii_case(b"3d") || code.eq_ignore_ascii_case(b"3a");
     let code = s.get(at + 1..at + 3)?;
-    if !(code.eq_ignore_ascii_case(b"3d") || code.eq_ignore_ascii_case(b"3a")) {
-        return None;
+    if is_separator(code) {
+        return at_separator_of(s, at, 3, is_secret_key, mask);
     }
-    at_separator_of(s, at, 3, is_secret_key, mask)
+    // Encoded twice (`password%253D…`, a query inside a query).
+    if code == b"25" && s.get(at + 3..at + 5).is_some_and(is_separator) {
+        return at_separator_of(s, at, 5, is_secret_key, mask);
+    }
+    None
 }
 
 /// At the `%3A` of a percent-encoded URL (`https%3A%2F%2Fbob%3Apw%40host`,
@@ -211,7 +265,16 @@ fn at_separator_of(
         .filter(|&b| b == b'"' || b == b'\'');
     // An escaped quote (`\"password\":`, JSON text inside a JSON string).
     let escaped = quote.is_some() && key_end >= 2 && s[key_end - 2] == b'\\';
-    let end = key_end - usize::from(quote.is_some()) - usize::from(escaped);
+    // A percent-encoded quote (`%22password%22%3A%22…`, JSON text in a
+    // query).
+    let encoded_quote = encoded
+        && quote.is_none()
+        && key_end >= 3
+        && s[key_end - 3..key_end].eq_ignore_ascii_case(b"%22");
+    let end = key_end
+        - usize::from(quote.is_some())
+        - usize::from(escaped)
+        - 3 * usize::from(encoded_quote);
     let mut start = end;
     let mut encoded_brackets = false;
     let mut unicode_escapes = false;
@@ -277,8 +340,26 @@ fn at_separator_of(
         attributes::is_value_attribute(key)
             && attributes::in_secret_element(s, start, is_secret_key)
     };
-    if !secret && !secret_attribute() {
-        return None;
+    // `"d":"…"` inside an object with a `kty` (a private JSON Web Key),
+    // `code=…` next to `grant_type=` (OAuth).
+    let by_neighbours = || {
+        let mut v = at + sep_len;
+        while v < s.len() && matches!(s[v], b' ' | b'\t') {
+            v += 1;
+        }
+        !encoded && super::context::secret_in_text(s, key, v)
+    };
+    if !secret && !secret_attribute() && !by_neighbours() {
+        // `X-Raw: dXNlcjpwYXNz`: `Basic` credentials without the scheme.
+        let mut v = at + sep_len;
+        while v < s.len() && matches!(s[v], b' ' | b'\t') {
+            v += 1;
+        }
+        return if encoded {
+            None
+        } else {
+            super::scan::bare_basic_credentials(s, v)
+        };
     }
     // The value: quoted up to its closing quote, or bare up to a delimiter.
     let mut v = at + sep_len;
@@ -291,6 +372,11 @@ fn at_separator_of(
     }
     if encoded {
         v += encoded_spaces(s, v);
+        if s.get(v..v + 3)
+            .is_some_and(|q| q.eq_ignore_ascii_case(b"%22"))
+        {
+            v += 3;
+        }
     }
     // `Authorization: Bearer …`: the scheme stays, the credentials go.
     let word = s[v..]
@@ -468,7 +554,12 @@ fn user_colon_password(s: &[u8], option: &str, v: usize) -> Option<Range<usize>>
             None => !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b',' | b')' | b']'),
         })
         .count();
-    let colon = s[from..from + len].iter().position(|&b| b == b':')?;
+    // `user:password`, or Samba's `user%password` (`smbclient -U`).
+    let user = &s[from..from + len];
+    let colon = user
+        .iter()
+        .position(|&b| b == b':')
+        .or_else(|| user.iter().position(|&b| b == b'%'))?;
     let range = from + colon + 1..from + len;
     (!range.is_empty()).then_some(range)
 }
@@ -561,7 +652,9 @@ pub(super) fn at_comma(
     // The key first: the value is measured under a secret key only.
     let key = std::str::from_utf8(&s[start..end]).ok()?;
     if !is_secret_key(key) {
-        return None;
+        // `("x-raw", "dXNlcjpwYXNz")`: `Basic` credentials without the
+        // scheme.
+        return super::scan::bare_basic_credentials(s, v);
     }
     let mut j = v + 1;
     while j < s.len() && s[j] != quote {
@@ -599,6 +692,13 @@ pub(super) fn at_option(
     if !s.get(start)?.is_ascii_alphabetic() {
         return None;
     }
+    // `mysql -pS3cret`: a tool's one-letter password option, glued.
+    let short = start == at + 1;
+    if short {
+        if let Some(range) = super::commands::glued_password(s, at, mask) {
+            return Some(range);
+        }
+    }
     let mut end = start;
     while end < s.len() && end - start < MAX_KEY && is_key_char(s[end]) {
         end += 1;
@@ -629,7 +729,8 @@ pub(super) fn at_option(
     }
     // The key first: the value is measured under a secret key only.
     let key = std::str::from_utf8(&s[start..end]).ok()?;
-    if !is_secret_key(key) {
+    let tool_password = short && super::commands::spaced_password(s, at, key);
+    if !(is_secret_key(key) || tool_password) {
         return user_colon_password(s, key, v);
     }
     let range = if first == b'"' || first == b'\'' {

@@ -24,13 +24,20 @@
 //! - which **values** are secret wherever they appear, in any string of any
 //!   record (messages, errors, user agents, ids, context values, snapshot
 //!   values, `Debug` and `Display` output): `Bearer` and `Basic`
-//!   credentials, JSON Web Tokens, the userinfo of URLs
+//!   credentials (`Basic` ones without their scheme too, as a value or a
+//!   whole text: the base64 of printable `user:password`, not of JSON), JSON Web Tokens, the userinfo of URLs
 //!   (`https://user:password@host`, and Oracle's
 //!   `jdbc:oracle:thin:user/password@host`) and the token in the path of a webhook
 //!   URL (Slack's `hooks.slack.com/services/…`, Discord's
 //!   `/api/webhooks/…`, Microsoft Teams' `webhook.office.com/webhookb2/…`
 //!   and `outlook.office.com/webhook/…`, Zapier's
-//!   `hooks.zapier.com/hooks/catch/…`, IFTTT's `maker.ifttt.com/use/…`),
+//!   `hooks.zapier.com/hooks/catch/…`, IFTTT's `maker.ifttt.com/use/…`,
+//!   Telegram's `api.telegram.org/bot<id>:<token>/…`, whose method
+//!   stays), the one-time token of a password-reset, magic-link,
+//!   verification, activation or invitation path (`/reset/[REDACTED]`,
+//!   `/reset/MQ/[REDACTED]/`, `/magic/…`, `/verify-email/…`: the segment
+//!   after the word, or the one after that, when it looks like a token:
+//!   8 or more characters with a digit, or 16 or more mixed),
 //!   tokens with a well-known prefix
 //!   (`sk_live_`, `ghp_`, `AKIA`, … see the table below), PEM private keys,
 //!   and payment card numbers (13 to 19 digits of a card brand's ranges,
@@ -40,7 +47,8 @@
 //!   `"https://[REDACTED]@db.internal/app"`, `"sk_live_[REDACTED]"`,
 //!   `"paid with [REDACTED] today"`; and the value after a secret key
 //!   inside text (`password=[REDACTED]`, see below), or inside an XML or
-//!   HTML element named by one (`<password>[REDACTED]</password>`), or
+//!   HTML element named by one (`<password>[REDACTED]</password>`, its
+//!   tag escaped too: `&lt;password&gt;`, `\u003cpassword\u003e`), or
 //!   the `value` or `content` attribute of one named by its tag or a
 //!   `key`, `name`, `id`, `type` or `property` attribute
 //!   (`<add key="Password" value="[REDACTED]"/>`,
@@ -102,6 +110,7 @@
 //! | `-----BEGIN … PRIVATE KEY-----` | a PEM private key | up to the `-----END` line, or the end of the text |
 //! | `AGE-SECRET-KEY-1` | an age secret key | 50 or more capitals or digits |
 //! | three characters, a digit, `Q~` | a Microsoft Entra ID (Azure AD) client secret, masked whole | 31 to 34 |
+//! | `AUTH PLAIN `, `AUTH XOAUTH2 ` | SMTP credentials (base64 of `\0user\0password`, of a bearer token) | 4 or more base64 characters |
 //!
 //! "Characters" are ASCII letters, digits, `_` and `-` (and `.` for `SG.`
 //! and `ya29.`).
@@ -131,9 +140,17 @@
 //! list) after `password:` with nothing on its line.
 //! A user option of a command line (`curl -u bob:[REDACTED]`, `--user`,
 //! `-U`, `--proxy-user`) has the password after its `:` masked, on the
-//! safe side: `sort -u a:b` is written `sort -u a:[REDACTED]`.
+//! safe side: `sort -u a:b` is written `sort -u a:[REDACTED]`. A tool's
+//! one-letter password option is masked after the tool's name in the
+//! same command: `mysql -p[REDACTED]` (glued only, as MySQL takes it),
+//! `sshpass -p [REDACTED]`, `docker login -p [REDACTED]` (any `login`),
+//! `mongosh -p`, `redis-cli -a`, `sqlcmd -P`, OpenLDAP's `ldapsearch -w`
+//! (and the other `ldap…` tools); `ssh -p 22` and `mkdir -p` stay. Samba's
+//! `-U user%password` is read like `user:password`.
 //! Percent-encoded text is read too: `%3Faccess_token%3D[REDACTED]%26state`
-//! in a redirect URL, `Bearer%20[REDACTED]`. This errs on the safe
+//! in a redirect URL, `Bearer%20[REDACTED]`, JSON text in a query
+//! (`%22password%22%3A%22[REDACTED]%22`), a pair encoded twice
+//! (`password%253D[REDACTED]`). This errs on the safe
 //! side: prose such as `"invalid token: expired"` is written
 //! `"invalid token: [REDACTED]"`; [`Policy::mask_key_value_pairs`] turns it
 //! off.
@@ -149,6 +166,21 @@
 //! seed phrases (`privateKey`, `signing_key`, `mnemonic`, `seed_phrase`),
 //! and what pays or identifies (`pin`, `cvv`, `card_number`, `ccnum`,
 //! `ssn`, `social_security_number`).
+//!
+//! The private members of a JSON Web Key (`d`, `p`, `q`, `dp`, `dq`,
+//! `qi`, `oth`, `k`) are secret in an object that has a `kty` member, and
+//! in JSON or `Debug` text that has a `kty` key (a quoted base64url
+//! value of 16 or more characters); the public
+//! members (`n`, `e`, `x`, `y`, `crv`, `kid`) stay. Outside a key these
+//! names are ordinary data (`{"d":"2024-01-01","p":2}`). They follow
+//! [`Policy::mask_token_prefixes`], as PEM private keys do.
+//!
+//! OAuth's authorization `code` is secret next to `grant_type`,
+//! `redirect_uri`, `code_verifier` or `state` (a token request, the
+//! redirect that brings the code: `/cb?code=[REDACTED]&state=…`), in an
+//! object, a form, a query, or anywhere in the same text; elsewhere `code` is an error's or a
+//! product's (`?code=404` stays). `assertion`, `client_assertion` and
+//! `SAMLResponse` are secret whole keys; `client_assertion_type` is not.
 //!
 //! Not secret by default, deliberately: `key` alone (a sort key, a
 //! primary key), `salt`, `nonce`, `ticket`, `sid` as a part of a key
@@ -168,6 +200,8 @@
 
 mod attributes;
 mod cards;
+mod commands;
+mod context;
 mod keys;
 mod keyval;
 mod memo;
@@ -239,7 +273,20 @@ const DEFAULT_KEYS: &[&str] = &[
 ///
 /// `sid` is a session cookie's name (`sid`, Express's `connect.sid`) as a
 /// whole key; as a segment it names identifiers (Twilio's `AccountSid`).
-const DEFAULT_WHOLE_KEYS: &[&str] = &["access", "refresh", "sig", "pincode", "sid"];
+///
+/// `assertion` and `client_assertion` are OAuth's (RFC 7521, 7523: a
+/// signed JWT or SAML assertion that logs the client or user in), and
+/// `SAMLResponse` a SAML login's; `client_assertion_type` names a type.
+const DEFAULT_WHOLE_KEYS: &[&str] = &[
+    "access",
+    "refresh",
+    "sig",
+    "pincode",
+    "sid",
+    "assertion",
+    "clientassertion",
+    "samlresponse",
+];
 
 /// The substrings a key is checked against by default: compounds that are
 /// secret even when written in one lower-case piece (`newpassword`,
@@ -292,6 +339,9 @@ const DEFAULT_KEY_SUBSTRINGS: &[&str] = &[
     "seedphrase",
     "appkey",
     "licensekey",
+    // Java's `keytool` (`-storepass`, `-srcstorepass`, `-keypass`).
+    "storepass",
+    "keypass",
     // Card and identity numbers under a glued name (`ccnum`, `cardNo`,
     // `PINCODE`, `social_security_number`).
     "ccnum",
@@ -329,8 +379,8 @@ pub const DEFAULT_MASK: &str = "[REDACTED]";
 /// | setting | default |
 /// |---|---|
 /// | key words | `password`, `passwd`, `pwd`, `pass`, `passphrase`, `passcode`, `secret`, `token`, `jwt`, `bearer`, `auth`, `authorization`, `credential`, `credentials`, `apikey`, `accesskey`, `privatekey`, `accountkey`, `session`, `sessionid`, `cookie`, `signature`, `otp`, `pin`, `creditcard`, `cardnumber`, `cvv`, `cvc`, `ssn`, `pw`, `totp`, `hotp`, `mnemonic`, `csrf`, `xsrf` |
-/// | whole keys only | `access`, `refresh` (not `access_level`, `refresh_rate`), `sig`, `pincode`, `sid` |
-/// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `sessid`, `csrftoken`, `xsrftoken`, `csrfmiddlewaretoken`, `connectsid`, `apitoken`, `credential`, key material (`encryptionkey`, `masterkey`, `signingkey`, `hmackey`, `sharedkey`, `clientkey`, `subscriptionkey`, `functionskey`), codes (`mfacode`, `2facode`, `otpcode`, `verificationcode`, `onetimecode`, `securitycode`, `securityanswer`, `recoverycode`, `backupcode`, `codeverifier`, `seedphrase`), `appkey`, `licensekey`, card and identity numbers (`ccnum`, `ccnumber`, `cardno`, `socialsecurity`), `password` in other languages (`passwort`, `kennwort`, `motdepasse`, `contrasena`, `contraseña`, `senha`, `wachtwoord`) |
+/// | whole keys only | `access`, `refresh` (not `access_level`, `refresh_rate`), `sig`, `pincode`, `sid`, `assertion`, `client_assertion`, `SAMLResponse` |
+/// | key substrings | `password`, `passwd`, `passphrase`, `apikey`, `privatekey`, `secretkey`, `clientsecret`, `accesstoken`, `refreshtoken`, `authtoken`, `sessionid`, `sessid`, `csrftoken`, `xsrftoken`, `csrfmiddlewaretoken`, `connectsid`, `apitoken`, `credential`, key material (`encryptionkey`, `masterkey`, `signingkey`, `hmackey`, `sharedkey`, `clientkey`, `subscriptionkey`, `functionskey`), codes (`mfacode`, `2facode`, `otpcode`, `verificationcode`, `onetimecode`, `securitycode`, `securityanswer`, `recoverycode`, `backupcode`, `codeverifier`, `seedphrase`), `appkey`, `licensekey`, `storepass`, `keypass`, card and identity numbers (`ccnum`, `ccnumber`, `cardno`, `socialsecurity`), `password` in other languages (`passwort`, `kennwort`, `motdepasse`, `contrasena`, `contraseña`, `senha`, `wachtwoord`) |
 /// | headers | `authorization`, `proxy-authorization`, `cookie`, `set-cookie`, `x-api-key`, `x-auth-token`, `x-csrf-token` |
 /// | values | `Bearer`/`Basic` credentials, JWTs, URL userinfo, well-known token prefixes, PEM private keys, card numbers, values after a secret key in text: all masked |
 /// | mask | `"[REDACTED]"` |
@@ -578,6 +628,26 @@ impl Policy {
                 .any(|p| segments.has_substring(p.as_bytes()))
     }
 
+    /// The members of an object secret by their neighbours, the object's
+    /// keys being `keys`: the private members of a
+    /// JSON Web Key (`d`, `p`, `k` … next to `kty`, with
+    /// [`Policy::mask_token_prefixes`], as PEM private keys), OAuth's
+    /// authorization `code` (next to `grant_type`, `redirect_uri`,
+    /// `code_verifier` or `state`, with any key masked at all).
+    pub(crate) fn secret_members<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k str>,
+    ) -> context::Secret {
+        let mut found = context::secret_members(keys);
+        if self.values & scan::PREFIX == 0 {
+            found = context::Secret::without_jwk(found);
+        }
+        if self.keys.is_empty() {
+            found = context::Secret::without_oauth(found);
+        }
+        found
+    }
+
     /// Whether the header `name` is secret.
     pub fn is_secret_header(&self, name: &str) -> bool {
         // Records repeat the same few header names: remember the last
@@ -609,12 +679,24 @@ impl Policy {
 
     /// Where the first secret value of `text` is, if it has one.
     pub(crate) fn first_secret(&self, text: &str) -> Option<Range<usize>> {
+        // Most keys and field names (`id`, `user_id`) are too short to
+        // hold any secret value: no pass, no memo.
+        if scan::too_short_for_a_secret(text.as_bytes()) {
+            return None;
+        }
         self.first_secret_among(text, scan::possible(text.as_bytes()))
     }
 
     /// [`Policy::first_secret`] for a text whose possible classes (see
     /// [`possible_from`]) the caller found in a pass of its own.
     pub(crate) fn first_secret_among(&self, text: &str, possible: u8) -> Option<Range<usize>> {
+        // `Ym9iOmh1bnRlcjI=` alone: `Basic` credentials without their
+        // scheme, which may hold no trigger at all.
+        if self.values & scan::AUTH != 0 {
+            if let Some(whole) = scan::whole_bare_basic(text.as_bytes()) {
+                return Some(whole);
+            }
+        }
         let classes = possible & self.values;
         if classes == 0 {
             return None;

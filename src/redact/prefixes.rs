@@ -106,6 +106,25 @@ fn starting_with(first: u8) -> &'static [Prefix] {
     }
 }
 
+/// Every prefix made of word characters only (letters, digits, `_`),
+/// with the fewest characters after it, and the capital-`A` ones: for the
+/// scan's fast path test.
+#[cfg(test)]
+pub(super) fn word_prefixes() -> Vec<(&'static str, usize)> {
+    let mut out = vec![("AKIA", 16), ("ASIA", 16), ("AIza", 30)];
+    for first in 0..=255u8 {
+        for p in starting_with(first) {
+            if p.text
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                out.push((std::str::from_utf8(p.text).unwrap_or(""), p.min));
+            }
+        }
+    }
+    out
+}
+
 /// The longest word before the first separator of a prefix (`glagent`).
 const LONGEST_WORD: usize = 7;
 
@@ -149,6 +168,18 @@ pub(super) fn at_separator(s: &[u8], at: usize) -> Option<Range<usize>> {
 pub(super) fn at_capital_a(s: &[u8], at: usize) -> Option<Range<usize>> {
     if at > 0 && is_word(s[at - 1]) {
         return None;
+    }
+    // SMTP's `AUTH PLAIN <base64 of \0user\0password>` and `AUTH
+    // XOAUTH2 <base64 of a bearer token>`: the base64.
+    for command in [&b"AUTH PLAIN "[..], b"AUTH XOAUTH2 "] {
+        if s[at..].starts_with(command) {
+            let body = at + command.len();
+            let n = s[body..]
+                .iter()
+                .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+                .count();
+            return (n >= 4).then_some(body..body + n);
+        }
     }
     let head = s.get(at..at + 4).and_then(|w| <[u8; 4]>::try_from(w).ok());
     let body = at + 4;

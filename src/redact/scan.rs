@@ -10,13 +10,15 @@
 //! |---|---|
 //! | `B`, `b` | `Bearer <token>`, `Basic <base64 of user:password>` (any case) |
 //! | `J` (of `eyJ`) | a JWT: `eyJ…` and two or more `.`-separated parts |
-//! | `:` (of `://`) | URL userinfo: `scheme://user:password@host` |
+//! | `:` (of `://`) | URL userinfo: `scheme://user:password@host`, a webhook's token, a Telegram bot's `bot<id>:<token>` |
+//! | `/` | a path segment after `/reset/`, `/magic/`, `/verify-email/` … that looks like a token |
 //! | `_`, `-`, `.`, `A` | a [well-known prefix](super::prefixes), a PEM private key |
 //! | digits (13 or more in the text) | a [card number](super::cards) |
 //! | `:`, `=` | the value of a [secret key](super::keyval) (`password=…`) |
 //! | `,` | the value of a `("secret key", "…")` pair (`Debug` of a header list) |
 //! | `%` (of `%3D`, `%3A`) | the value of a secret key, percent-encoded (`%3Ftoken%3D…`) |
 //! | `>` | the text of an element whose tag is a secret key (`<password>…<`) |
+//! | `;`, `\` (of `&gt;`, `\u003e`) | the same, its tag escaped (`&lt;password&gt;…`) |
 //!
 //! Only the secret part is reported: `Bearer [REDACTED]`,
 //! `https://[REDACTED]@host/path`, `sk_live_[REDACTED]`.
@@ -88,7 +90,12 @@ pub(crate) const TRIGGERS: [u8; 256] = {
     t[b'=' as usize] = KEYVAL;
     t[b',' as usize] = KEYVAL;
     t[b'%' as usize] = URL | KEYVAL;
+    // A path segment after `/reset/`, `/magic/` …
+    t[b'/' as usize] = URL;
     t[b'>' as usize] = KEYVAL;
+    // `&gt;` and `\u003e`: an escaped tag's end.
+    t[b';' as usize] = KEYVAL;
+    t[b'\\' as usize] = KEYVAL;
     t[b'_' as usize] = PREFIX;
     t[b'-' as usize] = PREFIX | KEYVAL;
     t[b'.' as usize] = PREFIX;
@@ -107,6 +114,9 @@ pub(super) fn next_of(
     is_secret_key: &dyn Fn(&str) -> bool,
     mask: &str,
 ) -> Option<Range<usize>> {
+    if from == 0 {
+        super::context::forget();
+    }
     let mut i = from;
     while i < s.len() {
         let b = s[i];
@@ -146,7 +156,9 @@ pub(super) fn next_of(
                 .and_then(|start| jwt(s, start)),
             b':' => {
                 let url = if t & URL != 0 {
-                    url(s, i).or_else(|| oracle_password(s, i))
+                    url(s, i)
+                        .or_else(|| oracle_password(s, i))
+                        .or_else(|| telegram_token(s, i))
                 } else {
                     None
                 };
@@ -166,7 +178,9 @@ pub(super) fn next_of(
                         .then(|| keyval::at_percent(s, i, is_secret_key, mask))
                         .flatten()
                 }),
+            b'/' => path_token(s, i),
             b'>' => keyval::at_tag_end(s, i, is_secret_key),
+            b';' | b'\\' => keyval::at_escaped_tag_end(s, i, is_secret_key),
             b'-' => (t & PREFIX != 0)
                 .then(|| prefixes::at_pem(s, i).or_else(|| prefixes::at_separator(s, i)))
                 .flatten()
@@ -312,6 +326,9 @@ fn unencoded_password_end(s: &[u8], start: usize, stop: usize) -> Option<usize> 
 /// Teams, their older Office 365 connectors, Zapier, IFTTT). A host
 /// matches itself or any subdomain of it.
 const WEBHOOK_PATHS: &[(&[u8], &[u8])] = &[
+    // Telegram's bot API: `/bot<id>:<token>/<method>`.
+    (b"api.telegram.org", b"/bot"),
+    (b"api.telegram.org", b"/file/bot"),
     (b"hooks.slack.com", b"/services/"),
     (b"hooks.slack.com", b"/workflows/"),
     (b"discord.com", b"/api/webhooks/"),
@@ -343,11 +360,110 @@ fn webhook_token(s: &[u8], start: usize) -> Option<Range<usize>> {
             return None;
         }
         let from = path + prefix.len();
+        // Telegram's token is one segment: the method after it stays.
+        let one_segment = prefix.ends_with(b"/bot");
         let len = count(s, from, |b| {
-            b.is_ascii_alphanumeric() || b"-_/.~%@:".contains(&b)
+            b.is_ascii_alphanumeric() || b"-_.~%@:".contains(&b) || (b == b'/' && !one_segment)
         });
         (len > 0).then_some(from..from + len)
     })
+}
+
+/// Path segments after which the next one or two segments are a
+/// one-time token (`/reset/<token>`, Django's
+/// `/reset/<uidb64>/<token>/`, `/magic/<token>`, `/verify-email/<token>`):
+/// password-reset, magic-link, e-mail verification, account activation
+/// and invitation links, which log in or change a password by themselves.
+const TOKEN_PATH_WORDS: &[&[u8]] = &[
+    b"reset",
+    b"password-reset",
+    b"reset-password",
+    b"password_reset",
+    b"reset_password",
+    b"magic",
+    b"magic-link",
+    b"magic_link",
+    b"magiclink",
+    b"verify",
+    b"verify-email",
+    b"verify_email",
+    b"email-verification",
+    b"confirm",
+    b"confirm-email",
+    b"confirm_email",
+    b"activate",
+    b"activation",
+    b"invite",
+    b"invitation",
+];
+
+/// The longest of [`TOKEN_PATH_WORDS`].
+const LONGEST_PATH_WORD: usize = 18;
+
+/// At a `/` at `slash`: the path segment after it, when it looks like a
+/// token ([`looks_random`]: 8 or more characters with a digit, or 16 or
+/// more mixed) and one of the two segments before it is one of
+/// [`TOKEN_PATH_WORDS`]. Only that segment is masked: `/reset/MQ/[REDACTED]/`.
+fn path_token(s: &[u8], slash: usize) -> Option<Range<usize>> {
+    let from = slash + 1;
+    let len = count(s, from, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'%')
+    });
+    if len < 8 || !looks_random(&s[from..from + len]) {
+        return None;
+    }
+    let mut end = slash;
+    for _ in 0..2 {
+        let low = end.saturating_sub(LONGEST_PATH_WORD + 1);
+        let start = low + s[low..end].iter().rposition(|&b| b == b'/')?;
+        let segment = &s[start + 1..end];
+        if TOKEN_PATH_WORDS
+            .iter()
+            .any(|w| segment.eq_ignore_ascii_case(w))
+        {
+            return Some(from..from + len);
+        }
+        end = start;
+    }
+    None
+}
+
+/// At a `:` at `colon`: the token of a Telegram bot (`bot<id>:<35
+/// characters>`, as in `/bot123456:AA…/sendMessage`) with no host before
+/// it; the bot's id stays.
+fn telegram_token(s: &[u8], colon: usize) -> Option<Range<usize>> {
+    let digits = s[..colon]
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let bot = colon.checked_sub(digits + 3)?;
+    if !(5..=12).contains(&digits)
+        || !s[bot..bot + 3].eq_ignore_ascii_case(b"bot")
+        || (bot > 0 && s[bot - 1].is_ascii_alphanumeric())
+    {
+        return None;
+    }
+    let n = count(s, colon + 1, is_b64url);
+    (n == 35).then_some(colon + 1..colon + 1 + n)
+}
+
+/// The fewest bytes of a text made of word characters only (ASCII
+/// letters, digits, `_`) that holds a secret value: a whole `Basic`
+/// credential without its scheme has 12 ([`whole_bare_basic`]), a card
+/// number 13, a prefixed token 20 or more (`AKIA` and 16); every other
+/// detector needs a byte that is not a word character (a space, `:`,
+/// `=`, `.`, `-`, `/`, `~` …). Checked for every detector by
+/// `tests::no_word_text_shorter_than_the_fast_path_limit_is_secret`.
+pub(super) const SHORTEST_WORD_SECRET: usize = 12;
+
+/// Whether `s` cannot hold a secret value at all: shorter than
+/// [`SHORTEST_WORD_SECRET`] and made of word characters only, as most
+/// object keys and field names are (`id`, `user_id`, `price`). No scan,
+/// no memo.
+#[inline]
+pub(super) fn too_short_for_a_secret(s: &[u8]) -> bool {
+    s.len() < SHORTEST_WORD_SECRET && s.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// At a `B` or `b`: the credentials after `Bearer ` or `Basic `.
@@ -389,7 +505,7 @@ fn auth(s: &[u8], at: usize) -> Option<Range<usize>> {
     end += count(s, end, |b| b == b'=');
     let credentials = &s[start..end];
     let secret = if basic {
-        is_basic_credentials(credentials)
+        is_basic_credentials(credentials, false)
     } else {
         looks_random(credentials)
     };
@@ -414,13 +530,16 @@ fn looks_random(t: &[u8]) -> bool {
 }
 
 /// Base64 (standard or URL-safe, padded or not) of printable text with a
-/// `:` in it, as `Basic` credentials are.
-fn is_basic_credentials(t: &[u8]) -> bool {
+/// `:` in it, as `Basic` credentials are. `bare` (no `Basic` before it)
+/// asks for `user:password` itself: no space before the `:`, and not
+/// JSON (`{"id":5}`, a pagination cursor).
+fn is_basic_credentials(t: &[u8], bare: bool) -> bool {
     let t = t.strip_suffix(b"==").or(t.strip_suffix(b"=")).unwrap_or(t);
     if t.len() < 4 || t.len() % 4 == 1 {
         return false;
     }
     let mut colon = false;
+    let mut first = true;
     let mut acc = 0u32;
     let mut bits = 0;
     for &b in t {
@@ -438,13 +557,54 @@ fn is_basic_credentials(t: &[u8]) -> bool {
             bits -= 8;
             let byte = (acc >> bits) as u8;
             acc &= (1 << bits) - 1;
-            if byte < 0x20 || byte == 0x7f {
+            if byte < 0x20 || byte == 0x7f || (bare && byte >= 0x80) {
                 return false;
             }
+            if bare && !colon && (byte == b' ' || (first && matches!(byte, b'{' | b'[' | b'"'))) {
+                return false;
+            }
+            first = false;
             colon |= byte == b':';
         }
     }
     colon
+}
+
+/// A text that is nothing but the base64 of `user:password` (a header
+/// or field holding `Basic` credentials without the scheme, or split from
+/// it into another field): all of it, 12 characters or more (fewer
+/// decode to 8 bytes, too few to tell from a word). Most texts fail at
+/// once: short, or a byte that is not base64 early on.
+pub(super) fn whole_bare_basic(s: &[u8]) -> Option<Range<usize>> {
+    let body = s.len() - s.iter().rev().take_while(|&&b| b == b'=').count().min(2);
+    ((SHORTEST_WORD_SECRET..=LONGEST_BARE_BASIC).contains(&s.len())
+        && body % 4 != 1
+        && is_basic_credentials(s, true))
+    .then_some(0..s.len())
+}
+
+/// The longest bare `user:password` in base64 looked at: 256 bytes
+/// decoded.
+const LONGEST_BARE_BASIC: usize = 344;
+
+/// At `v`, the start of a value (quoted or bare) under a key that is not
+/// secret (`X-Raw: dXNlcjpwYXNz`, `"auth":"…"` in JSON text): the value,
+/// when it is wholly the base64 of `user:password` without its `Basic`
+/// scheme (8 to 344 characters).
+pub(super) fn bare_basic_credentials(s: &[u8], v: usize) -> Option<Range<usize>> {
+    let quote = matches!(s.get(v)?, b'"' | b'\'');
+    let from = v + usize::from(quote);
+    let limit = (from + LONGEST_BARE_BASIC + 1).min(s.len());
+    let mut len = count(&s[..limit], from, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+    });
+    len += count(&s[..limit], from + len, |b| b == b'=').min(2);
+    let ends = s
+        .get(from + len)
+        .is_none_or(|&b| b.is_ascii_whitespace() || b"\"',;&)]}<>\\".contains(&b));
+    let t = &s[from..from + len];
+    (ends && (8..=LONGEST_BARE_BASIC).contains(&len) && is_basic_credentials(t, true))
+        .then_some(from..from + len)
 }
 
 #[cfg(test)]
@@ -464,7 +624,8 @@ mod tests {
                 b'-' => PREFIX | KEYVAL,
                 b'_' | b'.' | b'A' | b'~' => PREFIX,
                 b'%' => URL | KEYVAL,
-                b'=' | b',' | b'>' => KEYVAL,
+                b'/' => URL,
+                b'=' | b',' | b'>' | b';' | b'\\' => KEYVAL,
                 _ => 0,
             };
         }
@@ -479,10 +640,69 @@ mod tests {
         fn possible_classes_are_those_of_the_bytes(
             s in prop::collection::vec(prop_oneof![
                 any::<u8>(),
-                prop::sample::select(b":JBb_-.A=,%>0123456789".to_vec()),
+                prop::sample::select(b":JBb_-.A=,%>;\\/0123456789".to_vec()),
             ], 0..64)
         ) {
             prop_assert_eq!(possible(&s), possible_spelled_out(&s));
+        }
+    }
+
+    /// The shortest secret of each detector that word characters alone
+    /// can spell, and every prefix made of word characters: none is
+    /// shorter than the fast path's limit, and each is found.
+    #[test]
+    fn no_word_text_shorter_than_the_fast_path_limit_is_secret() {
+        let is_key = |k: &str| super::super::Policy::default().is_secret_key(k);
+        let found = |s: &str| {
+            whole_bare_basic(s.as_bytes()).is_some()
+                || next_of(s.as_bytes(), 0, ALL, &is_key, "#").is_some()
+        };
+        let shortest = [
+            // base64 of `bob:hunt2`, unpadded.
+            "Ym9iOmh1bnQy".to_string(),
+            // A 13-digit Visa test number.
+            "4222222222222".to_string(),
+            format!("AKIA{}", "A".repeat(16)),
+            format!("AIza{}", "a".repeat(30)),
+        ];
+        for s in &shortest {
+            assert!(found(s), "{s} should be found");
+            assert!(s.len() >= SHORTEST_WORD_SECRET, "{s}");
+            assert!(!too_short_for_a_secret(s.as_bytes()));
+        }
+        // One character less is not found (the fast path would be wrong
+        // only if it were).
+        assert!(!found("Ym9iOmh1bnQ"));
+        assert!(!found("422222222222"));
+        for prefix in super::super::prefixes::word_prefixes() {
+            assert!(
+                prefix.0.len() + prefix.1 >= SHORTEST_WORD_SECRET,
+                "{prefix:?}"
+            );
+            let token = format!("{}{}", prefix.0, "A1".repeat(prefix.1).split_at(prefix.1).0);
+            assert!(found(&token), "{token} should be found");
+        }
+    }
+
+    proptest! {
+        /// Word texts below the limit, mixed from the pieces detectors
+        /// start with: the full scan finds nothing in any.
+        #[test]
+        fn the_scan_agrees_with_the_fast_path(
+            parts in prop::collection::vec(prop_oneof![
+                prop::sample::select(vec![
+                    "sk_", "live_", "ghp_", "AKIA", "AIza", "hf_", "npm_", "whsec_",
+                    "Bearer", "Basic", "eyJ", "4111", "5500", "Ym9i", "Om", "_", "A", "b",
+                ]).prop_map(str::to_string),
+                "[A-Za-z0-9_]{1,4}",
+            ], 0..6)
+        ) {
+            let text: String = parts.concat();
+            let text = &text[..text.len().min(SHORTEST_WORD_SECRET - 1)];
+            let is_key = |k: &str| super::super::Policy::default().is_secret_key(k);
+            prop_assert!(too_short_for_a_secret(text.as_bytes()));
+            prop_assert!(whole_bare_basic(text.as_bytes()).is_none(), "{}", text);
+            prop_assert!(next_of(text.as_bytes(), 0, ALL, &is_key, "#").is_none(), "{}", text);
         }
     }
 
