@@ -58,6 +58,22 @@ CREATE TABLE IF NOT EXISTS audit.crud
     request_id     String,
     tenant         LowCardinality(String),
     truncated      Bool,
+    -- A record of a transaction whose outcome the crate could not learn
+    -- says "unknown" here (see the transaction docs); empty otherwise.
+    tx_outcome     LowCardinality(String),
+    -- Business-process records (audit.process): empty, or null, on the
+    -- others. `steps` is the JSON text of the steps.
+    event              LowCardinality(String),
+    process            LowCardinality(String),
+    process_id         String,
+    steps              String,
+    success            Nullable(Bool),
+    step               LowCardinality(String),
+    step_index         Nullable(UInt32),
+    registration       String,
+    description        String,
+    step_registrations Nullable(UInt64),
+    step_expected      Nullable(UInt64),
     -- The changed fields' names, for "every change of one field".
     changed_fields Array(String) MATERIALIZED JSONExtractKeys(changes),
     INDEX idx_request_id request_id TYPE bloom_filter GRANULARITY 4,
@@ -94,6 +110,11 @@ CREATE TABLE IF NOT EXISTS audit.api
     aborted        Bool,
     trace_id       Nullable(String),
     span_id        Nullable(String),
+    -- Outbound calls (request_type 'external'): the service called, how
+    -- the call failed, and its attempt under a retry middleware.
+    peer_service   LowCardinality(String),
+    error_kind     LowCardinality(Nullable(String)),
+    attempt        Nullable(UInt32),
     user_id        String,
     user_info      String,
     request_id     String,
@@ -104,6 +125,9 @@ CREATE TABLE IF NOT EXISTS audit.api
     path           String MATERIALIZED JSONExtractString(request_repr, 'path'),
     status_code    Nullable(UInt16) MATERIALIZED JSONExtract(response_repr, 'status_code', 'Nullable(UInt16)'),
     client_ip      Nullable(String) MATERIALIZED JSONExtract(request_repr, 'client_ip', 'Nullable(String)'),
+    -- The URL or address an outbound call went to (userinfo and secret
+    -- query values already masked by the crate).
+    endpoint       String MATERIALIZED JSONExtractString(request_repr, 'endpoint'),
     INDEX idx_request_id request_id TYPE bloom_filter GRANULARITY 4,
     INDEX idx_user_id user_id TYPE bloom_filter GRANULARITY 4
 )

@@ -37,6 +37,10 @@ const WATCHED_REQUEST: &str = "req-000010";
 const WATCHED_IP: &str = "203.0.113.9";
 const IPS: [&str; 4] = [WATCHED_IP, "198.51.100.7", "2001:db8::1", "not-an-ip"];
 const PATHS: [&str; 3] = ["/api/v1/items", "/api/v1/orders", "/login"];
+/// The partner whose calls the queries look up.
+const WATCHED_PEER: &str = "sftp-partner";
+/// The business process whose records the queries look up.
+const WATCHED_PROCESS: &str = "onboarding";
 
 #[derive(serde::Serialize, Clone)]
 struct Product {
@@ -67,6 +71,14 @@ struct Expected {
     requests_by_path: BTreeMap<&'static str, u64>,
     /// Records that the crate marks `"truncated":true`.
     truncated_at_least: u64,
+    /// Outbound calls to `WATCHED_PEER`, and those that failed.
+    external_calls: u64,
+    external_failures: u64,
+    /// Records of the process `WATCHED_PROCESS`, and its registrations.
+    process_records: u64,
+    process_registrations: u64,
+    /// Records of a transaction whose outcome is unknown.
+    unknown_outcome: u64,
     watched: BTreeMap<&'static str, &'static str>,
 }
 
@@ -137,6 +149,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .into_inner()
         .map_err(|_| "a handler panicked")?;
     hostile(&mut expected);
+    calls_and_processes(&mut expected)?;
 
     let report = guard.shutdown();
     eprintln!("wrote for {:.2} s", started.elapsed().as_secs_f64());
@@ -162,6 +175,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         ("user_id", WATCHED_USER),
         ("request_id", WATCHED_REQUEST),
         ("client_ip", WATCHED_IP),
+        ("peer_service", WATCHED_PEER),
+        ("process", WATCHED_PROCESS),
     ]);
     let text = serde_json::to_string_pretty(&expected)?;
     std::fs::write(dir.join("expected.json"), &text)?;
@@ -424,4 +439,49 @@ fn hostile(expected: &mut Expected) {
         "hostile \u{0} fields \"quoted\"\n"
     );
     expected.add("app");
+}
+
+/// Outbound calls over a protocol of their own (`external_call`: `api.log`,
+/// `request_type` `"external"`), a business process (`Process`:
+/// `audit.log`) and a transaction whose outcome is unknown, whose own keys
+/// need their own columns.
+fn calls_and_processes(expected: &mut Expected) -> Result<(), Box<dyn Error>> {
+    let span = tracing::info_span!("request", request_id = "req-calls", user_id = "8");
+    let _in = span.enter();
+    for file in ["a.csv", "b.csv"] {
+        tracing_audit::external_call(WATCHED_PEER, "sftp")
+            .operation("put")
+            .endpoint("sftp://files.partner.example/inbox")
+            .request(json!({"file": file, "bytes": 1024}))
+            .finish_ok(json!({"stored": true}));
+    }
+    tracing_audit::external_call(WATCHED_PEER, "sftp")
+        .operation("put")
+        .endpoint("sftp://bob:hunter2@files.partner.example/inbox")
+        .finish_err("connection reset by peer");
+    // Dropped unfinished: recorded as abandoned.
+    drop(tracing_audit::external_call(WATCHED_PEER, "sftp").operation("list"));
+    for _ in 0..4 {
+        expected.add("api");
+    }
+    expected.external_calls += 4;
+    expected.external_failures += 2;
+
+    let mut process = tracing_audit::Process::begin(WATCHED_PROCESS, [("kyc", 1), ("contract", 1)]);
+    process.register("kyc", true, "passport", "checked by hand")?;
+    process.register("contract", false, "signature", "signature missing")?;
+    process.finish();
+    for _ in 0..4 {
+        expected.add("audit");
+    }
+    expected.process_records += 4;
+    expected.process_registrations += 2;
+
+    // A COMMIT whose answer never came: its record is written, marked.
+    let tx = tracing_audit::Transaction::begin();
+    tx.in_scope(|| tracing_audit::create!(model: "Invoice", id: "inv-unknown"));
+    tx.outcome_unknown();
+    expected.add("audit");
+    expected.unknown_outcome += 1;
+    Ok(())
 }

@@ -94,3 +94,28 @@ INNER JOIN
 ) AS r ON c.request_id = r.request_id
 WHERE c.request_id = {request_id:String}
 ORDER BY c.timestamp, c.event_id;
+
+-- name: partner_calls
+-- Outbound calls per partner: how many, how many failed and how, and the
+-- 95th percentile of their time.
+SELECT
+    peer_service,
+    protocol,
+    count() AS calls,
+    countIf(error_kind IS NOT NULL) AS failures,
+    groupUniqArrayIf(assumeNotNull(error_kind), error_kind IS NOT NULL) AS error_kinds,
+    quantile(0.95)(execution_time) AS p95_seconds
+FROM audit.api FINAL
+WHERE request_type = 'external'
+  AND peer_service = {peer_service:String}
+  AND timestamp >= {from:DateTime64(6, 'UTC')} AND timestamp < {to:DateTime64(6, 'UTC')}
+GROUP BY peer_service, protocol;
+
+-- name: process_history
+-- Every record of the runs of one business process, in order: its start,
+-- each registration (step, outcome, description) and its end.
+SELECT timestamp, process_id, event, step, step_index, registration, success, description, user_id
+FROM audit.crud FINAL
+WHERE process = {process:String}
+  AND timestamp >= {from:DateTime64(6, 'UTC')} AND timestamp < {to:DateTime64(6, 'UTC')}
+ORDER BY timestamp, event_id;

@@ -300,8 +300,29 @@ def main():
             a = answers.get("crud_of_request", [])
             expect("crud_of_request", f"{expected['request_crud']} CRUD records of {watched['request_id']}", len(a) == expected["request_crud"], len(a))
             expect("crud_of_request", "joined with their request", all(r["path"] and r["status_code"] == 200 for r in a), a[:1])
+            a = answers.get("partner_calls", [])
+            calls = sum(int(r["calls"]) for r in a)
+            expect("partner_calls", f"{expected['external_calls']} calls to {watched['peer_service']}", calls == expected["external_calls"], a)
+            failures = sum(int(r["failures"]) for r in a)
+            expect("partner_calls", f"{expected['external_failures']} of them failed", failures == expected["external_failures"], a)
+            kinds_seen = sorted(k for r in a for k in r["error_kinds"])
+            expect("partner_calls", "failed as other and abandoned", kinds_seen == ["abandoned", "other"], kinds_seen)
+            endpoints = rows(s, f"SELECT endpoint FROM audit.api FINAL WHERE peer_service = '{watched['peer_service']}' AND endpoint != ''")
+            check("external calls' endpoint column filled, userinfo masked",
+                  len(endpoints) == 3 and not any("hunter2" in r["endpoint"] for r in endpoints), endpoints)
         else:
             print("  (no API table: the request record is not in the schema yet)")
+        unknown = rows(s, "SELECT model, instance_id FROM audit.crud FINAL WHERE tx_outcome = 'unknown'")
+        check(f"{expected['unknown_outcome']} record of a transaction of unknown outcome, marked",
+              unknown == [{"model": "Invoice", "instance_id": "inv-unknown"}] and expected["unknown_outcome"] == 1, unknown)
+        a = answers.get("process_history", [])
+        expect("process_history", f"{expected['process_records']} records of {watched['process']}", len(a) == expected["process_records"], a)
+        regs = [r for r in a if r["event"] == "registration"]
+        expect("process_history", f"{expected['process_registrations']} registrations with step and outcome",
+               len(regs) == expected["process_registrations"]
+               and [(r["step"], r["step_index"], r["success"]) for r in regs] == [("kyc", 1, True), ("contract", 2, False)],
+               regs)
+        expect("process_history", "one process_id for the whole run", len({r["process_id"] for r in a}) == 1 and a[0]["process_id"] != "", a[:1])
 
         print("grafana-dashboard.json")
         dashboard = json.load(open(os.path.join(SHIPPING, "grafana-dashboard.json"), encoding="utf-8"))
